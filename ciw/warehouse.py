@@ -1,0 +1,55 @@
+"""Connections to the chosen warehouse."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ciw.settings import Settings
+
+if TYPE_CHECKING:
+    import duckdb
+    import psycopg
+
+
+class WarehouseUnavailable(RuntimeError):
+    """The warehouse cannot be reached; the message is safe to show (no secrets)."""
+
+
+def connect_duckdb(settings: Settings) -> duckdb.DuckDBPyConnection:
+    import duckdb
+
+    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(settings.duckdb_path))
+
+
+def ensure_postgres_database(settings: Settings) -> None:
+    """Create the configured database when the server lacks it."""
+    import psycopg
+    from psycopg import sql
+
+    try:
+        with psycopg.connect(settings.pg_conninfo("postgres"), autocommit=True) as admin:
+            exists = admin.execute(
+                "select 1 from pg_database where datname = %s", (settings.pg_database,)
+            ).fetchone()
+            if not exists:
+                admin.execute(sql.SQL("create database {}").format(sql.Identifier(settings.pg_database)))
+    except psycopg.OperationalError as error:
+        raise WarehouseUnavailable(_unreachable(settings, error)) from None
+
+
+def connect_postgres(settings: Settings) -> psycopg.Connection:
+    import psycopg
+
+    ensure_postgres_database(settings)
+    try:
+        return psycopg.connect(settings.pg_conninfo())
+    except psycopg.OperationalError as error:
+        raise WarehouseUnavailable(_unreachable(settings, error)) from None
+
+
+def _unreachable(settings: Settings, error: Exception) -> str:
+    reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    if settings.pg_password:
+        reason = reason.replace(settings.pg_password, "***")
+    return f"cannot reach {settings.describe()}: {reason}"
