@@ -1,0 +1,68 @@
+"""Shared fixtures: warehouse settings for DuckDB (a temp file) and for a real PostgreSQL.
+
+Postgres tests skip when no server answers, unless ``CIW_REQUIRE_POSTGRES=1`` (set by CI),
+in which case they fail: CI always runs them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from ciw.settings import Settings
+
+
+def _postgres_base() -> Settings:
+    return replace(Settings.from_env("postgres"), pg_database="postgres")
+
+
+def _postgres_reachable(settings: Settings) -> str | None:
+    import psycopg
+
+    try:
+        with psycopg.connect(settings.pg_conninfo(), connect_timeout=3):
+            return None
+    except psycopg.OperationalError as error:
+        return str(error).strip().splitlines()[0]
+
+
+@pytest.fixture
+def duckdb_settings(tmp_path: Path) -> Settings:
+    return Settings(target="duckdb", duckdb_path=tmp_path / "warehouse.duckdb")
+
+
+@pytest.fixture
+def postgres_settings() -> Iterator[Settings]:
+    """A fresh, uniquely named database on the real server, dropped afterwards."""
+    import psycopg
+    from psycopg import sql
+
+    base = _postgres_base()
+    problem = _postgres_reachable(base)
+    if problem:
+        if os.environ.get("CIW_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL is required (CIW_REQUIRE_POSTGRES=1) but unreachable: {problem}")
+        pytest.skip(f"PostgreSQL unreachable: {problem}")
+    name = f"ciw_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(base.pg_conninfo(), autocommit=True) as admin:
+        admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    try:
+        yield replace(base, pg_database=name)
+    finally:
+        with psycopg.connect(base.pg_conninfo(), autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+            )
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def warehouse_settings(request: pytest.FixtureRequest) -> Settings:
+    """Runs a test once per warehouse."""
+    fixture_name = "duckdb_settings" if request.param == "duckdb" else "postgres_settings"
+    settings: Settings = request.getfixturevalue(fixture_name)
+    return settings
