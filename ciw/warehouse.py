@@ -33,7 +33,9 @@ def ensure_postgres_database(settings: Settings) -> None:
                 "select 1 from pg_database where datname = %s", (settings.pg_database,)
             ).fetchone()
             if not exists:
-                admin.execute(sql.SQL("create database {}").format(sql.Identifier(settings.pg_database)))
+                admin.execute(
+                    sql.SQL("create database {}").format(sql.Identifier(settings.pg_database))
+                )
     except psycopg.OperationalError as error:
         raise WarehouseUnavailable(_unreachable(settings, error)) from None
 

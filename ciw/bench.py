@@ -1,0 +1,135 @@
+"""``ciw bench``: time each stage at a given scale, on a warehouse of its own."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ciw.paths import DATA_DIR
+from ciw.settings import Settings
+
+BENCH_DIR = DATA_DIR / "bench"
+BENCH_DATABASE = "ciw_bench"
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    seconds: float
+    rows: int
+    detail: str = ""
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class BenchResult:
+    customers: int
+    warehouse: str
+    stages: list[Stage] = field(default_factory=list)
+    table_rows: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total_seconds(self) -> float:
+        return sum(stage.seconds for stage in self.stages)
+
+
+def bench_settings(settings: Settings, customers: int) -> Settings:
+    """A throwaway warehouse: never the user's own."""
+    if settings.target == "duckdb":
+        return replace(settings, duckdb_path=BENCH_DIR / f"bench_{customers}.duckdb")
+    return replace(settings, pg_database=BENCH_DATABASE)
+
+
+def _reset(settings: Settings) -> None:
+    if settings.target == "duckdb":
+        for suffix in ("", ".wal"):
+            Path(f"{settings.duckdb_path}{suffix}").unlink(missing_ok=True)
+        return
+    import psycopg
+    from psycopg import sql
+
+    from ciw.warehouse import ensure_postgres_database
+
+    ensure_postgres_database(replace(settings, pg_database="postgres"))
+    with psycopg.connect(settings.pg_conninfo("postgres"), autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("drop database if exists {} with (force)").format(
+                sql.Identifier(settings.pg_database)
+            )
+        )
+
+
+def run_benchmark(
+    customers: int,
+    settings: Settings,
+    *,
+    seed: int = 42,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> BenchResult:
+    from ciw.dbt import run_dbt
+    from sources.generate import GeneratorConfig, generate
+    from sources.load import load_directory
+
+    target = bench_settings(settings, customers)
+    _reset(target)
+    exports = BENCH_DIR / f"exports_{customers}_{seed}"
+    shutil.rmtree(exports, ignore_errors=True)
+    result = BenchResult(customers=customers, warehouse=target.describe())
+
+    started = time.perf_counter()
+    counts = generate(exports, GeneratorConfig(customers=customers, seed=seed), progress)
+    generated = sum(counts.values())
+    result.stages.append(Stage("generate", time.perf_counter() - started, generated))
+    result.table_rows = dict(sorted(counts.items()))
+
+    started = time.perf_counter()
+    report = load_directory(exports, target, progress)
+    result.stages.append(
+        Stage(
+            "load",
+            time.perf_counter() - started,
+            report.rows_read,
+            f"{report.rows_loaded:,} loaded, {report.rows_quarantined:,} quarantined",
+        )
+    )
+
+    started = time.perf_counter()
+    dbt_result = run_dbt(
+        ["build"], target, target_path=BENCH_DIR / f"target_{target.target}", echo=False
+    )
+    result.stages.append(
+        Stage("dbt build", time.perf_counter() - started, report.rows_loaded, dbt_result.summary())
+    )
+    return result
+
+
+def print_benchmark(result: BenchResult) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"ciw bench: {result.customers:,} customers on {result.warehouse}")
+    for heading in ("stage", "seconds", "rows", "rows/s", "detail"):
+        table.add_column(heading, justify="left" if heading in ("stage", "detail") else "right")
+    for stage in result.stages:
+        table.add_row(
+            stage.name,
+            f"{stage.seconds:.1f}",
+            f"{stage.rows:,}",
+            f"{stage.rows_per_second:,.0f}",
+            stage.detail,
+        )
+    table.add_row("total", f"{result.total_seconds:.1f}", "", "", "")
+    console = Console()
+    console.print(table)
+    counts = Table(title="rows generated per table")
+    counts.add_column("table")
+    counts.add_column("rows", justify="right")
+    for key, rows in result.table_rows.items():
+        counts.add_row(key, f"{rows:,}")
+    console.print(counts)

@@ -1,0 +1,274 @@
+"""``ciw``: the one entry point. It calls dbt, Dagster and Feast underneath.
+
+Heavy libraries are imported inside the commands that need them, so ``ciw --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ciw.settings import TARGETS, Settings, SettingsError
+
+ProgressCallback = Callable[[str, int, int], None]
+
+
+def _target_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--target",
+        type=click.Choice(TARGETS),
+        default=None,
+        help="Warehouse to use. Default: $CIW_TARGET, else duckdb.",
+    )(function)
+
+
+@contextmanager
+def _progress(description: str) -> Iterator[ProgressCallback]:
+    """A progress bar on stderr fed by ``callback(item, done, total)``."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[item]}"),
+        TimeElapsedColumn(),
+        transient=True,
+    ) as progress:
+        task = progress.add_task(description, total=None, item="")
+
+        def callback(item: str, done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total, item=item)
+
+        yield callback
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="customer-intelligence-warehouse")
+def cli() -> None:
+    """Customer Intelligence Warehouse: sources to features, models, marts and alerts.
+
+    Start with `ciw generate`, `ciw load` and `ciw run`; `ciw bench` measures each stage.
+    """
+
+
+@cli.command()
+@click.option(
+    "--customers",
+    type=click.IntRange(min=10),
+    default=2_000,
+    show_default=True,
+    help="Scale knob: number of commerce customers; accounts, deals, tickets and events follow.",
+)
+@click.option(
+    "--seed", type=int, default=42, show_default=True, help="Random seed: same seed, same files."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("data/exports"),
+    show_default=True,
+    help="Folder to write the exports to.",
+)
+@click.option(
+    "--end-date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Last day of data (YYYY-MM-DD). Default: today (UTC).",
+)
+@click.option(
+    "--dirty-share",
+    type=click.FloatRange(0, 0.5),
+    default=0.01,
+    show_default=True,
+    help="Share of dirty rows per table (null keys, duplicates, bad values).",
+)
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["mixed", "csv", "parquet"]),
+    default="mixed",
+    show_default=True,
+    help="mixed: CRM, support and billing as CSV; product and commerce as Parquet.",
+)
+@_target_option
+def generate(
+    customers: int,
+    seed: int,
+    out_dir: Path,
+    end_date: dt.datetime | None,
+    dirty_share: float,
+    file_format: str,
+    target: str | None,
+) -> None:
+    """Write realistic source exports (CSV and Parquet) for every source system.
+
+    --target is accepted for uniformity; generating only writes files.
+    """
+    from sources.generate import GeneratorConfig
+    from sources.generate import generate as generate_exports
+
+    config = GeneratorConfig(
+        customers=customers,
+        seed=seed,
+        end_date=end_date.date() if end_date else None,
+        dirty_share=dirty_share,
+        file_format=file_format,  # type: ignore[arg-type]
+    )
+    with _progress("generating") as progress:
+        counts = generate_exports(out_dir, config, progress)
+    total = sum(counts.values())
+    click.echo(f"wrote {total:,} rows in {len(counts)} tables to {out_dir}")
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@_target_option
+def load(directory: Path, target: str | None) -> None:
+    """Validate export files in DIRECTORY and load them into the raw layer.
+
+    Files are found as DIRECTORY/<source>/<table>*.csv|parquet. Rows that fail validation go to
+    raw_meta.quarantine with the reason; raw_meta.load_audit balances every file.
+    """
+    from sources.load import load_directory
+
+    settings = Settings.from_env(target)
+    with _progress("loading") as progress:
+        report = load_directory(directory, settings, progress)
+    _print_load_report(report, settings)
+
+
+def _print_load_report(report: Any, settings: Settings) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Loaded into {settings.describe()}")
+    for heading in ("table", "files", "read", "loaded", "quarantined"):
+        table.add_column(heading, justify="left" if heading == "table" else "right")
+    per_table: dict[str, list[int]] = {}
+    for file_load in report.files:
+        totals = per_table.setdefault(file_load.table_key, [0, 0, 0, 0])
+        totals[0] += 1
+        totals[1] += file_load.rows_read
+        totals[2] += file_load.rows_loaded
+        totals[3] += file_load.rows_quarantined
+    for key, (files, read, loaded, quarantined) in sorted(per_table.items()):
+        table.add_row(key, str(files), f"{read:,}", f"{loaded:,}", f"{quarantined:,}")
+    Console().print(table)
+    if report.rows_quarantined:
+        click.echo(
+            f"{report.rows_quarantined:,} rows quarantined: see raw_meta.quarantine for the reasons"
+        )
+
+
+@cli.command()
+@_target_option
+def run(target: str | None) -> None:
+    """Run the daily pipeline over what the raw layer holds: dbt build (models and tests)."""
+    from ciw.dbt import run_dbt
+    from ciw.summary import print_run_summary
+    from sources.load import ensure_raw_tables
+
+    settings = Settings.from_env(target)
+    ensure_raw_tables(settings)
+    result = run_dbt(["build"], settings)
+    print_run_summary(settings, result)
+
+
+@cli.command()
+@click.option(
+    "--customers",
+    type=click.IntRange(min=10),
+    default=10_000,
+    show_default=True,
+    help="Scale to measure at.",
+)
+@click.option("--seed", type=int, default=42, show_default=True)
+@_target_option
+def bench(customers: int, seed: int, target: str | None) -> None:
+    """Time generate, load and dbt build at a given scale and print the figures.
+
+    Uses its own warehouse (data/bench/*.duckdb or the ciw_bench database), never yours.
+    """
+    from ciw.bench import print_benchmark, run_benchmark
+
+    settings = Settings.from_env(target)
+    with _progress("benchmark") as progress:
+        result = run_benchmark(customers, settings, seed=seed, progress=progress)
+    print_benchmark(result)
+
+
+@cli.command()
+@click.option("--serve", is_flag=True, help="Serve the site after generating it.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
+@_target_option
+def docs(serve: bool, port: int, target: str | None) -> None:
+    """Generate the dbt docs site (models, columns, tests, lineage); --serve to browse it."""
+    from ciw.dbt import run_dbt, target_path_for
+
+    settings = Settings.from_env(target)
+    run_dbt(["docs", "generate"], settings)
+    click.echo(f"docs site: {target_path_for(settings) / 'index.html'}")
+    if serve:
+        run_dbt(["docs", "serve", "--port", str(port), "--no-browser"], settings)
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions whose message is meant for the user: one line, no traceback."""
+    from ciw.dbt import DbtFailure
+    from ciw.warehouse import WarehouseUnavailable
+
+    errors: list[type[BaseException]] = [
+        SettingsError,
+        WarehouseUnavailable,
+        DbtFailure,
+        FileNotFoundError,
+        PermissionError,
+    ]
+    if "sources.load" in sys.modules:
+        errors.append(sys.modules["sources.load"].LoadError)
+    return tuple(errors)
+
+
+def _scrub(message: str) -> str:
+    password = os.environ.get("CIW_PG_PASSWORD")
+    return message.replace(password, "***") if password else message
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: user errors end with one readable line and a non-zero exit."""
+    try:
+        cli.main(args=argv, prog_name="ciw", standalone_mode=False)
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except click.exceptions.Abort:
+        click.echo("ciw: interrupted", err=True)
+        return 130
+    except click.exceptions.Exit as exit_:
+        return exit_.exit_code
+    except Exception as error:
+        if os.environ.get("CIW_DEBUG") == "1":
+            raise
+        if isinstance(error, _user_errors()):
+            click.echo(f"ciw: error: {_scrub(str(error))}", err=True)
+            return 1
+        click.echo(
+            f"ciw: unexpected {type(error).__name__}: {_scrub(str(error))} "
+            "(set CIW_DEBUG=1 to see the traceback)",
+            err=True,
+        )
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
