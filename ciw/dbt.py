@@ -37,8 +37,12 @@ def dbt_executable() -> str:
 
 
 def target_path_for(settings: Settings) -> Path:
-    """Separate artifacts per warehouse, so a Postgres run never reuses a DuckDB manifest."""
-    return DBT_PROJECT_DIR / "target" / settings.target
+    """Separate artifacts per warehouse, so a Postgres run never reuses a DuckDB manifest.
+
+    ``CIW_DBT_TARGET_PATH`` moves them (tests give each run its own folder).
+    """
+    base = os.environ.get("CIW_DBT_TARGET_PATH")
+    return Path(base) if base else DBT_PROJECT_DIR / "target" / settings.target
 
 
 def run_dbt(

@@ -46,7 +46,9 @@ def postgres_settings() -> Iterator[Settings]:
     problem = _postgres_reachable(base)
     if problem:
         if os.environ.get("CIW_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"PostgreSQL is required (CIW_REQUIRE_POSTGRES=1) but unreachable: {problem}")
+            pytest.fail(
+                f"PostgreSQL is required (CIW_REQUIRE_POSTGRES=1) but unreachable: {problem}"
+            )
         pytest.skip(f"PostgreSQL unreachable: {problem}")
     name = f"ciw_test_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(base.pg_conninfo(), autocommit=True) as admin:

@@ -1,0 +1,65 @@
+"""The command line: instant help, one readable line on user errors, no secrets in errors."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ciw.cli import main
+
+CIW = str(Path(sys.executable).with_name("ciw"))
+
+
+def test_help_lists_the_commands_without_importing_heavy_libraries() -> None:
+    probe = (
+        "import sys; from ciw.cli import main; "
+        "code = main(['--help']); "
+        "heavy = [m for m in ('dbt', 'dagster', 'feast', 'evidently', 'lightgbm', 'duckdb') "
+        "if m in sys.modules]; print('HEAVY', heavy); sys.exit(code)"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert completed.returncode == 0
+    for command in ("generate", "load", "run", "bench", "docs"):
+        assert command in completed.stdout
+    assert "HEAVY []" in completed.stdout
+
+
+def test_installed_entry_point_answers_help() -> None:
+    completed = subprocess.run([CIW, "run", "--help"], capture_output=True, text=True, check=False)
+    assert completed.returncode == 0
+    assert "--target" in completed.stdout
+
+
+def test_unknown_target_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--target", "oracle"]) == 2
+    assert "'oracle' is not one of" in capsys.readouterr().err
+
+
+def test_missing_export_folder_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CIW_DUCKDB_PATH", str(tmp_path / "w.duckdb"))
+    code = main(["load", str(tmp_path / "nowhere"), "--target", "duckdb"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("ciw: error:")
+    assert "nowhere" in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_unreachable_postgres_is_one_line_without_the_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "exports").mkdir()
+    monkeypatch.setenv("CIW_PG_PORT", "1")  # nothing listens there
+    monkeypatch.setenv("CIW_PG_PASSWORD", "hunter2-secret")
+    code = main(["run", "--target", "postgres"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "cannot reach PostgreSQL postgres@127.0.0.1:1/ciw" in err
+    assert "hunter2-secret" not in err
+    assert len(err.strip().splitlines()) == 1
