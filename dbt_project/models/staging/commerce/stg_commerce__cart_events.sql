@@ -1,0 +1,32 @@
+with
+
+source as (
+    select * from {{ source_or_empty('commerce', 'cart_events') }}
+),
+
+deduplicated as (
+    {{ deduplicate('source', 'cart_event_id', latest_row_order()) }}
+),
+
+renamed as (
+    select
+        cast(cart_event_id as {{ dbt.type_bigint() }}) as cart_event_id,
+        cast({{ clean_text('session_id') }} as {{ dbt.type_string() }}) as web_session_id,
+        cast(order_id as {{ dbt.type_bigint() }}) as order_id,
+        cast({{ clean_text('product_id') }} as {{ dbt.type_string() }}) as product_id,
+        cast({{ clean_lower('event_type') }} as {{ dbt.type_string() }}) as cart_event_type,
+        cast(quantity as {{ dbt.type_int() }}) as quantity,
+        cast(price as numeric(18, 2)) as unit_price,
+        cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
+        coalesce(price < 0, false) as is_amount_negative,
+        {{ is_future('occurred_at') }} as is_future_dated,
+        _loaded_at,
+        _batch_id
+    from deduplicated
+),
+
+final as (
+    select * from renamed
+)
+
+select * from final

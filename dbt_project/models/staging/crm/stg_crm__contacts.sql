@@ -1,0 +1,34 @@
+with
+
+source as (
+    select * from {{ source_or_empty('crm', 'contacts') }}
+),
+
+deduplicated as (
+    {{ deduplicate('source', clean_text('contact_id'), latest_row_order(has_updated_at=true)) }}
+),
+
+renamed as (
+    select
+        cast({{ clean_text('contact_id') }} as {{ dbt.type_string() }}) as contact_id,
+        cast({{ clean_text('account_id') }} as {{ dbt.type_string() }}) as account_id,
+        cast({{ clean_text('first_name') }} as {{ dbt.type_string() }}) as first_name,
+        cast({{ clean_text('last_name') }} as {{ dbt.type_string() }}) as last_name,
+        cast({{ clean_lower('email') }} as {{ dbt.type_string() }}) as email,
+        cast({{ normalize_phone('phone') }} as {{ dbt.type_string() }}) as phone_digits,
+        cast({{ phone_last10('phone') }} as {{ dbt.type_string() }}) as phone_last10,
+        cast({{ clean_text('title') }} as {{ dbt.type_string() }}) as job_title,
+        cast(is_decision_maker as {{ dbt.type_boolean() }}) as is_decision_maker,
+        cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
+        cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,
+        {{ is_future('created_at') }} as is_future_dated,
+        _loaded_at,
+        _batch_id
+    from deduplicated
+),
+
+final as (
+    select * from renamed
+)
+
+select * from final

@@ -1,0 +1,32 @@
+with
+
+source as (
+    select * from {{ source_or_empty('product', 'usage_events') }}
+),
+
+deduplicated as (
+    {{ deduplicate('source', 'event_id', latest_row_order()) }}
+),
+
+renamed as (
+    select
+        cast(event_id as {{ dbt.type_bigint() }}) as usage_event_id,
+        cast({{ clean_text('account_id') }} as {{ dbt.type_string() }}) as account_id,
+        cast({{ clean_text('session_id') }} as {{ dbt.type_string() }}) as product_session_id,
+        cast({{ clean_lower('user_email') }} as {{ dbt.type_string() }}) as user_email,
+        cast({{ clean_lower('feature_key') }} as {{ dbt.type_string() }}) as feature_key,
+        cast({{ clean_lower('event_name') }} as {{ dbt.type_string() }}) as event_name,
+        cast(duration_seconds as {{ dbt.type_int() }}) as duration_seconds,
+        cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
+        coalesce(duration_seconds < 0, false) as is_duration_negative,
+        {{ is_future('occurred_at') }} as is_future_dated,
+        _loaded_at,
+        _batch_id
+    from deduplicated
+),
+
+final as (
+    select * from renamed
+)
+
+select * from final
