@@ -1,0 +1,271 @@
+"""Writing a validated file to the warehouse: one transaction per file, keyed by batch."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ciw.settings import Settings
+from ciw.warehouse import connect_duckdb, connect_postgres
+from sources.contract import METADATA_COLUMNS, RawTable
+from sources.load.ddl import (
+    AUDIT_COLUMNS,
+    AUDIT_RELATION,
+    QUARANTINE_COLUMNS,
+    QUARANTINE_RELATION,
+    ensure_duckdb,
+    ensure_postgres,
+    quote,
+    relation,
+)
+from sources.load.report import FileLoad, LoadError
+from sources.load.validate import VALID, Validated, first_line, literal
+
+if TYPE_CHECKING:
+    import duckdb
+    import psycopg
+
+_COPY_CHUNK = 1 << 20
+
+
+def utc_now() -> datetime:
+    """Load times are stored as naive UTC timestamps."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One file's identity in the warehouse."""
+
+    table: RawTable
+    source_file: str
+    batch_id: str
+    started_at: datetime
+
+
+def _ts(value: datetime) -> str:
+    return f"timestamp {literal(value.isoformat(sep=' '))}"
+
+
+def _good_select(batch: Batch, loaded_at: datetime) -> str:
+    columns = ", ".join(quote(column) for column in batch.table.column_names)
+    return (
+        f"select {columns}, {literal(batch.batch_id)} as _batch_id, "
+        f"{literal(batch.source_file)} as _source_file, _source_row, "
+        f"{_ts(loaded_at)} as _loaded_at from {VALID} where _reason is null"
+    )
+
+
+def _quarantine_select(batch: Batch, loaded_at: datetime) -> str:
+    return (
+        f"select {literal(batch.batch_id)} as _batch_id, {literal(batch.table.key)} as table_key, "
+        f"{literal(batch.source_file)} as source_file, _source_row as source_row, "
+        f"_columns as column_name, _reason as reason, _raw_record as raw_record, "
+        f"{_ts(loaded_at)} as quarantined_at from {VALID} where _reason is not null"
+    )
+
+
+def _raw_column_list(table: RawTable) -> str:
+    return ", ".join(quote(column) for column in [*table.column_names, *METADATA_COLUMNS])
+
+
+def _column_list(columns: dict[str, str]) -> str:
+    return ", ".join(quote(column) for column in columns)
+
+
+def _balanced(batch: Batch, validated: Validated, loaded: int, quarantined: int) -> FileLoad:
+    """The file's outcome; refuses to commit when a row went missing."""
+    if validated.rows_read != loaded + quarantined or quarantined != validated.rows_bad:
+        raise LoadError(
+            f"{batch.source_file}: read {validated.rows_read} rows but loaded {loaded} and "
+            f"quarantined {quarantined}; nothing was committed"
+        )
+    return FileLoad(
+        table_key=batch.table.key,
+        source_file=batch.source_file,
+        batch_id=batch.batch_id,
+        rows_read=validated.rows_read,
+        rows_loaded=loaded,
+        rows_quarantined=quarantined,
+        extra_columns=validated.extra_columns,
+    )
+
+
+def _audit_values(result: FileLoad, started: datetime, finished: datetime) -> list[Any]:
+    return [
+        result.batch_id,
+        result.table_key,
+        result.source_file,
+        result.rows_read,
+        result.rows_loaded,
+        result.rows_quarantined,
+        ", ".join(result.extra_columns) or None,
+        started,
+        finished,
+    ]
+
+
+_DELETES = (
+    "delete from {raw} where _batch_id = {p}",
+    f"delete from {QUARANTINE_RELATION} where _batch_id = {{p}} and table_key = {{p}}",
+    f"delete from {AUDIT_RELATION} where _batch_id = {{p}} and table_key = {{p}}",
+)
+
+
+def _delete_statements(batch: Batch, placeholder: str) -> list[tuple[str, list[str]]]:
+    raw = relation(batch.table.schema, batch.table.name)
+    key = [batch.batch_id, batch.table.key]
+    return [
+        (_DELETES[0].format(raw=raw, p=placeholder), [batch.batch_id]),
+        (_DELETES[1].format(p=placeholder), key),
+        (_DELETES[2].format(p=placeholder), key),
+    ]
+
+
+def _audit_insert(placeholder: str) -> str:
+    marks = ", ".join([placeholder] * len(AUDIT_COLUMNS))
+    return f"insert into {AUDIT_RELATION} ({_column_list(AUDIT_COLUMNS)}) values ({marks})"
+
+
+class DuckDBSink:
+    """Validates in the target DuckDB file itself (temp tables) and inserts in bulk."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.connection: duckdb.DuckDBPyConnection = connect_duckdb(settings)
+        self.connection.execute("set TimeZone = 'UTC'")
+        ensure_duckdb(self.connection)
+
+    @property
+    def validator(self) -> duckdb.DuckDBPyConnection:
+        return self.connection
+
+    def write(self, batch: Batch, validated: Validated) -> FileLoad:
+        import duckdb
+
+        connection = self.connection
+        loaded_at = utc_now()
+        table = batch.table
+        connection.begin()
+        try:
+            for statement, params in _delete_statements(batch, "?"):
+                connection.execute(statement, params)
+            loaded = _count(
+                connection.execute(
+                    f"insert into {relation(table.schema, table.name)} ({_raw_column_list(table)}) "
+                    + _good_select(batch, loaded_at)
+                )
+            )
+            quarantined = _count(
+                connection.execute(
+                    f"insert into {QUARANTINE_RELATION} ({_column_list(QUARANTINE_COLUMNS)}) "
+                    + _quarantine_select(batch, loaded_at)
+                )
+            )
+            result = _balanced(batch, validated, loaded, quarantined)
+            connection.execute(
+                _audit_insert("?"), _audit_values(result, batch.started_at, utc_now())
+            )
+            connection.commit()
+        except duckdb.Error as error:
+            connection.rollback()
+            raise LoadError(
+                f"{batch.source_file}: writing {table.relation}: {first_line(error)}"
+            ) from None
+        except BaseException:
+            connection.rollback()
+            raise
+        connection.execute(f"drop table if exists {VALID}")
+        return result
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def _count(cursor: duckdb.DuckDBPyConnection) -> int:
+    row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+class PostgresSink:
+    """Validates in an in-memory DuckDB, then streams CSV into Postgres with COPY."""
+
+    def __init__(self, settings: Settings) -> None:
+        import duckdb
+
+        self._scratch = tempfile.TemporaryDirectory(prefix="ciw-load-")
+        self.pg: psycopg.Connection = connect_postgres(settings)
+        try:
+            ensure_postgres(self.pg)
+            self.duck = duckdb.connect()
+            self.duck.execute("set TimeZone = 'UTC'")
+            self.duck.execute(f"set temp_directory = {literal(self._scratch.name)}")
+        except BaseException:
+            self.pg.close()
+            self._scratch.cleanup()
+            raise
+
+    @property
+    def validator(self) -> duckdb.DuckDBPyConnection:
+        return self.duck
+
+    def _export(self, select: str, name: str) -> Path:
+        target = Path(self._scratch.name) / name
+        self.duck.execute(f"copy ({select}) to {literal(str(target))} (format csv, header true)")
+        return target
+
+    def _copy(self, cursor: psycopg.Cursor[Any], target: str, columns: str, path: Path) -> int:
+        from psycopg import sql
+
+        statement = sql.SQL(f"copy {target} ({columns}) from stdin with (format csv, header true)")
+        with cursor.copy(statement) as copy, path.open("rb") as handle:
+            while chunk := handle.read(_COPY_CHUNK):
+                copy.write(chunk)
+        return cursor.rowcount
+
+    def write(self, batch: Batch, validated: Validated) -> FileLoad:
+        import duckdb
+        import psycopg
+
+        table = batch.table
+        loaded_at = utc_now()
+        try:
+            good = self._export(_good_select(batch, loaded_at), "good.csv")
+            bad = self._export(_quarantine_select(batch, loaded_at), "quarantine.csv")
+        except duckdb.Error as error:
+            raise LoadError(
+                f"{batch.source_file}: staging for Postgres: {first_line(error)}"
+            ) from None
+        try:
+            with self.pg.transaction(), self.pg.cursor() as cursor:
+                for statement, params in _delete_statements(batch, "%s"):
+                    cursor.execute(statement.encode(), params)
+                loaded = self._copy(
+                    cursor, relation(table.schema, table.name), _raw_column_list(table), good
+                )
+                quarantined = self._copy(
+                    cursor, QUARANTINE_RELATION, _column_list(QUARANTINE_COLUMNS), bad
+                )
+                result = _balanced(batch, validated, loaded, quarantined)
+                cursor.execute(
+                    _audit_insert("%s").encode(),
+                    _audit_values(result, batch.started_at, utc_now()),
+                )
+        except psycopg.Error as error:
+            raise LoadError(
+                f"{batch.source_file}: writing {table.relation}: {first_line(error)}"
+            ) from None
+        finally:
+            good.unlink(missing_ok=True)
+            bad.unlink(missing_ok=True)
+        self.duck.execute(f"drop table if exists {VALID}")
+        return result
+
+    def close(self) -> None:
+        try:
+            self.duck.close()
+            self.pg.close()
+        finally:
+            self._scratch.cleanup()
