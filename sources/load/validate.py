@@ -222,19 +222,30 @@ def validate_file(
         f"nullif(concat_ws(', ', {', '.join(flagged)}), '')" if flagged else "cast(null as varchar)"
     )
     raw_list = ", ".join(raws)
+    staged = csv_file or "file_row_number" in {name.lower() for name in columns.names}
+    if staged:
+        # The temp table's row ids follow file order (insertion order is preserved).
+        source, row_number = STAGE, f"rowid + {first_row}"
+    else:
+        source = (
+            f"(select {renamed}, file_row_number from "
+            f"read_parquet({literal(str(path))}, file_row_number=true))"
+        )
+        row_number = "file_row_number + 1"
     try:
         connection.execute(f"drop table if exists {VALID}")
         connection.execute(f"drop table if exists {STAGE}")
-        connection.execute(f"create temp table {STAGE} as select {renamed} from {reader}")
+        if staged:
+            connection.execute(f"create temp table {STAGE} as select {renamed} from {reader}")
         connection.execute(
             f"create temp table {VALID} as "
-            f"with casted as (select rowid + {first_row} as _source_row, {raw_list}, "
-            f"{', '.join(casts)} from {STAGE}), "
+            f"with casted as (select {row_number} as _source_row, {raw_list}, "
+            f"{', '.join(casts)} from {source}), "
             f"checked as (select *{''.join(', ' + check for check in checks)} from casted) "
             f"select _source_row, {', '.join(outputs)}, {reason} as _reason, "
             f"{colnames} as _columns, {record} as _raw_record from checked"
         )
-        connection.execute(f"drop table {STAGE}")
+        connection.execute(f"drop table if exists {STAGE}")
         counts = connection.execute(f"select count(*), count(_reason) from {VALID}").fetchone()
     except duckdb.Error as error:
         raise LoadError(f"{source_file}: {first_line(error)}") from None
