@@ -1,0 +1,97 @@
+"""dbt models as assets, dbt tests as asset checks (error severity blocks downstream)."""
+
+import json
+from collections.abc import Iterator, Mapping
+from datetime import timedelta
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject, dbt_assets
+
+from ciw.paths import DBT_PROJECT_DIR
+from orchestration.ingestion import raw_asset_key
+from orchestration.manifest import MANIFEST_TARGET, ensure_manifest
+from orchestration.resources import WarehouseDbtCliResource
+
+LAYERS = ("staging", "intermediate", "features", "marts")
+
+#: dbt reaches the warehouse over the network on Postgres: retry with backoff.
+DBT_RETRY = dg.RetryPolicy(max_retries=2, delay=15, backoff=dg.Backoff.EXPONENTIAL)
+
+#: Marts the on-call engineer must see fresh every morning; checked once they exist.
+KEY_MARTS = ("customer_profiles", "customer_risk_scores", "account_health", "alerts")
+MART_FRESHNESS = dg.FreshnessPolicy.time_window(
+    fail_window=timedelta(hours=48), warn_window=timedelta(hours=26)
+)
+
+DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, target_path=MANIFEST_TARGET)
+MANIFEST_PATH = ensure_manifest()
+
+
+def layer_group(dbt_resource_props: Mapping[str, Any]) -> str | None:
+    """The asset group of a dbt resource: its layer folder, else its resource type."""
+    fqn = list(dbt_resource_props.get("fqn", []))
+    if dbt_resource_props.get("resource_type") == "model" and len(fqn) > 1 and fqn[1] in LAYERS:
+        return str(fqn[1])
+    resource_type = dbt_resource_props.get("resource_type")
+    return {"snapshot": "snapshots", "seed": "seeds"}.get(str(resource_type), "dbt_other")
+
+
+class LayerTranslator(DagsterDbtTranslator):
+    """Groups follow the dbt layers; dbt sources are the raw-load assets."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props.get("resource_type") == "source":
+            return raw_asset_key(dbt_resource_props["source_name"], dbt_resource_props["name"])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return layer_group(dbt_resource_props)
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        if unique_id.startswith("model.") and spec.key.path[-1] in KEY_MARTS:
+            return dg.apply_freshness_policy(spec, MART_FRESHNESS)
+        return spec
+
+
+TRANSLATOR = LayerTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+class DbtBuildConfig(dg.Config):  # type: ignore[misc]
+    """``as_of_date`` (YYYY-MM-DD) makes the run count only data before that date."""
+
+    as_of_date: str | None = None
+
+
+def dbt_build_args(as_of_date: str | None) -> list[str]:
+    args = ["build"]
+    if as_of_date:
+        args += ["--vars", json.dumps({"as_of_date": as_of_date})]
+    return args
+
+
+@dbt_assets(
+    manifest=MANIFEST_PATH,
+    project=DBT_PROJECT,
+    dagster_dbt_translator=TRANSLATOR,
+    name="dbt_models",
+    retry_policy=DBT_RETRY,
+)
+def dbt_models(
+    context: dg.AssetExecutionContext, dbt: WarehouseDbtCliResource, config: DbtBuildConfig
+) -> Iterator[Any]:
+    yield from dbt.cli(dbt_build_args(config.as_of_date), context=context).stream()
+
+
+def model_key(model_name: str) -> dg.AssetKey:
+    """The asset key of a dbt model, for Python assets downstream of dbt."""
+    from dagster_dbt import get_asset_key_for_model
+
+    return get_asset_key_for_model([dbt_models], model_name)
+
+
+def build_dbt_defs() -> dg.Definitions:
+    return dg.Definitions(assets=[dbt_models])

@@ -1,0 +1,31 @@
+"""Everything Dagster shows: gathered from the domain modules, bound to one warehouse.
+
+``dagster dev -m orchestration.definitions`` loads ``defs`` (warehouse from the environment);
+``orchestration.pipeline`` builds the same definitions for an explicit ``Settings``.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from ciw.settings import Settings
+from orchestration.dbt import DBT_PROJECT, build_dbt_defs
+from orchestration.ingestion import build_ingestion_defs
+from orchestration.resources import build_resources
+from orchestration.schedules import build_schedule_defs
+from orchestration.sensors import build_sensor_defs
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    # One DuckDB file takes one writer: run steps one after another there.
+    executor = dg.in_process_executor if settings.target == "duckdb" else dg.multiprocess_executor
+    return dg.Definitions.merge(
+        build_ingestion_defs(),
+        build_dbt_defs(),
+        build_schedule_defs(),
+        build_sensor_defs(),
+        dg.Definitions(resources=build_resources(settings, DBT_PROJECT), executor=executor),
+    )
+
+
+defs = build_definitions(Settings.from_env())

@@ -1,0 +1,119 @@
+"""Resources: the warehouse from ``Settings`` and a dbt CLI pointed at the same warehouse."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
+
+from ciw.paths import DBT_PROJECT_DIR
+from ciw.settings import Settings, Target
+from orchestration.manifest import MANIFEST_DIR
+
+
+class WarehouseResource(dg.ConfigurableResource):  # type: ignore[misc]
+    """The one warehouse every step uses. The password is read from ``CIW_PG_PASSWORD``
+    through ``dg.EnvVar`` when it came from there, so the UI never shows it."""
+
+    target: str = "duckdb"
+    duckdb_path: str = str(DBT_PROJECT_DIR.parent / "data" / "warehouse.duckdb")
+    pg_host: str = "127.0.0.1"
+    pg_port: int = 5432
+    pg_user: str = "postgres"
+    pg_password: str = ""
+    pg_database: str = "ciw"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WarehouseResource:
+        password: Any = settings.pg_password
+        if password and os.environ.get("CIW_PG_PASSWORD") == password:
+            password = dg.EnvVar("CIW_PG_PASSWORD")
+        return cls(
+            target=settings.target,
+            duckdb_path=str(settings.duckdb_path),
+            pg_host=settings.pg_host,
+            pg_port=settings.pg_port,
+            pg_user=settings.pg_user,
+            pg_password=password,
+            pg_database=settings.pg_database,
+        )
+
+    def settings(self) -> Settings:
+        target: Target = "postgres" if self.target == "postgres" else "duckdb"
+        return Settings(
+            target=target,
+            duckdb_path=Path(self.duckdb_path),
+            pg_host=self.pg_host,
+            pg_port=self.pg_port,
+            pg_user=self.pg_user,
+            pg_password=self.pg_password,
+            pg_database=self.pg_database,
+        )
+
+
+def dbt_runs_root() -> Path:
+    """Where each dbt invocation gets its own artifact folder.
+
+    ``CIW_DBT_TARGET_PATH`` (tests) moves it, as it moves ``ciw.dbt``'s artifacts; by default
+    it is beside the manifest, so dagster-dbt reuses the manifest's partial parse.
+    """
+    base = os.environ.get("CIW_DBT_TARGET_PATH")
+    return Path(base) / "dagster" if base else MANIFEST_DIR
+
+
+@contextmanager
+def temporary_environment(overrides: Mapping[str, str]) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in overrides}
+    os.environ.update(overrides)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+class WarehouseDbtCliResource(DbtCliResource):
+    """``DbtCliResource`` whose dbt process sees ``settings.dbt_env()`` of its warehouse.
+
+    dagster-dbt builds the child environment from ``os.environ`` while ``cli`` runs (and opens
+    its adapter handle there), so the warehouse variables are set for exactly that call.
+    """
+
+    warehouse: WarehouseResource
+
+    def cli(self, args: Sequence[str], **kwargs: Any) -> DbtCliInvocation:
+        settings = self.warehouse.settings()
+        if settings.target == "postgres":
+            from ciw.warehouse import ensure_postgres_database
+
+            ensure_postgres_database(settings)
+        runs_root = dbt_runs_root()
+        runs_root.mkdir(parents=True, exist_ok=True)
+        overrides = {
+            **settings.dbt_env(),
+            "DBT_TARGET_PATH": str(runs_root),
+            "DBT_VERSION_CHECK": "false",
+        }
+        with temporary_environment(overrides):
+            return super().cli(args, **kwargs)
+
+
+def build_resources(settings: Settings, project: DbtProject) -> dict[str, Any]:
+    warehouse = WarehouseResource.from_settings(settings)
+    return {
+        "warehouse": warehouse,
+        "dbt": WarehouseDbtCliResource(
+            project_dir=project,  # type: ignore[arg-type]  # DbtCliResource.__init__ takes it
+            warehouse=warehouse,
+            dbt_executable=str(Path(sys.executable).with_name("dbt")),
+        ),
+    }

@@ -1,0 +1,51 @@
+"""Sensors: run failure → ops message (logged until the Slack notifier exists)."""
+
+import logging
+from collections.abc import Sequence
+
+import dagster as dg
+
+logger = logging.getLogger("ciw.ops")
+
+#: Where the on-call engineer opens a run; the UI's default address (``ciw ui``).
+DEFAULT_UI_URL = "http://127.0.0.1:3000"
+
+
+def build_ops_message(
+    job_name: str,
+    run_id: str,
+    failed_steps: Sequence[str],
+    error: str | None,
+    ui_url: str = DEFAULT_UI_URL,
+) -> str:
+    """The ops message for a failed run: what failed, the first error line, where to look."""
+    steps = ", ".join(failed_steps) if failed_steps else "no step recorded"
+    first_line = (error or "").strip().splitlines()[0] if (error or "").strip() else "no message"
+    return (
+        f":rotating_light: Dagster run of `{job_name}` failed\n"
+        f"failed steps: {steps}\n"
+        f"error: {first_line[:300]}\n"
+        f"run: {ui_url.rstrip('/')}/runs/{run_id}"
+    )
+
+
+@dg.run_failure_sensor(
+    name="ops_message_on_run_failure",
+    description="Sends an ops message for every failed run (logged until the notifier exists).",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    monitor_all_code_locations=False,
+)
+def ops_message_on_run_failure(context: dg.RunFailureSensorContext) -> None:
+    failed_steps = [event.step_key for event in context.get_step_failure_events() if event.step_key]
+    message = build_ops_message(
+        job_name=context.dagster_run.job_name,
+        run_id=context.dagster_run.run_id,
+        failed_steps=failed_steps,
+        error=context.failure_event.message,
+    )
+    context.log.warning(message)
+    logger.warning(message)
+
+
+def build_sensor_defs() -> dg.Definitions:
+    return dg.Definitions(sensors=[ops_message_on_run_failure])

@@ -1,0 +1,115 @@
+"""Every definition loads: a broken import or a bad wiring fails here, not in the UI."""
+
+import json
+
+import dagster as dg
+import pytest
+
+from orchestration.dbt import LAYERS, MANIFEST_PATH
+from orchestration.ingestion import raw_asset_key
+from orchestration.schedules import (
+    DAILY_PIPELINE_CRON,
+    MONTHLY_RETRAINING_CRON,
+    WEEKLY_REPORT_CRON,
+)
+from sources.contract import raw_tables
+
+
+@pytest.fixture(scope="module")
+def repository() -> dg.RepositoryDefinition:
+    from orchestration.definitions import defs
+
+    dg.Definitions.validate_loadable(defs)
+    return defs.get_repository_def()
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict:
+    return json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
+
+
+def _models(manifest: dict) -> dict[str, dict]:
+    return {key: node for key, node in manifest["nodes"].items() if key.startswith("model.")}
+
+
+def test_every_dbt_model_is_an_asset_grouped_by_layer(
+    repository: dg.RepositoryDefinition, manifest: dict
+) -> None:
+    graph = repository.asset_graph
+    by_name = {key.path[-1]: graph.get(key) for key in graph.get_all_asset_keys()}
+    models = _models(manifest)
+    assert models
+    for node in models.values():
+        asset = by_name[node["name"]]
+        assert asset.group_name == node["fqn"][1]
+        assert asset.group_name in LAYERS
+
+
+def test_every_raw_table_is_an_asset_feeding_its_staging_model(
+    repository: dg.RepositoryDefinition,
+) -> None:
+    graph = repository.asset_graph
+    keys = graph.get_all_asset_keys()
+    for table in raw_tables().values():
+        raw_key = raw_asset_key(table.source, table.name)
+        assert raw_key in keys
+        assert graph.get(raw_key).group_name == "raw"
+        assert graph.get(raw_key).is_materializable
+        children = {child.path[-1] for child in graph.get(raw_key).child_keys}
+        assert any(name.startswith(f"stg_{table.source}__") for name in children), raw_key
+
+
+def test_dbt_tests_are_asset_checks_blocking_on_error(
+    repository: dg.RepositoryDefinition, manifest: dict
+) -> None:
+    graph = repository.asset_graph
+    checks = {key.name: graph.get_check_spec(key) for key in graph.asset_check_keys}
+    model_tests = [
+        node
+        for key, node in manifest["nodes"].items()
+        if key.startswith("test.") and node.get("attached_node", "").startswith("model.")
+    ]
+    assert model_tests
+    for test in model_tests:
+        spec = checks[test["name"]]
+        assert spec.blocking == (test["config"]["severity"].lower() == "error")
+
+
+def test_schedules_and_sensors(repository: dg.RepositoryDefinition) -> None:
+    crons = {schedule.name: schedule for schedule in repository.schedule_defs}
+    assert crons["daily_pipeline_schedule"].cron_schedule == DAILY_PIPELINE_CRON == "0 6 * * *"
+    assert crons["weekly_executive_report_schedule"].cron_schedule == WEEKLY_REPORT_CRON
+    assert WEEKLY_REPORT_CRON == "0 8 * * 1"
+    assert crons["monthly_retraining_schedule"].cron_schedule == MONTHLY_RETRAINING_CRON
+    assert {schedule.execution_timezone for schedule in crons.values()} == {"UTC"}
+    assert crons["daily_pipeline_schedule"].job_name == "daily_pipeline"
+    sensors = {sensor.name for sensor in repository.sensor_defs}
+    assert "ops_message_on_run_failure" in sensors
+
+
+def test_loads_and_dbt_retry_with_backoff(repository: dg.RepositoryDefinition) -> None:
+    job = repository.get_job("daily_pipeline")
+    for node in job.nodes:
+        policy = node.definition.retry_policy  # type: ignore[attr-defined]
+        assert policy is not None and policy.backoff == dg.Backoff.EXPONENTIAL, node.name
+
+
+def test_raw_tables_carry_a_freshness_policy(repository: dg.RepositoryDefinition) -> None:
+    graph = repository.asset_graph
+    for table in raw_tables().values():
+        assert graph.get(raw_asset_key(table.source, table.name)).freshness_policy is not None
+
+
+def test_loading_does_not_parse_when_the_manifest_is_current(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from orchestration import manifest
+
+    manifest.ensure_manifest()
+
+    def fail(*_: object, **__: object) -> None:
+        raise AssertionError("dbt parse ran although the manifest is current")
+
+    monkeypatch.setattr(manifest, "parse_project", fail)
+    assert not manifest.manifest_is_stale()
+    assert manifest.ensure_manifest() == MANIFEST_PATH

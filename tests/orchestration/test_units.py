@@ -1,0 +1,94 @@
+"""Pure helpers: ops message, layer groups, dbt arguments, run config, instance choice."""
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from ciw.settings import SettingsError
+from orchestration.dbt import dbt_build_args, layer_group
+from orchestration.instance import prepare_dagster_home, storage_kind
+from orchestration.pipeline import pipeline_run_config, ui_command
+from orchestration.sensors import build_ops_message
+
+
+def test_ops_message_names_job_steps_first_error_line_and_run_link() -> None:
+    message = build_ops_message(
+        job_name="daily_pipeline",
+        run_id="abc123",
+        failed_steps=["load_crm", "dbt_models"],
+        error="dbt build failed\nTraceback (most recent call last): ...",
+        ui_url="http://ui.example:3000/",
+    )
+    assert "`daily_pipeline` failed" in message
+    assert "failed steps: load_crm, dbt_models" in message
+    assert "error: dbt build failed" in message
+    assert "Traceback" not in message
+    assert message.endswith("run: http://ui.example:3000/runs/abc123")
+
+
+def test_ops_message_without_steps_or_error() -> None:
+    message = build_ops_message("weekly_executive_report", "r1", [], None)
+    assert "no step recorded" in message
+    assert "error: no message" in message
+
+
+@pytest.mark.parametrize(
+    ("props", "group"),
+    [
+        ({"resource_type": "model", "fqn": ["ci", "staging", "crm", "stg_crm__users"]}, "staging"),
+        ({"resource_type": "model", "fqn": ["ci", "intermediate", "int_x"]}, "intermediate"),
+        ({"resource_type": "model", "fqn": ["ci", "features", "f"]}, "features"),
+        ({"resource_type": "model", "fqn": ["ci", "marts", "alerts"]}, "marts"),
+        ({"resource_type": "snapshot", "fqn": ["ci", "crm_accounts_snapshot"]}, "snapshots"),
+        ({"resource_type": "seed", "fqn": ["ci", "country_codes"]}, "seeds"),
+        ({"resource_type": "model", "fqn": ["ci", "scratch", "x"]}, "dbt_other"),
+    ],
+)
+def test_translator_maps_dbt_folders_to_groups(props: dict, group: str) -> None:
+    assert layer_group(props) == group
+
+
+def test_translator_maps_sources_to_raw_assets() -> None:
+    from orchestration.dbt import TRANSLATOR
+
+    key = TRANSLATOR.get_asset_key(
+        {"resource_type": "source", "source_name": "crm", "name": "accounts"}
+    )
+    assert key.path == ["raw", "crm", "accounts"]
+
+
+def test_dbt_build_args_pass_as_of_as_a_var() -> None:
+    assert dbt_build_args(None) == ["build"]
+    assert dbt_build_args("2026-03-01") == ["build", "--vars", '{"as_of_date": "2026-03-01"}']
+
+
+def test_pipeline_run_config(tmp_path: Path) -> None:
+    config = pipeline_run_config(tmp_path, date(2026, 3, 1))
+    ops = config["ops"]
+    assert ops["dbt_models"]["config"]["as_of_date"] == "2026-03-01"
+    assert ops["load_crm"]["config"]["exports_dir"] == str(tmp_path.resolve())
+    assert set(pipeline_run_config(None, None)["ops"]) == {"dbt_models"}
+
+
+def test_ui_command_runs_dagster_dev_on_the_definitions() -> None:
+    command = ui_command(3100)
+    assert Path(command[0]).name == "dagster"
+    assert command[1:4] == ["dev", "-m", "orchestration.definitions"]
+    assert command[-2:] == ["--port", "3100"]
+
+
+def test_storage_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CIW_DAGSTER_STORAGE", raising=False)
+    assert storage_kind() == "sqlite"
+    monkeypatch.setenv("CIW_DAGSTER_STORAGE", "Postgres")
+    assert storage_kind() == "postgres"
+    with pytest.raises(SettingsError):
+        storage_kind("mysql")
+
+
+def test_prepare_dagster_home_copies_the_chosen_instance_file(tmp_path: Path) -> None:
+    home = prepare_dagster_home(tmp_path / "home", "postgres")
+    assert "postgres_db" in (home / "dagster.yaml").read_text()
+    prepare_dagster_home(home, "sqlite")
+    assert "postgres" not in (home / "dagster.yaml").read_text().split("telemetry")[1]
