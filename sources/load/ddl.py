@@ -38,6 +38,7 @@ AUDIT_COLUMNS: dict[str, str] = {
     "extra_columns": "varchar",
     "started_at": "timestamp",
     "finished_at": "timestamp",
+    "rows_unchanged": "bigint",
 }
 
 

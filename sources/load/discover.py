@@ -1,19 +1,35 @@
-"""Finding export files: ``DIR/<source>/<table>*.csv|parquet``."""
+"""Finding export files: by the mapping's patterns, else ``<source>/<table>*.<suffix>``."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from sources.contract import RawTable, raw_tables
+from sources.load.mapping import SUFFIX_FORMATS, FileRule, Mapping
 from sources.load.report import LoadError
 
 logger = logging.getLogger(__name__)
 
-#: File suffixes the loader reads, lower case.
-SUFFIXES = (".csv", ".parquet")
+#: File suffixes the loader reads by default, lower case.
+SUFFIXES = tuple(SUFFIX_FORMATS)
 _BOUNDARY = "_-. "
+
+
+@dataclass(frozen=True)
+class Export:
+    """One file to load: where it is, which rule reads it, and its format."""
+
+    rule: FileRule
+    path: Path
+    source_file: str  # relative to the export directory, POSIX style
+    file_format: str
+
+    @property
+    def table(self) -> RawTable:
+        return self.rule.table
 
 
 def _match_table(stem: str, tables: list[RawTable]) -> RawTable | None:
@@ -29,46 +45,51 @@ def _match_table(stem: str, tables: list[RawTable]) -> RawTable | None:
     return best
 
 
-def discover_exports(directory: Path) -> list[tuple[RawTable, Path]]:
+def _by_name(relative: str, path: Path) -> FileRule | None:
+    parts = relative.split("/")
+    if len(parts) != 2 or path.suffix.lower() not in SUFFIXES:
+        return None
+    tables = [table for table in raw_tables().values() if table.source == parts[0]]
+    matched = _match_table(path.name[: -len(path.suffix)].lower(), tables)
+    return FileRule(relative, matched) if matched else None
+
+
+def discover_exports(directory: Path, mapping: Mapping | None = None) -> list[Export]:
     """Every recognizable export file under ``directory``, in contract order then by name.
 
-    Unknown sources, unknown tables and other suffixes are skipped with a log warning.
-    Raises :class:`LoadError` for a missing directory or one without any recognizable file.
+    A mapping's rules are tried first (first match wins), then the naming convention.
+    Unrecognized files are skipped with a log warning. Raises :class:`LoadError` for a
+    missing directory or one without any recognizable file.
     """
     directory = Path(directory)
     if not directory.is_dir():
         raise LoadError(f"export directory {directory} does not exist or is not a directory")
-    contract = list(raw_tables().values())
-    by_source: dict[str, list[RawTable]] = {}
-    for table in contract:
-        by_source.setdefault(table.source, []).append(table)
-    order = {table.key: position for position, table in enumerate(contract)}
-
-    found: list[tuple[RawTable, Path]] = []
-    for source_dir in sorted(p for p in directory.iterdir() if p.is_dir()):
-        tables = by_source.get(source_dir.name)
-        if tables is None:
-            if not source_dir.name.startswith("."):
-                logger.warning("skipping %s: not a known source", source_dir)
+    rules = mapping.rules if mapping else ()
+    found: list[Export] = []
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        relative = path.relative_to(directory).as_posix()
+        if any(part.startswith(".") for part in relative.split("/")):
             continue
-        for path in sorted(source_dir.iterdir()):
-            if path.name.startswith(".") or not path.is_file():
-                continue
-            if path.suffix.lower() not in SUFFIXES:
-                logger.warning("skipping %s: not a .csv or .parquet file", path)
-                continue
-            matched = _match_table(path.name[: -len(path.suffix)].lower(), tables)
-            if matched is None:
-                logger.warning("skipping %s: no %s table matches its name", path, source_dir.name)
-                continue
-            found.append((matched, path))
-    if not found:
-        known = ", ".join(sorted(by_source))
-        raise LoadError(
-            f"no export files found in {directory}; expected <source>/<table>.csv|parquet "
-            f"with a source among: {known}"
+        rule = next((rule for rule in rules if rule.matches(relative)), None) or _by_name(
+            relative, path
         )
-    found.sort(key=lambda item: (order[item[0].key], item[1].name))
+        if rule is None:
+            logger.warning("skipping %s: no mapping rule or table name matches it", relative)
+            continue
+        file_format = rule.format_of(path)
+        if file_format is None:
+            raise LoadError(
+                f"{relative}: cannot tell the format from the suffix; set format: csv|parquet|jsonl"
+            )
+        found.append(Export(rule, path, relative, file_format))
+    if not found:
+        sources = ", ".join(sorted({table.source for table in raw_tables().values()}))
+        raise LoadError(
+            f"no export files found in {directory}; expected <source>/<table>.csv|parquet|jsonl "
+            f"with a source among: {sources}, or a --mapping that matches the files"
+        )
+    order = {key: position for position, key in enumerate(raw_tables())}
+    found.sort(key=lambda export: (order[export.table.key], export.source_file))
     return found
 
 

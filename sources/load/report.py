@@ -20,6 +20,8 @@ class FileLoad:
     rows_loaded: int
     rows_quarantined: int
     extra_columns: tuple[str, ...]
+    #: Rows already in the warehouse with the same key and values: not loaded again.
+    rows_unchanged: int = 0
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,10 @@ class LoadReport:
     @property
     def rows_quarantined(self) -> int:
         return sum(file.rows_quarantined for file in self.files)
+
+    @property
+    def rows_unchanged(self) -> int:
+        return sum(file.rows_unchanged for file in self.files)
 
     @property
     def tables(self) -> tuple[str, ...]:

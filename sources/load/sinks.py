@@ -21,8 +21,9 @@ from sources.load.ddl import (
     quote,
     relation,
 )
+from sources.load.read import first_line, literal
 from sources.load.report import FileLoad, LoadError
-from sources.load.validate import VALID, Validated, first_line, literal
+from sources.load.validate import Validated
 
 if TYPE_CHECKING:
     import duckdb
@@ -44,6 +45,7 @@ class Batch:
     source_file: str
     batch_id: str
     started_at: datetime
+    validated: Validated
 
 
 def _ts(value: datetime) -> str:
@@ -55,7 +57,8 @@ def _good_select(batch: Batch, loaded_at: datetime) -> str:
     return (
         f"select {columns}, {literal(batch.batch_id)} as _batch_id, "
         f"{literal(batch.source_file)} as _source_file, _source_row, "
-        f"{_ts(loaded_at)} as _loaded_at from {VALID} where _reason is null"
+        f"{_ts(loaded_at)} as _loaded_at from {batch.validated.relation} "
+        "where _reason is null and not _unchanged"
     )
 
 
@@ -64,7 +67,8 @@ def _quarantine_select(batch: Batch, loaded_at: datetime) -> str:
         f"select {literal(batch.batch_id)} as _batch_id, {literal(batch.table.key)} as table_key, "
         f"{literal(batch.source_file)} as source_file, _source_row as source_row, "
         f"_columns as column_name, _reason as reason, _raw_record as raw_record, "
-        f"{_ts(loaded_at)} as quarantined_at from {VALID} where _reason is not null"
+        f"{_ts(loaded_at)} as quarantined_at from {batch.validated.relation} "
+        "where _reason is not null"
     )
 
 
@@ -76,12 +80,13 @@ def _column_list(columns: dict[str, str]) -> str:
     return ", ".join(quote(column) for column in columns)
 
 
-def _balanced(batch: Batch, validated: Validated, loaded: int, quarantined: int) -> FileLoad:
+def _balanced(batch: Batch, unchanged: int, loaded: int, quarantined: int) -> FileLoad:
     """The file's outcome; refuses to commit when a row went missing."""
-    if validated.rows_read != loaded + quarantined or quarantined != validated.rows_bad:
+    validated = batch.validated
+    if validated.rows_read != loaded + quarantined + unchanged:
         raise LoadError(
-            f"{batch.source_file}: read {validated.rows_read} rows but loaded {loaded} and "
-            f"quarantined {quarantined}; nothing was committed"
+            f"{batch.source_file}: read {validated.rows_read} rows but loaded {loaded}, "
+            f"quarantined {quarantined} and found {unchanged} unchanged; nothing was committed"
         )
     return FileLoad(
         table_key=batch.table.key,
@@ -91,6 +96,7 @@ def _balanced(batch: Batch, validated: Validated, loaded: int, quarantined: int)
         rows_loaded=loaded,
         rows_quarantined=quarantined,
         extra_columns=validated.extra_columns,
+        rows_unchanged=unchanged,
     )
 
 
@@ -105,6 +111,7 @@ def _audit_values(result: FileLoad, started: datetime, finished: datetime) -> li
         ", ".join(result.extra_columns) or None,
         started,
         finished,
+        result.rows_unchanged,
     ]
 
 
@@ -137,12 +144,23 @@ class DuckDBSink:
         self.connection: duckdb.DuckDBPyConnection = connect_duckdb(settings)
         self.connection.execute("set TimeZone = 'UTC'")
         ensure_duckdb(self.connection)
+        self._scratch = tempfile.TemporaryDirectory(prefix="ciw-load-")
+        self.scratch = Path(self._scratch.name)
+
+    def lookup(self, table: RawTable, column: str, keys: str, into: str, batch_id: str) -> None:
+        """Warehouse rows of other batches whose ``column`` is among ``keys`` (see checks)."""
+        columns = ", ".join(quote(name) for name in table.column_names)
+        self.connection.execute(
+            f"create or replace temp table {into} as select {columns} "
+            f"from {relation(table.schema, table.name)} where _batch_id <> {literal(batch_id)} "
+            f"and {quote(column)} in (select k from ({keys}))"
+        )
 
     @property
     def validator(self) -> duckdb.DuckDBPyConnection:
         return self.connection
 
-    def write(self, batch: Batch, validated: Validated) -> FileLoad:
+    def write(self, batch: Batch) -> FileLoad:
         import duckdb
 
         connection = self.connection
@@ -164,7 +182,7 @@ class DuckDBSink:
                     + _quarantine_select(batch, loaded_at)
                 )
             )
-            result = _balanced(batch, validated, loaded, quarantined)
+            result = _balanced(batch, _unchanged(self.validator, batch), loaded, quarantined)
             connection.execute(
                 _audit_insert("?"), _audit_values(result, batch.started_at, utc_now())
             )
@@ -177,11 +195,19 @@ class DuckDBSink:
         except BaseException:
             connection.rollback()
             raise
-        connection.execute(f"drop table if exists {VALID}")
         return result
 
     def close(self) -> None:
-        self.connection.close()
+        try:
+            self.connection.close()
+        finally:
+            self._scratch.cleanup()
+
+
+def _unchanged(connection: duckdb.DuckDBPyConnection, batch: Batch) -> int:
+    relation_name = batch.validated.relation
+    row = connection.execute(f"select count(*) from {relation_name} where _unchanged").fetchone()
+    return int(row[0]) if row else 0
 
 
 def _count(cursor: duckdb.DuckDBPyConnection) -> int:
@@ -202,6 +228,7 @@ class PostgresSink:
             self.duck = duckdb.connect()
             self.duck.execute("set TimeZone = 'UTC'")
             self.duck.execute(f"set temp_directory = {literal(self._scratch.name)}")
+            self.scratch = Path(self._scratch.name)
         except BaseException:
             self.pg.close()
             self._scratch.cleanup()
@@ -216,6 +243,46 @@ class PostgresSink:
         self.duck.execute(f"copy ({select}) to {literal(str(target))} (format csv, header true)")
         return target
 
+    def lookup(self, table: RawTable, column: str, keys: str, into: str, batch_id: str) -> None:
+        """Warehouse rows of other batches whose ``column`` is among ``keys`` (see checks).
+
+        The keys go to Postgres by COPY, the matching rows come back as CSV: only rows that
+        share a key with this file travel, never the whole table.
+        """
+        import psycopg
+        from psycopg import sql
+
+        key_type = table.column(column).data_type
+        keys_file = self._export(f"select distinct k from ({keys})", "keys.csv")
+        rows_file = Path(self._scratch.name) / "existing.csv"
+        names = ", ".join(quote(name) for name in table.column_names)
+        raw = relation(table.schema, table.name)
+        try:
+            with self.pg.transaction(), self.pg.cursor() as cursor:
+                cursor.execute(
+                    f"create temp table _ciw_keys (k {key_type}) on commit drop".encode()
+                )
+                self._copy(cursor, "_ciw_keys", "k", keys_file)
+                query = (
+                    f"copy (select {names} from {raw} where _batch_id <> {literal(batch_id)} "
+                    f"and {quote(column)} in (select k from _ciw_keys)) "
+                    "to stdout with (format csv, header true)"
+                )
+                with cursor.copy(sql.SQL(query)) as copy, rows_file.open("wb") as handle:  # type: ignore[arg-type]
+                    for chunk in copy:
+                        handle.write(chunk)
+        except psycopg.Error as error:
+            raise LoadError(f"reading {table.relation} for checks: {first_line(error)}") from None
+        finally:
+            keys_file.unlink(missing_ok=True)
+        types = ", ".join(f"{literal(col.name)}: {literal(col.data_type)}" for col in table.columns)
+        self.duck.execute(
+            f"create or replace temp table {into} as select * from read_csv("
+            f"{literal(str(rows_file))}, header=true, auto_detect=false, "
+            f"allow_quoted_nulls=false, columns={{{types}}})"
+        )
+        rows_file.unlink(missing_ok=True)
+
     def _copy(self, cursor: psycopg.Cursor[Any], target: str, columns: str, path: Path) -> int:
         from psycopg import sql
 
@@ -225,7 +292,7 @@ class PostgresSink:
                 copy.write(chunk)
         return cursor.rowcount
 
-    def write(self, batch: Batch, validated: Validated) -> FileLoad:
+    def write(self, batch: Batch) -> FileLoad:
         import duckdb
         import psycopg
 
@@ -248,7 +315,7 @@ class PostgresSink:
                 quarantined = self._copy(
                     cursor, QUARANTINE_RELATION, _column_list(QUARANTINE_COLUMNS), bad
                 )
-                result = _balanced(batch, validated, loaded, quarantined)
+                result = _balanced(batch, _unchanged(self.validator, batch), loaded, quarantined)
                 cursor.execute(
                     _audit_insert("%s").encode(),
                     _audit_values(result, batch.started_at, utc_now()),
@@ -260,7 +327,6 @@ class PostgresSink:
         finally:
             good.unlink(missing_ok=True)
             bad.unlink(missing_ok=True)
-        self.duck.execute(f"drop table if exists {VALID}")
         return result
 
     def close(self) -> None:

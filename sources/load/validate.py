@@ -1,253 +1,269 @@
-"""Read one export file into DuckDB and validate it against the contract.
+"""Type and range validation of a staged file against its table's contract, in DuckDB SQL.
 
-The result is a temp table ``_ciw_valid`` in the given DuckDB connection with one row per file
-row: ``_source_row``, every contract column cast to its type, and for rows that fail
-validation ``_reason``, ``_columns`` and ``_raw_record`` (JSON of the original row). Sinks
-insert the rows with a null ``_reason`` and quarantine the others.
+The result is a temp table (:attr:`Validated.relation`) with one row per file row:
+``_source_row``, every contract column cast to its type, ``_reason`` / ``_columns`` /
+``_raw_record`` for rows that fail (null for good rows), and ``_unchanged`` for rows that are
+already in the warehouse as they are (set later by :mod:`sources.load.checks`).
 """
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sources.contract import Column, RawTable
+from sources.contract import Column
 from sources.load.ddl import quote
+from sources.load.discover import Export
+from sources.load.mapping import ColumnSpec
+from sources.load.read import Staged, first_line, literal, raw_name
 from sources.load.report import LoadError
+from sources.load.rules import RangeRule, range_rule
 
 if TYPE_CHECKING:
     import duckdb
 
-STAGE = "_ciw_stage"
-VALID = "_ciw_valid"
-TRUE_WORDS = ("true", "t", "1", "yes")
-FALSE_WORDS = ("false", "f", "0", "no")
+TRUE_WORDS = ("true", "t", "1", "yes", "y")
+FALSE_WORDS = ("false", "f", "0", "no", "n")
 _INTEGER_TYPES = ("integer", "bigint", "smallint", "int", "int4", "int8")
 _INTEGER_SOURCES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")
+_NUMBER_SOURCES = (*_INTEGER_SOURCES, "UBIGINT", "HUGEINT", "DECIMAL", "DOUBLE", "FLOAT")
+#: Parquet types a contract type can be read from (VARCHAR always can).
+_COMPATIBLE = {
+    "integer": _NUMBER_SOURCES,
+    "bigint": _NUMBER_SOURCES,
+    "smallint": _NUMBER_SOURCES,
+    "numeric": _NUMBER_SOURCES,
+    "double": _NUMBER_SOURCES,
+    "timestamp": ("TIMESTAMP", "DATE"),
+    "date": ("DATE", "TIMESTAMP"),
+    "boolean": ("BOOLEAN", *_INTEGER_SOURCES),
+}
 _SHOWN_CHARS = 200
-
-
-def literal(text: str) -> str:
-    """A single-quoted SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-def first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
-
-
-@dataclass(frozen=True)
-class FileColumns:
-    """How a file's columns map onto its table's contract."""
-
-    names: tuple[str, ...]  # as in the file
-    types: tuple[str, ...]  # DuckDB types as read (all VARCHAR for CSV)
-    mapping: dict[str, int]  # contract column -> index in ``names``
-    extra: tuple[str, ...]  # file columns the contract does not know
+_OFFSET = r"([+-]\d\d(:?\d\d)?|Z)$"
 
 
 @dataclass(frozen=True)
 class Validated:
-    """A file validated into the temp table :data:`VALID`."""
+    """A file validated into the temp table ``relation``."""
 
+    relation: str
     rows_read: int
-    rows_bad: int
     extra_columns: tuple[str, ...]
 
 
-def is_csv(path: Path) -> bool:
-    return path.suffix.lower() == ".csv"
+def _base(data_type: str) -> str:
+    return data_type.split("(")[0].strip().lower()
 
 
-def _csv_header(path: Path, source_file: str) -> list[str]:
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            header = next(csv.reader(handle), None)
-    except (UnicodeDecodeError, csv.Error) as error:
-        raise LoadError(f"{source_file}: cannot read the CSV header: {first_line(error)}") from None
-    if not header:
-        raise LoadError(f"{source_file}: the file is empty (a CSV export needs a header line)")
-    return [name.strip() or f"column{position}" for position, name in enumerate(header)]
+def _prefix(name: str) -> str:
+    return literal('column "' + name + '": ')
 
 
-def _reader(path: Path, names: list[str] | None) -> str:
-    if names is None:
-        return f"read_parquet({literal(str(path))})"
-    columns = ", ".join(f"{literal(name)}: 'VARCHAR'" for name in names)
-    return (
-        f"read_csv({literal(str(path))}, auto_detect=false, header=true, delim=',', "
-        f"quote='\"', escape='\"', columns={{{columns}}})"
-    )
+def _localize(expr: str, zone: str) -> str:
+    return expr if zone == "UTC" else f"cast(timezone({literal(zone)}, {expr}) as timestamp)"
 
 
-def inspect_file(
-    connection: duckdb.DuckDBPyConnection, table: RawTable, path: Path, source_file: str
-) -> FileColumns:
-    """The file's columns matched to the contract (case-insensitively).
-
-    Raises :class:`LoadError` naming the file and column for a missing required column.
-    """
-    import duckdb
-
-    if is_csv(path):
-        names = _csv_header(path, source_file)
-        types = ["VARCHAR"] * len(names)
-    else:
-        try:
-            described = connection.execute(f"describe select * from {_reader(path, None)}")
-            rows = described.fetchall()
-        except duckdb.Error as error:
-            raise LoadError(f"{source_file}: cannot read Parquet: {first_line(error)}") from None
-        names = [str(row[0]) for row in rows]
-        types = [str(row[1]) for row in rows]
-    positions: dict[str, int] = {}
-    for position, name in enumerate(names):
-        folded = name.lower()
-        if folded in positions:
-            raise LoadError(f"{source_file}: column {name!r} appears more than once")
-        positions[folded] = position
-    mapping: dict[str, int] = {}
-    for column in table.columns:
-        if column.name.lower() in positions:
-            mapping[column.name] = positions[column.name.lower()]
-        elif column.required:
-            raise LoadError(
-                f"{source_file}: required column {column.name!r} of {table.key} is missing"
-            )
-    used = set(mapping.values())
-    extra = tuple(name for position, name in enumerate(names) if position not in used)
-    return FileColumns(tuple(names), tuple(types), mapping, extra)
-
-
-def _cast_and_check(column: Column, raw: str, source_type: str, cast: str) -> tuple[str, str]:
-    """SQL for the cast value and for a null-or-reason error, given the raw column ``raw``."""
-    dtype = column.data_type.strip().lower()
-    base = dtype.split("(")[0].strip()
-    text = source_type.upper() == "VARCHAR"
-    value = f"nullif(trim({raw}), '')" if text else raw
-    blank = f"({value} is null)"
-    extra_invalid = ""
-    if base == "varchar":
-        expr = (
-            f"case when trim({raw}) = '' then null else {raw} end"
-            if text
-            else f"cast({raw} as varchar)"
-        )
-        extra_invalid = f" or contains({cast}, chr(0))"
-    elif base == "boolean" and text:
-        trues = ", ".join(literal(word) for word in TRUE_WORDS)
-        falses = ", ".join(literal(word) for word in FALSE_WORDS)
-        expr = (
-            f"case when lower({value}) in ({trues}) then true "
-            f"when lower({value}) in ({falses}) then false end"
-        )
-    elif base == "timestamp" and text:
-        # An explicit UTC offset is honoured (the session time zone is UTC); naive stays as is.
+def _time_expr(value: str, spec: ColumnSpec, base: str) -> str:
+    if spec.formats:
+        parsed = [
+            f"cast(try_strptime({value}, {literal(fmt)}) as timestamp)"
+            if "%z" in fmt
+            else _localize(f"try_strptime({value}, {literal(fmt)})", spec.timezone)
+            for fmt in spec.formats
+        ]
+        expr = parsed[0] if len(parsed) == 1 else f"coalesce({', '.join(parsed)})"
+    elif spec.timezone == "UTC":  # an explicit offset is honoured; naive means UTC
         expr = (
             f"coalesce(cast(try_cast({value} as timestamptz) as timestamp), "
             f"try_cast({value} as timestamp))"
         )
     else:
-        expr = f"try_cast({value} as {dtype})"
-        if base in _INTEGER_TYPES and source_type.upper() not in _INTEGER_SOURCES:
-            # try_cast rounds 12.5 to 13: a fractional value is not a valid integer.
-            extra_invalid = f" or try_cast({value} as double) is distinct from {cast}"
-    shown = raw if text else f"cast({raw} as varchar)"
-    name = column.name.replace('"', '\\"')
+        expr = (
+            f"case when regexp_matches({value}, {literal(_OFFSET)}) "
+            f"then cast(try_cast({value} as timestamptz) as timestamp) "
+            f"else {_localize(f'try_cast({value} as timestamp)', spec.timezone)} end"
+        )
+    return f"cast({expr} as date)" if base == "date" else expr
+
+
+def _number_text(value: str, spec: ColumnSpec) -> str:
+    if spec.decimal_separator != ",":
+        return value
+    grouped = literal(r"^-?\d{1,3}(\.\d{3})+(,\d*)?$")
+    return (
+        f"case when contains({value}, '.') and not regexp_matches({value}, {grouped}) then null "
+        f"else replace(replace({value}, '.', ''), ',', '.') end"
+    )
+
+
+def _cast(column: Column, spec: ColumnSpec, raw: str, source_type: str) -> tuple[str, str]:
+    """SQL for the typed value and for the ``value`` the null/blank test looks at."""
+    dtype = column.data_type
+    base = _base(dtype)
+    if source_type.upper() != "VARCHAR":
+        if base == "timestamp":
+            typed = f"cast({raw} as timestamp)"
+            return (
+                _localize(typed, spec.timezone) if "TIME ZONE" not in source_type else typed
+            ), raw
+        if base == "varchar":
+            return f"cast({raw} as varchar)", raw
+        return f"try_cast({raw} as {dtype})", raw
+    value = f"nullif(trim({raw}), '')"
     if base == "varchar":
+        return f"case when trim({raw}) = '' then null else {raw} end", value
+    if base == "boolean":
+        trues = ", ".join(literal(word) for word in TRUE_WORDS)
+        falses = ", ".join(literal(word) for word in FALSE_WORDS)
+        return (
+            f"case when lower({value}) in ({trues}) then true "
+            f"when lower({value}) in ({falses}) then false end"
+        ), value
+    if base in ("timestamp", "date"):
+        return _time_expr(value, spec, base), value
+    return f"try_cast({_number_text(value, spec)} as {dtype})", value
+
+
+def _range_check(column: Column, rule: RangeRule, cast: str) -> str:
+    """``when ... then reason`` branches for a value outside ``rule``."""
+    name = column.name.replace('"', '\\"')
+    shown = f"cast({cast} as varchar)"
+    branches = []
+    for bound, op, words in ((rule.minimum, "<", "below"), (rule.maximum, ">", "above")):
+        if bound is None:
+            continue
+        if isinstance(bound, datetime):
+            sql_bound = f"timestamp {literal(bound.isoformat(sep=' ', timespec='seconds'))}"
+            text = (
+                "in the future (after the load time + 24h)"
+                if op == ">"
+                else f"before {bound:%Y-%m-%d}"
+            )
+        else:
+            sql_bound = str(bound)
+            text = "negative" if (bound == 0 and op == "<") else f"{words} {bound:,}"
+            text = f"{text} ({rule.kind} must be {rule.minimum}..{rule.maximum or 'any'})"
+        branches.append(
+            f"when {cast} {op} {sql_bound} then "
+            f"{_prefix(name)} || {shown} || {literal(' is ' + text)}"
+        )
+    return " ".join(branches)
+
+
+def _check(
+    column: Column, raw: str, value: str, cast: str, source_type: str, loaded_at: datetime
+) -> str:
+    base = _base(column.data_type)
+    name = column.name.replace('"', '\\"')
+    invalid = f"{cast} is null"
+    if base in _INTEGER_TYPES and source_type.upper() not in _INTEGER_SOURCES:
+        # try_cast rounds 12.5 to 13: a fractional value is not a valid integer.
+        invalid += f" or try_cast({value} as double) is distinct from {cast}"
+    if base == "varchar":
+        invalid += f" or contains({cast}, chr(0))"
         bad = literal(f'column "{name}": value contains a NUL character')
     else:
-        prefix = literal(f'column "{name}": ')
+        shown = raw if source_type.upper() == "VARCHAR" else f"cast({raw} as varchar)"
         bad = (
-            f"{prefix} || to_json(left({shown}, {_SHOWN_CHARS})) "
-            f"|| {literal(f' is not a valid {column.data_type}')}"
+            f"{_prefix(name)} || to_json(left({shown}, {_SHOWN_CHARS})) "
+            f"|| {literal(' is not a valid ' + column.data_type)}"
         )
-    invalid = f"(not {blank} and ({cast} is null{extra_invalid}))"
-    if column.required:
-        missing = literal(f'column "{name}": required value is missing')
-        check = f"case when {blank} then {missing} when {invalid} then {bad} end"
-    else:
-        check = f"case when {invalid} then {bad} end"
-    return expr, check
+    missing = literal(f'column "{name}": required value is missing')
+    required = f"when {value} is null then {missing} " if column.required else ""
+    rule = range_rule(column, loaded_at)
+    ranges = _range_check(column, rule, cast) if rule else ""
+    return f"case {required}when {value} is not null and ({invalid}) then {bad} {ranges} end"
 
 
-def validate_file(
+def _check_schema(export: Export, staged: Staged, column: Column, position: int) -> None:
+    source_type = staged.types[position].upper()
+    allowed = _COMPATIBLE.get(_base(column.data_type))
+    if source_type == "VARCHAR" or allowed is None or source_type.startswith(allowed):
+        return
+    raise LoadError(
+        f"{export.source_file}: column {staged.names[position]!r} is {source_type} in the file "
+        f"but {export.table.key}.{column.name} is {column.data_type} (wrong schema)"
+    )
+
+
+def validate_staged(
     connection: duckdb.DuckDBPyConnection,
-    table: RawTable,
-    path: Path,
-    source_file: str,
+    export: Export,
+    staged: Staged,
+    relation: str,
+    loaded_at: datetime,
 ) -> Validated:
-    """Read ``path`` and build the temp table :data:`VALID` in ``connection``."""
+    """Cast and check every contract column; build the temp table ``relation``."""
     import duckdb
 
-    columns = inspect_file(connection, table, path, source_file)
-    csv_file = is_csv(path)
-    raws = [f'"__r{position}"' for position in range(len(columns.names))]
-    renamed = ", ".join(
-        f"{quote(name)} as {raw}" for name, raw in zip(columns.names, raws, strict=True)
-    )
-    reader = _reader(path, list(columns.names) if csv_file else None)
-    # CSV: header is line 1, so row id 0 is line 2. Parquet: 1-based row index.
-    first_row = 2 if csv_file else 1
-
-    casts: list[str] = []
-    checks: list[str] = []
-    outputs: list[str] = []
-    flagged: list[str] = []
-    errors: list[str] = []
+    table = export.table
+    positions = {name.lower(): i for i, name in enumerate(staged.names)}
+    casts, checks, outputs, flagged, used = [], [], [], [], set()
+    raws = [raw_name(i) for i in range(len(staged.names))]
     for index, column in enumerate(table.columns):
-        cast_name = f'"__c{index}"'
-        outputs.append(f"{cast_name} as {quote(column.name)}")
-        position = columns.mapping.get(column.name)
-        if position is None:
-            casts.append(f"cast(null as {column.data_type}) as {cast_name}")
+        spec = export.rule.spec(column.name)
+        out = f'"__c{index}"'
+        outputs.append(f"{out} as {quote(column.name)}")
+        position = positions.get(spec.source.lower()) if spec and spec.source else None
+        if spec and spec.derive:
+            parts = ", ".join(f"coalesce({raw}::varchar, chr(0))" for raw in raws)
+            digest = f"md5(concat_ws(chr(31), {parts}))"
+            expr = (
+                f"cast('0x' || left({digest}, 15) as {column.data_type})"
+                if _base(column.data_type) in _INTEGER_TYPES
+                else digest
+            )
+            casts.append(f"{expr} as {out}")
             continue
-        expr, check = _cast_and_check(column, raws[position], columns.types[position], cast_name)
-        casts.append(f"{expr} as {cast_name}")
-        checks.append(f'{check} as "__e{index}"')
-        errors.append(f'"__e{index}"')
-        flagged.append(f'case when "__e{index}" is not null then {literal(column.name)} end')
-    reason = (
-        f"nullif(concat_ws('; ', {', '.join(errors)}), '')" if errors else "cast(null as varchar)"
-    )
-    failed = f"coalesce({', '.join(errors)}) is not null" if errors else "false"
-    names = ", ".join(
-        f"{literal(name)}: {raw}" for name, raw in zip(columns.names, raws, strict=True)
-    )
-    record = f"case when {failed} then cast(to_json({{{names}}}) as varchar) end"
-    colnames = (
-        f"nullif(concat_ws(', ', {', '.join(flagged)}), '')" if flagged else "cast(null as varchar)"
-    )
-    raw_list = ", ".join(raws)
-    staged = csv_file or "file_row_number" in {name.lower() for name in columns.names}
-    if staged:
-        # The temp table's row ids follow file order (insertion order is preserved).
-        source, row_number = STAGE, f"rowid + {first_row}"
-    else:
-        source = (
-            f"(select {renamed}, file_row_number from "
-            f"read_parquet({literal(str(path))}, file_row_number=true))"
+        if spec and spec.value is not None:
+            raw, source_type = literal(spec.value), "VARCHAR"
+        elif position is not None:
+            raw, source_type = raws[position], staged.types[position]
+            _check_schema(export, staged, column, position)
+            used.add(position)
+        elif column.required:
+            wanted = spec.source if spec and spec.source else column.name
+            raise LoadError(
+                f"{export.source_file}: line 1: required column {wanted!r} "
+                f"({table.key}.{column.name}) is missing"
+            )
+        else:
+            casts.append(f"cast(null as {column.data_type}) as {out}")
+            continue
+        assert spec is not None
+        expr, value = _cast(column, spec, raw, source_type)
+        casts.append(f"{expr} as {out}")
+        checks.append(f'{_check(column, raw, value, out, source_type, loaded_at)} as "__e{index}"')
+        flagged.append((f'"__e{index}"', column.name))
+    errors = [error for error, _ in flagged]
+    reason = f"nullif(concat_ws('; ', {', '.join(errors)}), '')" if errors else "null"
+    columns = (
+        "nullif(concat_ws(', ', "
+        + ", ".join(
+            f"case when {error} is not null then {literal(name)} end" for error, name in flagged
         )
-        row_number = "file_row_number + 1"
+        + "), '')"
+        if flagged
+        else "null"
+    )
+    record = ", ".join(
+        f"{literal(name)}: {raw}" for name, raw in zip(staged.names, raws, strict=True)
+    )
+    extra = tuple(name for i, name in enumerate(staged.names) if i not in used)
     try:
-        connection.execute(f"drop table if exists {VALID}")
-        connection.execute(f"drop table if exists {STAGE}")
-        if staged:
-            connection.execute(f"create temp table {STAGE} as select {renamed} from {reader}")
         connection.execute(
-            f"create temp table {VALID} as "
-            f"with casted as (select {row_number} as _source_row, {raw_list}, "
-            f"{', '.join(casts)} from {source}), "
+            f"create or replace temp table {relation} as "
+            f"with casted as (select _source_row, {', '.join(raws)}, {', '.join(casts)} "
+            f"from {staged.relation}), "
             f"checked as (select *{''.join(', ' + check for check in checks)} from casted) "
-            f"select _source_row, {', '.join(outputs)}, {reason} as _reason, "
-            f"{colnames} as _columns, {record} as _raw_record from checked"
+            f"select _source_row, {', '.join(outputs)}, cast({reason} as varchar) as _reason, "
+            f"cast({columns} as varchar) as _columns, "
+            f"case when {reason} is not null then cast(to_json({{{record}}}) as varchar) end "
+            f"as _raw_record, false as _unchanged from checked"
         )
-        connection.execute(f"drop table if exists {STAGE}")
-        counts = connection.execute(f"select count(*), count(_reason) from {VALID}").fetchone()
+        counts = connection.execute(f"select count(*) from {relation}").fetchone()
     except duckdb.Error as error:
-        raise LoadError(f"{source_file}: {first_line(error)}") from None
+        raise LoadError(f"{export.source_file}: {first_line(error)}") from None
     assert counts is not None
-    return Validated(rows_read=int(counts[0]), rows_bad=int(counts[1]), extra_columns=columns.extra)
+    return Validated(relation, int(counts[0]), extra)

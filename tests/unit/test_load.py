@@ -39,6 +39,12 @@ def rows(settings: Settings, query: str) -> list[tuple[Any, ...]]:
         return connection.execute(query).fetchall()
 
 
+@pytest.fixture(autouse=True)
+def _no_bad_share_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These small files are mostly bad on purpose; the limit has its own tests."""
+    monkeypatch.setenv("CIW_MAX_BAD_SHARE", "1")
+
+
 @pytest.fixture
 def exports(tmp_path: Path) -> Path:
     return tmp_path / "exports"
@@ -204,11 +210,9 @@ def test_missing_required_column_fails_the_file_before_anything_loads(
     message = str(caught.value)
     assert "commerce/orders.csv" in message and "'order_total'" in message
     assert "\n" not in message
-    # the header check runs before any file is written
-    assert not duckdb_settings.duckdb_path.exists() or rows(
-        duckdb_settings,
-        "select count(*) from information_schema.tables where table_schema = 'raw_commerce'",
-    ) == [(0,)]
+    # every file is checked before any is written: customers.csv loaded nothing either
+    assert rows(duckdb_settings, "select count(*) from raw_commerce.customers") == [(0,)]
+    assert rows(duckdb_settings, "select count(*) from raw_meta.load_audit") == [(0,)]
 
 
 def test_missing_optional_column_loads_as_null(exports: Path, duckdb_settings: Settings):
@@ -367,9 +371,11 @@ def test_progress_reports_each_file_then_done(exports: Path, duckdb_settings: Se
     load_directory(exports, duckdb_settings, progress=lambda *args: calls.append(args))
 
     assert calls == [
-        ("crm.users <- crm/users.csv", 0, 2),
-        ("support.tickets <- support/tickets.csv", 1, 2),
-        ("done", 2, 2),
+        ("checking crm/users.csv", 0, 4),
+        ("checking support/tickets.csv", 1, 4),
+        ("crm.users <- crm/users.csv", 2, 4),
+        ("support.tickets <- support/tickets.csv", 3, 4),
+        ("done", 4, 4),
     ]
 
 
@@ -381,7 +387,7 @@ def test_discover_matches_tables_by_name_prefix(exports: Path):
     write(exports, "commerce/wishlists.csv", "x\n")
     write(exports, "erp/orders.csv", "x\n")
 
-    found = [(table.key, path.name) for table, path in discover_exports(exports)]
+    found = [(export.table.key, export.path.name) for export in discover_exports(exports)]
 
     assert found == [
         ("commerce.orders", "ORDERS.CSV"),
