@@ -131,18 +131,38 @@ def generate(
 
 @cli.command()
 @click.argument("directory", type=click.Path(path_type=Path))
+@click.option(
+    "--mapping",
+    "mapping_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Mapping YAML: file patterns to tables, column renames, formats (docs/loading.md).",
+)
+@click.option(
+    "--max-bad-share",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="Share of a file's rows that may be quarantined before the load fails whole. "
+    "Default: $CIW_MAX_BAD_SHARE, else 0.2.",
+)
 @_target_option
-def load(directory: Path, target: str | None) -> None:
+def load(
+    directory: Path, mapping_file: Path | None, max_bad_share: float | None, target: str | None
+) -> None:
     """Validate export files in DIRECTORY and load them into the raw layer.
 
-    Files are found as DIRECTORY/<source>/<table>*.csv|parquet. Rows that fail validation go to
-    raw_meta.quarantine with the reason; raw_meta.load_audit balances every file.
+    Files are found by the mapping's patterns, else as DIRECTORY/<source>/<table>*.csv|parquet|
+    jsonl. Rows that fail validation go to raw_meta.quarantine with the reason;
+    raw_meta.load_audit balances every file.
     """
-    from sources.load import load_directory
+    from sources.load import load_directory, load_mapping
 
     settings = Settings.from_env(target)
+    mapping = load_mapping(mapping_file) if mapping_file is not None else None
     with _progress("loading") as progress:
-        report = load_directory(directory, settings, progress)
+        report = load_directory(
+            directory, settings, progress, mapping=mapping, max_bad_share=max_bad_share
+        )
     _print_load_report(report, settings)
 
 
@@ -151,22 +171,28 @@ def _print_load_report(report: Any, settings: Settings) -> None:
     from rich.table import Table
 
     table = Table(title=f"Loaded into {settings.describe()}")
-    for heading in ("table", "files", "read", "loaded", "quarantined"):
+    headings = ("table", "files", "read", "loaded", "quarantined", "unchanged")
+    for heading in headings:
         table.add_column(heading, justify="left" if heading == "table" else "right")
     per_table: dict[str, list[int]] = {}
     for file_load in report.files:
-        totals = per_table.setdefault(file_load.table_key, [0, 0, 0, 0])
+        totals = per_table.setdefault(file_load.table_key, [0, 0, 0, 0, 0])
         totals[0] += 1
         totals[1] += file_load.rows_read
         totals[2] += file_load.rows_loaded
         totals[3] += file_load.rows_quarantined
-    for key, (files, read, loaded, quarantined) in sorted(per_table.items()):
-        table.add_row(key, str(files), f"{read:,}", f"{loaded:,}", f"{quarantined:,}")
+        totals[4] += file_load.rows_unchanged
+    for key, (files, read, loaded, quarantined, unchanged) in sorted(per_table.items()):
+        table.add_row(
+            key, str(files), f"{read:,}", f"{loaded:,}", f"{quarantined:,}", f"{unchanged:,}"
+        )
     Console().print(table)
     if report.rows_quarantined:
         click.echo(
             f"{report.rows_quarantined:,} rows quarantined: see raw_meta.quarantine for the reasons"
         )
+    if report.rows_unchanged:
+        click.echo(f"{report.rows_unchanged:,} rows were already loaded unchanged and were skipped")
 
 
 @cli.command()

@@ -44,8 +44,8 @@ class ColumnSpec:
 
     source: str | None = None  # file column; None with derive/value
     formats: tuple[str, ...] = ()  # strptime formats for dates/timestamps, tried in order
-    decimal_separator: str = "."
-    timezone: str = "UTC"  # zone of naive timestamps
+    decimal_separator: str = ""  # "" until defaulted from the file's options
+    timezone: str = ""  # zone of naive timestamps; "" until defaulted
     derive: str | None = None  # "hash": a stable key from the row's mapped values
     value: str | None = None  # a constant
 

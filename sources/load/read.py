@@ -111,12 +111,11 @@ def _not_utf8(export: Export, header: list[str]) -> LoadError:
 def _csv_header(export: Export, path: Path) -> list[str]:
     options = export.rule.options
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
+        # Bad bytes further down are DuckDB's to find; here they must not hide the header.
+        with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
             header = next(csv.reader(handle, delimiter=options.delimiter, quotechar=options.quote))
     except StopIteration:
         header = []
-    except UnicodeDecodeError:
-        raise _not_utf8(export, []) from None
     except csv.Error as error:
         raise LoadError(f"{export.source_file}: line 1: {first_line(error)}") from None
     if not header or not any(name.strip() for name in header):

@@ -142,8 +142,13 @@ def _range_check(column: Column, rule: RangeRule, cast: str) -> str:
             )
         else:
             sql_bound = str(bound)
-            text = "negative" if (bound == 0 and op == "<") else f"{words} {bound:,}"
-            text = f"{text} ({rule.kind} must be {rule.minimum}..{rule.maximum or 'any'})"
+            allowed = (
+                f"{rule.minimum}..{rule.maximum}"
+                if rule.maximum is not None
+                else f">= {rule.minimum}"
+            )
+            text = "negative" if (bound == 0 and op == "<") else f"{words} {bound}"
+            text = f"{text} (a {rule.kind} must be {allowed})"
         branches.append(
             f"when {cast} {op} {sql_bound} then "
             f"{_prefix(name)} || {shown} || {literal(' is ' + text)}"
