@@ -39,10 +39,10 @@ class BenchResult:
         return sum(stage.seconds for stage in self.stages)
 
 
-def bench_settings(settings: Settings, customers: int) -> Settings:
+def bench_settings(settings: Settings, customers: int, work_dir: Path = BENCH_DIR) -> Settings:
     """A throwaway warehouse: never the user's own."""
     if settings.target == "duckdb":
-        return replace(settings, duckdb_path=BENCH_DIR / f"bench_{customers}.duckdb")
+        return replace(settings, duckdb_path=work_dir / f"bench_{customers}.duckdb")
     return replace(settings, pg_database=BENCH_DATABASE)
 
 
@@ -70,15 +70,16 @@ def run_benchmark(
     settings: Settings,
     *,
     seed: int = 42,
+    work_dir: Path = BENCH_DIR,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> BenchResult:
     from ciw.dbt import run_dbt
     from sources.generate import GeneratorConfig, generate
     from sources.load import load_directory
 
-    target = bench_settings(settings, customers)
+    target = bench_settings(settings, customers, work_dir)
     _reset(target)
-    exports = BENCH_DIR / f"exports_{customers}_{seed}"
+    exports = work_dir / f"exports_{customers}_{seed}"
     shutil.rmtree(exports, ignore_errors=True)
     result = BenchResult(customers=customers, warehouse=target.describe())
 
@@ -101,7 +102,7 @@ def run_benchmark(
 
     started = time.perf_counter()
     dbt_result = run_dbt(
-        ["build"], target, target_path=BENCH_DIR / f"target_{target.target}", echo=False
+        ["build"], target, target_path=work_dir / f"target_{target.target}", echo=False
     )
     result.stages.append(
         Stage("dbt build", time.perf_counter() - started, report.rows_loaded, dbt_result.summary())

@@ -1,0 +1,30 @@
+from pathlib import Path
+
+import pytest
+
+from ciw.bench import print_benchmark, run_benchmark
+from ciw.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+
+def test_bench_times_every_stage_on_its_own_warehouse(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    users_warehouse = tmp_path / "mine.duckdb"
+    settings = Settings(target="duckdb", duckdb_path=users_warehouse)
+
+    result = run_benchmark(150, settings, seed=3, work_dir=tmp_path / "bench")
+
+    assert [stage.name for stage in result.stages] == ["generate", "load", "dbt build"]
+    assert all(stage.seconds > 0 for stage in result.stages)
+    generated, loaded = result.stages[0].rows, result.stages[1].rows
+    assert generated == sum(result.table_rows.values()) > 1_000
+    assert loaded == generated  # every generated row is read by the loader
+    assert not users_warehouse.exists()  # the user's warehouse is never touched
+    assert (tmp_path / "bench" / "bench_150.duckdb").exists()
+
+    print_benchmark(result)
+    printed = capsys.readouterr().out
+    assert "dbt build" in printed
+    assert "commerce.orders" in printed
