@@ -1,27 +1,27 @@
 {#- Small, portable expressions shared by the B2B feature and mart models. -#}
 
 {#- The expression limited to [0, 1]; null stays null. -#}
-{% macro clamp_unit(expression) -%}
+{% macro b2b_clamp_unit(expression) -%}
     greatest(least({{ expression }}, 1.0), 0.0)
 {%- endmacro %}
 
 {#- numerator / denominator as double precision; null when the denominator is 0 or null. -#}
-{% macro safe_ratio(numerator, denominator) -%}
+{% macro b2b_safe_ratio(numerator, denominator) -%}
     cast({{ numerator }} as double precision) / nullif(cast({{ denominator }} as double precision), 0)
 {%- endmacro %}
 
 {#- Whole days from `start` to `end` (dates or timestamps). -#}
-{% macro days_between(start, end) -%}
+{% macro b2b_days_between(start, end) -%}
     {{ dbt.datediff(start, end, 'day') }}
 {%- endmacro %}
 
 {#- `as_of_date` minus `days` days, as a date, for window bounds. -#}
-{% macro days_before(as_of_column, days) -%}
+{% macro b2b_days_before(as_of_column, days) -%}
     cast({{ dbt.dateadd('day', -1 * days, as_of_column) }} as date)
 {%- endmacro %}
 
 {#- `date_column` plus `days` days, as a date. -#}
-{% macro days_after(date_column, days) -%}
+{% macro b2b_days_after(date_column, days) -%}
     cast({{ dbt.dateadd('day', days, date_column) }} as date)
 {%- endmacro %}
 
@@ -29,13 +29,13 @@
     Keeps only as-of dates that an incremental feature model has not built yet, so a run
     adds the new spine dates (and back-filled ones) without recomputing the old.
 -#}
-{% macro new_as_of_dates_only(as_of_column='as_of_date') -%}
+{% macro b2b_new_as_of_dates_only(as_of_column='as_of_date') -%}
     {%- if is_incremental() %}
         and {{ as_of_column }} not in (select distinct existing.as_of_date from {{ this }} as existing)
     {%- endif %}
 {%- endmacro %}
 
 {#- The run's as-of date (the latest spine date), as a scalar subquery. -#}
-{% macro run_as_of_date() -%}
+{% macro b2b_run_as_of_date() -%}
     (select max(spine.as_of_date) from {{ ref('int_as_of_dates') }} as spine)
 {%- endmacro %}

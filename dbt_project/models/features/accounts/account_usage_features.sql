@@ -39,7 +39,7 @@ account_spine as (
         on cast(accounts.created_at as date) < as_of_dates.as_of_date
     where
         not accounts.is_future_dated
-        {{ new_as_of_dates_only('as_of_dates.as_of_date') }}
+        {{ b2b_new_as_of_dates_only('as_of_dates.as_of_date') }}
 ),
 
 usage_in_window as (
@@ -52,13 +52,13 @@ usage_in_window as (
         usage_daily.session_count,
         usage_daily.active_user_count,
         usage_daily.duration_seconds,
-        {{ days_between('usage_daily.usage_date', 'account_spine.as_of_date') }} as days_ago
+        {{ b2b_days_between('usage_daily.usage_date', 'account_spine.as_of_date') }} as days_ago
     from account_spine
     inner join usage_daily
         on
             account_spine.account_id = usage_daily.account_id
             and usage_daily.usage_date < account_spine.as_of_date
-            and usage_daily.usage_date >= {{ days_before('account_spine.as_of_date', 90) }}
+            and usage_daily.usage_date >= {{ b2b_days_before('account_spine.as_of_date', 90) }}
 ),
 
 usage_windows as (
@@ -86,14 +86,14 @@ user_activity_30d as (
         account_spine.as_of_date,
         user_usage_daily.user_email,
         count(*) as active_days,
-        max(case when {{ days_between('user_usage_daily.usage_date', 'account_spine.as_of_date') }} <= 7 then 1 else 0 end)
+        max(case when {{ b2b_days_between('user_usage_daily.usage_date', 'account_spine.as_of_date') }} <= 7 then 1 else 0 end)
             as was_active_7d
     from account_spine
     inner join user_usage_daily
         on
             account_spine.account_id = user_usage_daily.account_id
             and user_usage_daily.usage_date < account_spine.as_of_date
-            and user_usage_daily.usage_date >= {{ days_before('account_spine.as_of_date', 30) }}
+            and user_usage_daily.usage_date >= {{ b2b_days_before('account_spine.as_of_date', 30) }}
     where user_usage_daily.user_email <> 'unknown'
     group by account_spine.account_id, account_spine.as_of_date, user_usage_daily.user_email
 ),
@@ -115,7 +115,7 @@ features_in_window as (
         account_spine.account_id,
         account_spine.as_of_date,
         count(distinct case
-            when feature_usage_daily.usage_date >= {{ days_before('account_spine.as_of_date', 30) }}
+            when feature_usage_daily.usage_date >= {{ b2b_days_before('account_spine.as_of_date', 30) }}
                 then feature_usage_daily.feature_key
         end) as features_used_30d,
         count(distinct feature_usage_daily.feature_key) as features_used_90d
@@ -124,7 +124,7 @@ features_in_window as (
         on
             account_spine.account_id = feature_usage_daily.account_id
             and feature_usage_daily.usage_date < account_spine.as_of_date
-            and feature_usage_daily.usage_date >= {{ days_before('account_spine.as_of_date', 90) }}
+            and feature_usage_daily.usage_date >= {{ b2b_days_before('account_spine.as_of_date', 90) }}
     group by account_spine.account_id, account_spine.as_of_date
 ),
 
@@ -205,18 +205,18 @@ final as (
         cast(usage_windows.days_since_last_usage as integer) as days_since_last_usage,
         cast(coalesce(users_30d.active_users_7d, 0) as integer) as active_users_7d,
         cast(coalesce(users_30d.active_users_30d, 0) as integer) as active_users_30d,
-        coalesce({{ safe_ratio('usage_windows.user_days_30d', 30) }}, 0) as avg_daily_active_users_30d,
-        coalesce({{ safe_ratio('users_30d.active_users_7d', 'users_30d.active_users_30d') }}, 0)
+        coalesce({{ b2b_safe_ratio('usage_windows.user_days_30d', 30) }}, 0) as avg_daily_active_users_30d,
+        coalesce({{ b2b_safe_ratio('users_30d.active_users_7d', 'users_30d.active_users_30d') }}, 0)
             as weekly_to_monthly_active_ratio,
-        coalesce({{ safe_ratio('users_30d.power_users_30d', 'users_30d.active_users_30d') }}, 0) as power_user_ratio_30d,
+        coalesce({{ b2b_safe_ratio('users_30d.power_users_30d', 'users_30d.active_users_30d') }}, 0) as power_user_ratio_30d,
         cast(coalesce(features_in_window.features_used_30d, 0) as integer) as features_used_30d,
         cast(coalesce(features_in_window.features_used_90d, 0) as integer) as features_used_90d,
-        coalesce({{ safe_ratio('features_in_window.features_used_30d', 'catalog_size.feature_catalog_size') }}, 0)
+        coalesce({{ b2b_safe_ratio('features_in_window.features_used_30d', 'catalog_size.feature_catalog_size') }}, 0)
             as feature_adoption_rate_30d,
-        coalesce({{ safe_ratio('usage_windows.event_count_30d', 'usage_windows.event_count_90d / 3.0') }}, 0)
+        coalesce({{ b2b_safe_ratio('usage_windows.event_count_30d', 'usage_windows.event_count_90d / 3.0') }}, 0)
             as usage_30d_vs_90d_ratio,
         cast(coalesce(usage_trend.usage_trend_slope, 0) as double precision) as usage_trend_slope,
-        coalesce({{ safe_ratio('usage_trend.usage_trend_slope', 'usage_trend.avg_weekly_events') }}, 0)
+        coalesce({{ b2b_safe_ratio('usage_trend.usage_trend_slope', 'usage_trend.avg_weekly_events') }}, 0)
             as usage_trend_pct
     from account_spine
     left join catalog_size

@@ -25,7 +25,7 @@ feature_events as (
         and feature_key is not null
         {% if is_incremental() -%}
             and cast(occurred_at as date) >= (
-                select {{ days_before('max(existing.usage_date)', var('usage_daily_reprocess_days')) }}
+                select {{ b2b_days_before('max(existing.usage_date)', var('usage_daily_reprocess_days')) }}
                 from {{ this }} as existing
             )
         {%- endif %}

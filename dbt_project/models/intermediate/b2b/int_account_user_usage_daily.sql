@@ -27,7 +27,7 @@ valid_events as (
         {% if is_incremental() -%}
             {#- Late events land within a few days; re-aggregate those days. -#}
             and cast(occurred_at as date) >= (
-                select {{ days_before('max(existing.usage_date)', var('usage_daily_reprocess_days')) }}
+                select {{ b2b_days_before('max(existing.usage_date)', var('usage_daily_reprocess_days')) }}
                 from {{ this }} as existing
             )
         {%- endif %}

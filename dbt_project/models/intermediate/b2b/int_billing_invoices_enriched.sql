@@ -40,7 +40,7 @@ enriched as (
         cast(coalesce(invoice_payments.failed_payment_count, 0) as integer) as failed_payment_count,
         case
             when invoice_payments.first_paid_at > invoices.due_at
-                then {{ days_between('invoices.due_at', 'invoice_payments.first_paid_at') }}
+                then {{ b2b_days_between('invoices.due_at', 'invoice_payments.first_paid_at') }}
             when invoice_payments.first_paid_at is not null then 0
         end as days_paid_late,
         invoices.invoice_status = 'void' as is_void

@@ -69,7 +69,7 @@ final as (
         closed_at,
         cast(closed_at as date) as closed_date,
         close_date as expected_close_date,
-        cast(case when closed_at is not null then {{ days_between('opened_at', 'closed_at') }} end as integer)
+        cast(case when closed_at is not null then {{ b2b_days_between('opened_at', 'closed_at') }} end as integer)
             as sales_cycle_days
     from enriched
 )

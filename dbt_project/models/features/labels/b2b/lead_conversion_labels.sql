@@ -1,0 +1,38 @@
+{#-
+    One row per lead open at a matured as-of date: converted within
+    `lead_conversion_horizon_days` days starting at the as-of date?
+-#}
+{%- set horizon_days = var('lead_conversion_horizon_days') %}
+
+with
+
+as_of_dates as (
+    select * from {{ ref('int_as_of_dates') }}
+),
+
+leads as (
+    select * from {{ ref('stg_crm__leads') }}
+),
+
+matured_dates as (
+    select as_of_date
+    from as_of_dates
+    where {{ b2b_days_after('as_of_date', horizon_days) }} <= {{ b2b_run_as_of_date() }}
+),
+
+final as (
+    select
+        leads.lead_id,
+        matured_dates.as_of_date,
+        coalesce(leads.converted_at < {{ b2b_days_after('matured_dates.as_of_date', horizon_days) }}, false)
+            as is_converted,
+        cast({{ horizon_days }} as integer) as horizon_days
+    from matured_dates
+    inner join leads
+        on
+            leads.created_at < matured_dates.as_of_date
+            and (leads.converted_at is null or leads.converted_at >= matured_dates.as_of_date)
+    where not leads.is_future_dated
+)
+
+select * from final

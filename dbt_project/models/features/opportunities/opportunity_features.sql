@@ -1,0 +1,178 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['opportunity_id', 'as_of_date'],
+    )
+}}
+
+with
+
+as_of_dates as (
+    select * from {{ ref('int_as_of_dates') }}
+),
+
+opportunities as (
+    select * from {{ ref('int_opportunities_enriched') }}
+),
+
+stage_durations as (
+    select * from {{ ref('int_opportunity_stage_durations') }}
+),
+
+win_rates as (
+    select * from {{ ref('int_deal_win_rates_as_of') }}
+),
+
+open_deal_spine as (
+    {#- Deals opened before the as-of date and not closed before it. -#}
+    select
+        opportunities.opportunity_id,
+        as_of_dates.as_of_date,
+        opportunities.owner_user_id,
+        opportunities.segment,
+        opportunities.lead_source,
+        opportunities.opportunity_type,
+        opportunities.has_competitor,
+        opportunities.amount as current_amount,
+        opportunities.opened_at
+    from opportunities
+    inner join as_of_dates
+        on
+            opportunities.opened_at < as_of_dates.as_of_date
+            and (opportunities.closed_at is null or opportunities.closed_at >= as_of_dates.as_of_date)
+    where true
+        {{ b2b_new_as_of_dates_only('as_of_dates.as_of_date') }}
+),
+
+visits_before_as_of as (
+    select
+        open_deal_spine.opportunity_id,
+        open_deal_spine.as_of_date,
+        stage_durations.stage_name,
+        stage_durations.stage_rank,
+        stage_durations.amount,
+        stage_durations.entered_at,
+        row_number() over (
+            partition by open_deal_spine.opportunity_id, open_deal_spine.as_of_date
+            order by stage_durations.entered_at desc, stage_durations.visit_number desc
+        ) as recency_rank,
+        count(*) over (
+            partition by open_deal_spine.opportunity_id, open_deal_spine.as_of_date
+        ) as stage_changes
+    from open_deal_spine
+    inner join stage_durations
+        on
+            open_deal_spine.opportunity_id = stage_durations.opportunity_id
+            and stage_durations.entered_at < open_deal_spine.as_of_date
+),
+
+stage_at_as_of as (
+    select *
+    from visits_before_as_of
+    where
+        recency_rank = 1
+        {#- A deal whose close is recorded in history before the date is not open. -#}
+        and stage_rank < 5
+),
+
+stage_norms as (
+    {#- Typical days in each stage, from visits completed before the as-of date. -#}
+    select
+        as_of_dates.as_of_date,
+        stage_durations.stage_name,
+        avg(stage_durations.duration_days) as norm_stage_days
+    from as_of_dates
+    inner join stage_durations
+        on
+            stage_durations.exited_at < as_of_dates.as_of_date
+            and stage_durations.exited_at >= {{ b2b_days_before('as_of_dates.as_of_date', var('win_rate_lookback_days')) }}
+    where not stage_durations.is_closed_stage
+    group by as_of_dates.as_of_date, stage_durations.stage_name
+),
+
+deal_state as (
+    select
+        open_deal_spine.opportunity_id,
+        open_deal_spine.as_of_date,
+        open_deal_spine.owner_user_id,
+        open_deal_spine.segment,
+        open_deal_spine.lead_source,
+        open_deal_spine.opportunity_type,
+        open_deal_spine.has_competitor,
+        coalesce(stage_at_as_of.amount, open_deal_spine.current_amount) as amount,
+        coalesce(stage_at_as_of.stage_name, 'prospecting') as stage_name,
+        coalesce(stage_at_as_of.stage_rank, 1) as stage_rank,
+        coalesce(stage_at_as_of.stage_changes, 0) as stage_changes,
+        {{ b2b_days_between('open_deal_spine.opened_at', 'open_deal_spine.as_of_date') }} as age_days,
+        {{ b2b_days_between('coalesce(stage_at_as_of.entered_at, open_deal_spine.opened_at)', 'open_deal_spine.as_of_date') }}
+            as days_in_stage
+    from open_deal_spine
+    left join visits_before_as_of as any_visit
+        on
+            open_deal_spine.opportunity_id = any_visit.opportunity_id
+            and open_deal_spine.as_of_date = any_visit.as_of_date
+            and any_visit.recency_rank = 1
+    left join stage_at_as_of
+        on
+            open_deal_spine.opportunity_id = stage_at_as_of.opportunity_id
+            and open_deal_spine.as_of_date = stage_at_as_of.as_of_date
+    where coalesce(any_visit.stage_rank, 1) < 5
+),
+
+final as (
+    select
+        deal_state.opportunity_id,
+        deal_state.as_of_date,
+        deal_state.owner_user_id,
+        cast(deal_state.segment as {{ dbt.type_string() }}) as segment,
+        cast(deal_state.lead_source as {{ dbt.type_string() }}) as lead_source,
+        cast(deal_state.opportunity_type as {{ dbt.type_string() }}) as opportunity_type,
+        cast(deal_state.stage_name as {{ dbt.type_string() }}) as stage_name,
+        cast(deal_state.stage_rank as integer) as stage_rank,
+        cast(deal_state.amount as double precision) as amount,
+        deal_state.has_competitor,
+        cast(deal_state.age_days as integer) as age_days,
+        cast(deal_state.days_in_stage as integer) as days_in_stage,
+        cast(deal_state.stage_changes as integer) as stage_changes,
+        {#- Stages advanced per 30 days open. -#}
+        cast((deal_state.stage_rank - 1) * 30.0 / greatest(deal_state.age_days, 1) as double precision)
+            as deal_velocity,
+        stage_norms.norm_stage_days,
+        {{ b2b_safe_ratio('deal_state.days_in_stage', 'stage_norms.norm_stage_days') }} as days_in_stage_vs_norm,
+        deal_state.days_in_stage > {{ var('stalled_stage_days') }} as is_stalled,
+        {{ b2b_safe_ratio('deal_state.age_days', 'segment_rates.avg_won_cycle_days') }} as age_vs_segment_cycle,
+        segment_rates.win_rate as segment_win_rate,
+        cast(coalesce(segment_rates.closed_deals, 0) as integer) as segment_closed_deals,
+        owner_rates.win_rate as owner_win_rate,
+        cast(coalesce(owner_rates.closed_deals, 0) as integer) as owner_closed_deals,
+        source_rates.win_rate as lead_source_win_rate,
+        cast(coalesce(source_rates.closed_deals, 0) as integer) as lead_source_closed_deals,
+        overall_rates.win_rate as overall_win_rate
+    from deal_state
+    left join stage_norms
+        on
+            deal_state.as_of_date = stage_norms.as_of_date
+            and deal_state.stage_name = stage_norms.stage_name
+    left join win_rates as segment_rates
+        on
+            deal_state.as_of_date = segment_rates.as_of_date
+            and segment_rates.dimension_name = 'segment'
+            and deal_state.segment = segment_rates.dimension_value
+    left join win_rates as owner_rates
+        on
+            deal_state.as_of_date = owner_rates.as_of_date
+            and owner_rates.dimension_name = 'owner'
+            and deal_state.owner_user_id = owner_rates.dimension_value
+    left join win_rates as source_rates
+        on
+            deal_state.as_of_date = source_rates.as_of_date
+            and source_rates.dimension_name = 'lead_source'
+            and deal_state.lead_source = source_rates.dimension_value
+    left join win_rates as overall_rates
+        on
+            deal_state.as_of_date = overall_rates.as_of_date
+            and overall_rates.dimension_name = 'all'
+)
+
+select * from final
