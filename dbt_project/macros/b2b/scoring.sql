@@ -1,8 +1,8 @@
 {#- Small, portable expressions shared by the B2B feature and mart models. -#}
 
-{#- The expression limited to [0, 1]; null stays null. -#}
+{#- The expression limited to [0, 1]; null stays null (greatest/least would skip it). -#}
 {% macro b2b_clamp_unit(expression) -%}
-    greatest(least({{ expression }}, 1.0), 0.0)
+    case when ({{ expression }}) is not null then greatest(least({{ expression }}, 1.0), 0.0) end
 {%- endmacro %}
 
 {#- numerator / denominator as double precision; null when the denominator is 0 or null. -#}

@@ -1,0 +1,228 @@
+{#-
+    Account health at the run's as-of date for every account with a running subscription:
+    five component scores in [0, 1] from the point-in-time features, their weighted
+    average (var `account_health_weights`) and the weakest component as the driver.
+-#}
+{%- set weights = var('account_health_weights') %}
+{%- set components = ['usage', 'engagement', 'support', 'financial', 'relationship'] %}
+
+with
+
+as_of_dates as (
+    select * from {{ ref('int_as_of_dates') }}
+),
+
+accounts as (
+    select * from {{ ref('stg_crm__accounts') }}
+),
+
+users as (
+    select * from {{ ref('stg_crm__users') }}
+),
+
+contacts as (
+    select * from {{ ref('stg_crm__contacts') }}
+),
+
+opportunities as (
+    select * from {{ ref('int_opportunities_enriched') }}
+),
+
+usage_features as (
+    select * from {{ ref('account_usage_features') }}
+),
+
+support_features as (
+    select * from {{ ref('account_support_features') }}
+),
+
+billing_features as (
+    select * from {{ ref('account_billing_features') }}
+),
+
+latest_date as (
+    select as_of_date from as_of_dates where is_latest
+),
+
+decision_makers as (
+    select
+        contacts.account_id,
+        count(*) as decision_maker_contacts
+    from contacts
+    cross join latest_date
+    where
+        contacts.is_decision_maker
+        and contacts.created_at < latest_date.as_of_date
+    group by contacts.account_id
+),
+
+recent_wins as (
+    select
+        opportunities.account_id,
+        count(*) as won_deals_365d
+    from opportunities
+    cross join latest_date
+    where
+        opportunities.is_won
+        and opportunities.closed_at < latest_date.as_of_date
+        and opportunities.closed_at >= {{ b2b_days_before('latest_date.as_of_date', 365) }}
+    group by opportunities.account_id
+),
+
+account_signals as (
+    select
+        billing_features.account_id,
+        billing_features.as_of_date,
+        usage_features.event_count_90d,
+        usage_features.usage_30d_vs_90d_ratio,
+        usage_features.feature_adoption_rate_30d,
+        usage_features.usage_trend_pct,
+        usage_features.active_days_30d,
+        usage_features.weekly_to_monthly_active_ratio,
+        usage_features.active_users_30d,
+        support_features.tickets_30d,
+        support_features.escalations_90d,
+        support_features.csat_avg_90d,
+        billing_features.mrr,
+        billing_features.mrr_change_pct_90d,
+        billing_features.seat_count,
+        billing_features.late_paid_invoices_180d,
+        billing_features.invoices_with_failed_payment_90d,
+        billing_features.max_invoice_aging_days,
+        billing_features.subscription_tenure_days,
+        coalesce(decision_makers.decision_maker_contacts, 0) as decision_maker_contacts,
+        coalesce(recent_wins.won_deals_365d, 0) as won_deals_365d
+    from billing_features
+    inner join latest_date
+        on billing_features.as_of_date = latest_date.as_of_date
+    left join usage_features
+        on
+            billing_features.account_id = usage_features.account_id
+            and billing_features.as_of_date = usage_features.as_of_date
+    left join support_features
+        on
+            billing_features.account_id = support_features.account_id
+            and billing_features.as_of_date = support_features.as_of_date
+    left join decision_makers
+        on billing_features.account_id = decision_makers.account_id
+    left join recent_wins
+        on billing_features.account_id = recent_wins.account_id
+    where billing_features.has_active_subscription
+),
+
+component_scores as (
+    select
+        account_signals.*,
+        {#- Usage: volume held against the 90-day pace, breadth of features, weekly trend. -#}
+        case
+            when coalesce(event_count_90d, 0) = 0 then 0.0
+            else
+                0.5 * {{ b2b_clamp_unit('usage_30d_vs_90d_ratio') }}
+                + 0.25 * {{ b2b_clamp_unit('feature_adoption_rate_30d') }}
+                + 0.25 * {{ b2b_clamp_unit('0.5 + 2.5 * usage_trend_pct') }}
+        end as usage_score,
+        {#- Engagement: active days, weekly stickiness, seats in use. -#}
+        0.4 * {{ b2b_clamp_unit('coalesce(active_days_30d, 0) / 20.0') }}
+        + 0.3 * {{ b2b_clamp_unit('coalesce(weekly_to_monthly_active_ratio, 0)') }}
+        + 0.3 * {{ b2b_clamp_unit('coalesce(' ~ b2b_safe_ratio('active_users_30d', 'seat_count') ~ ', 0)') }}
+            as engagement_score,
+        {#- Support: few tickets, few escalations, good CSAT (neutral without answers). -#}
+        0.35 * (1 - {{ b2b_clamp_unit('coalesce(tickets_30d, 0) / 5.0') }})
+        + 0.35 * (1 - {{ b2b_clamp_unit('coalesce(escalations_90d, 0) / 3.0') }})
+        + 0.3 * {{ b2b_clamp_unit('coalesce((csat_avg_90d - 1) / 4.0, 0.75)') }}
+            as support_score,
+        {#- Financial: on-time payments, no failures, no aging, growing MRR. -#}
+        0.3 * (1 - {{ b2b_clamp_unit('late_paid_invoices_180d / 3.0') }})
+        + 0.25 * (1 - {{ b2b_clamp_unit('invoices_with_failed_payment_90d / 2.0') }})
+        + 0.2 * (1 - {{ b2b_clamp_unit('max_invoice_aging_days / 60.0') }})
+        + 0.25 * {{ b2b_clamp_unit('0.5 + coalesce(mrr_change_pct_90d, 0)') }}
+            as financial_score,
+        {#- Relationship: decision makers known, tenure, recent closed-won business. -#}
+        0.4 * {{ b2b_clamp_unit('decision_maker_contacts / 2.0') }}
+        + 0.3 * {{ b2b_clamp_unit('coalesce(subscription_tenure_days, 0) / 365.0') }}
+        + 0.3 * {{ b2b_clamp_unit('won_deals_365d') }}
+            as relationship_score
+    from account_signals
+),
+
+overall as (
+    select
+        component_scores.*,
+        (
+            {%- for component in components %}
+                {{ weights[component] }} * {{ component }}_score{{ ' +' if not loop.last }}
+            {%- endfor %}
+        ) / {{ weights.values() | sum }} as overall_score,
+        least(
+            {%- for component in components %}
+                {{ component }}_score{{ ',' if not loop.last }}
+            {%- endfor %}
+        ) as lowest_score
+    from component_scores
+),
+
+owners as (
+    select
+        accounts.account_id,
+        accounts.account_name,
+        accounts.segment,
+        accounts.industry,
+        accounts.region,
+        accounts.owner_user_id,
+        owner_user.full_name as owner_name,
+        owner_user.slack_user_id as owner_slack_user_id,
+        accounts.csm_user_id,
+        csm_user.full_name as csm_name,
+        csm_user.slack_user_id as csm_slack_user_id,
+        manager_user.user_id as manager_user_id,
+        manager_user.slack_user_id as manager_slack_user_id
+    from accounts
+    left join users as owner_user
+        on accounts.owner_user_id = owner_user.user_id
+    left join users as csm_user
+        on accounts.csm_user_id = csm_user.user_id
+    left join users as manager_user
+        on coalesce(csm_user.manager_user_id, owner_user.manager_user_id) = manager_user.user_id
+),
+
+final as (
+    select
+        overall.account_id,
+        overall.as_of_date,
+        cast(owners.account_name as {{ dbt.type_string() }}) as account_name,
+        cast(owners.segment as {{ dbt.type_string() }}) as segment,
+        cast(owners.industry as {{ dbt.type_string() }}) as industry,
+        cast(owners.region as {{ dbt.type_string() }}) as region,
+        cast(overall.mrr as double precision) as mrr,
+        {%- for component in components %}
+            cast(overall.{{ component }}_score as double precision) as {{ component }}_score,
+        {%- endfor %}
+        cast(overall.overall_score as double precision) as overall_score,
+        cast(
+            case
+                when overall.overall_score >= 0.7 then 'healthy'
+                when overall.overall_score >= 0.4 then 'at_risk'
+                else 'critical'
+            end as {{ dbt.type_string() }}
+        ) as health_status,
+        cast(
+            case overall.lowest_score
+                {%- for component in components %}
+                    when overall.{{ component }}_score then '{{ component }}'
+                {%- endfor %}
+            end as {{ dbt.type_string() }}
+        ) as lowest_component,
+        cast(owners.owner_user_id as {{ dbt.type_string() }}) as owner_user_id,
+        cast(owners.owner_name as {{ dbt.type_string() }}) as owner_name,
+        cast(owners.owner_slack_user_id as {{ dbt.type_string() }}) as owner_slack_user_id,
+        cast(owners.csm_user_id as {{ dbt.type_string() }}) as csm_user_id,
+        cast(owners.csm_name as {{ dbt.type_string() }}) as csm_name,
+        cast(owners.csm_slack_user_id as {{ dbt.type_string() }}) as csm_slack_user_id,
+        cast(owners.manager_user_id as {{ dbt.type_string() }}) as manager_user_id,
+        cast(owners.manager_slack_user_id as {{ dbt.type_string() }}) as manager_slack_user_id
+    from overall
+    left join owners
+        on overall.account_id = owners.account_id
+)
+
+select * from final
