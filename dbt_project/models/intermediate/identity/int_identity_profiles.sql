@@ -1,0 +1,117 @@
+{#-
+    One row per unified profile: its records by system, the identifiers it holds and a strength
+    score (0-1) for how surely it is one identifiable person: email 0.35, phone 0.30, loyalty
+    card 0.20, device 0.15, less 0.10 for each of phone and loyalty card that has conflicting
+    values inside the profile (one email seen with two phones, say).
+-#}
+with
+
+members as (
+    select * from {{ ref('int_identity_profile_members') }}
+),
+
+record_identifiers as (
+    select * from {{ ref('int_identity_record_identifiers') }}
+),
+
+profile_records as (
+    select
+        profile_key,
+        min(customer_id) as customer_id,
+        min(cluster_key) as cluster_key,
+        min(merge_decision) as merge_decision,
+        count(*) as record_count,
+        sum(case when source_system = 'commerce_customer' then 1 else 0 end) as commerce_customer_count,
+        sum(case when source_system in ('crm_contact', 'crm_lead') then 1 else 0 end) as crm_record_count,
+        sum(case when source_system = 'support_requester' then 1 else 0 end) as support_requester_count,
+        sum(case when source_system = 'web_device' then 1 else 0 end) as web_device_count,
+        min(first_seen_at) as first_seen_at
+    from members
+    group by profile_key
+),
+
+profile_identifiers as (
+    select
+        members.profile_key,
+        count(distinct case
+            when record_identifiers.identifier_type = 'email' then record_identifiers.identifier_value
+        end) as distinct_email_count,
+        count(distinct case
+            when record_identifiers.identifier_type = 'phone' then record_identifiers.identifier_value
+        end) as distinct_phone_count,
+        count(distinct case
+            when record_identifiers.identifier_type = 'loyalty_id' then record_identifiers.identifier_value
+        end) as distinct_loyalty_id_count,
+        count(distinct case
+            when record_identifiers.identifier_type = 'device_id' then record_identifiers.identifier_value
+        end) as distinct_device_count,
+        min(case when record_identifiers.identifier_type = 'email' then record_identifiers.identifier_value end)
+            as primary_email,
+        min(case when record_identifiers.identifier_type = 'phone' then record_identifiers.identifier_value end)
+            as primary_phone_last10
+    from members
+    inner join record_identifiers
+        on members.node_key = record_identifiers.node_key
+    group by members.profile_key
+),
+
+combined as (
+    select
+        profile_records.profile_key,
+        profile_records.customer_id,
+        profile_records.cluster_key,
+        profile_records.merge_decision,
+        profile_records.record_count,
+        profile_records.commerce_customer_count,
+        profile_records.crm_record_count,
+        profile_records.support_requester_count,
+        profile_records.web_device_count,
+        coalesce(profile_identifiers.distinct_email_count, 0) as distinct_email_count,
+        coalesce(profile_identifiers.distinct_phone_count, 0) as distinct_phone_count,
+        coalesce(profile_identifiers.distinct_loyalty_id_count, 0) as distinct_loyalty_id_count,
+        coalesce(profile_identifiers.distinct_device_count, 0) as distinct_device_count,
+        profile_identifiers.primary_email,
+        profile_identifiers.primary_phone_last10,
+        profile_records.first_seen_at
+    from profile_records
+    left join profile_identifiers
+        on profile_records.profile_key = profile_identifiers.profile_key
+),
+
+scored as (
+    select
+        *,
+        distinct_phone_count > 1 or distinct_loyalty_id_count > 1 as has_conflicting_identifiers,
+        (case when distinct_email_count > 0 then 0.35 else 0 end)
+        + (case when distinct_phone_count > 0 then 0.30 else 0 end)
+        + (case when distinct_loyalty_id_count > 0 then 0.20 else 0 end)
+        + (case when distinct_device_count > 0 then 0.15 else 0 end)
+        - (case when distinct_phone_count > 1 then 0.10 else 0 end)
+        - (case when distinct_loyalty_id_count > 1 then 0.10 else 0 end) as raw_strength
+    from combined
+),
+
+final as (
+    select
+        profile_key,
+        customer_id,
+        cluster_key,
+        merge_decision,
+        record_count,
+        commerce_customer_count,
+        crm_record_count,
+        support_requester_count,
+        web_device_count,
+        distinct_email_count,
+        distinct_phone_count,
+        distinct_loyalty_id_count,
+        distinct_device_count,
+        primary_email,
+        primary_phone_last10,
+        has_conflicting_identifiers,
+        cast(greatest(raw_strength, 0) as numeric(4, 2)) as identity_strength_score,
+        first_seen_at
+    from scored
+)
+
+select * from final
