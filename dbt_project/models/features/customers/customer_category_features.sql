@@ -43,7 +43,7 @@ ranked as (
         *,
         row_number() over (
             partition by customer_id, as_of_date
-            order by item_amount desc, product_category
+            order by item_amount desc, product_category asc
         ) as category_rank
     from category_totals
 ),

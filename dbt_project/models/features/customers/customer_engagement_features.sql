@@ -38,12 +38,12 @@ aggregated as (
         customer_id,
         as_of_date,
         {%- for days in windows %}
-        {{ window_sum('session_count', days) }} as sessions_{{ days }}d,
-        {{ window_sum('page_view_count', days) }} as page_views_{{ days }}d,
-        {{ window_sum('cart_add_count', days) }} as cart_adds_{{ days }}d,
-        {{ window_sum('abandoned_cart_count', days) }} as cart_abandons_{{ days }}d,
-        {{ window_sum('ticket_count', days) }} as support_tickets_{{ days }}d,
-        {{ window_count(days) }} as active_days_{{ days }}d,
+            {{ window_sum('session_count', days) }} as sessions_{{ days }}d,
+            {{ window_sum('page_view_count', days) }} as page_views_{{ days }}d,
+            {{ window_sum('cart_add_count', days) }} as cart_adds_{{ days }}d,
+            {{ window_sum('abandoned_cart_count', days) }} as cart_abandons_{{ days }}d,
+            {{ window_sum('ticket_count', days) }} as support_tickets_{{ days }}d,
+            {{ window_count(days) }} as active_days_{{ days }}d,
         {%- endfor %}
         {{ window_sum('session_seconds', longest) }} as session_seconds_{{ longest }}d,
         {{ window_sum('escalated_ticket_count', longest) }} as escalated_tickets_{{ longest }}d,
@@ -61,12 +61,12 @@ final as (
         customer_id,
         as_of_date,
         {%- for days in windows %}
-        cast(sessions_{{ days }}d as {{ dbt.type_int() }}) as sessions_{{ days }}d,
-        cast(page_views_{{ days }}d as {{ dbt.type_int() }}) as page_views_{{ days }}d,
-        cast(cart_adds_{{ days }}d as {{ dbt.type_int() }}) as cart_adds_{{ days }}d,
-        cast(cart_abandons_{{ days }}d as {{ dbt.type_int() }}) as cart_abandons_{{ days }}d,
-        cast(support_tickets_{{ days }}d as {{ dbt.type_int() }}) as support_tickets_{{ days }}d,
-        cast(active_days_{{ days }}d as {{ dbt.type_int() }}) as active_days_{{ days }}d,
+            cast(sessions_{{ days }}d as {{ dbt.type_int() }}) as sessions_{{ days }}d,
+            cast(page_views_{{ days }}d as {{ dbt.type_int() }}) as page_views_{{ days }}d,
+            cast(cart_adds_{{ days }}d as {{ dbt.type_int() }}) as cart_adds_{{ days }}d,
+            cast(cart_abandons_{{ days }}d as {{ dbt.type_int() }}) as cart_abandons_{{ days }}d,
+            cast(support_tickets_{{ days }}d as {{ dbt.type_int() }}) as support_tickets_{{ days }}d,
+            cast(active_days_{{ days }}d as {{ dbt.type_int() }}) as active_days_{{ days }}d,
         {%- endfor %}
         {{ safe_ratio('page_views_' ~ longest ~ 'd', 'sessions_' ~ longest ~ 'd') }}
             as pages_per_session_{{ longest }}d,

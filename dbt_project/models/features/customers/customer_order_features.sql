@@ -39,8 +39,8 @@ aggregated as (
         customer_id,
         as_of_date,
         {%- for days in windows %}
-        {{ window_sum('order_count', days) }} as orders_{{ days }}d,
-        {{ window_sum('revenue', days) }} as revenue_{{ days }}d,
+            {{ window_sum('order_count', days) }} as orders_{{ days }}d,
+            {{ window_sum('revenue', days) }} as revenue_{{ days }}d,
         {%- endfor %}
         sum(order_count) as lifetime_order_count,
         sum(revenue) as lifetime_revenue,
@@ -62,8 +62,8 @@ final as (
         customer_id,
         as_of_date,
         {%- for days in windows %}
-        cast(orders_{{ days }}d as {{ dbt.type_int() }}) as orders_{{ days }}d,
-        cast(revenue_{{ days }}d as numeric(18, 2)) as revenue_{{ days }}d,
+            cast(orders_{{ days }}d as {{ dbt.type_int() }}) as orders_{{ days }}d,
+            cast(revenue_{{ days }}d as numeric(18, 2)) as revenue_{{ days }}d,
         {%- endfor %}
         {{ days_between('last_order_date', 'as_of_date') }} as recency_days,
         cast(lifetime_order_count as {{ dbt.type_int() }}) as frequency,

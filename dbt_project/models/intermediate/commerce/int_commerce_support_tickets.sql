@@ -13,6 +13,14 @@ members as (
     select * from {{ ref('int_identity_profile_members') }}
 ),
 
+keyed_tickets as (
+    select
+        *,
+        {{ identity_node_key('support_requester', support_requester_key('requester_email', 'requester_phone_last10')) }}
+            as requester_node_key
+    from tickets
+),
+
 final as (
     select
         tickets.ticket_id,
@@ -21,11 +29,9 @@ final as (
         tickets.created_at,
         tickets.is_escalated,
         tickets.csat_score
-    from tickets
+    from keyed_tickets as tickets
     left join members
-        on
-            {{ identity_node_key('support_requester', support_requester_key('tickets.requester_email', 'tickets.requester_phone_last10')) }}
-            = members.node_key
+        on tickets.requester_node_key = members.node_key
     where tickets.account_id is null and tickets.created_at is not null
 )
 

@@ -18,16 +18,22 @@ customer_map as (
     select * from {{ ref('int_identity_customer_map') }}
 ),
 
+web_devices as (
+    select * from {{ ref('int_identity_web_devices') }}
+),
+
 members as (
     select * from {{ ref('int_identity_profile_members') }}
 ),
 
 device_customers as (
-    select
-        node_key,
-        customer_id
-    from members
-    where source_system = 'web_device' and customer_id is not null
+    select distinct
+        web_devices.device_id,
+        members.customer_id
+    from web_devices
+    inner join members
+        on web_devices.node_key = members.node_key
+    where members.customer_id is not null
 ),
 
 session_carts as (
@@ -54,7 +60,7 @@ final as (
     left join customer_map
         on web_sessions.customer_id = customer_map.commerce_customer_id
     left join device_customers
-        on {{ identity_node_key('web_device', hash_pii('web_sessions.device_id')) }} = device_customers.node_key
+        on web_sessions.device_id = device_customers.device_id
     left join session_carts
         on web_sessions.web_session_id = session_carts.web_session_id
 )

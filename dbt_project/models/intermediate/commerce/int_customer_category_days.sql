@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized='table', post_hook=refresh_table_statistics()) }}
 {#-
     Purchased and returned item amounts per unified customer, product category and day: the
     pre-aggregate of category affinity and returns. Items of orders that do not count

@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized='table', post_hook=refresh_table_statistics()) }}
 {#-
     Everything a unified customer did per day, orders included: web sessions, cart adds and
     abandoned carts, support tickets. The pre-aggregate of the engagement features; a source

@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized='table', post_hook=refresh_table_statistics()) }}
 {#-
     Orders per unified customer per day: the pre-aggregate every order feature and label reads.
     `previous_order_date` is the customer's order day before this one; `first_order_date`

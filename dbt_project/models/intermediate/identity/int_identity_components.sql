@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized='table', post_hook=refresh_table_statistics()) }}
 {#-
     Connected components of the identity graph by min-label propagation, portable to every
     warehouse (no recursion): each record starts labelled with its own number; each round, an
@@ -53,34 +53,34 @@ labels_0 as (
 ),
 
 {% for round in range(1, iterations + 2) %}
-identifier_labels_{{ round }} as (
-    select
-        edges.identifier_number,
-        min(labels_{{ round - 1 }}.component_label) as component_label
-    from edges
-    inner join labels_{{ round - 1 }}
-        on edges.node_number = labels_{{ round - 1 }}.node_number
-    group by edges.identifier_number
-),
+    identifier_labels_{{ round }} as (
+        select
+            edges.identifier_number,
+            min(labels_{{ round - 1 }}.component_label) as component_label
+        from edges
+        inner join labels_{{ round - 1 }}
+            on edges.node_number = labels_{{ round - 1 }}.node_number
+        group by edges.identifier_number
+    ),
 
-hooked_{{ round }} as (
-    select
-        edges.node_number,
-        min(identifier_labels_{{ round }}.component_label) as component_label
-    from edges
-    inner join identifier_labels_{{ round }}
-        on edges.identifier_number = identifier_labels_{{ round }}.identifier_number
-    group by edges.node_number
-),
+    hooked_{{ round }} as (
+        select
+            edges.node_number,
+            min(identifier_labels_{{ round }}.component_label) as component_label
+        from edges
+        inner join identifier_labels_{{ round }}
+            on edges.identifier_number = identifier_labels_{{ round }}.identifier_number
+        group by edges.node_number
+    ),
 
-labels_{{ round }} as (
-    select
-        hooked.node_number,
-        least(hooked.component_label, label_of_label.component_label) as component_label
-    from hooked_{{ round }} as hooked
-    inner join hooked_{{ round }} as label_of_label
-        on hooked.component_label = label_of_label.node_number
-),
+    labels_{{ round }} as (
+        select
+            hooked.node_number,
+            least(hooked.component_label, label_of_label.component_label) as component_label
+        from hooked_{{ round }} as hooked
+        inner join hooked_{{ round }} as label_of_label
+            on hooked.component_label = label_of_label.node_number
+    ),
 
 {% endfor %}
 final as (

@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized='table', post_hook=refresh_table_statistics()) }}
 {#-
     Which unified profile each source record belongs to. Merged clusters (auto or approved)
     form one profile; records of a cluster waiting for review stay profiles of their own. The

@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized='table', post_hook=refresh_table_statistics()) }}
 {#-
     The edges of the identity graph, as (record, identifier) pairs: two records are linked when
     they carry the same identifier. Identifiers are the cleaned staging values (lower-cased
@@ -76,38 +76,71 @@ device_sessions as (
 ),
 
 pairs as (
-    select node_key, 'email' as identifier_type, email as identifier_value
+    select
+        node_key,
+        'email' as identifier_type,
+        email as identifier_value
     from commerce_identifiers
     union all
-    select node_key, 'phone' as identifier_type, phone_last10 as identifier_value
+    select
+        node_key,
+        'phone' as identifier_type,
+        phone_last10 as identifier_value
     from commerce_identifiers
     union all
-    select node_key, 'loyalty_id' as identifier_type, loyalty_id as identifier_value
+    select
+        node_key,
+        'loyalty_id' as identifier_type,
+        loyalty_id as identifier_value
     from commerce_identifiers
     union all
-    select node_key, 'shop_customer_id' as identifier_type, shop_customer_id as identifier_value
+    select
+        node_key,
+        'shop_customer_id' as identifier_type,
+        shop_customer_id as identifier_value
     from commerce_identifiers
     union all
-    select node_key, 'email' as identifier_type, email as identifier_value
+    select
+        node_key,
+        'email' as identifier_type,
+        email as identifier_value
     from crm_identifiers
     union all
-    select node_key, 'phone' as identifier_type, phone_last10 as identifier_value
+    select
+        node_key,
+        'phone' as identifier_type,
+        phone_last10 as identifier_value
     from crm_identifiers
     union all
-    select node_key, 'email' as identifier_type, email as identifier_value
+    select
+        node_key,
+        'email' as identifier_type,
+        email as identifier_value
     from requester_identifiers
     union all
-    select node_key, 'phone' as identifier_type, phone_last10 as identifier_value
+    select
+        node_key,
+        'phone' as identifier_type,
+        phone_last10 as identifier_value
     from requester_identifiers
     union all
     -- the device itself: its key already is the hashed device id
-    select distinct node_key, 'device_id' as identifier_type, node_key as identifier_value
+    select distinct
+        node_key,
+        'device_id' as identifier_type,
+        node_key as identifier_value
     from device_sessions
     union all
-    select node_key, 'email' as identifier_type, email as identifier_value
+    select
+        node_key,
+        'email' as identifier_type,
+        email as identifier_value
     from device_sessions
     union all
-    select node_key, 'shop_customer_id' as identifier_type, shop_customer_id as identifier_value
+    select
+        node_key,
+        'shop_customer_id' as identifier_type,
+        shop_customer_id as identifier_value
     from device_sessions
 ),
 

@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized='table', post_hook=refresh_table_statistics()) }}
 {#-
     The nodes of the identity graph: every source record that identifies a person. Profile
     records (shop customers, CRM contacts and leads) are what the auto-merge limit counts;

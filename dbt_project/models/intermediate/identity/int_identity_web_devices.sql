@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized='table', post_hook=refresh_table_statistics()) }}
 {#-
     What web sessions say about devices (or cookies): one row per device and the email and
     signed-in shop customer seen with it, keyed by the hash of the device id. A table, because
@@ -26,6 +26,7 @@ final as (
     select
         {{ identity_node_key('web_device', hash_pii('device_id')) }} as node_key,
         {{ hash_pii('device_id') }} as device_key,
+        device_id,
         email,
         shop_customer_id,
         first_session_at,

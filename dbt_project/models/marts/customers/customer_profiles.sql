@@ -18,7 +18,8 @@ as_of_dates as (
 ),
 
 run_date as (
-    select as_of_date from as_of_dates where is_latest
+    select as_of_date from as_of_dates
+    where is_latest
 ),
 
 latest_order_features as (
@@ -29,7 +30,8 @@ latest_order_features as (
 ),
 
 customers as (
-    select customer_id from identity_profiles where customer_id is not null
+    select customer_id from identity_profiles
+    where customer_id is not null
     union
     select customer_id from latest_order_features
 ),

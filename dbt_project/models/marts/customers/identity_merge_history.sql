@@ -57,9 +57,9 @@ changed as (
         or latest_recorded.merge_decision <> current_assignments.merge_decision
 ),
 {% else %}
-changed as (
-    select * from current_assignments
-),
+    changed as (
+        select * from current_assignments
+    ),
 {% endif %}
 
 final as (
