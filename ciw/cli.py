@@ -20,6 +20,16 @@ from ciw.settings import TARGETS, Settings, SettingsError
 ProgressCallback = Callable[[str, int, int], None]
 
 
+class PipelineFailed(RuntimeError):
+    """The pipeline ran but an asset or a blocking check failed; the summary says which."""
+
+    def __init__(self, result: Any) -> None:
+        failed = [asset.asset_key for asset in result.assets if asset.status == "failed"]
+        checks = result.failed_blocking_checks
+        detail = ", ".join((failed + checks)[:5]) or "see the run in `ciw ui`"
+        super().__init__(f"pipeline run {result.run_id} failed: {detail}")
+
+
 def _target_option(function: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--target",
@@ -196,17 +206,55 @@ def _print_load_report(report: Any, settings: Settings) -> None:
 
 
 @cli.command()
+@click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Run as it would have run on this date: only data before it counts.",
+)
+@click.option(
+    "--exports",
+    "exports_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder the raw loads read. Default: data/exports.",
+)
 @_target_option
-def run(target: str | None) -> None:
-    """Run the daily pipeline over what the raw layer holds: dbt build (models and tests)."""
-    from ciw.dbt import run_dbt
-    from ciw.summary import print_run_summary
-    from sources.load import ensure_raw_tables
+def run(as_of: dt.datetime | None, exports_dir: Path | None, target: str | None) -> None:
+    """Run the daily pipeline in process: raw loads, every dbt model and test, as Dagster assets.
+
+    Sources whose export files are absent are skipped; what raw already holds still counts.
+    """
+    from ciw.summary import print_pipeline_summary
+    from ciw.warehouse import preflight
+    from orchestration.pipeline import run_pipeline
 
     settings = Settings.from_env(target)
-    ensure_raw_tables(settings)
-    result = run_dbt(["build"], settings)
-    print_run_summary(settings, result)
+    preflight(settings)
+    if exports_dir is not None and not exports_dir.is_dir():
+        raise FileNotFoundError(f"export folder not found: {exports_dir}")
+    click.echo(f"running the daily pipeline on {settings.describe()}", err=True)
+    result = run_pipeline(settings, exports_dir, as_of=as_of.date() if as_of else None)
+    print_pipeline_summary(settings, result)
+    if not result.success:
+        raise PipelineFailed(result)
+
+
+@cli.command()
+@click.option("--port", type=click.IntRange(1, 65535), default=3000, show_default=True)
+@_target_option
+def ui(port: int, target: str | None) -> None:
+    """Start the Dagster UI (assets by layer, checks, runs, schedules) on 127.0.0.1."""
+    import subprocess
+
+    from ciw.paths import PROJECT_ROOT
+    from orchestration.instance import instance_env
+    from orchestration.pipeline import ui_command
+
+    settings = Settings.from_env(target)
+    click.echo(f"Dagster UI on http://127.0.0.1:{port} for {settings.describe()} (Ctrl-C stops)")
+    env = {**os.environ, **instance_env(settings)}
+    subprocess.run(ui_command(port), cwd=PROJECT_ROOT, env=env, check=False)
 
 
 @cli.command()
@@ -258,6 +306,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
         DbtFailure,
         FileNotFoundError,
         PermissionError,
+        PipelineFailed,
     ]
     if "sources.load" in sys.modules:
         errors.append(sys.modules["sources.load"].LoadError)

@@ -4,49 +4,69 @@ from __future__ import annotations
 
 from typing import Any
 
-from ciw.dbt import DbtResult
 from ciw.settings import Settings
 
 LAYERS = ("staging", "intermediate", "features", "marts")
 
-_RELATIONS_SQL = """
-select table_schema, table_name, table_type
-from information_schema.tables
-where table_schema in ('staging', 'intermediate', 'features', 'marts')
-order by table_schema, table_name
-"""
 
+def print_pipeline_summary(settings: Settings, result: Any) -> None:
+    """Per layer: assets materialized/skipped/failed and their checks; then where to look."""
+    from collections import Counter
 
-def warehouse_relations(settings: Settings) -> list[tuple[str, str, str]]:
-    """(schema, name, type) of every relation the dbt layers built."""
-    if settings.target == "duckdb":
-        from ciw.warehouse import connect_duckdb
-
-        with connect_duckdb(settings) as connection:
-            return [tuple(row) for row in connection.execute(_RELATIONS_SQL).fetchall()]  # type: ignore[misc]
-    from ciw.warehouse import connect_postgres
-
-    with connect_postgres(settings) as connection:
-        return [tuple(row) for row in connection.execute(_RELATIONS_SQL).fetchall()]  # type: ignore[misc]
-
-
-def print_run_summary(settings: Settings, result: DbtResult) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
-    relations = warehouse_relations(settings)
-    table = Table(title=f"Built in {settings.describe()}")
-    table.add_column("layer")
-    table.add_column("relations", justify="right")
-    table.add_column("examples")
-    for layer in LAYERS:
-        names = [name for schema, name, _ in relations if schema == layer]
-        examples = ", ".join(names[:4]) + (" …" if len(names) > 4 else "")
-        table.add_row(layer, str(len(names)), examples)
+    table = Table(title=f"Daily pipeline run {result.run_id[:8]} on {settings.describe()}")
+    for heading in (
+        "group",
+        "assets",
+        "materialized",
+        "skipped",
+        "failed",
+        "checks passed",
+        "warned",
+        "failed checks",
+    ):
+        table.add_column(heading, justify="left" if heading == "group" else "right")
+    groups: dict[str, Counter[str]] = {}
+    for asset in result.assets:
+        counts = groups.setdefault(asset.group or "default", Counter())
+        counts["assets"] += 1
+        counts[asset.status] += 1
+        counts.update(f"check {outcome}" for outcome in asset.check_counts().elements())
+    for group, counts in sorted(groups.items(), key=lambda item: _group_order(item[0])):
+        table.add_row(
+            group,
+            *(
+                str(counts[name])
+                for name in (
+                    "assets",
+                    "materialized",
+                    "skipped",
+                    "failed",
+                    "check passed",
+                    "check warned",
+                    "check failed",
+                )
+            ),
+        )
     console.print(table)
-    console.print(f"dbt: {result.summary()}")
+    for asset in result.assets:
+        if asset.status == "failed":
+            console.print(f"[red]failed[/red] {asset.asset_key}")
+        for check in asset.checks:
+            if check.outcome == "failed":
+                console.print(f"[red]check failed[/red] {asset.asset_key}: {check.name}")
+    console.print(
+        "[green]pipeline succeeded[/green]" if result.success else "[red]pipeline failed[/red]"
+    )
     console.print(_where_to_look(settings))
+
+
+def _group_order(group: str) -> tuple[int, str]:
+    order = ("raw", *LAYERS)
+    return (order.index(group) if group in order else len(order), group)
 
 
 def _where_to_look(settings: Settings) -> Any:
@@ -56,6 +76,7 @@ def _where_to_look(settings: Settings) -> Any:
         f"  warehouse     {settings.describe()} (schemas staging, marts; raw_* and raw_meta below)",
         "  quarantine    raw_meta.quarantine (rows that failed validation, with the reason)",
         f"  lineage docs  .venv/bin/ciw docs --serve{target_flag}  (models, columns, lineage)",
+        f"  asset health  .venv/bin/ciw ui{target_flag}  (Dagster: assets by layer, checks, runs)",
         f"  benchmark     .venv/bin/ciw bench --customers 10000{target_flag}",
     ]
     return "\n".join(lines)

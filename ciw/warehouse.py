@@ -55,3 +55,17 @@ def _unreachable(settings: Settings, error: Exception) -> str:
     if settings.pg_password:
         reason = reason.replace(settings.pg_password, "***")
     return f"cannot reach {settings.describe()}: {reason}"
+
+
+def preflight(settings: Settings) -> None:
+    """Fail fast, with one readable line, when the warehouse cannot be opened for writing."""
+    if settings.target == "postgres":
+        ensure_postgres_database(settings)
+        return
+    import duckdb
+
+    try:
+        connect_duckdb(settings).close()
+    except duckdb.IOException as error:
+        first_line = str(error).strip().splitlines()[0]
+        raise WarehouseUnavailable(f"cannot open {settings.describe()}: {first_line}") from None

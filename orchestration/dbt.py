@@ -15,8 +15,22 @@ from orchestration.resources import WarehouseDbtCliResource
 
 LAYERS = ("staging", "intermediate", "features", "marts")
 
-#: dbt reaches the warehouse over the network on Postgres: retry with backoff.
+#: dbt reaches the warehouse over the network on Postgres: retry with backoff, but only when the
+#: failure looks transient (see ``is_transient_failure``); a SQL or test error fails at once.
 DBT_RETRY = dg.RetryPolicy(max_retries=2, delay=15, backoff=dg.Backoff.EXPONENTIAL)
+
+#: Phrases of failures that a later attempt can cure: the warehouse was briefly out of reach.
+TRANSIENT_MARKERS = (
+    "could not connect",
+    "connection refused",
+    "connection timed out",
+    "server closed the connection",
+    "terminating connection",
+    "could not translate host name",
+    "the database system is starting up",
+    "too many clients",
+    "could not set lock",
+)
 
 #: Marts the on-call engineer must see fresh every morning; checked once they exist.
 KEY_MARTS = ("customer_profiles", "customer_risk_scores", "account_health", "alerts")
@@ -66,6 +80,24 @@ class DbtBuildConfig(dg.Config):  # type: ignore[misc]
     as_of_date: str | None = None
 
 
+def is_transient_failure(messages: list[str]) -> bool:
+    """True when dbt's error messages say the warehouse was out of reach, not that SQL failed."""
+    text = "\n".join(messages).lower()
+    return any(marker in text for marker in TRANSIENT_MARKERS)
+
+
+def _error_messages(invocation: Any) -> list[str]:
+    try:
+        results = invocation.get_artifact("run_results.json").get("results", [])
+    except Exception:  # no run_results: dbt stopped before running anything
+        return [str(invocation.get_error() or "")]
+    return [
+        str(result.get("message") or "")
+        for result in results
+        if result.get("status") in ("error", "fail", "runtime error")
+    ]
+
+
 def dbt_build_args(as_of_date: str | None) -> list[str]:
     args = ["build"]
     if as_of_date:
@@ -83,7 +115,25 @@ def dbt_build_args(as_of_date: str | None) -> list[str]:
 def dbt_models(
     context: dg.AssetExecutionContext, dbt: WarehouseDbtCliResource, config: DbtBuildConfig
 ) -> Iterator[Any]:
-    yield from dbt.cli(dbt_build_args(config.as_of_date), context=context).stream()
+    invocation = dbt.cli(dbt_build_args(config.as_of_date), context=context, raise_on_error=False)
+    try:
+        for event in invocation.stream():
+            if isinstance(event, dg.Output):
+                context.log.info(f"dbt built {event.output_name}")
+            yield event
+    finally:
+        if invocation.process.poll() is None:  # never leave a dbt process holding the warehouse
+            invocation.process.terminate()
+    if invocation.is_successful():
+        return
+    messages = _error_messages(invocation)
+    if is_transient_failure(messages):
+        raise invocation.get_error() or dg.Failure("dbt build failed; retrying")
+    failures = [message.splitlines()[0] for message in messages if message][:5]
+    raise dg.Failure(
+        description="dbt build failed: " + ("; ".join(failures) or "see the dbt log"),
+        allow_retries=False,
+    )
 
 
 def model_key(model_name: str) -> dg.AssetKey:

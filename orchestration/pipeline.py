@@ -70,7 +70,8 @@ def pipeline_run_config(exports_dir: Path | None, as_of: date | None) -> dict[st
     if exports_dir is not None:
         for source in SOURCES:
             ops[f"load_{source}"] = {"config": {"exports_dir": str(Path(exports_dir).resolve())}}
-    return {"ops": ops}
+    # INFO shows one line per step and dbt model; DEBUG would print every engine event.
+    return {"ops": ops, "loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
 def _check_outcome(evaluation: dg.AssetCheckEvaluation) -> CheckOutcome:

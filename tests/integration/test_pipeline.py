@@ -85,3 +85,26 @@ def test_generate_load_build(
     before = int(_query(settings, count_sql)[0][0])
     assert main(["load", str(exports), "--target", settings.target]) == 0
     assert int(_query(settings, count_sql)[0][0]) == before
+
+
+def test_docs_site_describes_every_staging_model(
+    duckdb_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _point_environment_at(duckdb_settings, monkeypatch, tmp_path)
+    exports = tmp_path / "exports"
+    assert main(["generate", "--customers", "100", "--out", str(exports)]) == 0
+    assert main(["load", str(exports)]) == 0
+    assert main(["run"]) == 0
+
+    assert main(["docs"]) == 0
+
+    target = tmp_path / "dbt_target"
+    assert (target / "index.html").exists()
+    catalog = json.loads((target / "catalog.json").read_text())
+    documented = {node.split(".")[-1] for node in catalog["nodes"]}
+    staging = {f"stg_{key.replace('.', '__')}" for key in raw_tables()}
+    # Staging names pluralize the entity; every source table has one.
+    assert len([name for name in documented if name.startswith("stg_")]) >= len(staging)
+    manifest = json.loads((target / "manifest.json").read_text())
+    lineage = manifest["parent_map"]["model.customer_intelligence.stg_commerce__orders"]
+    assert "source.customer_intelligence.commerce.orders" in lineage

@@ -92,3 +92,13 @@ def test_prepare_dagster_home_copies_the_chosen_instance_file(tmp_path: Path) ->
     assert "postgres_db" in (home / "dagster.yaml").read_text()
     prepare_dagster_home(home, "sqlite")
     assert "postgres" not in (home / "dagster.yaml").read_text().split("telemetry")[1]
+
+
+def test_only_unreachable_warehouse_failures_are_retried() -> None:
+    from orchestration.dbt import is_transient_failure
+
+    assert is_transient_failure(["could not connect to server: Connection refused"])
+    assert is_transient_failure(["FATAL: terminating connection due to administrator command"])
+    assert not is_transient_failure(['Binder Error: Referenced column "x" not found'])
+    assert not is_transient_failure(["Got 3 results, configured to fail if != 0"])
+    assert not is_transient_failure([])

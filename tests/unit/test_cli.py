@@ -63,3 +63,30 @@ def test_unreachable_postgres_is_one_line_without_the_password(
     assert "cannot reach PostgreSQL postgres@127.0.0.1:1/ciw" in err
     assert "hunter2-secret" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_warehouse_locked_by_another_process_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "busy.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys, time; c = duckdb.connect({str(path)!r}); "
+            "print('ready', flush=True); time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        monkeypatch.setenv("CIW_DUCKDB_PATH", str(path))
+        code = main(["run", "--target", "duckdb"])
+    finally:
+        holder.kill()
+        holder.wait()
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"cannot open DuckDB file {path}" in err
+    assert len(err.strip().splitlines()) == 1
