@@ -30,6 +30,7 @@ def _point_environment_at(settings: Settings, monkeypatch: pytest.MonkeyPatch, t
     for key, value in settings.dbt_env().items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("CIW_DBT_TARGET_PATH", str(tmp / "dbt_target"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp / "dagster_home"))
 
 
 def test_generate_load_build(
@@ -57,10 +58,15 @@ def test_generate_load_build(
         raw_total += int(_query(settings, f"select count(*) from {table.relation}")[0][0])
     assert raw_total == rows_loaded
 
-    assert main(["run", "--target", settings.target]) == 0
-    results = json.loads((tmp_path / "dbt_target" / "run_results.json").read_text())["results"]
-    statuses = {result["status"] for result in results}
-    assert statuses <= {"success", "pass", "warn"}, statuses
+    from orchestration.pipeline import run_pipeline
+
+    result = run_pipeline(settings, exports)
+    assert result.success, result.failed_blocking_checks
+    assert not [asset.asset_key for asset in result.assets if asset.status == "failed"]
+    raw_assets = [asset for asset in result.assets if asset.group == "raw"]
+    assert len(raw_assets) == len(raw_tables())
+    assert all(asset.status == "materialized" for asset in result.assets)
+    assert result.totals().get("checks passed", 0) > 100
     built = {
         name
         for (name,) in _query(
@@ -94,7 +100,7 @@ def test_docs_site_describes_every_staging_model(
     exports = tmp_path / "exports"
     assert main(["generate", "--customers", "100", "--out", str(exports)]) == 0
     assert main(["load", str(exports)]) == 0
-    assert main(["run"]) == 0
+    assert main(["run", "--exports", str(exports)]) == 0
 
     assert main(["docs"]) == 0
 
