@@ -1,0 +1,128 @@
+"""Point-in-time correctness of the customer feature models on a real (temp) DuckDB.
+
+Build features with the run's as-of date L, so that the spine also holds D = L - 14 days. Then
+add orders and web sessions dated at D and after it to the raw tables, rebuild from scratch with
+the same ``as_of_date``, and compare: every feature row of date D must be byte-for-byte the
+same (only events strictly before D count), while the rows of L must change (the new events
+do reach later dates, so the test would notice if nothing were inserted).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ciw.cli import main
+from ciw.dbt import run_dbt
+from ciw.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+RUN_AS_OF = "2026-10-31"
+CHECKED_AS_OF = "2026-10-17"  # two spine steps (7 days) before RUN_AS_OF
+FEATURE_MODELS = (
+    "customer_order_features",
+    "customer_engagement_features",
+    "customer_category_features",
+)
+VARS = f"{{as_of_date: {RUN_AS_OF}}}"
+
+
+def _build_features(settings: Settings, target: Path) -> None:
+    run_dbt(["seed", "--select", "identity_merge_approvals"], settings, target_path=target)
+    selection = " ".join(f"+{model}" for model in FEATURE_MODELS)
+    run_dbt(
+        ["run", "--full-refresh", "--select", selection, "--vars", VARS],
+        settings,
+        target_path=target,
+        echo=False,
+    )
+
+
+def _rows(warehouse: Path, as_of: str) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return {
+            model: connection.execute(
+                f"select * from features.{model} where as_of_date = cast(? as date) "
+                "order by customer_id",
+                [as_of],
+            ).fetchall()
+            for model in FEATURE_MODELS
+        }
+
+
+def _insert_events_at_and_after(warehouse: Path, day: str) -> None:
+    """Copies of existing orders and sessions, re-dated to `day` 00:00 and three days later."""
+    with duckdb.connect(str(warehouse)) as connection:
+        for offset_days, id_offset in ((0, 900_000_000), (3, 950_000_000)):
+            moment = f"cast('{day}' as timestamp) + interval {offset_days} day"
+            connection.execute(
+                f"""
+                insert into raw_commerce.orders
+                select * replace (order_id + {id_offset} as order_id, {moment} as ordered_at)
+                from raw_commerce.orders
+                where order_id is not null and customer_id is not null
+                order by order_id
+                limit 200
+                """
+            )
+            connection.execute(
+                f"""
+                insert into raw_commerce.web_sessions
+                select * replace (
+                    session_id || '-leak{offset_days}' as session_id,
+                    {moment} as started_at,
+                    {moment} + interval 10 minute as ended_at
+                )
+                from raw_commerce.web_sessions
+                where session_id is not null and customer_id is not null
+                order by session_id
+                limit 200
+                """
+            )
+
+
+def test_features_of_a_date_ignore_events_at_and_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("CIW_DUCKDB_PATH", str(warehouse))
+    monkeypatch.delenv("CIW_TARGET", raising=False)
+    settings = Settings(target="duckdb", duckdb_path=warehouse)
+    target = tmp_path / "dbt_target"
+    exports = tmp_path / "exports"
+    assert (
+        main(
+            [
+                "generate",
+                "--customers",
+                "300",
+                "--seed",
+                "11",
+                "--end-date",
+                RUN_AS_OF,
+                "--out",
+                str(exports),
+            ]
+        )
+        == 0
+    )
+    assert main(["load", str(exports), "--max-bad-share", "0.5"]) == 0
+
+    _build_features(settings, target)
+    checked_before = _rows(warehouse, CHECKED_AS_OF)
+    latest_before = _rows(warehouse, RUN_AS_OF)
+    assert all(checked_before[model] for model in FEATURE_MODELS), "no feature rows at D"
+
+    _insert_events_at_and_after(warehouse, CHECKED_AS_OF)
+    _build_features(settings, target)
+
+    assert _rows(warehouse, CHECKED_AS_OF) == checked_before
+    latest_after = _rows(warehouse, RUN_AS_OF)
+    assert latest_after["customer_order_features"] != latest_before["customer_order_features"]
+    assert (
+        latest_after["customer_engagement_features"]
+        != latest_before["customer_engagement_features"]
+    )
