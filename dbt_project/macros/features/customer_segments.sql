@@ -17,8 +17,9 @@
 
 {#-
     A 1-5 score from the customer's rank among all scored rows: ceil(5 * cume_dist), so ties
-    share a score and the result is deterministic. `order_by` sorts worst to best.
+    share a score and the result is deterministic. `order_by` sorts worst to best. The small
+    tolerance keeps float error (5 * 0.6 = 3.0000000000000004) from bumping a score.
 -#}
 {% macro quintile_score(order_by) -%}
-    cast(ceil(5 * cume_dist() over (order by {{ order_by }})) as integer)
+    cast(ceil(5 * cume_dist() over (order by {{ order_by }}) - 0.000001) as integer)
 {%- endmacro %}
