@@ -10,28 +10,31 @@
     cast({{ numerator }} as double precision) / nullif(cast({{ denominator }} as double precision), 0)
 {%- endmacro %}
 
-{#- Whole days from `start` to `end` (dates or timestamps). -#}
-{% macro b2b_days_between(start, end) -%}
-    {{ dbt.datediff(start, end, 'day') }}
+{#- Whole days (or another datepart) from `start` to `end`, dates or timestamps. -#}
+{% macro b2b_days_between(start, end, datepart='day') -%}
+    {{ dbt.datediff(start, end, datepart) | trim }}
 {%- endmacro %}
 
 {#- `as_of_date` minus `days` days, as a date, for window bounds. -#}
 {% macro b2b_days_before(as_of_column, days) -%}
-    cast({{ dbt.dateadd('day', -1 * days, as_of_column) }} as date)
+    cast({{ dbt.dateadd('day', -1 * days, as_of_column) | trim }} as date)
 {%- endmacro %}
 
 {#- `date_column` plus `days` days, as a date. -#}
 {% macro b2b_days_after(date_column, days) -%}
-    cast({{ dbt.dateadd('day', days, date_column) }} as date)
+    cast({{ dbt.dateadd('day', days, date_column) | trim }} as date)
 {%- endmacro %}
 
 {#-
-    Keeps only as-of dates that an incremental feature model has not built yet, so a run
-    adds the new spine dates (and back-filled ones) without recomputing the old.
+    The spine dates an incremental feature model still has to build: all on a full build,
+    otherwise those not in the table yet (new dates, and back-filled ones after a backtest),
+    without recomputing the rest. A select statement for an import CTE.
 -#}
-{% macro b2b_new_as_of_dates_only(as_of_column='as_of_date') -%}
+{% macro b2b_as_of_dates_to_build() -%}
+    select as_of_date
+    from {{ ref('int_as_of_dates') }}
     {%- if is_incremental() %}
-        and {{ as_of_column }} not in (select distinct existing.as_of_date from {{ this }} as existing)
+        where as_of_date not in (select existing.as_of_date from {{ this }} as existing)
     {%- endif %}
 {%- endmacro %}
 

@@ -11,7 +11,7 @@
 with
 
 as_of_dates as (
-    select * from {{ ref('int_as_of_dates') }}
+    {{ b2b_as_of_dates_to_build() }}
 ),
 
 accounts as (
@@ -39,7 +39,6 @@ account_spine as (
         on cast(accounts.created_at as date) < as_of_dates.as_of_date
     where
         not accounts.is_future_dated
-        {{ b2b_new_as_of_dates_only('as_of_dates.as_of_date') }}
 ),
 
 subscription_state as (
@@ -47,10 +46,12 @@ subscription_state as (
     select
         account_spine.account_id,
         account_spine.as_of_date,
-        max(case
-            when subscriptions.canceled_at is null or subscriptions.canceled_at >= account_spine.as_of_date
-                then 1 else 0
-        end) as has_active_subscription,
+        max(
+            case
+                when subscriptions.canceled_at is null or subscriptions.canceled_at >= account_spine.as_of_date then 1
+                else 0
+            end
+        ) as has_active_subscription,
         min(subscriptions.started_at) as first_started_at,
         {#- Seats and discount are current values; the source keeps no history of them. -#}
         max(subscriptions.seat_count) as seat_count,
@@ -59,7 +60,7 @@ subscription_state as (
     inner join subscriptions
         on
             account_spine.account_id = subscriptions.account_id
-            and subscriptions.started_at < account_spine.as_of_date
+            and account_spine.as_of_date > subscriptions.started_at
     where not subscriptions.is_future_dated
     group by account_spine.account_id, account_spine.as_of_date
 ),
@@ -85,7 +86,7 @@ invoices_in_window as (
     inner join invoices
         on
             account_spine.account_id = invoices.account_id
-            and invoices.issued_at < account_spine.as_of_date
+            and account_spine.as_of_date > invoices.issued_at
             and invoices.issued_at >= {{ b2b_days_before('account_spine.as_of_date', 180) }}
 ),
 
@@ -141,8 +142,10 @@ monthly_mrr_trend as (
         account_spine.as_of_date,
         regr_slope(
             billing_monthly.mrr,
-            cast({{ b2b_days_between('billing_monthly.billing_month', 'account_spine.as_of_date') }} as double precision)
-            / -30.0
+            cast(
+                {{ b2b_days_between('billing_monthly.billing_month', 'account_spine.as_of_date') }}
+                as double precision
+            ) / -30.0
         ) as mrr_slope_per_month,
         avg(billing_monthly.mrr) as avg_monthly_mrr
     from account_spine
@@ -162,8 +165,9 @@ final as (
         account_spine.account_id,
         account_spine.as_of_date,
         coalesce(subscription_state.has_active_subscription = 1, false) as has_active_subscription,
-        cast({{ b2b_days_between('subscription_state.first_started_at', 'account_spine.as_of_date') }} as integer)
-            as subscription_tenure_days,
+        cast(
+            {{ b2b_days_between('subscription_state.first_started_at', 'account_spine.as_of_date') }} as integer
+        ) as subscription_tenure_days,
         cast(subscription_state.seat_count as integer) as seat_count,
         cast(coalesce(invoice_windows.mrr, 0) as double precision) as mrr,
         cast(mrr_90d_ago.mrr_90d_ago as double precision) as mrr_90d_ago,

@@ -9,7 +9,7 @@
 with
 
 as_of_dates as (
-    select * from {{ ref('int_as_of_dates') }}
+    {{ b2b_as_of_dates_to_build() }}
 ),
 
 accounts as (
@@ -33,7 +33,6 @@ account_spine as (
         on cast(accounts.created_at as date) < as_of_dates.as_of_date
     where
         not accounts.is_future_dated
-        {{ b2b_new_as_of_dates_only('as_of_dates.as_of_date') }}
 ),
 
 support_in_window as (
@@ -54,14 +53,14 @@ support_in_window as (
     inner join support_daily
         on
             account_spine.account_id = support_daily.account_id
-            and support_daily.activity_date < account_spine.as_of_date
+            and account_spine.as_of_date > support_daily.activity_date
             and support_daily.activity_date >= {{ b2b_days_before('account_spine.as_of_date', 180) }}
 ),
 
 support_windows as (
     select
-        support_rows.account_id,
-        support_rows.as_of_date,
+        account_id,
+        as_of_date,
         sum(case when days_ago <= 30 then opened_ticket_count else 0 end) as tickets_30d,
         sum(case when days_ago <= 90 then opened_ticket_count else 0 end) as tickets_90d,
         sum(case when days_ago > 90 then opened_ticket_count else 0 end) as tickets_prior_90d,
@@ -76,8 +75,8 @@ support_windows as (
         sum(case when days_ago <= 90 then first_response_count else 0 end) as first_responses_90d,
         sum(case when days_ago <= 90 then minutes_to_solve_sum end) as solve_minutes_90d,
         sum(case when days_ago <= 90 then timed_solve_count else 0 end) as timed_solves_90d
-    from support_in_window as support_rows
-    group by support_rows.account_id, support_rows.as_of_date
+    from support_in_window
+    group by account_id, as_of_date
 ),
 
 open_tickets as (
@@ -90,9 +89,9 @@ open_tickets as (
     inner join tickets
         on
             account_spine.account_id = tickets.account_id
-            and tickets.created_at < account_spine.as_of_date
+            and account_spine.as_of_date > tickets.created_at
             and tickets.created_at >= {{ b2b_days_before('account_spine.as_of_date', 180) }}
-            and (tickets.solved_at is null or tickets.solved_at >= account_spine.as_of_date)
+            and (tickets.solved_at is null or account_spine.as_of_date <= tickets.solved_at)
     where not tickets.is_future_dated
     group by account_spine.account_id, account_spine.as_of_date
 ),
@@ -111,7 +110,8 @@ final as (
             as escalation_rate_90d,
         cast(coalesce(support_windows.high_priority_tickets_30d, 0) as integer) as high_priority_tickets_30d,
         cast(coalesce(open_tickets.open_ticket_count, 0) as integer) as open_tickets,
-        {{ b2b_safe_ratio('support_windows.csat_score_sum_90d', 'support_windows.csat_responses_90d') }} as csat_avg_90d,
+        {{ b2b_safe_ratio('support_windows.csat_score_sum_90d', 'support_windows.csat_responses_90d') }}
+            as csat_avg_90d,
         {{ b2b_safe_ratio('support_windows.csat_score_sum_90d', 'support_windows.csat_responses_90d') }}
         - {{ b2b_safe_ratio('support_windows.csat_score_sum_prior_90d', 'support_windows.csat_responses_prior_90d') }}
             as csat_trend_90d,

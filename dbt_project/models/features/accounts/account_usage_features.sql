@@ -11,7 +11,7 @@
 with
 
 as_of_dates as (
-    select * from {{ ref('int_as_of_dates') }}
+    {{ b2b_as_of_dates_to_build() }}
 ),
 
 accounts as (
@@ -39,7 +39,6 @@ account_spine as (
         on cast(accounts.created_at as date) < as_of_dates.as_of_date
     where
         not accounts.is_future_dated
-        {{ b2b_new_as_of_dates_only('as_of_dates.as_of_date') }}
 ),
 
 usage_in_window as (
@@ -57,7 +56,7 @@ usage_in_window as (
     inner join usage_daily
         on
             account_spine.account_id = usage_daily.account_id
-            and usage_daily.usage_date < account_spine.as_of_date
+            and account_spine.as_of_date > usage_daily.usage_date
             and usage_daily.usage_date >= {{ b2b_days_before('account_spine.as_of_date', 90) }}
 ),
 
@@ -86,13 +85,17 @@ user_activity_30d as (
         account_spine.as_of_date,
         user_usage_daily.user_email,
         count(*) as active_days,
-        max(case when {{ b2b_days_between('user_usage_daily.usage_date', 'account_spine.as_of_date') }} <= 7 then 1 else 0 end)
-            as was_active_7d
+        max(
+            case
+                when user_usage_daily.usage_date >= {{ b2b_days_before('account_spine.as_of_date', 7) }} then 1
+                else 0
+            end
+        ) as was_active_7d
     from account_spine
     inner join user_usage_daily
         on
             account_spine.account_id = user_usage_daily.account_id
-            and user_usage_daily.usage_date < account_spine.as_of_date
+            and account_spine.as_of_date > user_usage_daily.usage_date
             and user_usage_daily.usage_date >= {{ b2b_days_before('account_spine.as_of_date', 30) }}
     where user_usage_daily.user_email <> 'unknown'
     group by account_spine.account_id, account_spine.as_of_date, user_usage_daily.user_email
@@ -123,7 +126,7 @@ features_in_window as (
     inner join feature_usage_daily
         on
             account_spine.account_id = feature_usage_daily.account_id
-            and feature_usage_daily.usage_date < account_spine.as_of_date
+            and account_spine.as_of_date > feature_usage_daily.usage_date
             and feature_usage_daily.usage_date >= {{ b2b_days_before('account_spine.as_of_date', 90) }}
     group by account_spine.account_id, account_spine.as_of_date
 ),
@@ -143,7 +146,7 @@ catalog_size as (
         count(feature_first_use.feature_key) as feature_catalog_size
     from as_of_dates
     left join feature_first_use
-        on feature_first_use.first_used_date < as_of_dates.as_of_date
+        on as_of_dates.as_of_date > feature_first_use.first_used_date
     group by as_of_dates.as_of_date
 ),
 
@@ -155,19 +158,24 @@ weekly_usage as (
         sum(event_count) as event_count
     from usage_in_window
     where days_ago <= {{ trend_weeks * 7 }}
-    group by 1, 2, 3
+    group by
+        account_id,
+        as_of_date,
+        cast(floor(cast(days_ago - 1 as double precision) / 7) as integer)
+),
+
+trend_weeks as (
+    select cast(week_number as integer) as weeks_ago
+    from generate_series(0, {{ trend_weeks - 1 }}) as week_numbers (week_number)
 ),
 
 week_grid as (
     select
         account_spine.account_id,
         account_spine.as_of_date,
-        weeks.weeks_ago
+        trend_weeks.weeks_ago
     from account_spine
-    cross join (
-        select cast(week_number as integer) as weeks_ago
-        from generate_series(0, {{ trend_weeks - 1 }}) as week_numbers (week_number)
-    ) as weeks
+    cross join trend_weeks
 ),
 
 usage_trend as (
@@ -208,7 +216,8 @@ final as (
         coalesce({{ b2b_safe_ratio('usage_windows.user_days_30d', 30) }}, 0) as avg_daily_active_users_30d,
         coalesce({{ b2b_safe_ratio('users_30d.active_users_7d', 'users_30d.active_users_30d') }}, 0)
             as weekly_to_monthly_active_ratio,
-        coalesce({{ b2b_safe_ratio('users_30d.power_users_30d', 'users_30d.active_users_30d') }}, 0) as power_user_ratio_30d,
+        coalesce({{ b2b_safe_ratio('users_30d.power_users_30d', 'users_30d.active_users_30d') }}, 0)
+            as power_user_ratio_30d,
         cast(coalesce(features_in_window.features_used_30d, 0) as integer) as features_used_30d,
         cast(coalesce(features_in_window.features_used_90d, 0) as integer) as features_used_90d,
         coalesce({{ b2b_safe_ratio('features_in_window.features_used_30d', 'catalog_size.feature_catalog_size') }}, 0)

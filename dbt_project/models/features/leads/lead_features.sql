@@ -12,7 +12,7 @@
 with
 
 as_of_dates as (
-    select * from {{ ref('int_as_of_dates') }}
+    {{ b2b_as_of_dates_to_build() }}
 ),
 
 leads as (
@@ -43,15 +43,21 @@ open_lead_spine as (
         on
             valid_leads.created_at < as_of_dates.as_of_date
             and (valid_leads.converted_at is null or valid_leads.converted_at >= as_of_dates.as_of_date)
-    where true
-        {{ b2b_new_as_of_dates_only('as_of_dates.as_of_date') }}
 ),
 
 lead_dimensions as (
-    select 'lead_source' as dimension_name, lead_source as dimension_value, created_at, converted_at
+    select
+        'lead_source' as dimension_name,
+        lead_source as dimension_value,
+        created_at,
+        converted_at
     from valid_leads
     union all
-    select 'industry' as dimension_name, industry as dimension_value, created_at, converted_at
+    select
+        'industry' as dimension_name,
+        industry as dimension_value,
+        created_at,
+        converted_at
     from valid_leads
 ),
 
@@ -67,7 +73,8 @@ conversion_rates as (
         count(*) as matured_leads,
         sum(case
             when lead_dimensions.converted_at < {{ dbt.dateadd('day', horizon_days, 'lead_dimensions.created_at') }}
-                then 1 else 0
+                then 1
+            else 0
         end) as converted_leads
     from as_of_dates
     inner join lead_dimensions
@@ -96,7 +103,9 @@ final as (
         ) as company_size_band,
         cast(coalesce(open_lead_spine.email_open_count, 0) as integer) as email_open_count,
         cast(coalesce(open_lead_spine.web_visit_count, 0) as integer) as web_visit_count,
-        cast({{ b2b_days_between('open_lead_spine.created_at', 'open_lead_spine.as_of_date') }} as integer)
+        cast(
+            {{ b2b_days_between('open_lead_spine.created_at', 'open_lead_spine.as_of_date') }} as integer
+        )
             as lead_age_days,
         {{ b2b_safe_ratio('source_rates.converted_leads', 'source_rates.matured_leads') }} as source_conversion_rate,
         cast(coalesce(source_rates.matured_leads, 0) as integer) as source_matured_leads,

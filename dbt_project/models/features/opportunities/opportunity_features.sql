@@ -9,7 +9,7 @@
 with
 
 as_of_dates as (
-    select * from {{ ref('int_as_of_dates') }}
+    {{ b2b_as_of_dates_to_build() }}
 ),
 
 opportunities as (
@@ -41,8 +41,6 @@ open_deal_spine as (
         on
             opportunities.opened_at < as_of_dates.as_of_date
             and (opportunities.closed_at is null or opportunities.closed_at >= as_of_dates.as_of_date)
-    where true
-        {{ b2b_new_as_of_dates_only('as_of_dates.as_of_date') }}
 ),
 
 visits_before_as_of as (
@@ -64,15 +62,15 @@ visits_before_as_of as (
     inner join stage_durations
         on
             open_deal_spine.opportunity_id = stage_durations.opportunity_id
-            and stage_durations.entered_at < open_deal_spine.as_of_date
+            and open_deal_spine.as_of_date > stage_durations.entered_at
 ),
 
 stage_at_as_of as (
     select *
     from visits_before_as_of
+    {#- A deal whose close is recorded in history before the date is not open. #}
     where
         recency_rank = 1
-        {#- A deal whose close is recorded in history before the date is not open. -#}
         and stage_rank < 5
 ),
 
@@ -85,8 +83,9 @@ stage_norms as (
     from as_of_dates
     inner join stage_durations
         on
-            stage_durations.exited_at < as_of_dates.as_of_date
-            and stage_durations.exited_at >= {{ b2b_days_before('as_of_dates.as_of_date', var('win_rate_lookback_days')) }}
+            as_of_dates.as_of_date > stage_durations.exited_at
+            and stage_durations.exited_at
+            >= {{ b2b_days_before('as_of_dates.as_of_date', var('win_rate_lookback_days')) }}
     where not stage_durations.is_closed_stage
     group by as_of_dates.as_of_date, stage_durations.stage_name
 ),
@@ -105,8 +104,9 @@ deal_state as (
         coalesce(stage_at_as_of.stage_rank, 1) as stage_rank,
         coalesce(stage_at_as_of.stage_changes, 0) as stage_changes,
         {{ b2b_days_between('open_deal_spine.opened_at', 'open_deal_spine.as_of_date') }} as age_days,
-        {{ b2b_days_between('coalesce(stage_at_as_of.entered_at, open_deal_spine.opened_at)', 'open_deal_spine.as_of_date') }}
-            as days_in_stage
+        {{ b2b_days_between(
+            'coalesce(stage_at_as_of.entered_at, open_deal_spine.opened_at)', 'open_deal_spine.as_of_date'
+        ) }} as days_in_stage
     from open_deal_spine
     left join visits_before_as_of as any_visit
         on

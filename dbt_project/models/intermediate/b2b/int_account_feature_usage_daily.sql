@@ -23,7 +23,7 @@ feature_events as (
         not is_future_dated
         and account_id is not null
         and feature_key is not null
-        {% if is_incremental() -%}
+    {% if is_incremental() -%}
             and cast(occurred_at as date) >= (
                 select {{ b2b_days_before('max(existing.usage_date)', var('usage_daily_reprocess_days')) }}
                 from {{ this }} as existing

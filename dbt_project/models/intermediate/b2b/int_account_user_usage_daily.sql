@@ -24,7 +24,7 @@ valid_events as (
     where
         not is_future_dated
         and account_id is not null
-        {% if is_incremental() -%}
+    {% if is_incremental() -%}
             {#- Late events land within a few days; re-aggregate those days. -#}
             and cast(occurred_at as date) >= (
                 select {{ b2b_days_before('max(existing.usage_date)', var('usage_daily_reprocess_days')) }}

@@ -30,14 +30,30 @@ closed_deals as (
 ),
 
 deal_dimensions as (
-    select 'all' as dimension_name, 'all' as dimension_value, closed_deals.* from closed_deals
+    select
+        'all' as dimension_name,
+        'all' as dimension_value,
+        closed_deals.*
+    from closed_deals
     union all
-    select 'segment' as dimension_name, segment as dimension_value, closed_deals.* from closed_deals
+    select
+        'segment' as dimension_name,
+        segment as dimension_value,
+        closed_deals.*
+    from closed_deals
     union all
-    select 'owner' as dimension_name, owner_user_id as dimension_value, closed_deals.* from closed_deals
+    select
+        'owner' as dimension_name,
+        owner_user_id as dimension_value,
+        closed_deals.*
+    from closed_deals
     where owner_user_id is not null
     union all
-    select 'lead_source' as dimension_name, lead_source as dimension_value, closed_deals.* from closed_deals
+    select
+        'lead_source' as dimension_name,
+        lead_source as dimension_value,
+        closed_deals.*
+    from closed_deals
 ),
 
 closed_before_as_of as (
@@ -52,7 +68,7 @@ closed_before_as_of as (
     from as_of_dates
     inner join deal_dimensions
         on
-            deal_dimensions.closed_at < as_of_dates.as_of_date
+            as_of_dates.as_of_date > deal_dimensions.closed_at
             and deal_dimensions.closed_at >= {{ b2b_days_before('as_of_dates.as_of_date', lookback_days) }}
 ),
 

@@ -57,9 +57,8 @@ final as (
         cast(amount as double precision) as amount,
         entered_at,
         exited_at,
-        cast(
-            {{ dbt.datediff('entered_at', 'exited_at', 'second') }} / 86400.0 as double precision
-        ) as duration_days,
+        cast({{ b2b_days_between('entered_at', 'exited_at', 'second') }} / 86400.0 as double precision)
+            as duration_days,
         exited_at is null as is_current_stage
     from sequenced
 )

@@ -41,7 +41,8 @@ billing_features as (
 ),
 
 latest_date as (
-    select as_of_date from as_of_dates where is_latest
+    select as_of_date from as_of_dates
+    where is_latest
 ),
 
 decision_makers as (
@@ -114,30 +115,35 @@ component_scores as (
     select
         account_signals.*,
         {#- Usage: volume held against the 90-day pace, breadth of features, weekly trend. -#}
+        
         case
-            when coalesce(event_count_90d, 0) = 0 then 0.0
+            when coalesce(account_signals.event_count_90d, 0) = 0 then 0.0
             else
                 0.5 * {{ b2b_clamp_unit('usage_30d_vs_90d_ratio') }}
                 + 0.25 * {{ b2b_clamp_unit('feature_adoption_rate_30d') }}
                 + 0.25 * {{ b2b_clamp_unit('0.5 + 2.5 * usage_trend_pct') }}
         end as usage_score,
         {#- Engagement: active days, weekly stickiness, seats in use. -#}
+        
         0.4 * {{ b2b_clamp_unit('coalesce(active_days_30d, 0) / 20.0') }}
         + 0.3 * {{ b2b_clamp_unit('coalesce(weekly_to_monthly_active_ratio, 0)') }}
         + 0.3 * {{ b2b_clamp_unit('coalesce(' ~ b2b_safe_ratio('active_users_30d', 'seat_count') ~ ', 0)') }}
             as engagement_score,
         {#- Support: few tickets, few escalations, good CSAT (neutral without answers). -#}
+        
         0.35 * (1 - {{ b2b_clamp_unit('coalesce(tickets_30d, 0) / 5.0') }})
         + 0.35 * (1 - {{ b2b_clamp_unit('coalesce(escalations_90d, 0) / 3.0') }})
         + 0.3 * {{ b2b_clamp_unit('coalesce((csat_avg_90d - 1) / 4.0, 0.75)') }}
             as support_score,
         {#- Financial: on-time payments, no failures, no aging, growing MRR. -#}
+        
         0.3 * (1 - {{ b2b_clamp_unit('late_paid_invoices_180d / 3.0') }})
         + 0.25 * (1 - {{ b2b_clamp_unit('invoices_with_failed_payment_90d / 2.0') }})
         + 0.2 * (1 - {{ b2b_clamp_unit('max_invoice_aging_days / 60.0') }})
         + 0.25 * {{ b2b_clamp_unit('0.5 + coalesce(mrr_change_pct_90d, 0)') }}
             as financial_score,
         {#- Relationship: decision makers known, tenure, recent closed-won business. -#}
+        
         0.4 * {{ b2b_clamp_unit('decision_maker_contacts / 2.0') }}
         + 0.3 * {{ b2b_clamp_unit('coalesce(subscription_tenure_days, 0) / 365.0') }}
         + 0.3 * {{ b2b_clamp_unit('won_deals_365d') }}

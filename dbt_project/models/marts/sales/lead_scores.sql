@@ -47,7 +47,7 @@ factor_points as (
         ) as source_points,
         {{ points.email }} * {{ b2b_clamp_unit('email_open_count / 10.0') }} as email_points,
         {{ points.web }} * {{ b2b_clamp_unit('web_visit_count / 10.0') }} as web_points,
-        {{ points.company_size }} * case company_size_band
+        {{ points.company_size }} * case latest_open_leads.company_size_band
             when 'medium' then 1.0
             when 'large' then 0.8
             when 'small' then 0.4
@@ -63,7 +63,12 @@ factor_points as (
 scored as (
     select
         factor_points.*,
-        source_points + email_points + web_points + company_size_points + recency_points + industry_points
+        factor_points.source_points
+        + factor_points.email_points
+        + factor_points.web_points
+        + factor_points.company_size_points
+        + factor_points.recency_points
+        + factor_points.industry_points
             as lead_score
     from factor_points
 ),
@@ -76,6 +81,7 @@ final as (
         cast(owner_user.full_name as {{ dbt.type_string() }}) as owner_name,
         cast(owner_user.slack_user_id as {{ dbt.type_string() }}) as owner_slack_user_id,
         cast(owner_user.manager_user_id as {{ dbt.type_string() }}) as manager_user_id,
+        cast(manager_user.slack_user_id as {{ dbt.type_string() }}) as manager_slack_user_id,
         scored.lead_source,
         scored.industry,
         scored.company_size_band,
@@ -100,6 +106,8 @@ final as (
     from scored
     left join users as owner_user
         on scored.owner_user_id = owner_user.user_id
+    left join users as manager_user
+        on owner_user.manager_user_id = manager_user.user_id
 )
 
 select * from final

@@ -42,9 +42,19 @@ date_segments as (
 ),
 
 open_deals_by_segment as (
-    select as_of_date, segment, stage_name, amount from open_deals
+    select
+        as_of_date,
+        segment,
+        stage_name,
+        amount
+    from open_deals
     union all
-    select as_of_date, 'all' as segment, stage_name, amount from open_deals
+    select
+        as_of_date,
+        'all' as segment,
+        stage_name,
+        amount
+    from open_deals
 ),
 
 pipeline as (
@@ -54,9 +64,10 @@ pipeline as (
         count(*) as open_deals,
         sum(coalesce(amount, 0)) as open_pipeline_amount,
         avg(amount) as avg_open_deal_amount,
-        {%- for stage in open_stages %}
-            sum(case when stage_name = '{{ stage }}' then 1 else 0 end) as {{ stage }}_deals{{ ',' if not loop.last }}
-        {%- endfor %}
+        sum(case when stage_name = 'prospecting' then 1 else 0 end) as prospecting_deals,
+        sum(case when stage_name = 'qualification' then 1 else 0 end) as qualification_deals,
+        sum(case when stage_name = 'proposal' then 1 else 0 end) as proposal_deals,
+        sum(case when stage_name = 'negotiation' then 1 else 0 end) as negotiation_deals
     from open_deals_by_segment
     group by as_of_date, segment
 ),
@@ -95,11 +106,12 @@ scored as (
     select
         factors.*,
         case
-            when open_deals = 0 then 0.0
-            when won_amount_90d is null or won_amount_90d = 0 then 0.5
+            when factors.open_deals = 0 then 0.0
+            when factors.won_amount_90d is null or factors.won_amount_90d = 0 then 0.5
             else {{ b2b_clamp_unit('coverage_ratio / ' ~ var('pipeline_coverage_target')) }}
         end as coverage_score,
         {#- Normalised entropy of the open deals over the open stages: 1 = evenly spread. -#}
+        
         (
             {%- for stage in open_stages %}
                 case when {{ stage }}_share > 0 then -{{ stage }}_share * ln({{ stage }}_share) else 0 end
@@ -116,10 +128,10 @@ indexed as (
     select
         scored.*,
         100.0 * (
-            {{ weights.coverage }} * coverage_score
-            + {{ weights.distribution }} * distribution_score
-            + {{ weights.win_rate }} * win_rate_score
-            + {{ weights.velocity }} * velocity_score
+            {{ weights.coverage }} * scored.coverage_score
+            + {{ weights.distribution }} * scored.distribution_score
+            + {{ weights.win_rate }} * scored.win_rate_score
+            + {{ weights.velocity }} * scored.velocity_score
         ) / {{ weights.values() | sum }} as pipeline_health_index
     from scored
 ),

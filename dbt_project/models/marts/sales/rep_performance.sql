@@ -23,7 +23,8 @@ users as (
 ),
 
 run_date as (
-    select as_of_date as run_as_of_date from as_of_dates where is_latest
+    select as_of_date as run_as_of_date from as_of_dates
+    where is_latest
 ),
 
 longest_open_stage as (
@@ -95,7 +96,11 @@ final as (
         cast(team_quarters.team_avg_deal_age_days as double precision) as team_avg_deal_age_days,
         cast(team_quarters.team_stalled_deal_share as double precision) as team_stalled_deal_share,
         cast(
-            100.0 * ({{ b2b_safe_ratio('rep_quarters.won_deals', 'rep_quarters.closed_deals') }} - team_quarters.team_win_rate)
+            100.0
+            * (
+                {{ b2b_safe_ratio('rep_quarters.won_deals', 'rep_quarters.closed_deals') }}
+                - team_quarters.team_win_rate
+            )
             as double precision
         ) as win_rate_vs_team_points,
         cast(

@@ -11,7 +11,8 @@ opportunities as (
 ),
 
 run_date as (
-    select as_of_date as run_as_of_date from as_of_dates where is_latest
+    select as_of_date as run_as_of_date from as_of_dates
+    where is_latest
 ),
 
 closed_deals as (

@@ -15,6 +15,10 @@ subscriptions as (
     select * from {{ ref('stg_billing__subscriptions') }}
 ),
 
+accounts as (
+    select * from {{ ref('stg_crm__accounts') }}
+),
+
 matured_dates as (
     select as_of_date
     from as_of_dates
@@ -30,11 +34,12 @@ subscribed_accounts as (
     from matured_dates
     inner join subscriptions
         on
-            subscriptions.started_at < matured_dates.as_of_date
-            and (subscriptions.canceled_at is null or subscriptions.canceled_at >= matured_dates.as_of_date)
-    where
-        not subscriptions.is_future_dated
-        and subscriptions.account_id is not null
+            matured_dates.as_of_date > subscriptions.started_at
+            and (subscriptions.canceled_at is null or matured_dates.as_of_date <= subscriptions.canceled_at)
+    {#- Only CRM accounts: the feature models have no rows for orphan subscriptions. -#}
+    inner join accounts
+        on subscriptions.account_id = accounts.account_id
+    where not subscriptions.is_future_dated
     group by subscriptions.account_id, matured_dates.as_of_date
 ),
 

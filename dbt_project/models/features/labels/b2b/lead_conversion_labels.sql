@@ -30,8 +30,8 @@ final as (
     from matured_dates
     inner join leads
         on
-            leads.created_at < matured_dates.as_of_date
-            and (leads.converted_at is null or leads.converted_at >= matured_dates.as_of_date)
+            matured_dates.as_of_date > leads.created_at
+            and (leads.converted_at is null or matured_dates.as_of_date <= leads.converted_at)
     where not leads.is_future_dated
 )
 

@@ -26,7 +26,10 @@ final as (
         closed_deals.opportunity_id,
         as_of_dates.as_of_date,
         closed_deals.is_won,
-        cast({{ b2b_days_between('as_of_dates.as_of_date', 'closed_deals.closed_at') }} as integer) as days_to_close
+        cast(
+            {{ b2b_days_between('as_of_dates.as_of_date', 'closed_deals.closed_at') }} as integer
+        )
+            as days_to_close
     from closed_deals
     inner join as_of_dates
         on
