@@ -8,6 +8,7 @@
   the latest.
 * A child row whose parent key is in neither this load nor the warehouse is an orphan
   (:data:`sources.load.rules.FOREIGN_KEYS`), checked when the parent table is in this load.
+  A parent row that is present but quarantined for its own fault still counts as present.
 * A file whose quarantined share is above the limit (and has at least
   :data:`MIN_BAD_ROWS_TO_FAIL` bad rows) fails the whole load.
 """
@@ -92,7 +93,9 @@ def flag_orphans(
             continue
         fk, pk = quote(column), quote(parent_column)
         in_load = " union all ".join(
-            f"select {pk} from {other.relation} where _reason is null" for other in loaded[parent]
+            # A parent row quarantined for its own fault still exists at the source: its
+            # children are not orphans and load (no cascade of one bad row to all its children).
+            f"select {pk} from {other.relation} where {pk} is not null" for other in loaded[parent]
         )
         candidates = (
             f"select distinct {fk} as k from {validated.relation} "
