@@ -24,9 +24,10 @@ users as (
     select * from {{ ref('stg_crm__users') }}
 ),
 
-latest_open_leads as (
+latest_lead_features as (
     select
         lead_features.*,
+        {#- The best source and industry of the day, over every lead open at the date. -#}
         max(lead_features.source_conversion_rate) over () as best_source_conversion_rate,
         max(lead_features.industry_conversion_rate) over () as best_industry_conversion_rate
     from lead_features
@@ -34,8 +35,13 @@ latest_open_leads as (
         on
             lead_features.as_of_date = as_of_dates.as_of_date
             and as_of_dates.is_latest
+),
+
+latest_open_leads as (
+    select latest_lead_features.*
+    from latest_lead_features
     inner join leads
-        on lead_features.lead_id = leads.lead_id
+        on latest_lead_features.lead_id = leads.lead_id
     where coalesce(leads.lead_status, 'new') not in ('converted', 'disqualified')
 ),
 
