@@ -140,13 +140,17 @@ monthly_mrr_trend as (
     select
         account_spine.account_id,
         account_spine.as_of_date,
-        regr_slope(
-            billing_monthly.mrr,
-            cast(
-                {{ b2b_days_between('billing_monthly.billing_month', 'account_spine.as_of_date') }}
-                as double precision
-            ) / -30.0
-        ) as mrr_slope_per_month,
+        {#- At least three months: DuckDB answers NaN, Postgres null, for a single point. -#}
+        case
+            when count(*) >= 3
+                then regr_slope(
+                    billing_monthly.mrr,
+                    cast(
+                        {{ b2b_days_between('billing_monthly.billing_month', 'account_spine.as_of_date') }}
+                        as double precision
+                    ) / -30.0
+                )
+        end as mrr_slope_per_month,
         avg(billing_monthly.mrr) as avg_monthly_mrr
     from account_spine
     inner join billing_monthly
