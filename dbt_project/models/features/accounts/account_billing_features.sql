@@ -135,23 +135,15 @@ mrr_90d_ago as (
     group by account_spine.account_id, account_spine.as_of_date
 ),
 
-monthly_mrr_trend as (
+recent_months as (
     {#- Complete months before the as-of month only, so no invoice after the date counts. -#}
     select
         account_spine.account_id,
         account_spine.as_of_date,
-        {#- At least three months: DuckDB answers NaN, Postgres null, for a single point. -#}
-        case
-            when count(*) >= 3
-                then regr_slope(
-                    billing_monthly.mrr,
-                    cast(
-                        {{ b2b_days_between('billing_monthly.billing_month', 'account_spine.as_of_date') }}
-                        as double precision
-                    ) / -30.0
-                )
-        end as mrr_slope_per_month,
-        avg(billing_monthly.mrr) as avg_monthly_mrr
+        billing_monthly.mrr,
+        cast(
+            {{ b2b_days_between('billing_monthly.billing_month', 'account_spine.as_of_date') }} as double precision
+        ) / 30.0 as months_ago
     from account_spine
     inner join billing_monthly
         on
@@ -161,7 +153,17 @@ monthly_mrr_trend as (
                 {{ dbt.date_trunc('month', dbt.dateadd('month', -1 * trend_months, 'account_spine.as_of_date')) }}
                 as date
             )
-    group by account_spine.account_id, account_spine.as_of_date
+),
+
+monthly_mrr_trend as (
+    select
+        account_id,
+        as_of_date,
+        {#- At least three months: DuckDB answers NaN, Postgres null, for a single point. -#}
+        case when count(*) >= 3 then regr_slope(mrr, -months_ago) end as mrr_slope_per_month,
+        avg(mrr) as avg_monthly_mrr
+    from recent_months
+    group by account_id, as_of_date
 ),
 
 final as (
