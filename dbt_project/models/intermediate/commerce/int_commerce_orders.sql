@@ -1,3 +1,4 @@
+{{ config(materialized='table', post_hook=refresh_table_statistics()) }}
 {#-
     Orders that count as purchases, attributed to the unified customer: not cancelled, no
     negative amounts. Missing columns of a bare orders export (status, channel, discount) read

@@ -1,3 +1,4 @@
+{{ config(materialized='table', post_hook=refresh_table_statistics()) }}
 {#-
     Shopper support tickets (no CRM account) attributed to the unified customer through the
     requester's identity profile; tickets of requesters not linked to a shop record stay

@@ -1,3 +1,4 @@
+{{ config(materialized='table', post_hook=refresh_table_statistics()) }}
 {#-
     Web sessions attributed to the unified customer: by the signed-in shop customer, else by
     the profile the session's device resolved to; anonymous devices stay unattributed. Cart

@@ -1,3 +1,4 @@
+{{ config(materialized='table', post_hook=refresh_table_statistics()) }}
 {#-
     One row per connected component of the identity graph, with the merge decision: clusters of
     up to `identity_auto_merge_max_profiles` profile records merge automatically; larger ones

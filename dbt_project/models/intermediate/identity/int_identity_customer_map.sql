@@ -1,3 +1,4 @@
+{{ config(materialized='table', post_hook=refresh_table_statistics()) }}
 {#-
     Shop customer record -> unified customer id. Commerce models join orders, sessions and
     carts through it; a record missing here (an export of orders alone) keeps its own id.

@@ -1,3 +1,4 @@
+{{ config(materialized='table', post_hook=refresh_table_statistics()) }}
 {#-
     One row per unified profile: its records by system, the identifiers it holds and a strength
     score (0-1) for how surely it is one identifiable person: email 0.35, phone 0.30, loyalty

@@ -1,3 +1,4 @@
+{{ config(materialized='table', post_hook=refresh_table_statistics()) }}
 {#-
     Shoppers who opened support tickets (tickets without a CRM account). A requester is keyed by
     the hash of their email, else of their phone; the key never shows the raw value.
