@@ -7,8 +7,9 @@
 {#-
     Order features per unified customer per as-of date, from orders alone (so complete on an
     export of nothing but orders). Only order days strictly before the as-of date count;
-    customers appear from the first as-of date after their first order. Incremental: a run
-    adds the as-of dates later than those already built.
+    customers appear from the first as-of date after their first order. Lifetime totals are
+    running sums over spine buckets, windows read only the days of the longest window (see
+    spine_rollups). Incremental: a run adds the as-of dates later than those already built.
 -#}
 {%- set windows = var('customer_feature_windows_days') -%}
 
@@ -18,13 +19,17 @@ order_days as (
     select * from {{ ref('int_customer_order_days') }}
 ),
 
+spine as (
+    select * from {{ ref('int_as_of_dates') }}
+),
+
 as_of_dates as (
     {{ as_of_dates_to_build(ref('int_as_of_dates')) }}
 ),
 
-order_days_before_as_of as (
-    {{ point_in_time_pairs(
-        'order_days', 'as_of_dates', ['customer_id'], 'order_date',
+order_buckets as (
+    {{ spine_bucket_totals(
+        'order_days', 'spine', ['customer_id'], 'order_date',
         sum_columns=[
             'order_count', 'revenue', 'subtotal', 'discount_amount',
             'web_order_count', 'app_order_count', 'store_order_count',
@@ -34,27 +39,67 @@ order_days_before_as_of as (
     ) }}
 ),
 
-aggregated as (
+running_totals as (
+    select
+        customer_id,
+        as_of_date,
+        {{ next_change_as_of_date(['customer_id']) }} as next_change_as_of_date,
+        {{ running_total('order_count', ['customer_id']) }} as lifetime_order_count,
+        {{ running_total('revenue', ['customer_id']) }} as lifetime_revenue,
+        {{ running_total('event_day_count', ['customer_id']) }} as order_day_count,
+        {{ running_total('first_order_date', ['customer_id'], 'min') }} as first_order_date,
+        {{ running_total('event_date', ['customer_id'], 'max') }} as last_order_date,
+        {{ running_total('previous_order_date', ['customer_id'], 'max') }} as previous_order_date,
+        {{ running_total('subtotal', ['customer_id']) }} as lifetime_subtotal,
+        {{ running_total('discount_amount', ['customer_id']) }} as lifetime_discount_amount,
+        {{ running_total('web_order_count', ['customer_id']) }} as web_order_count,
+        {{ running_total('app_order_count', ['customer_id']) }} as app_order_count,
+        {{ running_total('store_order_count', ['customer_id']) }} as store_order_count
+    from order_buckets
+),
+
+recent_order_days as (
+    {{ recent_days_before_as_of('order_days', 'as_of_dates', 'order_date') }}
+),
+
+window_totals as (
     select
         customer_id,
         as_of_date,
         {%- for days in windows %}
             {{ window_sum('order_count', days) }} as orders_{{ days }}d,
-            {{ window_sum('revenue', days) }} as revenue_{{ days }}d,
+            {{ window_sum('revenue', days) }} as revenue_{{ days }}d{{ "," if not loop.last }}
         {%- endfor %}
-        sum(order_count) as lifetime_order_count,
-        sum(revenue) as lifetime_revenue,
-        sum(event_day_count) as order_day_count,
-        min(first_order_date) as first_order_date,
-        max(event_date) as last_order_date,
-        max(previous_order_date) as previous_order_date,
-        sum(subtotal) as lifetime_subtotal,
-        sum(discount_amount) as lifetime_discount_amount,
-        sum(web_order_count) as web_order_count,
-        sum(app_order_count) as app_order_count,
-        sum(store_order_count) as store_order_count
-    from order_days_before_as_of
+    from recent_order_days
     group by customer_id, as_of_date
+),
+
+aggregated as (
+    select
+        running_totals.customer_id,
+        as_of_dates.as_of_date,
+        {%- for days in windows %}
+            coalesce(window_totals.orders_{{ days }}d, 0) as orders_{{ days }}d,
+            coalesce(window_totals.revenue_{{ days }}d, 0) as revenue_{{ days }}d,
+        {%- endfor %}
+        running_totals.lifetime_order_count,
+        running_totals.lifetime_revenue,
+        running_totals.order_day_count,
+        running_totals.first_order_date,
+        running_totals.last_order_date,
+        running_totals.previous_order_date,
+        running_totals.lifetime_subtotal,
+        running_totals.lifetime_discount_amount,
+        running_totals.web_order_count,
+        running_totals.app_order_count,
+        running_totals.store_order_count
+    from running_totals
+    inner join as_of_dates
+        on {{ spine_dates_until_next_change('running_totals', 'as_of_dates') }}
+    left join window_totals
+        on
+            running_totals.customer_id = window_totals.customer_id
+            and as_of_dates.as_of_date = window_totals.as_of_date
 ),
 
 final as (
