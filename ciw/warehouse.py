@@ -8,6 +8,7 @@ from ciw.settings import Settings
 
 if TYPE_CHECKING:
     import duckdb
+    import pandas as pd
     import psycopg
 
 
@@ -69,3 +70,16 @@ def preflight(settings: Settings) -> None:
     except duckdb.IOException as error:
         first_line = str(error).strip().splitlines()[0]
         raise WarehouseUnavailable(f"cannot open {settings.describe()}: {first_line}") from None
+
+
+def read_frame(settings: Settings, sql: str) -> pd.DataFrame:
+    """Run a query on the warehouse and return the rows as a DataFrame."""
+    import pandas as pd
+
+    if settings.target == "duckdb":
+        with connect_duckdb(settings) as connection:
+            return connection.execute(sql).df()
+    with connect_postgres(settings) as connection, connection.cursor() as cursor:
+        cursor.execute(sql)
+        columns = [column.name for column in cursor.description or []]
+        return pd.DataFrame(cursor.fetchall(), columns=columns)

@@ -36,6 +36,22 @@ def test_run_pipeline_materializes_every_asset_and_passes_blocking_checks(
     assert not (isolated / "dbt_target").joinpath("run_results.json").exists()
     assert any((isolated / "dbt_target" / "dagster").iterdir())
 
+    # The weekly executive report reads the marts the pipeline just built.
+    from orchestration.definitions import build_definitions
+
+    report_job = build_definitions(duckdb_settings).resolve_job_def("weekly_executive_report")
+    reports_dir = isolated / "reports"
+    config = {"reports_dir": str(reports_dir), "week_ending": "2026-10-05"}
+    report_run = report_job.execute_in_process(
+        run_config={"ops": {"executive_report": {"config": config}}}
+    )
+    assert report_run.success
+    written = reports_dir / "executive" / "2026-10-05" / "executive_report.md"
+    assert written.read_text().startswith("# Executive report, week ending 2026-10-05")
+    assert (written.parent / "pipeline_health.png").exists()
+    [materialization] = report_run.get_asset_materialization_events()
+    assert str(materialization.materialization.metadata["path"].value) == str(written)
+
 
 def test_run_pipeline_skips_absent_sources(duckdb_settings: Settings, isolated: Path) -> None:
     from sources.generate import GeneratorConfig, generate

@@ -1,0 +1,65 @@
+"""The weekly executive report as an asset downstream of the marts it reads."""
+
+import datetime as dt
+
+import dagster as dg
+
+from ciw.paths import DATA_DIR
+from orchestration.dbt import model_key
+from orchestration.resources import WarehouseResource
+
+REPORTS_GROUP = "reports"
+REPORT_SOURCES = (
+    "pipeline_health",
+    "segment_performance",
+    "customer_churn_labels",
+    "account_churn_labels",
+)
+
+
+class ExecutiveReportConfig(dg.Config):  # type: ignore[misc]
+    """``reports_dir`` receives ``executive/<week ending>/``; ``week_ending`` defaults to today."""
+
+    reports_dir: str = str(DATA_DIR / "reports")
+    week_ending: str | None = None
+
+
+@dg.asset(
+    group_name=REPORTS_GROUP,
+    deps=[model_key(name) for name in REPORT_SOURCES],
+    description="Weekly executive report: pipeline, segment and churn trends (Markdown + PNG).",
+)
+def executive_report(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, config: ExecutiveReportConfig
+) -> dg.MaterializeResult:
+    from pathlib import Path
+
+    from ciw.warehouse import read_frame
+    from reports.executive import QUERIES, build_report, render_markdown, write_report
+
+    settings = warehouse.settings()
+    week_ending = (
+        dt.date.fromisoformat(config.week_ending) if config.week_ending else dt.date.today()
+    )
+    frames = {name: read_frame(settings, sql) for name, sql in QUERIES.items()}
+    report = build_report(frames, week_ending)
+    path = write_report(report, Path(config.reports_dir) / "executive" / week_ending.isoformat())
+    context.log.info(f"executive report written to {path}")
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "headlines": len(report.headlines),
+            "preview": dg.MetadataValue.md(render_markdown(report)),
+        }
+    )
+
+
+weekly_executive_report_job = dg.define_asset_job(
+    "weekly_executive_report",
+    selection=dg.AssetSelection.assets(executive_report),
+    description="Weekly executive report: pipeline, segment and churn trends.",
+)
+
+
+def build_report_defs() -> dg.Definitions:
+    return dg.Definitions(assets=[executive_report], jobs=[weekly_executive_report_job])

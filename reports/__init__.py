@@ -1,0 +1,1 @@
+"""Reports rendered from the marts (the weekly executive report)."""
