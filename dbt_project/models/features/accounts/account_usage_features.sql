@@ -7,6 +7,10 @@
 }}
 
 {%- set trend_weeks = 12 %}
+{#- Least-squares constants for x = 0 .. n-1 (see usage_trend). #}
+{%- set n = trend_weeks %}
+{%- set sum_x = (n * (n - 1)) // 2 %}
+{%- set sum_x2 = ((n - 1) * n * (2 * n - 1)) // 6 %}
 
 with
 
@@ -30,6 +34,10 @@ feature_usage_daily as (
     select * from {{ ref('int_account_feature_usage_daily') }}
 ),
 
+first_as_of_date as (
+    select min(as_of_date) as as_of_date from as_of_dates
+),
+
 account_spine as (
     select
         accounts.account_id,
@@ -41,23 +49,28 @@ account_spine as (
         not accounts.is_future_dated
 ),
 
-usage_in_window as (
+usage_by_as_of as (
+    {#-
+        Each daily row meets the (at most 13) spine dates whose window holds it: joining the
+        small date table first keeps the range join cheap on every warehouse; the account
+        spine is joined afterwards on equality only.
+    #}
     select
-        account_spine.account_id,
-        account_spine.as_of_date,
-        usage_daily.usage_date,
+        usage_daily.account_id,
+        as_of_dates.as_of_date,
         usage_daily.event_count,
         usage_daily.login_count,
         usage_daily.session_count,
         usage_daily.active_user_count,
         usage_daily.duration_seconds,
-        {{ b2b_days_between('usage_daily.usage_date', 'account_spine.as_of_date') }} as days_ago
-    from account_spine
-    inner join usage_daily
+        {{ b2b_days_between('usage_daily.usage_date', 'as_of_dates.as_of_date') }} as days_ago
+    from usage_daily
+    cross join first_as_of_date
+    inner join as_of_dates
         on
-            account_spine.account_id = usage_daily.account_id
-            and account_spine.as_of_date > usage_daily.usage_date
-            and usage_daily.usage_date >= {{ b2b_days_before('account_spine.as_of_date', 90) }}
+            usage_daily.usage_date < as_of_dates.as_of_date
+            and {{ b2b_days_after('usage_daily.usage_date', 90) }} >= as_of_dates.as_of_date
+    where usage_daily.usage_date >= {{ b2b_days_before('first_as_of_date.as_of_date', 90) }}
 ),
 
 usage_windows as (
@@ -75,30 +88,32 @@ usage_windows as (
         sum(case when days_ago <= 30 then active_user_count else 0 end) as user_days_30d,
         sum(case when days_ago <= 30 then duration_seconds else 0 end) / 60.0 as usage_minutes_30d,
         min(days_ago) as days_since_last_usage
-    from usage_in_window
+    from usage_by_as_of
     group by account_id, as_of_date
 ),
 
 user_activity_30d as (
     select
-        account_spine.account_id,
-        account_spine.as_of_date,
+        user_usage_daily.account_id,
+        as_of_dates.as_of_date,
         user_usage_daily.user_email,
         count(*) as active_days,
         max(
             case
-                when user_usage_daily.usage_date >= {{ b2b_days_before('account_spine.as_of_date', 7) }} then 1
+                when user_usage_daily.usage_date >= {{ b2b_days_before('as_of_dates.as_of_date', 7) }} then 1
                 else 0
             end
         ) as was_active_7d
-    from account_spine
-    inner join user_usage_daily
+    from user_usage_daily
+    cross join first_as_of_date
+    inner join as_of_dates
         on
-            account_spine.account_id = user_usage_daily.account_id
-            and account_spine.as_of_date > user_usage_daily.usage_date
-            and user_usage_daily.usage_date >= {{ b2b_days_before('account_spine.as_of_date', 30) }}
-    where user_usage_daily.user_email <> 'unknown'
-    group by account_spine.account_id, account_spine.as_of_date, user_usage_daily.user_email
+            user_usage_daily.usage_date < as_of_dates.as_of_date
+            and {{ b2b_days_after('user_usage_daily.usage_date', 30) }} >= as_of_dates.as_of_date
+    where
+        user_usage_daily.user_email <> 'unknown'
+        and user_usage_daily.usage_date >= {{ b2b_days_before('first_as_of_date.as_of_date', 30) }}
+    group by user_usage_daily.account_id, as_of_dates.as_of_date, user_usage_daily.user_email
 ),
 
 users_30d as (
@@ -113,22 +128,31 @@ users_30d as (
     group by account_id, as_of_date
 ),
 
+feature_recency as (
+    {#- Days since each feature's last use, per account and as-of date (90-day window). -#}
+    select
+        feature_usage_daily.account_id,
+        as_of_dates.as_of_date,
+        feature_usage_daily.feature_key,
+        min({{ b2b_days_between('feature_usage_daily.usage_date', 'as_of_dates.as_of_date') }}) as days_since_use
+    from feature_usage_daily
+    cross join first_as_of_date
+    inner join as_of_dates
+        on
+            feature_usage_daily.usage_date < as_of_dates.as_of_date
+            and {{ b2b_days_after('feature_usage_daily.usage_date', 90) }} >= as_of_dates.as_of_date
+    where feature_usage_daily.usage_date >= {{ b2b_days_before('first_as_of_date.as_of_date', 90) }}
+    group by feature_usage_daily.account_id, as_of_dates.as_of_date, feature_usage_daily.feature_key
+),
+
 features_in_window as (
     select
-        account_spine.account_id,
-        account_spine.as_of_date,
-        count(distinct case
-            when feature_usage_daily.usage_date >= {{ b2b_days_before('account_spine.as_of_date', 30) }}
-                then feature_usage_daily.feature_key
-        end) as features_used_30d,
-        count(distinct feature_usage_daily.feature_key) as features_used_90d
-    from account_spine
-    inner join feature_usage_daily
-        on
-            account_spine.account_id = feature_usage_daily.account_id
-            and account_spine.as_of_date > feature_usage_daily.usage_date
-            and feature_usage_daily.usage_date >= {{ b2b_days_before('account_spine.as_of_date', 90) }}
-    group by account_spine.account_id, account_spine.as_of_date
+        account_id,
+        as_of_date,
+        sum(case when days_since_use <= 30 then 1 else 0 end) as features_used_30d,
+        count(*) as features_used_90d
+    from feature_recency
+    group by account_id, as_of_date
 ),
 
 feature_first_use as (
@@ -151,50 +175,35 @@ catalog_size as (
 ),
 
 weekly_usage as (
+    {#- x = week position, oldest week 0 ... latest week {{ trend_weeks - 1 }}. -#}
     select
         account_id,
         as_of_date,
-        cast(floor(cast(days_ago - 1 as double precision) / 7) as integer) as weeks_ago,
+        {{ trend_weeks - 1 }} - cast(floor(cast(days_ago - 1 as double precision) / 7) as integer) as week_position,
         sum(event_count) as event_count
-    from usage_in_window
+    from usage_by_as_of
     where days_ago <= {{ trend_weeks * 7 }}
     group by
         account_id,
         as_of_date,
-        cast(floor(cast(days_ago - 1 as double precision) / 7) as integer)
-),
-
-trend_weeks as (
-    select cast(week_number as integer) as weeks_ago
-    from generate_series(0, {{ trend_weeks - 1 }}) as week_numbers (week_number)
-),
-
-week_grid as (
-    select
-        account_spine.account_id,
-        account_spine.as_of_date,
-        trend_weeks.weeks_ago
-    from account_spine
-    cross join trend_weeks
+        {{ trend_weeks - 1 }} - cast(floor(cast(days_ago - 1 as double precision) / 7) as integer)
 ),
 
 usage_trend as (
+    {#-
+        Least-squares slope of weekly events over all {{ n }} weeks, weeks without usage
+        counting 0. With x fixed at 0..n-1, sum(x) and sum(x^2) are constants and empty weeks
+        add nothing to sum(y) or sum(xy), so plain sums over the weeks with usage give the
+        exact slope - no dense week grid, the same SQL on every warehouse.
+    #}
     select
-        week_grid.account_id,
-        week_grid.as_of_date,
-        {#- Slope of weekly events against time (oldest week first), per week. -#}
-        regr_slope(
-            cast(coalesce(weekly_usage.event_count, 0) as double precision),
-            cast({{ trend_weeks - 1 }} - week_grid.weeks_ago as double precision)
-        ) as usage_trend_slope,
-        avg(cast(coalesce(weekly_usage.event_count, 0) as double precision)) as avg_weekly_events
-    from week_grid
-    left join weekly_usage
-        on
-            week_grid.account_id = weekly_usage.account_id
-            and week_grid.as_of_date = weekly_usage.as_of_date
-            and week_grid.weeks_ago = weekly_usage.weeks_ago
-    group by week_grid.account_id, week_grid.as_of_date
+        account_id,
+        as_of_date,
+        ({{ n }} * sum(week_position * event_count) - {{ sum_x }} * sum(event_count))
+        / {{ (n * sum_x2 - sum_x * sum_x) }}.0 as usage_trend_slope,
+        sum(event_count) / {{ n }}.0 as avg_weekly_events
+    from weekly_usage
+    group by account_id, as_of_date
 ),
 
 final as (
