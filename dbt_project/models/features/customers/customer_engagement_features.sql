@@ -7,7 +7,8 @@
 {#-
     Web, cart and support engagement per unified customer per as-of date, from days strictly
     before it. Customers appear once they have any activity (orders included, so buyers of an
-    orders-only export get zeros here rather than no row).
+    orders-only export get zeros here rather than no row). Lifetime totals are running sums over
+    spine buckets, windows read only the days of the longest window (see spine_rollups).
 -#}
 {%- set windows = var('customer_feature_windows_days') -%}
 {%- set longest = windows | max -%}
@@ -18,22 +19,40 @@ engagement_days as (
     select * from {{ ref('int_customer_engagement_days') }}
 ),
 
+spine as (
+    select * from {{ ref('int_as_of_dates') }}
+),
+
 as_of_dates as (
     {{ as_of_dates_to_build(ref('int_as_of_dates')) }}
 ),
 
-engagement_days_before_as_of as (
-    {{ point_in_time_pairs(
-        'engagement_days', 'as_of_dates', ['customer_id'], 'activity_date',
-        sum_columns=[
-            'session_count', 'page_view_count', 'session_seconds', 'cart_add_count',
-            'abandoned_cart_count', 'ticket_count', 'escalated_ticket_count',
-        ],
+engagement_buckets as (
+    {{ spine_bucket_totals(
+        'engagement_days', 'spine', ['customer_id'], 'activity_date',
+        sum_columns=['session_count', 'ticket_count'],
         max_columns=['last_session_date', 'last_ticket_date'],
     ) }}
 ),
 
-aggregated as (
+running_totals as (
+    select
+        customer_id,
+        as_of_date,
+        {{ next_change_as_of_date(['customer_id']) }} as next_change_as_of_date,
+        {{ running_total('session_count', ['customer_id']) }} as lifetime_sessions,
+        {{ running_total('ticket_count', ['customer_id']) }} as lifetime_support_tickets,
+        {{ running_total('last_session_date', ['customer_id'], 'max') }} as last_session_date,
+        {{ running_total('last_ticket_date', ['customer_id'], 'max') }} as last_ticket_date,
+        {{ running_total('event_date', ['customer_id'], 'max') }} as last_activity_date
+    from engagement_buckets
+),
+
+recent_engagement_days as (
+    {{ recent_days_before_as_of('engagement_days', 'as_of_dates', 'activity_date', longest) }}
+),
+
+window_totals as (
     select
         customer_id,
         as_of_date,
@@ -46,14 +65,34 @@ aggregated as (
             {{ window_count(days) }} as active_days_{{ days }}d,
         {%- endfor %}
         {{ window_sum('session_seconds', longest) }} as session_seconds_{{ longest }}d,
-        {{ window_sum('escalated_ticket_count', longest) }} as escalated_tickets_{{ longest }}d,
-        sum(session_count) as lifetime_sessions,
-        sum(ticket_count) as lifetime_support_tickets,
-        max(last_session_date) as last_session_date,
-        max(last_ticket_date) as last_ticket_date,
-        max(event_date) as last_activity_date
-    from engagement_days_before_as_of
+        {{ window_sum('escalated_ticket_count', longest) }} as escalated_tickets_{{ longest }}d
+    from recent_engagement_days
     group by customer_id, as_of_date
+),
+
+aggregated as (
+    select
+        running_totals.customer_id,
+        as_of_dates.as_of_date,
+        {%- for days in windows %}
+            {%- for feature in ['sessions', 'page_views', 'cart_adds', 'cart_abandons', 'support_tickets', 'active_days'] %}
+            coalesce(window_totals.{{ feature }}_{{ days }}d, 0) as {{ feature }}_{{ days }}d,
+            {%- endfor %}
+        {%- endfor %}
+        coalesce(window_totals.session_seconds_{{ longest }}d, 0) as session_seconds_{{ longest }}d,
+        coalesce(window_totals.escalated_tickets_{{ longest }}d, 0) as escalated_tickets_{{ longest }}d,
+        running_totals.lifetime_sessions,
+        running_totals.lifetime_support_tickets,
+        running_totals.last_session_date,
+        running_totals.last_ticket_date,
+        running_totals.last_activity_date
+    from running_totals
+    inner join as_of_dates
+        on {{ spine_dates_until_next_change('running_totals', 'as_of_dates') }}
+    left join window_totals
+        on
+            running_totals.customer_id = window_totals.customer_id
+            and as_of_dates.as_of_date = window_totals.as_of_date
 ),
 
 final as (

@@ -31,29 +31,32 @@ profile_records as (
     group by profile_key
 ),
 
-profile_identifiers as (
-    select
+-- Distinct values per profile first, so the counts below need no count(distinct).
+profile_identifier_values as (
+    select distinct
         members.profile_key,
-        count(distinct case
-            when record_identifiers.identifier_type = 'email' then record_identifiers.identifier_value
-        end) as distinct_email_count,
-        count(distinct case
-            when record_identifiers.identifier_type = 'phone' then record_identifiers.identifier_value
-        end) as distinct_phone_count,
-        count(distinct case
-            when record_identifiers.identifier_type = 'loyalty_id' then record_identifiers.identifier_value
-        end) as distinct_loyalty_id_count,
-        count(distinct case
-            when record_identifiers.identifier_type = 'device_id' then record_identifiers.identifier_value
-        end) as distinct_device_count,
-        min(case when record_identifiers.identifier_type = 'email' then record_identifiers.identifier_value end)
-            as primary_email,
-        min(case when record_identifiers.identifier_type = 'phone' then record_identifiers.identifier_value end)
-            as primary_phone_last10
+        record_identifiers.identifier_type,
+        record_identifiers.identifier_value
     from members
     inner join record_identifiers
         on members.node_key = record_identifiers.node_key
-    group by members.profile_key
+),
+
+profile_identifiers as (
+    select
+        profile_key,
+        cast(sum(case when identifier_type = 'email' then 1 else 0 end) as {{ dbt.type_bigint() }})
+            as distinct_email_count,
+        cast(sum(case when identifier_type = 'phone' then 1 else 0 end) as {{ dbt.type_bigint() }})
+            as distinct_phone_count,
+        cast(sum(case when identifier_type = 'loyalty_id' then 1 else 0 end) as {{ dbt.type_bigint() }})
+            as distinct_loyalty_id_count,
+        cast(sum(case when identifier_type = 'device_id' then 1 else 0 end) as {{ dbt.type_bigint() }})
+            as distinct_device_count,
+        min(case when identifier_type = 'email' then identifier_value end) as primary_email,
+        min(case when identifier_type = 'phone' then identifier_value end) as primary_phone_last10
+    from profile_identifier_values
+    group by profile_key
 ),
 
 combined as (
