@@ -12,6 +12,7 @@
 -#}
 {%- set windows = var('customer_feature_windows_days') -%}
 {%- set longest = windows | max -%}
+{%- set window_features = ['sessions', 'page_views', 'cart_adds', 'cart_abandons', 'support_tickets', 'active_days'] -%}
 
 with
 
@@ -75,8 +76,8 @@ aggregated as (
         running_totals.customer_id,
         as_of_dates.as_of_date,
         {%- for days in windows %}
-            {%- for feature in ['sessions', 'page_views', 'cart_adds', 'cart_abandons', 'support_tickets', 'active_days'] %}
-            coalesce(window_totals.{{ feature }}_{{ days }}d, 0) as {{ feature }}_{{ days }}d,
+            {%- for feature in window_features %}
+                coalesce(window_totals.{{ feature }}_{{ days }}d, 0) as {{ feature }}_{{ days }}d,
             {%- endfor %}
         {%- endfor %}
         coalesce(window_totals.session_seconds_{{ longest }}d, 0) as session_seconds_{{ longest }}d,

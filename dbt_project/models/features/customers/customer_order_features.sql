@@ -68,8 +68,9 @@ window_totals as (
         as_of_date,
         {%- for days in windows %}
             {{ window_sum('order_count', days) }} as orders_{{ days }}d,
-            {{ window_sum('revenue', days) }} as revenue_{{ days }}d{{ "," if not loop.last }}
+            {{ window_sum('revenue', days) }} as revenue_{{ days }}d,
         {%- endfor %}
+        count(*) as recent_order_day_count
     from recent_order_days
     group by customer_id, as_of_date
 ),
