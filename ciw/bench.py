@@ -134,3 +134,20 @@ def print_benchmark(result: BenchResult) -> None:
     for key, rows in result.table_rows.items():
         counts.add_row(key, f"{rows:,}")
     console.print(counts)
+
+
+def benchmark_markdown(result: BenchResult) -> str:
+    """The figures as Markdown table rows, for docs/benchmarks.md."""
+    lines = [
+        f"### {result.customers:,} customers on {result.warehouse.split(' ')[0]}",
+        "",
+        "| stage | seconds | rows | rows/s | detail |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for stage in result.stages:
+        lines.append(
+            f"| {stage.name} | {stage.seconds:.1f} | {stage.rows:,} | "
+            f"{stage.rows_per_second:,.0f} | {stage.detail} |"
+        )
+    lines.append(f"| total | {result.total_seconds:.1f} | | | |")
+    return "\n".join(lines)

@@ -266,8 +266,9 @@ def ui(port: int, target: str | None) -> None:
     help="Scale to measure at.",
 )
 @click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--markdown", is_flag=True, help="Also print the figures as a Markdown table.")
 @_target_option
-def bench(customers: int, seed: int, target: str | None) -> None:
+def bench(customers: int, seed: int, markdown: bool, target: str | None) -> None:
     """Time generate, load and dbt build at a given scale and print the figures.
 
     Uses its own warehouse (data/bench/*.duckdb or the ciw_bench database), never yours.
@@ -278,6 +279,10 @@ def bench(customers: int, seed: int, target: str | None) -> None:
     with _progress("benchmark") as progress:
         result = run_benchmark(customers, settings, seed=seed, progress=progress)
     print_benchmark(result)
+    if markdown:
+        from ciw.bench import benchmark_markdown
+
+        click.echo(benchmark_markdown(result))
 
 
 @cli.command()

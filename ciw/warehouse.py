@@ -77,9 +77,9 @@ def read_frame(settings: Settings, sql: str) -> pd.DataFrame:
     import pandas as pd
 
     if settings.target == "duckdb":
-        with connect_duckdb(settings) as connection:
-            return connection.execute(sql).df()
-    with connect_postgres(settings) as connection, connection.cursor() as cursor:
+        with connect_duckdb(settings) as duck:
+            return duck.execute(sql).df()
+    with connect_postgres(settings) as postgres, postgres.cursor() as cursor:
         cursor.execute(sql)
         columns = [column.name for column in cursor.description or []]
         return pd.DataFrame(cursor.fetchall(), columns=columns)

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from ciw.bench import print_benchmark, run_benchmark
+from ciw.bench import benchmark_markdown, print_benchmark, run_benchmark
 from ciw.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -28,3 +28,7 @@ def test_bench_times_every_stage_on_its_own_warehouse(
     printed = capsys.readouterr().out
     assert "dbt build" in printed
     assert "commerce.orders" in printed
+
+    markdown = benchmark_markdown(result)
+    assert markdown.startswith("### 150 customers on DuckDB")
+    assert "| dbt build |" in markdown
