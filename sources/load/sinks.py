@@ -222,6 +222,7 @@ class PostgresSink:
         import duckdb
 
         self._scratch = tempfile.TemporaryDirectory(prefix="ciw-load-")
+        self._changed: set[str] = set()
         self.pg: psycopg.Connection = connect_postgres(settings)
         try:
             ensure_postgres(self.pg)
@@ -320,6 +321,8 @@ class PostgresSink:
                     _audit_insert("%s").encode(),
                     _audit_values(result, batch.started_at, utc_now()),
                 )
+            if loaded:
+                self._changed.add(relation(table.schema, table.name))
         except psycopg.Error as error:
             raise LoadError(
                 f"{batch.source_file}: writing {table.relation}: {first_line(error)}"
@@ -329,8 +332,23 @@ class PostgresSink:
             bad.unlink(missing_ok=True)
         return result
 
+    def _analyze_changed(self) -> None:
+        """Fresh statistics, so the planner does not take a just-loaded table for empty and
+        choose nested loops in staging joins. Only an optimisation: autovacuum catches up."""
+        import psycopg
+
+        if not self._changed or self.pg.closed:
+            return
+        try:
+            with self.pg.transaction(), self.pg.cursor() as cursor:
+                for changed in sorted(self._changed):
+                    cursor.execute(f"analyze {changed}".encode())
+        except psycopg.Error:
+            return
+
     def close(self) -> None:
         try:
+            self._analyze_changed()
             self.duck.close()
             self.pg.close()
         finally:

@@ -161,3 +161,17 @@ def test_postgres_missing_required_column_is_a_load_error(
         LoadError, match=r"billing/payments\.csv: line 1: required column 'invoice_id'"
     ):
         load_directory(tmp_path, postgres_settings)
+
+
+def test_postgres_load_refreshes_planner_statistics(exports: Path, postgres_settings: Settings):
+    load_directory(exports, postgres_settings)
+
+    analyzed = dict(
+        query(
+            postgres_settings,
+            "select schemaname || '.' || relname, last_analyze is not null "
+            "from pg_stat_user_tables where schemaname in ('raw_commerce', 'raw_billing')",
+        )
+    )
+    assert analyzed["raw_commerce.orders"] is True  # rows loaded: statistics refreshed
+    assert analyzed["raw_billing.invoices"] is False  # nothing loaded there
