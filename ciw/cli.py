@@ -84,7 +84,7 @@ def cli() -> None:
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("data/exports"),
+    default=Path("data/sample_exports"),
     show_default=True,
     help="Folder to write the exports to.",
 )
@@ -217,7 +217,10 @@ def _print_load_report(report: Any, settings: Settings) -> None:
     "exports_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Folder the raw loads read. Default: data/exports.",
+    help=(
+        "Landing folder of the day's exports to load first. "
+        "Default: $CIW_EXPORTS_DIR, else none (run over the raw layer as it is)."
+    ),
 )
 @_target_option
 def run(as_of: dt.datetime | None, exports_dir: Path | None, target: str | None) -> None:

@@ -20,7 +20,6 @@ from orchestration.resources import WarehouseResource
 from sources.contract import RawTable, raw_tables
 
 SOURCES = ("crm", "support", "product", "billing", "commerce")
-DEFAULT_EXPORTS_DIR = "data/exports"
 RAW_GROUP = "raw"
 
 #: Loads touch files and the warehouse: retry briefly, backing off, before failing the run.
@@ -33,11 +32,17 @@ RAW_FRESHNESS = dg.FreshnessPolicy.time_window(
 
 
 class ExportsConfig(dg.Config):  # type: ignore[misc]
-    """Where the export files are: ``<exports_dir>/<source>/<table>*.csv|parquet``."""
+    """Where the day's export files land: ``<exports_dir>/<source>/<table>*.csv|parquet``.
 
-    exports_dir: str = DEFAULT_EXPORTS_DIR
+    Empty (the default, unless ``CIW_EXPORTS_DIR`` is set) means no landing folder: every load
+    is skipped and dbt builds over the raw layer as ``ciw load`` left it.
+    """
 
-    def directory(self) -> Path:
+    exports_dir: str = os.environ.get("CIW_EXPORTS_DIR", "")
+
+    def directory(self) -> Path | None:
+        if not self.exports_dir:
+            return None
         path = Path(self.exports_dir)
         return path if path.is_absolute() else PROJECT_ROOT / path
 
@@ -110,11 +115,12 @@ def _build_source_assets(source: str, tables: list[RawTable]) -> dg.AssetsDefini
 
         settings = warehouse.settings()
         ensure_raw_tables(settings)
-        source_dir = config.directory() / source
+        exports = config.directory()
+        source_dir = exports / source if exports else None
         per_table: dict[str, list[int]] = {}
-        if source_dir.is_dir() and any(source_dir.iterdir()):
+        if exports and source_dir and source_dir.is_dir() and any(source_dir.iterdir()):
             try:
-                with _single_source_view(config.directory(), source) as view:
+                with _single_source_view(exports, source) as view:
                     report = load_directory(view, settings)
             except LoadError as error:  # bad files do not get better by retrying
                 raise dg.Failure(description=str(error), allow_retries=False) from error
@@ -123,6 +129,8 @@ def _build_source_assets(source: str, tables: list[RawTable]) -> dg.AssetsDefini
                 totals[0] += 1
                 totals[1] += file_load.rows_loaded
                 totals[2] += file_load.rows_quarantined
+        elif source_dir is None:
+            context.log.info(f"no exports folder configured; {source} load skipped")
         else:
             context.log.info(f"no {source} exports in {source_dir}; source skipped")
         for key in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string()):
@@ -137,7 +145,7 @@ def _build_source_assets(source: str, tables: list[RawTable]) -> dg.AssetsDefini
                     "files": files,
                     "rows_loaded": loaded,
                     "rows_quarantined": quarantined,
-                    "exports_dir": str(source_dir),
+                    "exports_dir": str(source_dir or ""),
                 },
             )
 
