@@ -95,7 +95,8 @@ def flag_orphans(
         in_load = " union all ".join(
             # A parent row quarantined for its own fault still exists at the source: its
             # children are not orphans and load (no cascade of one bad row to all its children).
-            f"select {pk} from {other.relation} where {pk} is not null" for other in loaded[parent]
+            f"select {pk} from {other.relation} where {pk} is not null"
+            for other in loaded[parent]
         )
         candidates = (
             f"select distinct {fk} as k from {validated.relation} "
