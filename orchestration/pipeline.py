@@ -120,8 +120,9 @@ def run_pipeline(
     """Materialize the whole asset graph in process on the warehouse of ``settings``.
 
     ``exports_dir`` (default ``$CIW_EXPORTS_DIR``, else none: loads skipped) is where the
-    loads look; absent sources are skipped. ``as_of`` is passed to dbt as ``--vars {as_of_date: ...}``. ``instance`` defaults
-    to the persistent one under DAGSTER_HOME, so the run shows in the UI afterwards.
+    loads look; absent sources are skipped. ``as_of`` is passed to dbt as
+    ``--vars {as_of_date: ...}``. ``instance`` defaults to the persistent one under
+    DAGSTER_HOME, so the run shows in the UI afterwards.
     """
     from orchestration.definitions import build_definitions
     from orchestration.instance import open_instance

@@ -36,7 +36,7 @@ batches as (
     from load_audit
     left join failures_per_batch
         on load_audit._batch_id = failures_per_batch._batch_id
-        and load_audit.table_key = failures_per_batch.table_key
+            and load_audit.table_key = failures_per_batch.table_key
 ),
 
 per_table_day as (
