@@ -18,17 +18,8 @@ def print_pipeline_summary(settings: Settings, result: Any) -> None:
 
     console = Console()
     table = Table(title=f"Daily pipeline run {result.run_id[:8]} on {settings.describe()}")
-    for heading in (
-        "group",
-        "assets",
-        "materialized",
-        "skipped",
-        "failed",
-        "checks passed",
-        "warned",
-        "failed checks",
-    ):
-        table.add_column(heading, justify="left" if heading == "group" else "right")
+    for heading in ("layer", "assets", "built", "skipped", "failed", "checks ok", "warn", "fail"):
+        table.add_column(heading, justify="left" if heading == "layer" else "right")
     groups: dict[str, Counter[str]] = {}
     for asset in result.assets:
         counts = groups.setdefault(asset.group or "default", Counter())
@@ -61,7 +52,7 @@ def print_pipeline_summary(settings: Settings, result: Any) -> None:
     console.print(
         "[green]pipeline succeeded[/green]" if result.success else "[red]pipeline failed[/red]"
     )
-    console.print(_where_to_look(settings))
+    console.print(_where_to_look(settings), soft_wrap=True)
 
 
 def _group_order(group: str) -> tuple[int, str]:
