@@ -5,11 +5,6 @@
     case when ({{ expression }}) is not null then greatest(least({{ expression }}, 1.0), 0.0) end
 {%- endmacro %}
 
-{#- numerator / denominator as double precision; null when the denominator is 0 or null. -#}
-{% macro b2b_safe_ratio(numerator, denominator) -%}
-    cast({{ numerator }} as double precision) / nullif(cast({{ denominator }} as double precision), 0)
-{%- endmacro %}
-
 {#- Whole days (or another datepart) from `start` to `end`, dates or timestamps. -#}
 {% macro b2b_days_between(start, end, datepart='day') -%}
     {{ dbt.datediff(start, end, datepart) | trim }}

@@ -44,7 +44,7 @@
 
 {#- numerator / denominator, null when the denominator is 0 or null. -#}
 {% macro safe_ratio(numerator, denominator) -%}
-    cast({{ numerator }} as double precision) / nullif({{ denominator }}, 0)
+    cast({{ numerator }} as double precision) / nullif(cast({{ denominator }} as double precision), 0)
 {%- endmacro %}
 
 {#-

@@ -177,16 +177,16 @@ final as (
         cast(subscription_state.seat_count as integer) as seat_count,
         cast(coalesce(invoice_windows.mrr, 0) as double precision) as mrr,
         cast(mrr_90d_ago.mrr_90d_ago as double precision) as mrr_90d_ago,
-        {{ b2b_safe_ratio('coalesce(invoice_windows.mrr, 0) - mrr_90d_ago.mrr_90d_ago', 'mrr_90d_ago.mrr_90d_ago') }}
+        {{ safe_ratio('coalesce(invoice_windows.mrr, 0) - mrr_90d_ago.mrr_90d_ago', 'mrr_90d_ago.mrr_90d_ago') }}
             as mrr_change_pct_90d,
-        coalesce({{ b2b_safe_ratio('monthly_mrr_trend.mrr_slope_per_month', 'monthly_mrr_trend.avg_monthly_mrr') }}, 0)
+        coalesce({{ safe_ratio('monthly_mrr_trend.mrr_slope_per_month', 'monthly_mrr_trend.avg_monthly_mrr') }}, 0)
             as mrr_trend_pct,
         cast(coalesce(invoice_windows.late_paid_invoices_180d, 0) as integer) as late_paid_invoices_180d,
         cast(coalesce(invoice_windows.invoices_with_failed_payment_90d, 0) as integer)
             as invoices_with_failed_payment_90d,
         cast(coalesce(invoice_windows.overdue_invoices, 0) as integer) as overdue_invoices,
         cast(coalesce(invoice_windows.max_invoice_aging_days, 0) as integer) as max_invoice_aging_days,
-        coalesce({{ b2b_safe_ratio('invoice_windows.discount_amount_180d', 'invoice_windows.gross_amount_180d') }}, 0)
+        coalesce({{ safe_ratio('invoice_windows.discount_amount_180d', 'invoice_windows.gross_amount_180d') }}, 0)
             as discount_dependency_180d,
         cast(subscription_state.discount_pct as double precision) as current_discount_pct
     from account_spine

@@ -106,19 +106,19 @@ final as (
             as ticket_count_change_90d,
         cast(coalesce(support_windows.escalations_30d, 0) as integer) as escalations_30d,
         cast(coalesce(support_windows.escalations_90d, 0) as integer) as escalations_90d,
-        coalesce({{ b2b_safe_ratio('support_windows.escalations_90d', 'support_windows.tickets_90d') }}, 0)
+        coalesce({{ safe_ratio('support_windows.escalations_90d', 'support_windows.tickets_90d') }}, 0)
             as escalation_rate_90d,
         cast(coalesce(support_windows.high_priority_tickets_30d, 0) as integer) as high_priority_tickets_30d,
         cast(coalesce(open_tickets.open_ticket_count, 0) as integer) as open_tickets,
-        {{ b2b_safe_ratio('support_windows.csat_score_sum_90d', 'support_windows.csat_responses_90d') }}
+        {{ safe_ratio('support_windows.csat_score_sum_90d', 'support_windows.csat_responses_90d') }}
             as csat_avg_90d,
-        {{ b2b_safe_ratio('support_windows.csat_score_sum_90d', 'support_windows.csat_responses_90d') }}
-        - {{ b2b_safe_ratio('support_windows.csat_score_sum_prior_90d', 'support_windows.csat_responses_prior_90d') }}
+        {{ safe_ratio('support_windows.csat_score_sum_90d', 'support_windows.csat_responses_90d') }}
+        - {{ safe_ratio('support_windows.csat_score_sum_prior_90d', 'support_windows.csat_responses_prior_90d') }}
             as csat_trend_90d,
         cast(coalesce(support_windows.csat_responses_90d, 0) as integer) as csat_responses_90d,
-        {{ b2b_safe_ratio('support_windows.first_response_minutes_90d', 'support_windows.first_responses_90d') }}
+        {{ safe_ratio('support_windows.first_response_minutes_90d', 'support_windows.first_responses_90d') }}
             as avg_first_response_minutes_90d,
-        {{ b2b_safe_ratio('support_windows.solve_minutes_90d', 'support_windows.timed_solves_90d') }}
+        {{ safe_ratio('support_windows.solve_minutes_90d', 'support_windows.timed_solves_90d') }}
             as avg_solve_minutes_90d
     from account_spine
     left join support_windows

@@ -222,19 +222,19 @@ final as (
         cast(usage_windows.days_since_last_usage as integer) as days_since_last_usage,
         cast(coalesce(users_30d.active_users_7d, 0) as integer) as active_users_7d,
         cast(coalesce(users_30d.active_users_30d, 0) as integer) as active_users_30d,
-        coalesce({{ b2b_safe_ratio('usage_windows.user_days_30d', 30) }}, 0) as avg_daily_active_users_30d,
-        coalesce({{ b2b_safe_ratio('users_30d.active_users_7d', 'users_30d.active_users_30d') }}, 0)
+        coalesce({{ safe_ratio('usage_windows.user_days_30d', 30) }}, 0) as avg_daily_active_users_30d,
+        coalesce({{ safe_ratio('users_30d.active_users_7d', 'users_30d.active_users_30d') }}, 0)
             as weekly_to_monthly_active_ratio,
-        coalesce({{ b2b_safe_ratio('users_30d.power_users_30d', 'users_30d.active_users_30d') }}, 0)
+        coalesce({{ safe_ratio('users_30d.power_users_30d', 'users_30d.active_users_30d') }}, 0)
             as power_user_ratio_30d,
         cast(coalesce(features_in_window.features_used_30d, 0) as integer) as features_used_30d,
         cast(coalesce(features_in_window.features_used_90d, 0) as integer) as features_used_90d,
-        coalesce({{ b2b_safe_ratio('features_in_window.features_used_30d', 'catalog_size.feature_catalog_size') }}, 0)
+        coalesce({{ safe_ratio('features_in_window.features_used_30d', 'catalog_size.feature_catalog_size') }}, 0)
             as feature_adoption_rate_30d,
-        coalesce({{ b2b_safe_ratio('usage_windows.event_count_30d', 'usage_windows.event_count_90d / 3.0') }}, 0)
+        coalesce({{ safe_ratio('usage_windows.event_count_30d', 'usage_windows.event_count_90d / 3.0') }}, 0)
             as usage_30d_vs_90d_ratio,
         cast(coalesce(usage_trend.usage_trend_slope, 0) as double precision) as usage_trend_slope,
-        coalesce({{ b2b_safe_ratio('usage_trend.usage_trend_slope', 'usage_trend.avg_weekly_events') }}, 0)
+        coalesce({{ safe_ratio('usage_trend.usage_trend_slope', 'usage_trend.avg_weekly_events') }}, 0)
             as usage_trend_pct
     from account_spine
     left join catalog_size

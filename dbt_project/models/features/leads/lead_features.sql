@@ -107,9 +107,9 @@ final as (
             {{ b2b_days_between('open_lead_spine.created_at', 'open_lead_spine.as_of_date') }} as integer
         )
             as lead_age_days,
-        {{ b2b_safe_ratio('source_rates.converted_leads', 'source_rates.matured_leads') }} as source_conversion_rate,
+        {{ safe_ratio('source_rates.converted_leads', 'source_rates.matured_leads') }} as source_conversion_rate,
         cast(coalesce(source_rates.matured_leads, 0) as integer) as source_matured_leads,
-        {{ b2b_safe_ratio('industry_rates.converted_leads', 'industry_rates.matured_leads') }}
+        {{ safe_ratio('industry_rates.converted_leads', 'industry_rates.matured_leads') }}
             as industry_conversion_rate
     from open_lead_spine
     left join conversion_rates as source_rates

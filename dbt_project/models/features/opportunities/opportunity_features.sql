@@ -139,9 +139,9 @@ final as (
         cast((deal_state.stage_rank - 1) * 30.0 / greatest(deal_state.age_days, 1) as double precision)
             as deal_velocity,
         stage_norms.norm_stage_days,
-        {{ b2b_safe_ratio('deal_state.days_in_stage', 'stage_norms.norm_stage_days') }} as days_in_stage_vs_norm,
+        {{ safe_ratio('deal_state.days_in_stage', 'stage_norms.norm_stage_days') }} as days_in_stage_vs_norm,
         deal_state.days_in_stage > {{ var('stalled_stage_days') }} as is_stalled,
-        {{ b2b_safe_ratio('deal_state.age_days', 'segment_rates.avg_won_cycle_days') }} as age_vs_segment_cycle,
+        {{ safe_ratio('deal_state.age_days', 'segment_rates.avg_won_cycle_days') }} as age_vs_segment_cycle,
         segment_rates.win_rate as segment_win_rate,
         cast(coalesce(segment_rates.closed_deals, 0) as integer) as segment_closed_deals,
         owner_rates.win_rate as owner_win_rate,

@@ -127,7 +127,7 @@ component_scores as (
         
         0.4 * {{ b2b_clamp_unit('coalesce(active_days_30d, 0) / 20.0') }}
         + 0.3 * {{ b2b_clamp_unit('coalesce(weekly_to_monthly_active_ratio, 0)') }}
-        + 0.3 * {{ b2b_clamp_unit('coalesce(' ~ b2b_safe_ratio('active_users_30d', 'seat_count') ~ ', 0)') }}
+        + 0.3 * {{ b2b_clamp_unit('coalesce(' ~ safe_ratio('active_users_30d', 'seat_count') ~ ', 0)') }}
             as engagement_score,
         {#- Support: few tickets, few escalations, good CSAT (neutral without answers). -#}
         

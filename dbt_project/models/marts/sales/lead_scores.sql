@@ -49,7 +49,7 @@ factor_points as (
     select
         latest_open_leads.*,
         {{ points.source }} * coalesce(
-            {{ b2b_clamp_unit(b2b_safe_ratio('source_conversion_rate', 'best_source_conversion_rate')) }}, 0
+            {{ b2b_clamp_unit(safe_ratio('source_conversion_rate', 'best_source_conversion_rate')) }}, 0
         ) as source_points,
         {{ points.email }} * {{ b2b_clamp_unit('email_open_count / 10.0') }} as email_points,
         {{ points.web }} * {{ b2b_clamp_unit('web_visit_count / 10.0') }} as web_points,
@@ -61,7 +61,7 @@ factor_points as (
         end as company_size_points,
         {{ points.recency }} * {{ b2b_clamp_unit('1 - lead_age_days / 180.0') }} as recency_points,
         {{ points.industry }} * coalesce(
-            {{ b2b_clamp_unit(b2b_safe_ratio('industry_conversion_rate', 'best_industry_conversion_rate')) }}, 0
+            {{ b2b_clamp_unit(safe_ratio('industry_conversion_rate', 'best_industry_conversion_rate')) }}, 0
         ) as industry_points
     from latest_open_leads
 ),

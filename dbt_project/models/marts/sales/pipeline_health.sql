@@ -80,7 +80,7 @@ factors as (
         coalesce(pipeline.open_pipeline_amount, 0) as open_pipeline_amount,
         pipeline.avg_open_deal_amount,
         {%- for stage in open_stages %}
-            coalesce({{ b2b_safe_ratio('pipeline.' ~ stage ~ '_deals', 'pipeline.open_deals') }}, 0)
+            coalesce({{ safe_ratio('pipeline.' ~ stage ~ '_deals', 'pipeline.open_deals') }}, 0)
                 as {{ stage }}_share,
         {%- endfor %}
         win_rates.won_amount_90d,
@@ -89,7 +89,7 @@ factors as (
         win_rates.avg_won_amount,
         win_rates.avg_won_cycle_days_90d as sales_cycle_days_90d,
         win_rates.avg_won_cycle_days as sales_cycle_days_baseline,
-        {{ b2b_safe_ratio('pipeline.open_pipeline_amount', 'win_rates.won_amount_90d') }} as coverage_ratio
+        {{ safe_ratio('pipeline.open_pipeline_amount', 'win_rates.won_amount_90d') }} as coverage_ratio
     from date_segments
     left join pipeline
         on
@@ -119,7 +119,7 @@ scored as (
             {%- endfor %}
         ) / ln({{ open_stages | length }}.0) as distribution_score,
         coalesce({{ b2b_clamp_unit('win_rate_90d / ' ~ var('pipeline_target_win_rate')) }}, 0.5) as win_rate_score,
-        coalesce({{ b2b_clamp_unit(b2b_safe_ratio('sales_cycle_days_baseline', 'sales_cycle_days_90d')) }}, 0.5)
+        coalesce({{ b2b_clamp_unit(safe_ratio('sales_cycle_days_baseline', 'sales_cycle_days_90d')) }}, 0.5)
             as velocity_score
     from factors
 ),

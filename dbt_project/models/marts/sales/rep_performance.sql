@@ -70,7 +70,7 @@ rep_quarters as (
 team_quarters as (
     select
         quarter_start_date,
-        {{ b2b_safe_ratio('sum(case when is_won then 1 else 0 end)', 'count(*)') }} as team_win_rate,
+        {{ safe_ratio('sum(case when is_won then 1 else 0 end)', 'count(*)') }} as team_win_rate,
         avg(sales_cycle_days) as team_avg_deal_age_days,
         avg(case when was_stalled then 1.0 else 0.0 end) as team_stalled_deal_share
     from closed_deals
@@ -88,7 +88,7 @@ final as (
         cast(rep_quarters.closed_deals as integer) as closed_deals,
         cast(rep_quarters.won_deals as integer) as won_deals,
         cast(rep_quarters.won_amount as double precision) as won_amount,
-        cast({{ b2b_safe_ratio('rep_quarters.won_deals', 'rep_quarters.closed_deals') }} as double precision)
+        cast({{ safe_ratio('rep_quarters.won_deals', 'rep_quarters.closed_deals') }} as double precision)
             as win_rate,
         cast(rep_quarters.avg_deal_age_days as double precision) as avg_deal_age_days,
         cast(rep_quarters.stalled_deal_share as double precision) as stalled_deal_share,
@@ -98,13 +98,13 @@ final as (
         cast(
             100.0
             * (
-                {{ b2b_safe_ratio('rep_quarters.won_deals', 'rep_quarters.closed_deals') }}
+                {{ safe_ratio('rep_quarters.won_deals', 'rep_quarters.closed_deals') }}
                 - team_quarters.team_win_rate
             )
             as double precision
         ) as win_rate_vs_team_points,
         cast(
-            {{ b2b_safe_ratio('rep_quarters.avg_deal_age_days', 'team_quarters.team_avg_deal_age_days') }} - 1
+            {{ safe_ratio('rep_quarters.avg_deal_age_days', 'team_quarters.team_avg_deal_age_days') }} - 1
             as double precision
         ) as deal_age_vs_team_pct,
         cast(

@@ -58,7 +58,7 @@ quarters as (
 with_rates as (
     select
         quarters.*,
-        {{ b2b_safe_ratio('won_deals', 'closed_deals') }} as win_rate
+        {{ safe_ratio('won_deals', 'closed_deals') }} as win_rate
     from quarters
 ),
 
