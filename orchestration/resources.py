@@ -67,6 +67,27 @@ def dbt_runs_root() -> Path:
     return Path(base) / "dagster" if base else MANIFEST_DIR
 
 
+#: dbt artifact folders of past runs kept for debugging; older ones are removed.
+KEPT_DBT_RUN_FOLDERS = 10
+
+
+def prune_dbt_run_folders(root: Path, keep: int = KEPT_DBT_RUN_FOLDERS) -> list[Path]:
+    """Remove all but the ``keep`` newest per-invocation folders (``<op>-<run>-<id>``)."""
+    import shutil
+
+    if not root.is_dir():
+        return []
+    folders = sorted(
+        (path for path in root.iterdir() if path.is_dir() and path.name.count("-") >= 2),
+        key=lambda path: path.stat().st_mtime,
+        reverse=True,
+    )
+    removed = folders[keep:]
+    for folder in removed:
+        shutil.rmtree(folder, ignore_errors=True)
+    return removed
+
+
 @contextmanager
 def temporary_environment(overrides: Mapping[str, str]) -> Iterator[None]:
     saved = {key: os.environ.get(key) for key in overrides}
@@ -98,6 +119,7 @@ class WarehouseDbtCliResource(DbtCliResource):
             ensure_postgres_database(settings)
         runs_root = dbt_runs_root()
         runs_root.mkdir(parents=True, exist_ok=True)
+        prune_dbt_run_folders(runs_root)
         overrides = {
             **settings.dbt_env(),
             "DBT_TARGET_PATH": str(runs_root),

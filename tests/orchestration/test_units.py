@@ -102,3 +102,30 @@ def test_only_unreachable_warehouse_failures_are_retried() -> None:
     assert not is_transient_failure(['Binder Error: Referenced column "x" not found'])
     assert not is_transient_failure(["Got 3 results, configured to fail if != 0"])
     assert not is_transient_failure([])
+
+
+def test_old_dbt_run_folders_are_pruned(tmp_path: Path) -> None:
+    import os
+
+    from orchestration.resources import prune_dbt_run_folders
+
+    for index in range(5):
+        folder = tmp_path / f"dbt_models-run{index}-abc"
+        folder.mkdir()
+        os.utime(folder, (1_000_000 + index, 1_000_000 + index))
+    (tmp_path / "manifest.json").write_text("{}")
+    (tmp_path / "partial_parse").mkdir()  # not a run folder: kept
+
+    removed = prune_dbt_run_folders(tmp_path, keep=2)
+
+    assert sorted(path.name for path in removed) == [
+        "dbt_models-run0-abc",
+        "dbt_models-run1-abc",
+        "dbt_models-run2-abc",
+    ]
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "dbt_models-run3-abc",
+        "dbt_models-run4-abc",
+        "manifest.json",
+        "partial_parse",
+    ]
