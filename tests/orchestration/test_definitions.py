@@ -100,6 +100,13 @@ def test_raw_tables_carry_a_freshness_policy(repository: dg.RepositoryDefinition
         assert graph.get(raw_asset_key(table.source, table.name)).freshness_policy is not None
 
 
+def test_key_marts_carry_a_freshness_policy(repository: dg.RepositoryDefinition) -> None:
+    graph = repository.asset_graph
+    for mart in ("customer_profiles", "account_health"):
+        assert graph.get(dg.AssetKey(["marts", mart])).freshness_policy is not None
+    assert graph.get(dg.AssetKey(["marts", "pipeline_health"])).freshness_policy is None
+
+
 def test_loading_does_not_parse_when_the_manifest_is_current(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
