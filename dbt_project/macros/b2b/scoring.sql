@@ -37,3 +37,18 @@
 {% macro b2b_run_as_of_date() -%}
     (select max(spine.as_of_date) from {{ ref('int_as_of_dates') }} as spine)
 {%- endmacro %}
+
+{#-
+    The (account, as-of date) grain every account feature model shares: each account from the
+    first as-of date after its creation. `accounts` and `as_of_dates` are CTE names.
+-#}
+{% macro b2b_account_spine(accounts, as_of_dates) -%}
+    select
+        {{ accounts }}.account_id,
+        {{ as_of_dates }}.as_of_date
+    from {{ accounts }}
+    inner join {{ as_of_dates }}
+        on cast({{ accounts }}.created_at as date) < {{ as_of_dates }}.as_of_date
+    where
+        not {{ accounts }}.is_future_dated
+{%- endmacro %}

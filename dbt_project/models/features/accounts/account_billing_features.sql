@@ -31,14 +31,7 @@ billing_monthly as (
 ),
 
 account_spine as (
-    select
-        accounts.account_id,
-        as_of_dates.as_of_date
-    from accounts
-    inner join as_of_dates
-        on cast(accounts.created_at as date) < as_of_dates.as_of_date
-    where
-        not accounts.is_future_dated
+    {{ b2b_account_spine('accounts', 'as_of_dates') }}
 ),
 
 subscription_state as (

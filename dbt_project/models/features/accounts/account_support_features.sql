@@ -25,14 +25,7 @@ tickets as (
 ),
 
 account_spine as (
-    select
-        accounts.account_id,
-        as_of_dates.as_of_date
-    from accounts
-    inner join as_of_dates
-        on cast(accounts.created_at as date) < as_of_dates.as_of_date
-    where
-        not accounts.is_future_dated
+    {{ b2b_account_spine('accounts', 'as_of_dates') }}
 ),
 
 support_in_window as (

@@ -39,14 +39,7 @@ first_as_of_date as (
 ),
 
 account_spine as (
-    select
-        accounts.account_id,
-        as_of_dates.as_of_date
-    from accounts
-    inner join as_of_dates
-        on cast(accounts.created_at as date) < as_of_dates.as_of_date
-    where
-        not accounts.is_future_dated
+    {{ b2b_account_spine('accounts', 'as_of_dates') }}
 ),
 
 usage_by_as_of as (
