@@ -6,10 +6,7 @@ absent is skipped, not failed: every source is optional.
 """
 
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -79,25 +76,6 @@ def _spec(table: RawTable) -> dg.AssetSpec:
     )
 
 
-@contextmanager
-def _single_source_view(exports: Path, source: str) -> Iterator[Path]:
-    """A scratch folder holding only ``<source>/``, so the directory loader loads one source.
-
-    Files are hard-linked when the file system allows it, else copied; either way the loader
-    records the same ``<source>/<file>`` name and content hash as for a full-directory load.
-    """
-    with tempfile.TemporaryDirectory(prefix=f"ciw-{source}-") as scratch:
-        view = Path(scratch) / source
-        view.mkdir()
-        for path in sorted((exports / source).iterdir()):
-            if path.is_file():
-                try:
-                    os.link(path, view / path.name)
-                except OSError:
-                    shutil.copy2(path, view / path.name)
-        yield Path(scratch)
-
-
 def _build_source_assets(source: str, tables: list[RawTable]) -> dg.AssetsDefinition:
     specs = [_spec(table) for table in tables]
 
@@ -120,8 +98,7 @@ def _build_source_assets(source: str, tables: list[RawTable]) -> dg.AssetsDefini
         per_table: dict[str, list[int]] = {}
         if exports and source_dir and source_dir.is_dir() and any(source_dir.iterdir()):
             try:
-                with _single_source_view(exports, source) as view:
-                    report = load_directory(view, settings)
+                report = load_directory(exports, settings, sources=[source])
             except LoadError as error:  # bad files do not get better by retrying
                 raise dg.Failure(description=str(error), allow_retries=False) from error
             for file_load in report.files:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,9 +55,12 @@ def _by_name(relative: str, path: Path) -> FileRule | None:
     return FileRule(relative, matched) if matched else None
 
 
-def discover_exports(directory: Path, mapping: Mapping | None = None) -> list[Export]:
+def discover_exports(
+    directory: Path, mapping: Mapping | None = None, sources: Collection[str] | None = None
+) -> list[Export]:
     """Every recognizable export file under ``directory``, in contract order then by name.
 
+    ``sources`` keeps only the files of those source systems (all when None).
     A mapping's rules are tried first (first match wins), then the naming convention.
     Unrecognized files are skipped with a log warning. Raises :class:`LoadError` for a
     missing directory or one without any recognizable file.
@@ -81,7 +85,8 @@ def discover_exports(directory: Path, mapping: Mapping | None = None) -> list[Ex
             raise LoadError(
                 f"{relative}: cannot tell the format from the suffix; set format: csv|parquet|jsonl"
             )
-        found.append(Export(rule, path, relative, file_format))
+        if sources is None or rule.table.source in sources:
+            found.append(Export(rule, path, relative, file_format))
     if not found:
         sources = ", ".join(sorted({table.source for table in raw_tables().values()}))
         raise LoadError(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 from ciw.settings import Settings
@@ -58,6 +58,7 @@ def load_directory(
     *,
     mapping: Mapping | None = None,
     max_bad_share: float | None = None,
+    sources: Collection[str] | None = None,
 ) -> LoadReport:
     """Load every export file under ``directory`` into the raw tables of ``settings.target``.
 
@@ -65,7 +66,7 @@ def load_directory(
     of work; :mod:`sources.load.checks` for the rules across rows and files.
     """
     limit = max_bad_share_from_env() if max_bad_share is None else max_bad_share
-    exports = discover_exports(Path(directory), mapping)
+    exports = discover_exports(Path(directory), mapping, sources)
     sink: DuckDBSink | PostgresSink = (
         DuckDBSink(settings) if settings.target == "duckdb" else PostgresSink(settings)
     )

@@ -408,3 +408,17 @@ def test_unreadable_csv_is_a_one_line_load_error(exports: Path, duckdb_settings:
     write(exports, "crm/users.csv", "")
     with pytest.raises(LoadError, match=r"crm/users\.csv: the file is empty"):
         load_directory(exports, duckdb_settings)
+
+
+def test_sources_limits_the_load_to_those_source_systems(exports: Path, duckdb_settings: Settings):
+    write(
+        exports,
+        "commerce/orders.csv",
+        "order_id,customer_id,ordered_at,order_total\n1,7,2025-01-02,5\n",
+    )
+    write(exports, "crm/users.csv", "user_id\nu1\n")
+
+    report = load_directory(exports, duckdb_settings, sources=["crm"])
+
+    assert [(f.table_key, f.source_file) for f in report.files] == [("crm.users", "crm/users.csv")]
+    assert rows(duckdb_settings, "select count(*) from raw_commerce.orders") == [(0,)]
