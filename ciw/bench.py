@@ -51,18 +51,9 @@ def _reset(settings: Settings) -> None:
         for suffix in ("", ".wal"):
             Path(f"{settings.duckdb_path}{suffix}").unlink(missing_ok=True)
         return
-    import psycopg
-    from psycopg import sql
+    from ciw.warehouse import drop_postgres_database
 
-    from ciw.warehouse import ensure_postgres_database
-
-    ensure_postgres_database(replace(settings, pg_database="postgres"))
-    with psycopg.connect(settings.pg_conninfo("postgres"), autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("drop database if exists {} with (force)").format(
-                sql.Identifier(settings.pg_database)
-            )
-        )
+    drop_postgres_database(settings)
 
 
 def run_benchmark(

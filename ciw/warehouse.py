@@ -41,6 +41,22 @@ def ensure_postgres_database(settings: Settings) -> None:
         raise WarehouseUnavailable(_unreachable(settings, error)) from None
 
 
+def drop_postgres_database(settings: Settings) -> None:
+    """Drop the configured database (connections to it are ended); absent is fine."""
+    import psycopg
+    from psycopg import sql
+
+    try:
+        with psycopg.connect(settings.pg_conninfo("postgres"), autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("drop database if exists {} with (force)").format(
+                    sql.Identifier(settings.pg_database)
+                )
+            )
+    except psycopg.OperationalError as error:
+        raise WarehouseUnavailable(_unreachable(settings, error)) from None
+
+
 def connect_postgres(settings: Settings) -> psycopg.Connection:
     import psycopg
 

@@ -1,0 +1,33 @@
+import uuid
+from dataclasses import replace
+
+import psycopg
+import pytest
+
+from ciw.settings import Settings
+from ciw.warehouse import WarehouseUnavailable, drop_postgres_database, ensure_postgres_database
+
+pytestmark = pytest.mark.postgres
+
+
+def _exists(settings: Settings) -> bool:
+    with psycopg.connect(settings.pg_conninfo("postgres")) as admin:
+        found = admin.execute(
+            "select 1 from pg_database where datname = %s", (settings.pg_database,)
+        ).fetchone()
+    return found is not None
+
+
+def test_database_is_created_when_missing_and_dropped(postgres_settings: Settings) -> None:
+    scratch = replace(postgres_settings, pg_database=f"ciw_scratch_{uuid.uuid4().hex[:8]}")
+    ensure_postgres_database(scratch)
+    assert _exists(scratch)
+    drop_postgres_database(scratch)
+    assert not _exists(scratch)
+    drop_postgres_database(scratch)  # absent is fine
+
+
+def test_unreachable_server_is_a_readable_error() -> None:
+    nowhere = replace(Settings.from_env("postgres"), pg_port=1)
+    with pytest.raises(WarehouseUnavailable, match="cannot reach PostgreSQL postgres@127.0.0.1:1"):
+        drop_postgres_database(nowhere)
