@@ -29,5 +29,7 @@ def test_database_is_created_when_missing_and_dropped(postgres_settings: Setting
 
 def test_unreachable_server_is_a_readable_error() -> None:
     nowhere = replace(Settings.from_env("postgres"), pg_port=1)
-    with pytest.raises(WarehouseUnavailable, match="cannot reach PostgreSQL postgres@127.0.0.1:1"):
+    with pytest.raises(
+        WarehouseUnavailable, match=r"cannot reach PostgreSQL postgres@127\.0\.0\.1:1"
+    ):
         drop_postgres_database(nowhere)
