@@ -30,6 +30,9 @@ class Settings:
     pg_user: str = "postgres"
     pg_password: str = field(default="", repr=False)
     pg_database: str = "ciw"
+    #: Files the pipeline writes beside the warehouse: model registry, Feast, drift reports,
+    #: the Slack outbox. None: next to the DuckDB file, or data/artifacts/<database> on Postgres.
+    artifacts_root: Path | None = None
 
     @classmethod
     def from_env(cls, target: str | None = None) -> Settings:
@@ -47,7 +50,17 @@ class Settings:
             pg_user=os.environ.get("CIW_PG_USER", "postgres"),
             pg_password=os.environ.get("CIW_PG_PASSWORD", ""),
             pg_database=os.environ.get("CIW_PG_DATABASE", "ciw"),
+            artifacts_root=Path(root) if (root := os.environ.get("CIW_ARTIFACTS_DIR")) else None,
         )
+
+    @property
+    def artifacts_dir(self) -> Path:
+        """Where this warehouse's files live (``CIW_ARTIFACTS_DIR`` wins)."""
+        if self.artifacts_root is not None:
+            return self.artifacts_root
+        if self.target == "duckdb":
+            return self.duckdb_path.parent / "artifacts"
+        return DATA_DIR / "artifacts" / self.pg_database
 
     def pg_conninfo(self, database: str | None = None) -> str:
         """A libpq connection string; contains the password, so never log it."""

@@ -37,7 +37,7 @@ def duckdb_settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def postgres_settings() -> Iterator[Settings]:
+def postgres_settings(tmp_path: Path) -> Iterator[Settings]:
     """A fresh, uniquely named database on the real server, dropped afterwards."""
     import psycopg
     from psycopg import sql
@@ -54,7 +54,7 @@ def postgres_settings() -> Iterator[Settings]:
     with psycopg.connect(base.pg_conninfo(), autocommit=True) as admin:
         admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
     try:
-        yield replace(base, pg_database=name)
+        yield replace(base, pg_database=name, artifacts_root=tmp_path / "artifacts")
     finally:
         with psycopg.connect(base.pg_conninfo(), autocommit=True) as admin:
             admin.execute(
