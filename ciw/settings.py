@@ -92,3 +92,29 @@ class Settings:
             "CIW_PG_PASSWORD": self.pg_password,
             "CIW_PG_DATABASE": self.pg_database,
         }
+
+
+#: dbt vars a deployment may set from the environment (name -> dbt var). The label horizons
+#: decide what the models predict ("revenue in the next N days"); the spine must reach back
+#: beyond the longest horizon for labels to mature.
+DBT_VAR_ENVIRONMENT = {
+    "CIW_CHURN_HORIZON_DAYS": "churn_horizon_days",
+    "CIW_CLV_HORIZON_DAYS": "clv_horizon_days",
+    "CIW_ACCOUNT_CHURN_HORIZON_DAYS": "account_churn_horizon_days",
+    "CIW_LEAD_CONVERSION_HORIZON_DAYS": "lead_conversion_horizon_days",
+    "CIW_FEATURE_SPINE_PERIODS": "feature_spine_periods",
+    "CIW_FEATURE_SPINE_STEP_DAYS": "feature_spine_step_days",
+}
+
+
+def dbt_vars_from_env() -> dict[str, int]:
+    """The dbt vars set through the environment (positive whole numbers), for every dbt call."""
+    found: dict[str, int] = {}
+    for env_name, var_name in DBT_VAR_ENVIRONMENT.items():
+        text = os.environ.get(env_name, "").strip()
+        if not text:
+            continue
+        if not text.isdigit() or int(text) < 1:
+            raise SettingsError(f"{env_name} must be a positive whole number of days, got {text!r}")
+        found[var_name] = int(text)
+    return found

@@ -9,6 +9,8 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject, dbt_assets
 
 from ciw.paths import DBT_PROJECT_DIR
+from ciw.settings import dbt_vars_from_env
+from ml.contracts import ML_SCHEMA
 from orchestration.ingestion import raw_asset_key
 from orchestration.manifest import MANIFEST_TARGET, ensure_manifest
 from orchestration.resources import WarehouseDbtCliResource
@@ -56,6 +58,8 @@ class LayerTranslator(DagsterDbtTranslator):
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props.get("resource_type") == "source":
+            if dbt_resource_props["source_name"] == ML_SCHEMA:  # written by the scoring asset
+                return dg.AssetKey([ML_SCHEMA, dbt_resource_props["name"]])
             return raw_asset_key(dbt_resource_props["source_name"], dbt_resource_props["name"])
         return super().get_asset_key(dbt_resource_props)
 
@@ -99,20 +103,22 @@ def _error_messages(invocation: Any) -> list[str]:
 
 
 def dbt_build_args(as_of_date: str | None) -> list[str]:
+    """``dbt build`` with the run's as-of date and the horizons set in the environment."""
     args = ["build"]
+    dbt_vars: dict[str, object] = dict(dbt_vars_from_env())
     if as_of_date:
-        args += ["--vars", json.dumps({"as_of_date": as_of_date})]
+        dbt_vars["as_of_date"] = as_of_date
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars, sort_keys=True)]
     return args
 
 
-@dbt_assets(
-    manifest=MANIFEST_PATH,
-    project=DBT_PROJECT,
-    dagster_dbt_translator=TRANSLATOR,
-    name="dbt_models",
-    retry_policy=DBT_RETRY,
-)
-def dbt_models(
+#: Models that read the ML scores (and everything downstream of them, such as the alerts mart)
+#: run after scoring: a second dbt step, so the graph stays dbt -> ML -> dbt without a cycle.
+SCORED_SELECTION = "tag:scored+"
+
+
+def _build(
     context: dg.AssetExecutionContext, dbt: WarehouseDbtCliResource, config: DbtBuildConfig
 ) -> Iterator[Any]:
     invocation = dbt.cli(dbt_build_args(config.as_of_date), context=context, raise_on_error=False)
@@ -136,12 +142,42 @@ def dbt_models(
     )
 
 
+@dbt_assets(
+    manifest=MANIFEST_PATH,
+    project=DBT_PROJECT,
+    dagster_dbt_translator=TRANSLATOR,
+    name="dbt_models",
+    exclude=SCORED_SELECTION,
+    retry_policy=DBT_RETRY,
+)
+def dbt_models(
+    context: dg.AssetExecutionContext, dbt: WarehouseDbtCliResource, config: DbtBuildConfig
+) -> Iterator[Any]:
+    yield from _build(context, dbt, config)
+
+
+@dbt_assets(
+    manifest=MANIFEST_PATH,
+    project=DBT_PROJECT,
+    dagster_dbt_translator=TRANSLATOR,
+    name="dbt_scored_models",
+    select=SCORED_SELECTION,
+    retry_policy=DBT_RETRY,
+)
+def dbt_scored_models(
+    context: dg.AssetExecutionContext, dbt: WarehouseDbtCliResource, config: DbtBuildConfig
+) -> Iterator[Any]:
+    yield from _build(context, dbt, config)
+
+
 def model_key(model_name: str) -> dg.AssetKey:
     """The asset key of a dbt model, for Python assets downstream of dbt."""
-    from dagster_dbt import get_asset_key_for_model
-
-    return get_asset_key_for_model([dbt_models], model_name)
+    for assets in (dbt_models, dbt_scored_models):
+        for key in assets.keys:
+            if key.path[-1] == model_name:
+                return key
+    raise KeyError(f"no dbt model named {model_name!r} in the manifest")
 
 
 def build_dbt_defs() -> dg.Definitions:
-    return dg.Definitions(assets=[dbt_models])
+    return dg.Definitions(assets=[dbt_models, dbt_scored_models])

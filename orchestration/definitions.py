@@ -11,6 +11,7 @@ import dagster as dg
 from ciw.settings import Settings
 from orchestration.dbt import DBT_PROJECT, build_dbt_defs
 from orchestration.ingestion import build_ingestion_defs
+from orchestration.ml import build_ml_defs
 from orchestration.reports import build_report_defs
 from orchestration.resources import build_resources
 from orchestration.schedules import build_schedule_defs
@@ -23,6 +24,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions.merge(
         build_ingestion_defs(),
         build_dbt_defs(),
+        build_ml_defs(),
         build_report_defs(),
         build_schedule_defs(),
         build_sensor_defs(),

@@ -66,7 +66,8 @@ def pipeline_run_config(exports_dir: Path | None, as_of: date | None) -> dict[st
     """Run config for ``daily_pipeline``: the export folder for each load, ``as_of`` for dbt."""
     from orchestration.ingestion import SOURCES
 
-    ops: dict[str, Any] = {"dbt_models": {"config": {"as_of_date": as_of and as_of.isoformat()}}}
+    dbt_config = {"config": {"as_of_date": as_of and as_of.isoformat()}}
+    ops: dict[str, Any] = {"dbt_models": dbt_config, "dbt_scored_models": dbt_config}
     if exports_dir is not None:
         for source in SOURCES:
             ops[f"load_{source}"] = {"config": {"exports_dir": str(Path(exports_dir).resolve())}}

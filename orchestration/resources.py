@@ -28,6 +28,8 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[misc]
     pg_user: str = "postgres"
     pg_password: str = ""
     pg_database: str = "ciw"
+    #: Empty: the default beside the warehouse (see ``Settings.artifacts_dir``).
+    artifacts_root: str = ""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WarehouseResource:
@@ -42,6 +44,7 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[misc]
             pg_user=settings.pg_user,
             pg_password=password,
             pg_database=settings.pg_database,
+            artifacts_root=str(settings.artifacts_root or ""),
         )
 
     def settings(self) -> Settings:
@@ -54,6 +57,7 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[misc]
             pg_user=self.pg_user,
             pg_password=self.pg_password,
             pg_database=self.pg_database,
+            artifacts_root=Path(self.artifacts_root) if self.artifacts_root else None,
         )
 
 

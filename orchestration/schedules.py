@@ -1,9 +1,8 @@
 """Jobs and schedules: daily pipeline, weekly executive report, monthly retraining (all UTC)."""
 
 import dagster as dg
-from dagster_dbt import build_dbt_asset_selection
 
-from orchestration.dbt import dbt_models
+from orchestration.ml import model_retraining_job
 from orchestration.reports import REPORTS_GROUP, weekly_executive_report_job
 
 DAILY_PIPELINE_CRON = "0 6 * * *"
@@ -15,21 +14,9 @@ TIMEZONE = "UTC"
 daily_pipeline_job = dg.define_asset_job(
     "daily_pipeline",
     selection=dg.AssetSelection.all() - dg.AssetSelection.groups(REPORTS_GROUP),
-    description="Load every source, then build and test every dbt model.",
+    description="Load every source, build and test the dbt layers, refresh Feast, train and "
+    "register the models, score, build the scored marts and alerts, notify.",
 )
-
-#: Until the ml assets exist, retraining rebuilds the layers the models train on: the dbt
-#: features and marts (plus staging and intermediate upstream, so they see fresh data).
-RETRAINING_SELECTION = build_dbt_asset_selection(
-    [dbt_models], dbt_select="fqn:customer_intelligence.features fqn:customer_intelligence.marts"
-).upstream() - dg.AssetSelection.groups("raw")
-
-monthly_retraining_job = dg.define_asset_job(
-    "monthly_retraining",
-    selection=RETRAINING_SELECTION,
-    description="Placeholder until the ml assets land: rebuild the feature and mart layers.",
-)
-
 
 daily_pipeline_schedule = dg.ScheduleDefinition(
     name="daily_pipeline_schedule",
@@ -45,7 +32,7 @@ weekly_report_schedule = dg.ScheduleDefinition(
 )
 monthly_retraining_schedule = dg.ScheduleDefinition(
     name="monthly_retraining_schedule",
-    job=monthly_retraining_job,
+    job=model_retraining_job,
     cron_schedule=MONTHLY_RETRAINING_CRON,
     execution_timezone=TIMEZONE,
 )
@@ -53,6 +40,6 @@ monthly_retraining_schedule = dg.ScheduleDefinition(
 
 def build_schedule_defs() -> dg.Definitions:
     return dg.Definitions(
-        jobs=[daily_pipeline_job, monthly_retraining_job],
+        jobs=[daily_pipeline_job],
         schedules=[daily_pipeline_schedule, weekly_report_schedule, monthly_retraining_schedule],
     )

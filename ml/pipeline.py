@@ -1,0 +1,293 @@
+"""Training sets, training with registration, and batch scoring: the steps Dagster wires.
+
+Plain functions over the warehouse, the feature store gateway and the registry; no Dagster.
+Each returns a small summary the orchestration layer shows as metadata.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ciw.settings import Settings
+from ciw.warehouse import connect_duckdb, connect_postgres, read_frame
+from ml.contracts import (
+    ML_SCHEMA,
+    PREDICTIONS_TABLE,
+    TOP_FACTORS,
+    ModelSpec,
+    predictions_ddl,
+)
+
+if TYPE_CHECKING:
+    from feature_repo.store import FeatureStoreGateway
+    from ml.registry import ModelRegistry, ModelVersion
+
+log = logging.getLogger(__name__)
+
+#: Column order of ``ml.predictions`` (the contract in ml/contracts.py).
+PREDICTION_COLUMNS = [
+    "model_name",
+    "model_version",
+    "entity",
+    "entity_id",
+    "as_of_date",
+    "score",
+    "score_label",
+    "horizon_days",
+    *[f"factor_{i}_{part}" for i in range(1, TOP_FACTORS + 1) for part in ("name", "contribution")],
+    "scored_at",
+    "run_id",
+]
+
+
+class NotEnoughData(ValueError):
+    """A model cannot be trained or scored on this warehouse (e.g. no B2B sources loaded)."""
+
+
+@dataclass(frozen=True)
+class TrainOutcome:
+    model_name: str
+    trained: bool
+    reason: str = ""
+    version: str | None = None
+    became_champion: bool = False
+    champion_version: str | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    baseline_metrics: dict[str, float] = field(default_factory=dict)
+    baseline_name: str = ""
+    train_rows: int = 0
+    holdout_rows: int = 0
+    artifact_dir: Path | None = None
+
+
+def scoring_dir(settings: Settings) -> Path:
+    return settings.artifacts_dir / "scoring"
+
+
+def training_set_path(settings: Settings, model_name: str) -> Path:
+    return settings.artifacts_dir / "training_sets" / f"{model_name}.parquet"
+
+
+def run_as_of_date(settings: Settings) -> date:
+    """The as-of date the last dbt build used: the latest date of the feature spine."""
+    frame = read_frame(
+        settings, "select max(as_of_date) as as_of_date from intermediate.int_as_of_dates"
+    )
+    value = frame["as_of_date"].iloc[0] if len(frame) else None
+    if value is None or pd.isna(value):
+        raise NotEnoughData("the feature spine is empty: run dbt (ciw run) first")
+    return pd.Timestamp(value).date()
+
+
+def load_labels(settings: Settings, spec: ModelSpec) -> pd.DataFrame:
+    """The label model's rows: entity, as_of_date, the target (and its horizon when it has one)."""
+    if spec.label_model is None or spec.label_column is None:
+        raise ValueError(f"{spec.name} has no label model")
+    horizon = ", horizon_days" if spec.horizon_var else ""
+    frame = read_frame(
+        settings,
+        f"select {spec.entity_column}, as_of_date, {spec.label_column}{horizon} "
+        f"from features.{spec.label_model}",
+    )
+    frame["as_of_date"] = pd.to_datetime(frame["as_of_date"]).dt.date
+    return frame
+
+
+def build_training_set(
+    settings: Settings, spec: ModelSpec, gateway: FeatureStoreGateway, as_of: date
+) -> pd.DataFrame:
+    """Label rows joined point-in-time with the spec's features (through Feast), saved as Parquet.
+
+    Segmentation has no labels: its training set is every customer's latest feature row.
+    """
+    if spec.label_model is None:
+        frame = gateway.scoring_frame(spec, as_of)
+    else:
+        labels = load_labels(settings, spec)
+        if labels.empty:
+            raise NotEnoughData(f"{spec.label_model} has no matured label rows")
+        frame = gateway.training_frame(spec, labels)
+    if frame.empty:
+        raise NotEnoughData(f"the training set of {spec.name} is empty")
+    path = training_set_path(settings, spec.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(path, index=False)
+    return frame
+
+
+def label_horizon(frame: pd.DataFrame) -> int | None:
+    if "horizon_days" not in frame.columns or frame["horizon_days"].isna().all():
+        return None
+    return int(frame["horizon_days"].max())
+
+
+def train_and_register(
+    settings: Settings,
+    spec: ModelSpec,
+    frame: pd.DataFrame,
+    registry: ModelRegistry,
+    *,
+    seed: int = 42,
+) -> TrainOutcome:
+    """Fit, evaluate against the baseline, register; the registry decides the champion."""
+    from ml.registry import Candidate, data_fingerprint
+    from ml.training import fit_and_evaluate
+
+    try:
+        result = fit_and_evaluate(spec, frame, seed=seed, horizon_days=label_horizon(frame))
+    except ValueError as error:  # too few rows, one class: a readable reason, not a crash
+        return TrainOutcome(spec.name, trained=False, reason=str(error).splitlines()[0])
+    candidate = Candidate(
+        model_name=spec.name,
+        model=result.model,
+        features=list(result.features),
+        params=dict(result.params),
+        seed=seed,
+        metrics=dict(result.metrics),
+        baseline_metrics=dict(result.baseline_metrics),
+        baseline_name=result.baseline_name,
+        training_window=result.training_window,
+        holdout_window=result.holdout_window,
+        data_fingerprint=data_fingerprint(frame),
+        plots=dict(result.plots),
+        reference=result.reference,
+        train_rows=result.train_rows,
+        holdout_rows=result.holdout_rows,
+    )
+    version, became_champion = registry.register(candidate)
+    champion = registry.champion(spec.name)
+    return TrainOutcome(
+        model_name=spec.name,
+        trained=True,
+        version=version.version,
+        became_champion=became_champion,
+        champion_version=champion.version if champion else None,
+        metrics=dict(result.metrics),
+        baseline_metrics=dict(result.baseline_metrics),
+        baseline_name=result.baseline_name,
+        train_rows=result.train_rows,
+        holdout_rows=result.holdout_rows,
+        artifact_dir=version.artifact_dir,
+    )
+
+
+def score_entities(
+    spec: ModelSpec,
+    model: Any,
+    version: str,
+    frame: pd.DataFrame,
+    *,
+    horizon_days: int | None,
+    scored_at: datetime,
+    run_id: str,
+) -> pd.DataFrame:
+    """Prediction rows (the ``ml.predictions`` contract) for every row of a scoring frame."""
+    scores = model.predict(frame)
+    labels = model.predict_labels(frame)
+    factors = model.top_factors(frame, k=TOP_FACTORS).reset_index(drop=True)
+    rows = pd.DataFrame(
+        {
+            "model_name": spec.name,
+            "model_version": version,
+            "entity": spec.entity,
+            "entity_id": frame[spec.entity_column].astype(str).to_numpy(),
+            "as_of_date": pd.to_datetime(frame["as_of_date"]).dt.date.to_numpy(),
+            "score": pd.Series(scores, dtype="float64").to_numpy(),
+            "score_label": labels if labels is not None else None,
+            "horizon_days": horizon_days,
+        }
+    )
+    for i in range(1, TOP_FACTORS + 1):
+        for part in ("name", "contribution"):
+            column = f"factor_{i}_{part}"
+            rows[column] = factors[column].to_numpy() if column in factors.columns else None
+    rows["scored_at"] = scored_at.replace(tzinfo=None)
+    rows["run_id"] = run_id
+    return rows[PREDICTION_COLUMNS]
+
+
+def horizon_for(settings: Settings, spec: ModelSpec) -> int | None:
+    """The horizon the champion was trained for, from the label model's rows."""
+    if spec.label_model is None or spec.horizon_var is None:
+        return None
+    frame = read_frame(
+        settings, f"select max(horizon_days) as horizon_days from features.{spec.label_model}"
+    )
+    value = frame["horizon_days"].iloc[0] if len(frame) else None
+    return None if value is None or pd.isna(value) else int(value)
+
+
+def score_model(
+    settings: Settings,
+    spec: ModelSpec,
+    gateway: FeatureStoreGateway,
+    registry: ModelRegistry,
+    *,
+    as_of: date,
+    run_id: str,
+    scored_at: datetime | None = None,
+) -> pd.DataFrame:
+    """Score every current entity with the champion; keep the scored frame for drift checks."""
+    champion: ModelVersion | None = registry.champion(spec.name)
+    if champion is None:
+        raise NotEnoughData(f"{spec.name} has no champion yet")
+    frame = gateway.scoring_frame(spec, as_of)
+    if frame.empty:
+        raise NotEnoughData(f"no {spec.entity} has features at {as_of}")
+    model = registry.load_model(champion)
+    rows = score_entities(
+        spec,
+        model,
+        champion.version,
+        frame,
+        horizon_days=horizon_for(settings, spec),
+        scored_at=scored_at or datetime.now(UTC),
+        run_id=run_id,
+    )
+    snapshot = frame.assign(score=rows["score"].to_numpy())
+    folder = scoring_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    snapshot.to_parquet(folder / f"{spec.name}.parquet", index=False)
+    return rows
+
+
+def ensure_predictions_table(settings: Settings) -> None:
+    ddl = predictions_ddl(settings.target)
+    if settings.target == "duckdb":
+        with connect_duckdb(settings) as duck:
+            duck.execute(f"create schema if not exists {ML_SCHEMA}")
+            duck.execute(ddl)
+        return
+    with connect_postgres(settings) as postgres:
+        postgres.execute(f"create schema if not exists {ML_SCHEMA}")
+        postgres.execute(ddl)
+
+
+def write_predictions(settings: Settings, rows: pd.DataFrame) -> int:
+    """Append prediction rows to ``ml.predictions`` (never updates: the table is the audit)."""
+    ensure_predictions_table(settings)
+    if rows.empty:
+        return 0
+    rows = rows[PREDICTION_COLUMNS]
+    table = f"{ML_SCHEMA}.{PREDICTIONS_TABLE}"
+    if settings.target == "duckdb":
+        with connect_duckdb(settings) as duck:
+            duck.register("incoming_predictions", rows)
+            duck.execute(f"insert into {table} select * from incoming_predictions")
+        return len(rows)
+    columns = ", ".join(PREDICTION_COLUMNS)
+    records = rows.astype(object).where(rows.notna(), None).itertuples(index=False, name=None)
+    with (
+        connect_postgres(settings) as postgres,
+        postgres.cursor() as cursor,
+        cursor.copy(f"copy {table} ({columns}) from stdin") as copy,
+    ):
+        for record in records:
+            copy.write_row(record)
+    return len(rows)

@@ -1,0 +1,234 @@
+"""Feast, training sets, models and scoring as assets between the two dbt steps.
+
+dbt features -> feast/feature_store (export + apply) -> ml/<model>/training_set -> ml/<model>/model
+(train, evaluate against the baseline, register) -> ml/predictions (every champion scores every
+current entity) -> the dbt marts that read scores -> feast/online_scores. The logic lives in
+``ml.pipeline`` and ``feature_repo``; this module only wires it.
+"""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+from ml.contracts import ML_SCHEMA, MODEL_SPECS, PREDICTIONS_TABLE, ModelSpec
+from orchestration.dbt import model_key
+from orchestration.resources import WarehouseResource
+
+FEAST_GROUP = "feature_store"
+ML_GROUP = "ml"
+
+FEATURE_STORE_KEY = dg.AssetKey(["feast", "feature_store"])
+ONLINE_FEATURES_KEY = dg.AssetKey(["feast", "online_features"])
+ONLINE_SCORES_KEY = dg.AssetKey(["feast", "online_scores"])
+PREDICTIONS_KEY = dg.AssetKey([ML_SCHEMA, PREDICTIONS_TABLE])
+
+
+def training_set_key(model_name: str) -> dg.AssetKey:
+    return dg.AssetKey([ML_SCHEMA, model_name, "training_set"])
+
+
+def model_asset_key(model_name: str) -> dg.AssetKey:
+    return dg.AssetKey([ML_SCHEMA, model_name, "model"])
+
+
+def _feature_and_label_models() -> list[str]:
+    names: set[str] = set()
+    for spec in MODEL_SPECS.values():
+        names.update(spec.feature_models)
+        if spec.label_model:
+            names.add(spec.label_model)
+    return sorted(names)
+
+
+@dg.asset(
+    key=FEATURE_STORE_KEY,
+    group_name=FEAST_GROUP,
+    deps=[model_key(name) for name in _feature_and_label_models()],
+    description="Feast definitions derived from the dbt feature YAML, applied; offline data "
+    "exported from the feature models (Parquet on DuckDB, read in place on Postgres).",
+)
+def feature_store(warehouse: WarehouseResource) -> dg.Output[None]:
+    from feature_repo.store import FeatureStoreGateway
+
+    result = FeatureStoreGateway(warehouse.settings()).sync()
+    return dg.Output(None, metadata=_as_metadata(result))
+
+
+@dg.asset(
+    key=ONLINE_FEATURES_KEY,
+    group_name=FEAST_GROUP,
+    deps=[FEATURE_STORE_KEY],
+    description="The latest feature values materialized to the online store (SQLite / Postgres).",
+)
+def online_features(warehouse: WarehouseResource) -> dg.Output[None]:
+    from feature_repo.store import FeatureStoreGateway
+
+    materialized = FeatureStoreGateway(warehouse.settings()).materialize(datetime.now(UTC))
+    return dg.Output(None, metadata={"materialized": materialized})
+
+
+def _training_set_asset(spec: ModelSpec) -> dg.AssetsDefinition:
+    deps = [FEATURE_STORE_KEY]
+    if spec.label_model:
+        deps.append(model_key(spec.label_model))
+
+    @dg.asset(
+        key=training_set_key(spec.name),
+        group_name=ML_GROUP,
+        deps=deps,
+        description=f"Point-in-time training set of {spec.name} (Feast get_historical_features "
+        "over the label spine), saved as Parquet.",
+    )
+    def _training_set(warehouse: WarehouseResource) -> dg.MaterializeResult:
+        from feature_repo.store import FeatureStoreGateway
+        from ml.pipeline import NotEnoughData, build_training_set, run_as_of_date
+
+        settings = warehouse.settings()
+        try:
+            frame = build_training_set(
+                settings, spec, FeatureStoreGateway(settings), run_as_of_date(settings)
+            )
+        except NotEnoughData as reason:
+            return dg.MaterializeResult(metadata={"rows": 0, "skipped": str(reason)})
+        return dg.MaterializeResult(
+            metadata={
+                "rows": len(frame),
+                "columns": len(frame.columns),
+                "as_of_dates": int(frame["as_of_date"].nunique()),
+            }
+        )
+
+    return _training_set
+
+
+def _model_asset(spec: ModelSpec) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=model_asset_key(spec.name),
+        group_name=ML_GROUP,
+        deps=[training_set_key(spec.name)],
+        description=f"{spec.description} Trained on a time-based split, evaluated beside its "
+        "baseline and registered; a challenger replaces the champion only when better on "
+        "the holdout.",
+    )
+    def _model(warehouse: WarehouseResource) -> dg.MaterializeResult:
+        from ml.pipeline import train_and_register, training_set_path
+        from ml.registry import ModelRegistry
+
+        settings = warehouse.settings()
+        path = training_set_path(settings, spec.name)
+        if not path.exists():
+            return dg.MaterializeResult(metadata={"skipped": "no training set"})
+        frame = pd.read_parquet(path)
+        outcome = train_and_register(settings, spec, frame, ModelRegistry(settings))
+        metadata: dict[str, Any] = {"trained": outcome.trained}
+        if not outcome.trained:
+            metadata["skipped"] = outcome.reason
+            return dg.MaterializeResult(metadata=metadata)
+        metadata |= {
+            "version": outcome.version,
+            "became_champion": outcome.became_champion,
+            "champion": outcome.champion_version,
+            "baseline": outcome.baseline_name,
+            "train_rows": outcome.train_rows,
+            "holdout_rows": outcome.holdout_rows,
+            **{f"holdout/{k}": float(v) for k, v in outcome.metrics.items()},
+            **{f"baseline/{k}": float(v) for k, v in outcome.baseline_metrics.items()},
+        }
+        if outcome.artifact_dir is not None:
+            metadata["artifacts"] = dg.MetadataValue.path(str(outcome.artifact_dir))
+        return dg.MaterializeResult(metadata=metadata)
+
+    return _model
+
+
+@dg.asset(
+    key=PREDICTIONS_KEY,
+    group_name=ML_GROUP,
+    deps=[model_asset_key(name) for name in MODEL_SPECS],
+    description="Every champion scores every current entity; rows appended to ml.predictions "
+    "with the model version, the scoring time and the top three factors.",
+)
+def predictions(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.Output[None]:
+    from feature_repo.store import FeatureStoreGateway
+    from ml.pipeline import NotEnoughData, run_as_of_date, score_model, write_predictions
+    from ml.registry import ModelRegistry
+
+    settings = warehouse.settings()
+    gateway = FeatureStoreGateway(settings)
+    registry = ModelRegistry(settings)
+    as_of = run_as_of_date(settings)
+    run_id = context.run_id or uuid.uuid4().hex
+    scored_at = datetime.now(UTC)
+    counts: dict[str, Any] = {}
+    for spec in MODEL_SPECS.values():
+        try:
+            rows = score_model(
+                settings, spec, gateway, registry, as_of=as_of, run_id=run_id, scored_at=scored_at
+            )
+        except NotEnoughData as reason:
+            counts[f"{spec.name}/skipped"] = str(reason)
+            continue
+        counts[spec.name] = write_predictions(settings, rows)
+    return dg.Output(None, metadata={"as_of_date": as_of.isoformat(), **counts})
+
+
+@dg.asset(
+    key=ONLINE_SCORES_KEY,
+    group_name=FEAST_GROUP,
+    deps=[model_key("customer_risk_scores"), ONLINE_FEATURES_KEY],
+    description="Each customer's latest scores pushed to the online store for the profile API.",
+)
+def online_scores(warehouse: WarehouseResource) -> dg.Output[None]:
+    from ciw.warehouse import read_frame
+    from feature_repo.store import FeatureStoreGateway
+
+    settings = warehouse.settings()
+    scores = read_frame(
+        settings,
+        "select customer_id, churn_probability, churn_risk_band, predicted_revenue, "
+        "clv_horizon_days, segment_name, scored_at from marts.customer_risk_scores",
+    )
+    if not scores.empty:
+        FeatureStoreGateway(settings).push_scores(scores)
+    return dg.Output(None, metadata={"customers": len(scores)})
+
+
+def _as_metadata(result: Any) -> dict[str, Any]:
+    if result is None:
+        return {}
+    if hasattr(result, "__dataclass_fields__"):
+        return {
+            name: value if isinstance(value, int | float | str | bool) else str(value)
+            for name, value in vars(result).items()
+        }
+    return {"result": str(result)}
+
+
+ML_ASSETS: list[dg.AssetsDefinition] = [
+    feature_store,
+    online_features,
+    *[_training_set_asset(spec) for spec in MODEL_SPECS.values()],
+    *[_model_asset(spec) for spec in MODEL_SPECS.values()],
+    predictions,
+    online_scores,
+]
+
+#: Retraining rebuilds the training sets and models (and scores with the new champions).
+RETRAINING_SELECTION = (
+    dg.AssetSelection.assets(*[training_set_key(name) for name in MODEL_SPECS])
+    | dg.AssetSelection.assets(*[model_asset_key(name) for name in MODEL_SPECS])
+    | dg.AssetSelection.assets(PREDICTIONS_KEY)
+)
+
+model_retraining_job = dg.define_asset_job(
+    "model_retraining",
+    selection=RETRAINING_SELECTION,
+    description="Rebuild every training set, retrain and register every model, score again.",
+)
+
+
+def build_ml_defs() -> dg.Definitions:
+    return dg.Definitions(assets=ML_ASSETS, jobs=[model_retraining_job])
