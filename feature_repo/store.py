@@ -1,0 +1,287 @@
+"""The one object the pipeline uses to reach Feast for a warehouse.
+
+``FeatureStoreGateway(settings)`` derives every Feast object from the dbt YAML, keeps this
+warehouse's registry, online store and offline files under ``settings.artifacts_dir/feast``,
+and offers the five things the pipeline needs: sync (export + apply), point-in-time training
+frames, scoring frames, materialization, and the online profile with pushed scores.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ciw.settings import Settings
+from feature_repo.config import FeastOptions, feast_dir, repo_config
+from feature_repo.data_sources import FEATURES_SCHEMA, offline_parquet_path, quote
+from feature_repo.dbt_features import FEATURES_DIR, FeatureModel, load_feature_models
+from feature_repo.feature_views import SCORE_COLUMNS, SCORES_TIMESTAMP, SCORES_VIEW
+from feature_repo.repository import (
+    FeastDefinitions,
+    definitions_fingerprint,
+    derive_definitions,
+)
+from ml.contracts import MODEL_SPECS, ModelSpec
+
+if TYPE_CHECKING:
+    from feast import FeatureStore
+
+AS_OF = "as_of_date"
+
+
+class FeatureStoreError(RuntimeError):
+    """The feature store cannot do what was asked; the message says why in one line."""
+
+
+class UnknownCustomer(LookupError):
+    """The online store has neither features nor scores for this customer."""
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    applied: bool
+    exported: int
+    unchanged: int
+    missing_models: str
+    feature_views: int
+    feature_services: int
+    seconds: float
+
+
+class FeatureStoreGateway:
+    """Feast for one warehouse, derived from the dbt feature models' YAML."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        options: FeastOptions | None = None,
+        features_dir: Path = FEATURES_DIR,
+    ) -> None:
+        self.settings = settings
+        self.options = options or FeastOptions.from_env()
+        self.models: dict[str, FeatureModel] = load_feature_models(features_dir)
+        self.definitions: FeastDefinitions = derive_definitions(
+            self.models, MODEL_SPECS, settings, self.options
+        )
+        self._store: FeatureStore | None = None
+
+    # -- the Feast store -------------------------------------------------------------------
+
+    @property
+    def store(self) -> FeatureStore:
+        if self._store is None:
+            from feast import FeatureStore
+
+            self._store = FeatureStore(config=repo_config(self.settings, self.options))
+        return self._store
+
+    @property
+    def _state_path(self) -> Path:
+        return feast_dir(self.settings) / "sync_state.json"
+
+    def _read_state(self) -> dict[str, Any]:
+        try:
+            return dict(json.loads(self._state_path.read_text()))
+        except (FileNotFoundError, json.JSONDecodeError):
+            return {}
+
+    def _feature_models(self) -> dict[str, FeatureModel]:
+        return {name: model for name, model in self.models.items() if not model.is_label}
+
+    # -- sync ----------------------------------------------------------------------------------
+
+    def sync(self) -> SyncResult:
+        """Export the offline Parquet (DuckDB) and apply the derived definitions.
+
+        Idempotent: models whose rows did not change are not exported again, and the apply is
+        skipped when the definitions fingerprint matches the last apply.
+        """
+        started = time.perf_counter()
+        state = self._read_state()
+        exported = unchanged = 0
+        missing: tuple[str, ...] = ()
+        if self.settings.target == "duckdb":
+            from ciw.warehouse import connect_duckdb
+            from feature_repo.export import export_features
+
+            with connect_duckdb(self.settings) as duck:
+                outcome = export_features(
+                    duck, self.settings, self._feature_models(), state.get("exports", {})
+                )
+            state["exports"] = outcome.fingerprints
+            exported, unchanged = len(outcome.exported), len(outcome.unchanged)
+            missing = outcome.missing
+        fingerprint = definitions_fingerprint(self.models, self.settings, self.options)
+        registry = Path(str(self.store.config.registry.path))
+        applied = state.get("definitions") != fingerprint or not registry.exists()
+        if applied:
+            self.store.apply(self.definitions.objects(), partial=False)
+            state["definitions"] = fingerprint
+        self._state_path.write_text(json.dumps(state, indent=2, sort_keys=True))
+        return SyncResult(
+            applied=applied,
+            exported=exported,
+            unchanged=unchanged,
+            missing_models=", ".join(missing),
+            feature_views=len(self.definitions.feature_views),
+            feature_services=len(self.definitions.services),
+            seconds=round(time.perf_counter() - started, 3),
+        )
+
+    def _require_synced(self) -> None:
+        if "definitions" not in self._read_state():
+            raise FeatureStoreError(
+                f"Feast is not synced for {self.settings.describe()}: call "
+                "FeatureStoreGateway.sync() (the feast/feature_store asset) first"
+            )
+
+    # -- offline -------------------------------------------------------------------------------
+
+    def training_frame(self, spec: ModelSpec, entity_rows: pd.DataFrame) -> pd.DataFrame:
+        """``entity_rows`` with every feature of ``spec`` joined point-in-time by Feast.
+
+        Only feature rows dated on or before a row's ``as_of_date`` and within the TTL reach
+        it; rows without a feature value keep NaN. Feast sees each distinct (entity, date)
+        once; labels and other columns stay here and are merged back in the caller's order.
+        """
+        keys = [spec.entity_column, AS_OF]
+        missing = [column for column in keys if column not in entity_rows.columns]
+        if missing:
+            raise ValueError(f"entity_rows for {spec.name} lack column(s) {', '.join(missing)}")
+        self._require_synced()
+        rows = self._normalized_keys(spec, entity_rows)
+        service = self.definitions.services[spec.name]
+        feature_names = self.feature_names(spec)
+        overlap = sorted(set(feature_names) & set(rows.columns) - set(keys))
+        if overlap:
+            raise ValueError(f"entity_rows for {spec.name} already hold features: {overlap}")
+        distinct = rows[keys].drop_duplicates()
+        if distinct.empty:
+            return rows.assign(**{name: pd.Series(dtype="float64") for name in feature_names})
+        entity_df = distinct.assign(**{AS_OF: pd.to_datetime(distinct[AS_OF])})
+        job = self.store.get_historical_features(entity_df=entity_df, features=service)
+        features = job.to_df()
+        features[AS_OF] = pd.to_datetime(features[AS_OF]).dt.tz_localize(None).dt.date
+        features = features[[*keys, *feature_names]]
+        return rows.merge(features, how="left", on=keys, validate="many_to_one")
+
+    def scoring_frame(self, spec: ModelSpec, as_of_date: date) -> pd.DataFrame:
+        """Every entity of ``spec``'s first feature model at its latest date <= ``as_of_date``."""
+        first = spec.feature_models[0]
+        entities = self._latest_entities(self.models[first], as_of_date)
+        return self.training_frame(spec, entities)
+
+    def feature_names(self, spec: ModelSpec) -> list[str]:
+        """The features of ``spec`` in service order (views in spec order, YAML column order)."""
+        return [name for model in spec.feature_models for name in self.models[model].feature_names]
+
+    def _normalized_keys(self, spec: ModelSpec, entity_rows: pd.DataFrame) -> pd.DataFrame:
+        rows = entity_rows.reset_index(drop=True).copy()
+        model = self.models[spec.feature_models[0]]
+        key = spec.entity_column
+        try:
+            rows[key] = rows[key].astype("int64" if model.entity_type == "Int64" else "str")
+        except (TypeError, ValueError):
+            raise ValueError(f"entity_rows.{key} must hold {model.entity_type} ids") from None
+        if rows[AS_OF].isna().any():
+            raise ValueError(f"entity_rows.{AS_OF} has empty values")
+        rows[AS_OF] = pd.to_datetime(rows[AS_OF]).dt.date
+        return rows
+
+    def _latest_entities(self, model: FeatureModel, as_of_date: date) -> pd.DataFrame:
+        entity = quote(model.entity_column)
+        stamp = quote(model.timestamp_column)
+        if self.settings.target == "duckdb":
+            import duckdb
+
+            self._require_synced()
+            path = str(offline_parquet_path(self.settings, model.name)).replace("'", "''")
+            relation = f"read_parquet('{path}')"
+            with duckdb.connect() as duck:
+                frame = duck.execute(
+                    f"select {entity} as entity, {stamp} as as_of from {relation} "
+                    f"where {stamp} = (select max({stamp}) from {relation} where {stamp} < ?)",
+                    [pd.Timestamp(as_of_date) + pd.Timedelta(days=1)],
+                ).df()
+        else:
+            from ciw.warehouse import read_frame
+
+            table = f"{quote(FEATURES_SCHEMA)}.{quote(model.name)}"
+            frame = read_frame(
+                self.settings,
+                f"select {entity} as entity, {stamp} as as_of from {table} where {stamp} = "
+                f"(select max({stamp}) from {table} where {stamp} <= '{as_of_date.isoformat()}')",
+            )
+        return pd.DataFrame(
+            {
+                model.entity_column: frame["entity"],
+                AS_OF: pd.to_datetime(frame["as_of"]).dt.date,
+            }
+        )
+
+    # -- online --------------------------------------------------------------------------------
+
+    def materialize(self, end: datetime) -> int:
+        """Latest feature values up to ``end`` (within the TTL) into the online store.
+
+        Returns how many feature views were materialized.
+        """
+        self._require_synced()
+        end_utc = end if end.tzinfo else end.replace(tzinfo=UTC)
+        views = list(self.definitions.feature_views)
+        self.store.materialize(
+            start_date=end_utc - self.options.ttl, end_date=end_utc, feature_views=views
+        )
+        return len(views)
+
+    def push_scores(self, scores: pd.DataFrame) -> None:
+        """Each customer's latest scores into the online store (and the offline copy)."""
+        if self.definitions.scores_view is None:
+            raise FeatureStoreError("no dbt feature model has the customer entity")
+        key = self.definitions.entities["customer"].join_key
+        missing = [c for c in (key, *SCORE_COLUMNS) if c not in scores.columns]
+        if missing:
+            raise ValueError(f"scores lack column(s) {', '.join(missing)}")
+        self._require_synced()
+        frame = latest_scores(scores, key)
+        if self.settings.target == "duckdb":
+            path = offline_parquet_path(self.settings, SCORES_VIEW)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            frame.to_parquet(path, index=False)
+        self.store.write_to_online_store(SCORES_VIEW, frame)
+
+    def customer_profile(self, customer_id: int) -> dict[str, Any]:
+        """One customer's online features and latest scores, by feature name."""
+        profile = self.definitions.profile_service
+        if profile is None:
+            raise FeatureStoreError("no dbt feature model has the customer entity")
+        key = self.definitions.entities["customer"].join_key
+        response = self.store.get_online_features(
+            features=profile, entity_rows=[{key: int(customer_id)}]
+        ).to_dict()
+        values = {name: column[0] for name, column in response.items()}
+        if all(value is None for name, value in values.items() if name != key):
+            raise UnknownCustomer(f"customer {customer_id} has no online features or scores")
+        return values
+
+
+def latest_scores(scores: pd.DataFrame, key: str) -> pd.DataFrame:
+    """One row per customer (the latest ``scored_at``), typed for the scores view."""
+    frame = scores[[key, *SCORE_COLUMNS]].copy()
+    frame[key] = frame[key].astype("int64")
+    frame["scored_at"] = pd.to_datetime(frame["scored_at"], utc=True)
+    for column, kind in SCORE_COLUMNS.items():
+        if kind == "Float64":
+            frame[column] = pd.to_numeric(frame[column]).astype("float64")
+        elif kind == "Int64":
+            frame[column] = pd.to_numeric(frame[column]).astype("Int64")
+        elif kind == "String":
+            frame[column] = frame[column].astype("string").astype(object)
+    frame = frame.sort_values("scored_at").drop_duplicates(key, keep="last")
+    return frame.assign(**{SCORES_TIMESTAMP: frame["scored_at"]}).reset_index(drop=True)
