@@ -10,15 +10,18 @@ latest as (
 ),
 
 churn as (
-    select * from latest where model_name = 'customer_churn'
+    select * from latest
+    where model_name = 'customer_churn'
 ),
 
 clv as (
-    select * from latest where model_name = 'customer_clv'
+    select * from latest
+    where model_name = 'customer_clv'
 ),
 
 segments as (
-    select * from latest where model_name = 'customer_segments'
+    select * from latest
+    where model_name = 'customer_segments'
 ),
 
 customers as (
