@@ -1,0 +1,318 @@
+"""The model registry on real DuckDB and PostgreSQL with small real scikit-learn models."""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from ciw.settings import Settings
+from ciw.warehouse import read_frame
+from ml.contracts import MODEL_SPECS
+from ml.registry import (
+    Candidate,
+    ModelRegistry,
+    RegistryError,
+    champion_stack,
+    data_fingerprint,
+    is_better,
+    version_id,
+)
+
+FEATURES = ["recency_days", "order_count"]
+
+
+def training_frame(rows: int = 200, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "customer_id": np.arange(100001, 100001 + rows),
+            "as_of_date": pd.Timestamp("2026-06-01").date(),
+            "recency_days": rng.integers(0, 365, rows).astype(float),
+            "order_count": rng.poisson(3, rows).astype(float),
+        }
+    )
+    frame["is_churned"] = (frame["recency_days"] + rng.normal(0, 60, rows) > 180).astype(int)
+    return frame
+
+
+def png_bytes() -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(1, 1))
+    axes.plot([0, 1], [0, 1])
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def plot() -> bytes:
+    return png_bytes()
+
+
+def make_candidate(
+    frame: pd.DataFrame,
+    plot: bytes,
+    *,
+    model_name: str = "customer_churn",
+    metric: float = 0.75,
+    c: float = 1.0,
+    seed: int = 42,
+) -> Candidate:
+    """A fitted logistic regression whose primary holdout metric is ``metric``."""
+    spec = MODEL_SPECS[model_name]
+    model = LogisticRegression(C=c, random_state=seed).fit(frame[FEATURES], frame["is_churned"])
+    reference = frame[FEATURES].assign(score=model.predict_proba(frame[FEATURES])[:, 1])
+    return Candidate(
+        model_name=model_name,
+        model=model,
+        features=list(FEATURES),
+        params={"C": c, "solver": "lbfgs"},
+        seed=seed,
+        metrics={spec.primary_metric: metric, "brier": 0.2},
+        baseline_metrics={spec.primary_metric: 0.6 if spec.higher_is_better else 80.0},
+        baseline_name="bgnbd_gamma_gamma",
+        training_window=(date(2025, 1, 1), date(2026, 3, 1)),
+        holdout_window=(date(2026, 3, 15), date(2026, 6, 1)),
+        data_fingerprint=data_fingerprint(frame),
+        plots={"roc": plot, "calibration": plot},
+        reference=reference,
+        train_rows=150,
+        holdout_rows=len(frame) - 150,
+    )
+
+
+# --- pure functions ---------------------------------------------------------------------
+
+
+def test_fingerprint_ignores_row_and_column_order_but_sees_any_change() -> None:
+    frame = training_frame()
+    shuffled = frame.sample(frac=1.0, random_state=3)[list(reversed(frame.columns))]
+    changed = frame.copy()
+    changed.loc[5, "order_count"] += 1
+
+    assert data_fingerprint(shuffled) == data_fingerprint(frame)
+    assert data_fingerprint(changed) != data_fingerprint(frame)
+    assert data_fingerprint(frame.iloc[:-1]) != data_fingerprint(frame)
+    assert data_fingerprint(frame.rename(columns={"order_count": "orders"})) != data_fingerprint(
+        frame
+    )
+
+
+def test_version_id_depends_on_each_input_and_nothing_else() -> None:
+    base = version_id("customer_churn", "abc", {"C": 1.0, "depth": 3}, 42, FEATURES)
+    assert base == version_id("customer_churn", "abc", {"depth": 3, "C": 1.0}, 42, FEATURES)
+    others = {
+        version_id("customer_clv", "abc", {"C": 1.0, "depth": 3}, 42, FEATURES),
+        version_id("customer_churn", "abd", {"C": 1.0, "depth": 3}, 42, FEATURES),
+        version_id("customer_churn", "abc", {"C": 2.0, "depth": 3}, 42, FEATURES),
+        version_id("customer_churn", "abc", {"C": 1.0, "depth": 3}, 7, FEATURES),
+        version_id("customer_churn", "abc", {"C": 1.0, "depth": 3}, 42, FEATURES[:1]),
+    }
+    assert base not in others and len(others) == 5
+
+
+@pytest.mark.parametrize(
+    ("candidate", "champion", "higher", "expected"),
+    [
+        (0.8, 0.7, True, True),
+        (0.7, 0.7, True, False),
+        (0.6, 0.7, True, False),
+        (10.0, 12.0, False, True),
+        (12.0, 10.0, False, False),
+        (math.nan, 0.7, True, False),
+        (None, 0.7, True, False),
+        (0.5, None, True, True),
+    ],
+)
+def test_is_better_follows_the_metric_direction(
+    candidate: float | None, champion: float | None, higher: bool, expected: bool
+) -> None:
+    assert is_better(candidate, champion, higher_is_better=higher) is expected
+
+
+def test_champion_stack_pops_on_rollback() -> None:
+    events = [
+        ("registered", "a"),
+        ("promoted", "a"),
+        ("promoted", "b"),
+        ("promoted", "c"),
+        ("rolled_back", "c"),
+        ("retired", "b"),
+    ]
+    assert champion_stack(events) == ["a", "b"]
+
+
+# --- on the warehouses ------------------------------------------------------------------
+
+
+def registry_for(settings: Settings, tmp_path: Path) -> ModelRegistry:
+    return ModelRegistry(replace(settings, artifacts_root=tmp_path / "artifacts"))
+
+
+def test_first_version_is_champion_with_its_artifacts_and_row(
+    warehouse_settings: Settings, tmp_path: Path, plot: bytes
+) -> None:
+    registry = registry_for(warehouse_settings, tmp_path)
+    frame = training_frame()
+    candidate = make_candidate(frame, plot)
+
+    version, became_champion = registry.register(candidate)
+
+    assert became_champion and version.status == "champion" and version.promoted_at is not None
+    assert version.artifact_dir == tmp_path / "artifacts" / "registry" / "customer_churn" / (
+        version.version
+    )
+    files = {
+        path.relative_to(version.artifact_dir).as_posix()
+        for path in version.artifact_dir.rglob("*")
+    }
+    assert {"model.pkl", "metrics.json", "metadata.json", "reference.parquet"} <= files
+    assert (version.artifact_dir / "plots" / "roc.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    loaded = registry.load_model(version)
+    np.testing.assert_allclose(
+        loaded.predict_proba(frame[FEATURES]), candidate.model.predict_proba(frame[FEATURES])
+    )
+    pd.testing.assert_frame_equal(registry.reference(version), candidate.reference)
+    assert version.training_window == candidate.training_window
+    assert version.features == FEATURES and version.params == candidate.params
+    assert version.primary_metric == "roc_auc" and version.primary_metric_value == 0.75
+    assert version.baseline_metric_value == 0.6
+
+    listed = read_frame(
+        registry.settings,
+        "select model_name, version, status, data_fingerprint, primary_metric_value, "
+        "baseline_metric_value, training_start, artifact_dir from ml.model_registry",
+    )
+    listed["training_start"] = pd.to_datetime(listed["training_start"]).dt.date
+    assert listed.to_dict("records") == [
+        {
+            "model_name": "customer_churn",
+            "version": version.version,
+            "status": "champion",
+            "data_fingerprint": candidate.data_fingerprint,
+            "primary_metric_value": 0.75,
+            "baseline_metric_value": 0.6,
+            "training_start": date(2025, 1, 1),
+            "artifact_dir": str(version.artifact_dir.resolve()),
+        }
+    ]
+
+
+def test_same_data_and_seed_give_the_same_version_once(
+    warehouse_settings: Settings, tmp_path: Path, plot: bytes
+) -> None:
+    registry = registry_for(warehouse_settings, tmp_path)
+    frame = training_frame()
+    first, _ = registry.register(make_candidate(frame, plot))
+    reordered = frame.sample(frac=1.0, random_state=1).reset_index(drop=True)
+
+    again, became_champion = registry.register(make_candidate(reordered, plot, metric=0.9))
+    other_seed, _ = registry.register(make_candidate(frame, plot, seed=7))
+
+    assert again.version == first.version and not became_champion
+    assert again.primary_metric_value == 0.75  # the stored version, not the new metrics
+    assert other_seed.version != first.version
+    assert sorted(v.version for v in registry.versions("customer_churn")) == sorted(
+        [first.version, other_seed.version]
+    )
+
+
+@pytest.mark.parametrize(
+    ("model_name", "champion_metric", "worse", "better"),
+    [("customer_churn", 0.75, 0.70, 0.80), ("customer_clv", 50.0, 55.0, 45.0)],
+)
+def test_challenger_replaces_champion_only_when_better_on_holdout(
+    warehouse_settings: Settings,
+    tmp_path: Path,
+    plot: bytes,
+    model_name: str,
+    champion_metric: float,
+    worse: float,
+    better: float,
+) -> None:
+    registry = registry_for(warehouse_settings, tmp_path)
+    frame = training_frame()
+    first, _ = registry.register(
+        make_candidate(frame, plot, model_name=model_name, metric=champion_metric)
+    )
+
+    loser, loser_won = registry.register(
+        make_candidate(frame, plot, model_name=model_name, metric=worse, c=0.5)
+    )
+    winner, winner_won = registry.register(
+        make_candidate(frame, plot, model_name=model_name, metric=better, c=0.1)
+    )
+
+    assert not loser_won and loser.status == "challenger"
+    assert winner_won and winner.status == "champion"
+    statuses = {v.version: v.status for v in registry.versions(model_name)}
+    assert statuses == {
+        first.version: "retired",
+        loser.version: "challenger",
+        winner.version: "champion",
+    }
+    champion = registry.champion(model_name)
+    assert champion is not None and champion.version == winner.version
+
+
+def test_promote_and_rollback_walk_the_champion_history(
+    warehouse_settings: Settings, tmp_path: Path, plot: bytes
+) -> None:
+    registry = registry_for(warehouse_settings, tmp_path)
+    frame = training_frame()
+    a, _ = registry.register(make_candidate(frame, plot, metric=0.70, c=1.0))
+    b, _ = registry.register(make_candidate(frame, plot, metric=0.80, c=0.5))
+    c, _ = registry.register(make_candidate(frame, plot, metric=0.60, c=0.1))
+
+    promoted = registry.promote("customer_churn", c.version[:6])
+    assert promoted.version == c.version and promoted.status == "champion"
+    assert registry.promote("customer_churn", c.version).version == c.version  # no-op
+
+    assert registry.rollback("customer_churn").version == b.version
+    assert registry.rollback("customer_churn").version == a.version
+    with pytest.raises(RegistryError, match="no previous champion"):
+        registry.rollback("customer_churn")
+
+    statuses = {v.version: v.status for v in registry.versions("customer_churn")}
+    assert statuses == {a.version: "champion", b.version: "retired", c.version: "retired"}
+    events = [(row["event"], row["version"]) for row in registry.history("customer_churn")]
+    assert events.count(("rolled_back", c.version)) == 1
+    assert events.count(("restored", a.version)) == 1
+
+
+def test_clear_errors_for_impossible_requests(
+    duckdb_settings: Settings, tmp_path: Path, plot: bytes
+) -> None:
+    registry = registry_for(duckdb_settings, tmp_path)
+    with pytest.raises(RegistryError, match="has no champion to roll back"):
+        registry.rollback("deal_risk")
+    with pytest.raises(RegistryError, match="unknown model 'churn'"):
+        registry.versions("churn")
+    frame = training_frame()
+    with pytest.raises(RegistryError, match="lack the primary metric 'roc_auc'"):
+        registry.register(replace(make_candidate(frame, plot), metrics={"brier": 0.2}))
+    with pytest.raises(RegistryError, match="starts after it ends"):
+        registry.register(
+            replace(
+                make_candidate(frame, plot), training_window=(date(2026, 2, 1), date(2026, 1, 1))
+            )
+        )
+    version, _ = registry.register(make_candidate(frame, plot))
+    with pytest.raises(RegistryError, match="has no version 'zzz'"):
+        registry.promote("customer_churn", "zzz")
+    (version.artifact_dir / "model.pkl").write_bytes(b"tampered")
+    with pytest.raises(RegistryError, match="does not match its registered checksum"):
+        registry.load_model(version)
