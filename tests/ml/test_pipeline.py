@@ -1,0 +1,113 @@
+"""The scoring glue: prediction rows follow the ml.predictions contract, whatever the model."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ciw.settings import Settings
+from ciw.warehouse import read_frame
+from ml.contracts import MODEL_SPECS, predictions_ddl
+from ml.pipeline import (
+    PREDICTION_COLUMNS,
+    label_horizon,
+    score_entities,
+    write_predictions,
+)
+
+
+class _LinearModel:
+    """A tiny real model: score = sigmoid(w . x); contributions = w * x."""
+
+    feature_names: ClassVar[list[str]] = ["recency_days", "frequency"]
+    weights: ClassVar[np.ndarray] = np.array([0.02, -0.5])
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        logits = frame[self.feature_names].to_numpy(dtype=float) @ self.weights
+        return 1 / (1 + np.exp(-logits))
+
+    def predict_labels(self, frame: pd.DataFrame) -> list[str] | None:
+        return None
+
+    def top_factors(self, frame: pd.DataFrame, k: int = 3) -> pd.DataFrame:
+        contributions = frame[self.feature_names].to_numpy(dtype=float) * self.weights
+        rows = []
+        for values in contributions:
+            order = np.argsort(-np.abs(values))[:k]
+            row: dict[str, object] = {}
+            for rank, index in enumerate(order, start=1):
+                row[f"factor_{rank}_name"] = self.feature_names[index]
+                row[f"factor_{rank}_contribution"] = float(values[index])
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": [100001, 100002, 100003],
+            "as_of_date": [date(2026, 11, 22)] * 3,
+            "recency_days": [10, 200, 45],
+            "frequency": [8, 1, 3],
+        }
+    )
+
+
+def test_score_entities_follow_the_predictions_contract() -> None:
+    spec = MODEL_SPECS["customer_churn"]
+    rows = score_entities(
+        spec,
+        _LinearModel(),
+        "customer_churn-abc",
+        _frame(),
+        horizon_days=90,
+        scored_at=datetime(2026, 11, 22, 6, 0),
+        run_id="run-1",
+    )
+    assert list(rows.columns) == PREDICTION_COLUMNS
+    assert rows["entity_id"].tolist() == ["100001", "100002", "100003"]
+    assert rows["entity"].unique().tolist() == ["customer"]
+    # The long-lapsed single buyer scores highest; its top factor is recency.
+    assert rows["score"].idxmax() == 1
+    assert rows.loc[1, "factor_1_name"] == "recency_days"
+    assert rows.loc[0, "factor_1_name"] == "frequency"
+    # Only two features: the third factor is empty, not invented.
+    assert rows["factor_3_name"].isna().all()
+    assert set(rows["horizon_days"]) == {90}
+
+
+def test_label_horizon_reads_the_label_rows() -> None:
+    assert label_horizon(pd.DataFrame({"horizon_days": [90, 90]})) == 90
+    assert label_horizon(pd.DataFrame({"is_won": [True]})) is None
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "postgres"])
+def test_predictions_ddl_names_every_contract_column(dialect: str) -> None:
+    ddl = predictions_ddl(dialect)  # type: ignore[arg-type]
+    for column in PREDICTION_COLUMNS:
+        assert f"    {column} " in ddl
+
+
+def test_write_predictions_appends(warehouse_settings: Settings) -> None:
+    rows = score_entities(
+        MODEL_SPECS["customer_churn"],
+        _LinearModel(),
+        "v1",
+        _frame(),
+        horizon_days=90,
+        scored_at=datetime(2026, 11, 22, 6, 0),
+        run_id="run-1",
+    )
+    assert write_predictions(warehouse_settings, rows) == 3
+    assert write_predictions(warehouse_settings, rows.assign(run_id="run-2")) == 3
+    stored = read_frame(
+        warehouse_settings,
+        "select run_id, count(*) as n, min(factor_1_name) as f from ml.predictions group by run_id "
+        "order by run_id",
+    )
+    assert stored["run_id"].tolist() == ["run-1", "run-2"]
+    assert stored["n"].astype(int).tolist() == [3, 3]
