@@ -1,0 +1,87 @@
+{{ config(materialized='view', schema='intermediate') }}
+{#-
+    Alert candidates about data quality: a raw table whose latest load day (on or before the run's
+    as-of date) breached a data-quality dimension (var `data_quality_min_pct`); critical when a
+    dimension fell more than 15 points below it.
+-#}
+{%- set min_pct = var('data_quality_min_pct', 95) -%}
+{%- set dimensions = ['completeness', 'validity', 'consistency', 'uniqueness', 'timeliness'] -%}
+
+with
+
+as_of_dates as (
+    select * from {{ ref('int_as_of_dates') }}
+),
+
+quality_days as (
+    select * from {{ ref('data_quality_metrics') }}
+),
+
+run_date as (
+    select as_of_date from as_of_dates where is_latest
+),
+
+latest_days as (
+    select
+        quality_days.table_key,
+        max(quality_days.load_date) as load_date
+    from quality_days
+    cross join run_date
+    where quality_days.load_date <= run_date.as_of_date
+    group by quality_days.table_key
+),
+
+breaches as (
+    select
+        quality_days.*,
+        least(
+            {%- for dimension in dimensions %}
+            coalesce({{ dimension }}_pct, 100){{ "," if not loop.last }}
+            {%- endfor %}
+        ) as lowest_pct
+    from quality_days
+    inner join latest_days
+        on
+            quality_days.table_key = latest_days.table_key
+            and quality_days.load_date = latest_days.load_date
+    where quality_days.is_breach
+),
+
+final as (
+    select
+        'data_quality_breach' as alert_type,
+        'table' as entity_type,
+        breaches.table_key as entity_id,
+        breaches.table_key as entity_name,
+        case when breaches.lowest_pct < {{ min_pct - 15 }} then 'critical' else 'high' end as severity,
+        'Data Quality Breach: ' || breaches.table_key as title,
+        {{ alert_lines([
+            "'Load day: ' || cast(breaches.load_date as " ~ dbt.type_string() ~ ")",
+            "'Rows read: ' || " ~ alert_number('breaches.rows_read') ~ " || ', quarantined: ' || "
+                ~ alert_number('breaches.rows_quarantined'),
+        ]) }} as details,
+        {% set factor_lines = [] -%}
+        {%- for dimension in dimensions -%}
+            {%- do factor_lines.append(
+                "case when breaches." ~ dimension ~ "_pct < " ~ min_pct ~ " then '" ~ dimension | capitalize
+                ~ ": ' || " ~ alert_number('breaches.' ~ dimension ~ '_pct', 1) ~ " || '% (threshold " ~ min_pct ~ "%)' end"
+            ) -%}
+        {%- endfor -%}
+        {{ alert_lines(factor_lines) }} as factors,
+        {{ alert_lines([
+            "'See raw_meta.quarantine for the rejected rows and reasons'",
+            "'Check the source export and reload the file'",
+        ]) }} as suggested_actions,
+        cast(breaches.lowest_pct as {{ dbt.type_float() }}) as metric_value,
+        cast({{ min_pct }} as {{ dbt.type_float() }}) as threshold_value,
+        cast(null as {{ dbt.type_string() }}) as owner_user_id,
+        cast(null as {{ dbt.type_string() }}) as owner_name,
+        cast(null as {{ dbt.type_string() }}) as owner_slack_user_id,
+        cast(null as {{ dbt.type_string() }}) as cc_slack_user_id,
+        'load-' || cast(breaches.load_date as {{ dbt.type_string() }}) as window_key,
+        run_date.as_of_date
+    from breaches
+    cross join run_date
+)
+
+select * from final
