@@ -1,0 +1,145 @@
+"""``ciw models``: list the registered model versions, promote one by hand, roll back.
+
+The registry (ml/registry.py) decides champions after each training; these commands are how a
+person looks at that decision and overrides it. Registry errors end as one line,
+``ciw: error: ...``, like every other user error of the command line.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ciw.settings import TARGETS, Settings
+from ml.contracts import MODEL_SPECS
+
+if TYPE_CHECKING:
+    from ml.registry import ModelRegistry, ModelVersion
+
+LIST_HEADINGS = ("model", "version", "status", "created", "metric", "value", "baseline", "training")
+
+
+class ModelsError(click.ClickException):
+    """A registry request the user can fix; shown as ``ciw: error: <message>``."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"ciw: error: {self.format_message()}", err=True, file=file)
+
+
+def _target_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--target",
+        type=click.Choice(TARGETS),
+        default=None,
+        help="Warehouse to use. Default: $CIW_TARGET, else duckdb.",
+    )(function)
+
+
+_model_choice = click.Choice(sorted(MODEL_SPECS))
+
+
+@contextmanager
+def _registry(target: str | None) -> Iterator[ModelRegistry]:
+    """The registry of the chosen warehouse; its one-line errors become ``ciw: error``."""
+    from ciw.settings import SettingsError
+    from ciw.warehouse import WarehouseUnavailable
+    from ml.registry import ModelRegistry, RegistryError
+
+    try:
+        yield ModelRegistry(Settings.from_env(target))
+    except (RegistryError, SettingsError, WarehouseUnavailable) as error:
+        raise ModelsError(str(error)) from None
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None or math.isnan(value) else f"{value:.4f}"
+
+
+def version_rows(versions: Sequence[ModelVersion]) -> list[tuple[str, ...]]:
+    """One text row per version, in LIST_HEADINGS order."""
+    return [
+        (
+            version.model_name,
+            version.version,
+            version.status,
+            version.created_at.strftime("%Y-%m-%d %H:%M"),
+            version.primary_metric,
+            _number(version.primary_metric_value),
+            _number(version.baseline_metric_value),
+            f"{version.training_window[0]}..{version.training_window[1]}",
+        )
+        for version in versions
+    ]
+
+
+def format_table(headings: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Plain aligned columns: readable in a terminal, greppable in a runbook."""
+    widths = [max(len(cell) for cell in column) for column in zip(headings, *rows, strict=True)]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+        for line in (headings, *rows)
+    ]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _describe(version: ModelVersion) -> str:
+    return (
+        f"{version.model_name} {version.version} "
+        f"({version.primary_metric} {_number(version.primary_metric_value)}, "
+        f"baseline {_number(version.baseline_metric_value)})"
+    )
+
+
+@click.group("models")
+def models_group() -> None:
+    """The model registry: versions, champions, manual promotion and rollback.
+
+    Every trained version is kept with its training window, data fingerprint, features,
+    parameters, metrics and plots; ml.model_registry lists them.
+    """
+
+
+@models_group.command("list")
+@click.option("--model", "model_name", type=_model_choice, default=None, help="Only this model.")
+@_target_option
+def list_versions(model_name: str | None, target: str | None) -> None:
+    """List registered versions: status, holdout metric against the baseline, training window."""
+    with _registry(target) as registry:
+        versions = registry.versions(model_name)
+        if not versions:
+            where = registry.settings.describe()
+            click.echo(f"no model versions registered in {where}; `ciw run` trains them")
+            return
+        click.echo(format_table(LIST_HEADINGS, version_rows(versions)))
+
+
+@models_group.command()
+@click.argument("model_name", metavar="MODEL", type=_model_choice)
+@click.argument("version")
+@_target_option
+def promote(model_name: str, version: str, target: str | None) -> None:
+    """Make VERSION (or a unique prefix of it) the champion of MODEL; scoring uses it next run."""
+    with _registry(target) as registry:
+        before = registry.champion(model_name)
+        promoted = registry.promote(model_name, version)
+    if before is not None and before.version == promoted.version:
+        click.echo(f"{_describe(promoted)} is already the champion")
+        return
+    replaced = f"; {before.version} retired" if before is not None else ""
+    click.echo(f"champion is now {_describe(promoted)}{replaced}")
+
+
+@models_group.command()
+@click.argument("model_name", metavar="MODEL", type=_model_choice)
+@_target_option
+def rollback(model_name: str, target: str | None) -> None:
+    """Put MODEL's previous champion back; the current champion is retired."""
+    with _registry(target) as registry:
+        before = registry.champion(model_name)
+        restored = registry.rollback(model_name)
+    retired = f"; {before.version} retired" if before is not None else ""
+    click.echo(f"rolled back: champion is now {_describe(restored)}{retired}")
