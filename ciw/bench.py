@@ -63,6 +63,7 @@ def run_benchmark(
     seed: int = 42,
     work_dir: Path = BENCH_DIR,
     progress: Callable[[str, int, int], None] | None = None,
+    ml: bool = True,
 ) -> BenchResult:
     from ciw.dbt import run_dbt
     from sources.generate import GeneratorConfig, generate
@@ -98,7 +99,121 @@ def run_benchmark(
     result.stages.append(
         Stage("dbt build", time.perf_counter() - started, report.rows_loaded, dbt_result.summary())
     )
+    if ml:
+        result.stages.extend(_ml_stages(target, work_dir, seed))
     return result
+
+
+def _timed(name: str, action: Callable[[], tuple[int, str]]) -> Stage:
+    started = time.perf_counter()
+    rows, detail = action()
+    return Stage(name, time.perf_counter() - started, rows, detail)
+
+
+def _ml_stages(settings: Settings, work_dir: Path, seed: int) -> list[Stage]:
+    """Feast sync, per model: training set (Feast vs a hand-written join), training, scoring;
+    the scored marts; the online profile lookup."""
+    from datetime import UTC, datetime
+
+    from ciw.dbt import run_dbt
+    from feature_repo.bench import bench_online_profile, bench_training_set
+    from feature_repo.store import FeatureStoreGateway
+    from ml.contracts import MODEL_SPECS
+    from ml.pipeline import (
+        NotEnoughData,
+        build_training_set,
+        load_labels,
+        run_as_of_date,
+        score_model,
+        write_predictions,
+    )
+    from ml.registry import ModelRegistry
+
+    stages: list[Stage] = []
+    gateway = FeatureStoreGateway(settings)
+    registry = ModelRegistry(settings)
+    as_of = run_as_of_date(settings)
+    stages.append(_timed("feast sync", lambda: (0, str(gateway.sync()))))
+    for spec in MODEL_SPECS.values():
+        if spec.label_model is not None:
+            labels = load_labels(settings, spec)
+            if labels.empty:
+                stages.append(Stage(f"{spec.name}: skipped", 0.0, 0, "no matured labels"))
+                continue
+            figures = bench_training_set(settings, spec, labels)
+            stages.append(
+                Stage(
+                    f"{spec.name}: training set (hand-written join)",
+                    float(figures["handwritten_seconds"]),
+                    int(figures["rows"]),
+                )
+            )
+        try:
+            frame = build_training_set(settings, spec, gateway, as_of)
+        except NotEnoughData as reason:
+            stages.append(Stage(f"{spec.name}: skipped", 0.0, 0, str(reason)))
+            continue
+        stages.append(
+            _timed(
+                f"{spec.name}: training set (Feast)",
+                lambda spec=spec: (len(build_training_set(settings, spec, gateway, as_of)), ""),
+            )
+        )
+        stage = _timed(
+            f"{spec.name}: train + register",
+            lambda spec=spec, frame=frame: _train(settings, spec, frame, registry, seed),
+        )
+        stages.append(stage)
+        try:
+            rows = score_model(settings, spec, gateway, registry, as_of=as_of, run_id="bench")
+        except NotEnoughData:
+            continue
+        stages.append(
+            _timed(f"{spec.name}: score", lambda rows=rows: (write_predictions(settings, rows), ""))
+        )
+    stages.append(
+        _timed(
+            "dbt scored marts + alerts",
+            lambda: (
+                0,
+                run_dbt(
+                    ["build", "--select", "tag:scored+"],
+                    settings,
+                    target_path=work_dir / f"target_{settings.target}",
+                    echo=False,
+                ).summary(),
+            ),
+        )
+    )
+    stages.append(
+        _timed(
+            "feast materialize",
+            lambda: (int(gateway.materialize(datetime.now(UTC)) or 0), ""),
+        )
+    )
+    lookup = bench_online_profile(settings, customer_ids=None, repeats=1000)
+    stages.append(
+        Stage(
+            "online profile lookup",
+            float(lookup.get("total_seconds", 0.0)),
+            int(lookup.get("lookups", 0)),
+            f"p50 {lookup['p50_ms']:.2f} ms, p99 {lookup['p99_ms']:.2f} ms",
+        )
+    )
+    return stages
+
+
+def _train(
+    settings: Settings, spec: object, frame: object, registry: object, seed: int
+) -> tuple[int, str]:
+    from ml.pipeline import train_and_register
+
+    outcome = train_and_register(settings, spec, frame, registry, seed=seed)  # type: ignore[arg-type]
+    if not outcome.trained:
+        return 0, f"not trained: {outcome.reason}"
+    metric = ", ".join(f"{k} {v:.3f}" for k, v in list(outcome.metrics.items())[:3])
+    base = ", ".join(f"{k} {v:.3f}" for k, v in list(outcome.baseline_metrics.items())[:3])
+    return outcome.train_rows, f"{metric} | {outcome.baseline_name}: {base}"
 
 
 def print_benchmark(result: BenchResult) -> None:

@@ -270,9 +270,15 @@ def ui(port: int, target: str | None) -> None:
 )
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.option("--markdown", is_flag=True, help="Also print the figures as a Markdown table.")
+@click.option(
+    "--ml/--no-ml",
+    default=True,
+    show_default=True,
+    help="Also time Feast, training sets, training, scoring and the online profile lookup.",
+)
 @_target_option
-def bench(customers: int, seed: int, markdown: bool, target: str | None) -> None:
-    """Time generate, load and dbt build at a given scale and print the figures.
+def bench(customers: int, seed: int, markdown: bool, ml: bool, target: str | None) -> None:
+    """Time generate, load, dbt build and the ML stages at a given scale; print the figures.
 
     Uses its own warehouse (data/bench/*.duckdb or the ciw_bench database), never yours.
     """
@@ -280,7 +286,7 @@ def bench(customers: int, seed: int, markdown: bool, target: str | None) -> None
 
     settings = Settings.from_env(target)
     with _progress("benchmark") as progress:
-        result = run_benchmark(customers, settings, seed=seed, progress=progress)
+        result = run_benchmark(customers, settings, seed=seed, progress=progress, ml=ml)
     print_benchmark(result)
     if markdown:
         from ciw.bench import benchmark_markdown
