@@ -309,6 +309,16 @@ def docs(serve: bool, port: int, target: str | None) -> None:
         run_dbt(["docs", "serve", "--port", str(port), "--no-browser"], settings)
 
 
+def _register_subcommands() -> None:
+    """Command groups that live in their own modules (cheap to import: no heavy libraries)."""
+    from ciw.models_cli import models_group
+
+    cli.add_command(models_group)
+
+
+_register_subcommands()
+
+
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions whose message is meant for the user: one line, no traceback."""
     from ciw.dbt import DbtFailure
