@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent / "environments"
 OnlineStoreKind = Literal["default", "redis"]
+OfflineJoin = Literal["fast", "stock"]
+#: The stock Feast offline store type that each environment's fast join replaces.
+_STOCK_OFFLINE_TYPES = {"duckdb": "duckdb", "postgres": "postgres"}
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Z0-9_]+)\}")
 
@@ -41,6 +44,8 @@ class FeastOptions:
     #: ``redis`` puts the Postgres environment's online store in Redis (``CIW_REDIS_URL``).
     online_store: OnlineStoreKind = "default"
     redis_url: str = "127.0.0.1:6379"
+    #: ``stock`` uses Feast's own point-in-time join (for benchmarks and comparisons).
+    offline_join: OfflineJoin = "fast"
 
     @classmethod
     def from_env(cls) -> FeastOptions:
@@ -52,8 +57,12 @@ class FeastOptions:
         online = os.environ.get("CIW_FEAST_ONLINE_STORE", "default").strip().lower() or "default"
         if online not in ("default", "redis"):
             raise SettingsError(f"CIW_FEAST_ONLINE_STORE must be default or redis, got {online!r}")
+        join = os.environ.get("CIW_FEAST_OFFLINE_JOIN", "fast").strip().lower() or "fast"
+        if join not in ("fast", "stock"):
+            raise SettingsError(f"CIW_FEAST_OFFLINE_JOIN must be fast or stock, got {join!r}")
         return cls(
             ttl=timedelta(days=int(ttl_text)),
+            offline_join=cast(OfflineJoin, join),
             online_store=cast(OnlineStoreKind, online),
             redis_url=os.environ.get("CIW_REDIS_URL", "127.0.0.1:6379"),
         )
@@ -111,8 +120,12 @@ def render_config_dict(settings: Settings, options: FeastOptions) -> dict[str, A
     """The environment's ``feature_store.yaml`` as a dict, filled for ``settings``."""
     path = environment_file(settings, options)
     raw = yaml.safe_load(path.read_text())
-    rendered = fill_placeholders(raw, placeholder_values(settings, options), str(path))
-    return cast(dict[str, Any], rendered)
+    rendered = cast(
+        dict[str, Any], fill_placeholders(raw, placeholder_values(settings, options), str(path))
+    )
+    if options.offline_join == "stock":
+        rendered["offline_store"]["type"] = _STOCK_OFFLINE_TYPES[settings.target]
+    return rendered
 
 
 def repo_config(settings: Settings, options: FeastOptions) -> RepoConfig:

@@ -1,0 +1,159 @@
+"""Benchmarks of the Feast paths against hand-written SQL on the same rows.
+
+Training set: ``FeatureStoreGateway.training_frame`` (the project's join and, for comparison,
+Feast's stock join) against one hand-written statement with the same semantics: DuckDB
+``ASOF LEFT JOIN`` over the offline Parquet, or on Postgres a ``LEFT JOIN LATERAL (... order by
+as_of_date desc limit 1)`` per feature model after uploading the entity rows. Both honour the
+TTL. Online: ``customer_profile`` latency per call, in process.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import pandas as pd
+
+from ciw.settings import Settings
+from feature_repo.config import FeastOptions
+from feature_repo.data_sources import FEATURES_SCHEMA, offline_parquet_path, quote
+from feature_repo.dbt_features import FeatureModel
+from feature_repo.store import AS_OF, FeatureStoreGateway
+from ml.contracts import ModelSpec
+
+
+def _seconds(action: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = action()
+    return time.perf_counter() - started, result
+
+
+def duckdb_asof_sql(models: Sequence[FeatureModel], settings: Settings, ttl: timedelta) -> str:
+    """The hand-written training-set join over ``entity_rows`` (DuckDB)."""
+    selected = ["entity_rows.*"]
+    joins = []
+    for index, model in enumerate(models):
+        alias = f"f{index}"
+        path = str(offline_parquet_path(settings, model.name)).replace("'", "''")
+        key = quote(model.entity_column)
+        joins.append(
+            f"asof left join read_parquet('{path}') as {alias} on entity_rows.{key} = "
+            f"{alias}.{key} and entity_rows.feature_ts >= {alias}.{quote(model.timestamp_column)}"
+        )
+        fresh = (
+            f"{alias}.{quote(model.timestamp_column)} >= entity_rows.feature_ts "
+            f"- to_seconds({int(ttl.total_seconds())})"
+        )
+        selected += [
+            f"case when {fresh} then {alias}.{quote(name)} end as {quote(name)}"
+            for name in model.feature_names
+        ]
+    return f"select {', '.join(selected)} from entity_rows {' '.join(joins)}"
+
+
+def postgres_lateral_sql(models: Sequence[FeatureModel], ttl: timedelta) -> str:
+    """The hand-written training-set join over the temp table ``entity_rows`` (Postgres)."""
+    selected = ["entity_rows.*"]
+    joins = []
+    for index, model in enumerate(models):
+        alias = f"f{index}"
+        key = quote(model.entity_column)
+        stamp = quote(model.timestamp_column)
+        columns = ", ".join(quote(name) for name in model.feature_names)
+        joins.append(
+            f"left join lateral (select {columns} from {quote(FEATURES_SCHEMA)}."
+            f"{quote(model.name)} as feature_rows where feature_rows.{key} = entity_rows.{key} "
+            f"and feature_rows.{stamp} <= entity_rows.{quote(AS_OF)} and feature_rows.{stamp} "
+            f">= entity_rows.{quote(AS_OF)} - {ttl.days} order by feature_rows.{stamp} desc "
+            f"limit 1) as {alias} on true"
+        )
+        selected += [f"{alias}.{quote(name)}" for name in model.feature_names]
+    return f"select {', '.join(selected)} from entity_rows {' '.join(joins)}"
+
+
+def hand_written_training_set(
+    gateway: FeatureStoreGateway, spec: ModelSpec, entity_rows: pd.DataFrame
+) -> pd.DataFrame:
+    models = [gateway.models[name] for name in spec.feature_models]
+    ttl = gateway.options.ttl
+    if gateway.settings.target == "duckdb":
+        import duckdb
+
+        rows = entity_rows.assign(feature_ts=pd.to_datetime(entity_rows[AS_OF]))
+        with duckdb.connect() as duck:
+            duck.register("entity_rows", rows)
+            return duck.execute(duckdb_asof_sql(models, gateway.settings, ttl)).df()
+    from ciw.warehouse import connect_postgres
+
+    key = spec.entity_column
+    key_type = "bigint" if models[0].entity_type == "Int64" else "text"
+    with connect_postgres(gateway.settings) as postgres, postgres.cursor() as cursor:
+        cursor.execute(f"create temp table entity_rows ({quote(key)} {key_type}, as_of_date date)")
+        with cursor.copy(f"copy entity_rows ({quote(key)}, as_of_date) from stdin") as copy:
+            for entity_id, as_of in entity_rows[[key, AS_OF]].itertuples(index=False):
+                copy.write_row((entity_id, as_of))
+        cursor.execute("analyze entity_rows")
+        cursor.execute(postgres_lateral_sql(models, ttl))
+        columns = [column.name for column in cursor.description or []]
+        return pd.DataFrame(cursor.fetchall(), columns=columns)
+
+
+def bench_training_set(
+    settings: Settings, spec: ModelSpec, entity_rows: pd.DataFrame
+) -> dict[str, float]:
+    """Seconds for the training set through Feast (project join and stock join) and by hand.
+
+    Each path runs once to warm up (imports, registry, file cache) on a slice of the rows, then
+    twice on all of them; the faster run counts, because the machine is shared and noisy.
+    ``rows_*`` are the result sizes, which must agree.
+    """
+    keys = entity_rows[[spec.entity_column, AS_OF]]
+    fast = FeatureStoreGateway(settings, replace(FeastOptions.from_env(), offline_join="fast"))
+    stock = FeatureStoreGateway(settings, replace(fast.options, offline_join="stock"))
+    fast.sync()
+    figures: dict[str, float] = {"entity_rows": float(len(keys))}
+    paths: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = {
+        "hand_written": lambda rows: hand_written_training_set(fast, spec, rows),
+        "feast": lambda rows: fast.training_frame(spec, rows),
+        "feast_stock": lambda rows: stock.training_frame(spec, rows),
+    }
+    for name, build in paths.items():
+        build(keys.head(50))
+        seconds, frame = min(
+            (_seconds(lambda build=build: build(keys)) for _ in range(2)), key=lambda run: run[0]
+        )
+        figures[f"{name}_seconds"] = round(seconds, 3)
+        figures[f"rows_{name}"] = float(len(frame))
+    figures["feast_vs_hand_written"] = round(
+        figures["feast_seconds"] / figures["hand_written_seconds"], 2
+    )
+    figures["feast_stock_vs_hand_written"] = round(
+        figures["feast_stock_seconds"] / figures["hand_written_seconds"], 2
+    )
+    return figures
+
+
+def bench_online_profile(
+    settings: Settings, customer_ids: Sequence[int], repeats: int = 3
+) -> dict[str, float]:
+    """p50/p99/max milliseconds of ``customer_profile`` per call (one warm-up call first)."""
+    if not customer_ids:
+        raise ValueError("bench_online_profile needs at least one customer id")
+    gateway = FeatureStoreGateway(settings)
+    gateway.customer_profile(int(customer_ids[0]))
+    timings = []
+    for _ in range(repeats):
+        for customer_id in customer_ids:
+            seconds, _profile = _seconds(lambda cid=customer_id: gateway.customer_profile(int(cid)))
+            timings.append(seconds * 1000)
+    timings.sort()
+    return {
+        "calls": float(len(timings)),
+        "p50_ms": round(statistics.median(timings), 3),
+        "p99_ms": round(timings[min(len(timings) - 1, int(0.99 * len(timings)))], 3),
+        "max_ms": round(timings[-1], 3),
+    }
