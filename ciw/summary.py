@@ -49,14 +49,72 @@ def print_pipeline_summary(settings: Settings, result: Any) -> None:
         for check in asset.checks:
             if check.outcome == "failed":
                 console.print(f"[red]check failed[/red] {asset.asset_key}: {check.name}")
+    models = model_table(settings)
+    if models is not None:
+        console.print(models)
     console.print(
         "[green]pipeline succeeded[/green]" if result.success else "[red]pipeline failed[/red]"
     )
     console.print(_where_to_look(settings), soft_wrap=True)
 
 
+def model_rows(settings: Settings) -> list[tuple[str, ...]]:
+    """Per model: the champion, its holdout metric beside the baseline's, the training window."""
+    from ml.contracts import MODEL_SPECS
+    from ml.registry import ModelRegistry
+
+    registry = ModelRegistry(settings)
+    rows = []
+    for name in MODEL_SPECS:
+        champion = registry.champion(name)
+        if champion is None:
+            rows.append((name, "-", "not trained", "", "", "", ""))
+            continue
+        metric = champion.primary_metric
+        rows.append(
+            (
+                name,
+                champion.version[:20],
+                metric,
+                _number(champion.primary_metric_value),
+                _number(champion.baseline_metric_value),
+                champion.baseline_name,
+                f"{champion.training_window[0]}..{champion.training_window[1]}",
+            )
+        )
+    return rows
+
+
+def model_table(settings: Settings) -> Any:
+    """The champion table, or None when the registry cannot be read (e.g. nothing ran)."""
+    from rich.table import Table
+
+    try:
+        rows = model_rows(settings)
+    except Exception:  # a summary must never hide the run's own outcome
+        return None
+    table = Table(title="Models (champions; holdout metric beside the baseline)")
+    for heading in (
+        "model",
+        "champion",
+        "metric",
+        "holdout",
+        "baseline",
+        "baseline model",
+        "trained on",
+    ):
+        table.add_column(heading, justify="right" if heading in ("holdout", "baseline") else "left")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:.3f}"
+
+
 def _group_order(group: str) -> tuple[int, str]:
-    order = ("raw", *LAYERS)
+    order = ("raw", *LAYERS, "feature_store", "ml")
     return (order.index(group) if group in order else len(order), group)
 
 
@@ -68,6 +126,10 @@ def _where_to_look(settings: Settings) -> Any:
         "  quarantine    raw_meta.quarantine (rows that failed validation, with the reason)",
         f"  lineage docs  .venv/bin/ciw docs --serve{target_flag}  (models, columns, lineage)",
         f"  asset health  .venv/bin/ciw ui{target_flag}  (Dagster: assets by layer, checks, runs)",
+        "  scores        marts.customer_risk_scores, account_risk_scores, deal_risk_scores",
+        f"  models        .venv/bin/ciw models list{target_flag}  (versions, metrics vs baseline)",
+        f"  alerts        marts.alerts; .venv/bin/ciw notify --dry-run{target_flag}",
+        f"  files         {settings.artifacts_dir} (registry, drift reports, Slack outbox)",
         f"  benchmark     .venv/bin/ciw bench --customers 10000{target_flag}",
     ]
     return "\n".join(lines)
