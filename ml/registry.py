@@ -204,6 +204,8 @@ def _window(window: tuple[date, date], what: str) -> tuple[date, date]:
 
 
 def _validate(candidate: Candidate, spec: ModelSpec) -> None:
+    _window(candidate.training_window, "training_window")
+    _window(candidate.holdout_window, "holdout_window")
     if not candidate.features:
         raise RegistryError(f"{spec.name}: the candidate has no features")
     if spec.primary_metric not in candidate.metrics:
@@ -237,7 +239,10 @@ def _write_artifacts(folder: Path, candidate: Candidate, spec: ModelSpec, versio
     scratch = folder.parent / f".{version}.{uuid.uuid4().hex[:8]}.tmp"
     scratch.mkdir(parents=True)
     try:
-        model_bytes = pickle.dumps(candidate.model, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            model_bytes = pickle.dumps(candidate.model, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError) as error:
+            raise RegistryError(f"{spec.name}: the model cannot be pickled: {error}") from None
         (scratch / "model.pkl").write_bytes(model_bytes)
         metrics = {
             "primary_metric": spec.primary_metric,
@@ -393,6 +398,40 @@ def _optional_float(value: Any) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
+def _registry_row(
+    candidate: Candidate, spec: ModelSpec, version: str, folder: Path, now: datetime
+) -> dict[str, Any]:
+    """A new version's ``ml.model_registry`` row (status challenger until crowned)."""
+    training = _window(candidate.training_window, "training_window")
+    holdout = _window(candidate.holdout_window, "holdout_window")
+    metrics = _clean_metrics(candidate.metrics)
+    baseline = _clean_metrics(candidate.baseline_metrics)
+    return {
+        "model_name": spec.name,
+        "version": version,
+        "status": "challenger",
+        "created_at": now,
+        "promoted_at": None,
+        "training_start": training[0],
+        "training_end": training[1],
+        "holdout_start": holdout[0],
+        "holdout_end": holdout[1],
+        "data_fingerprint": candidate.data_fingerprint,
+        "primary_metric": spec.primary_metric,
+        "primary_metric_value": metrics[spec.primary_metric],
+        "baseline_metric_value": baseline.get(spec.primary_metric),
+        "metrics_json": json.dumps(metrics, sort_keys=True),
+        "params_json": json.dumps(candidate.params, sort_keys=True, default=_json_default),
+        "features_json": json.dumps(list(candidate.features)),
+        "artifact_dir": str(folder.resolve()),
+        "baseline_name": candidate.baseline_name,
+        "baseline_metrics_json": json.dumps(baseline, sort_keys=True),
+        "seed": int(candidate.seed),
+        "train_rows": int(candidate.train_rows),
+        "holdout_rows": int(candidate.holdout_rows),
+    }
+
+
 # --- the registry -------------------------------------------------------------------------
 
 
@@ -403,15 +442,18 @@ class ModelRegistry:
         self.settings = settings
         self.root = root if root is not None else settings.artifacts_dir / "registry"
 
-    def register(self, candidate: Candidate) -> tuple[ModelVersion, bool]:
+    def register(
+        self, candidate: Candidate, *, champion_metric: float | None = None
+    ) -> tuple[ModelVersion, bool]:
         """Store a candidate; crown it when it is the first or beats the champion on holdout.
 
-        Registering the same candidate again returns the stored version and changes nothing.
+        ``champion_metric`` is the current champion's primary metric re-measured on this
+        candidate's holdout rows, when the caller did so: then both are judged on the same
+        rows. Without it the champion's own recorded holdout metric is used. Registering the
+        same candidate again returns the stored version and changes nothing.
         """
         spec = _spec(candidate.model_name)
         _validate(candidate, spec)
-        training = _window(candidate.training_window, "training_window")
-        holdout = _window(candidate.holdout_window, "holdout_window")
         version = version_id(
             spec.name,
             candidate.data_fingerprint,
@@ -421,44 +463,23 @@ class ModelRegistry:
         )
         folder = self.root / spec.name / version
         _write_artifacts(folder, candidate, spec, version)
-        value = _clean_metrics(candidate.metrics)[spec.primary_metric]
-        baseline_value = _clean_metrics(candidate.baseline_metrics).get(spec.primary_metric)
         with _session(self.settings, lock=True) as session:
             existing = self._find(session, spec.name, version)
             if existing is not None:
                 return existing, False
-            champion = self._champion(session, spec.name)
-            crowned = champion is None or is_better(
-                value, champion.primary_metric_value, higher_is_better=spec.higher_is_better
-            )
             now = _utc_now()
+            row = _registry_row(candidate, spec, version, folder, now)
+            champion = self._champion(session, spec.name)
+            recorded = champion.primary_metric_value if champion is not None else None
+            bar = champion_metric if champion_metric is not None else recorded
+            value = row["primary_metric_value"]
+            crowned = champion is None or is_better(
+                value, bar, higher_is_better=spec.higher_is_better
+            )
             session.execute(
-                f"insert into {ML_SCHEMA}.{REGISTRY_TABLE} values "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    spec.name,
-                    version,
-                    "challenger",
-                    now,
-                    None,
-                    training[0],
-                    training[1],
-                    holdout[0],
-                    holdout[1],
-                    candidate.data_fingerprint,
-                    spec.primary_metric,
-                    value,
-                    baseline_value,
-                    json.dumps(_clean_metrics(candidate.metrics), sort_keys=True),
-                    json.dumps(candidate.params, sort_keys=True, default=_json_default),
-                    json.dumps(list(candidate.features)),
-                    str(folder.resolve()),
-                    candidate.baseline_name,
-                    json.dumps(_clean_metrics(candidate.baseline_metrics), sort_keys=True),
-                    int(candidate.seed),
-                    int(candidate.train_rows),
-                    int(candidate.holdout_rows),
-                ),
+                f"insert into {ML_SCHEMA}.{REGISTRY_TABLE} ({', '.join(row)}) "
+                f"values ({', '.join('?' for _ in row)})",
+                tuple(row.values()),
             )
             self._event(session, spec.name, version, "registered", champion, "trained", now)
             if crowned:
@@ -466,7 +487,7 @@ class ModelRegistry:
                     "first version"
                     if champion is None
                     else f"holdout {spec.primary_metric} {_number(value)} beats "
-                    f"{_number(champion.primary_metric_value)} of {champion.version}"
+                    f"{_number(bar)} of {champion.version}"
                 )
                 self._crown(session, spec.name, version, champion, reason, "retired", now)
             registered = self._find(session, spec.name, version)
@@ -522,6 +543,7 @@ class ModelRegistry:
         _spec(model_name)
         with _session(self.settings, lock=True) as session:
             target = self._resolve(session, model_name, version)
+            self._folder(target)  # scoring must be able to load what becomes champion
             champion = self._champion(session, model_name)
             if champion is not None and champion.version == target.version:
                 return champion
@@ -552,14 +574,17 @@ class ModelRegistry:
                     f"(champion {champion.version} is the first)"
                 )
             previous = stack[-1]
+            restorable = self._find(session, model_name, previous)
+            if restorable is None:
+                raise RegistryError(f"{model_name} {previous} is in the history but not listed")
+            self._folder(restorable)
             now = _utc_now()
             self._event(session, model_name, champion.version, "rolled_back", None, "rollback", now)
             self._event(session, model_name, previous, "restored", champion, "rollback", now)
             self._set_status(session, model_name, champion.version, "retired")
             self._set_status(session, model_name, previous, "champion", promoted_at=now)
             restored = self._find(session, model_name, previous)
-        if restored is None:
-            raise RegistryError(f"{model_name} {previous} is in the history but not in the table")
+        assert restored is not None
         return restored
 
     # --- internals ------------------------------------------------------------------------
@@ -667,7 +692,9 @@ class ModelRegistry:
     def _folder(self, version: ModelVersion) -> Path:
         folder = version.artifact_dir
         if not (folder / "metadata.json").is_file():
-            raise RegistryError(f"artifacts of {version.model_name} {version.version} missing")
+            raise RegistryError(
+                f"artifacts of {version.model_name} {version.version} are missing at {folder}"
+            )
         return folder
 
     def _version(self, row: dict[str, Any]) -> ModelVersion:

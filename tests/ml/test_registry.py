@@ -316,3 +316,54 @@ def test_clear_errors_for_impossible_requests(
     (version.artifact_dir / "model.pkl").write_bytes(b"tampered")
     with pytest.raises(RegistryError, match="does not match its registered checksum"):
         registry.load_model(version)
+
+
+def test_champion_remeasured_on_the_new_holdout_is_the_bar(
+    duckdb_settings: Settings, tmp_path: Path, plot: bytes
+) -> None:
+    registry = registry_for(duckdb_settings, tmp_path)
+    frame = training_frame()
+    first, _ = registry.register(make_candidate(frame, plot, metric=0.70))
+
+    # Beats the champion's recorded 0.70, but not the champion re-scored on these rows (0.85).
+    held, held_won = registry.register(
+        make_candidate(frame, plot, metric=0.80, c=0.5), champion_metric=0.85
+    )
+    # Below the recorded 0.70, yet above the champion re-scored on its holdout (0.65).
+    crowned, crowned_won = registry.register(
+        make_candidate(frame, plot, metric=0.68, c=0.1), champion_metric=0.65
+    )
+
+    assert not held_won and held.status == "challenger"
+    assert crowned_won and crowned.status == "champion"
+    reasons = [row["reason"] for row in registry.history("customer_churn")]
+    assert f"holdout roc_auc 0.68 beats 0.65 of {first.version}" in reasons
+
+
+def test_a_version_without_its_artifacts_cannot_become_champion(
+    duckdb_settings: Settings, tmp_path: Path, plot: bytes
+) -> None:
+    import shutil
+
+    registry = registry_for(duckdb_settings, tmp_path)
+    frame = training_frame()
+    first, _ = registry.register(make_candidate(frame, plot, metric=0.80))
+    second, _ = registry.register(make_candidate(frame, plot, metric=0.70, c=0.5))
+    shutil.rmtree(second.artifact_dir)
+
+    with pytest.raises(RegistryError, match="are missing at"):
+        registry.promote("customer_churn", second.version)
+    champion = registry.champion("customer_churn")
+    assert champion is not None and champion.version == first.version
+
+
+def test_an_unpicklable_model_is_refused_before_anything_is_listed(
+    duckdb_settings: Settings, tmp_path: Path, plot: bytes
+) -> None:
+    registry = registry_for(duckdb_settings, tmp_path)
+    candidate = replace(make_candidate(training_frame(), plot), model=lambda frame: frame)
+
+    with pytest.raises(RegistryError, match="cannot be pickled"):
+        registry.register(candidate)
+    assert registry.versions() == []
+    assert not any((tmp_path / "artifacts" / "registry" / "customer_churn").glob("*/model.pkl"))
