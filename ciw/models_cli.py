@@ -107,7 +107,11 @@ def models_group() -> None:
 @click.option("--model", "model_name", type=_model_choice, default=None, help="Only this model.")
 @_target_option
 def list_versions(model_name: str | None, target: str | None) -> None:
-    """List registered versions: status, holdout metric against the baseline, training window."""
+    """List versions, their status and holdout metric vs baseline.
+
+    One row per version, newest first per model: status (champion, challenger, retired),
+    created (UTC), the primary holdout metric beside the baseline's, the training window.
+    """
     with _registry(target) as registry:
         versions = registry.versions(model_name)
         if not versions:
@@ -122,7 +126,11 @@ def list_versions(model_name: str | None, target: str | None) -> None:
 @click.argument("version")
 @_target_option
 def promote(model_name: str, version: str, target: str | None) -> None:
-    """Make VERSION (or a unique prefix of it) the champion of MODEL; scoring uses it next run."""
+    """Make VERSION the champion of MODEL by hand.
+
+    VERSION may be a unique prefix. The current champion is retired; scoring uses the new
+    champion from its next run; `ciw models rollback MODEL` undoes this.
+    """
     with _registry(target) as registry:
         before = registry.champion(model_name)
         promoted = registry.promote(model_name, version)
@@ -137,7 +145,10 @@ def promote(model_name: str, version: str, target: str | None) -> None:
 @click.argument("model_name", metavar="MODEL", type=_model_choice)
 @_target_option
 def rollback(model_name: str, target: str | None) -> None:
-    """Put MODEL's previous champion back; the current champion is retired."""
+    """Put MODEL's previous champion back.
+
+    The current champion is retired. Each rollback walks one champion further back.
+    """
     with _registry(target) as registry:
         before = registry.champion(model_name)
         restored = registry.rollback(model_name)
