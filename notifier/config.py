@@ -1,0 +1,69 @@
+"""Slack settings from the environment; the token and the webhook URL are never printed."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Literal
+
+Mode = Literal["bot", "webhook", "outbox"]
+
+DEFAULT_API_URL = "https://slack.com/api/"
+
+
+class NotifierError(RuntimeError):
+    """A problem the user can fix (credentials, a missing table, bad input): one line."""
+
+
+@dataclass(frozen=True)
+class SlackConfig:
+    """How to reach Slack, and the pacing and retry policy of every call.
+
+    The token wins over the webhook; with neither, messages go to the local outbox file.
+    """
+
+    bot_token: str = field(default="", repr=False)
+    webhook_url: str = field(default="", repr=False)
+    default_channel: str = ""
+    api_url: str = DEFAULT_API_URL
+    #: Seconds one HTTP call may take before it counts as timed out.
+    timeout_seconds: float = 10.0
+    #: Attempts per message for 429, 5xx and timeouts (the first included).
+    max_attempts: int = 5
+    #: First backoff after a 5xx or a timeout; doubles per attempt.
+    backoff_seconds: float = 1.0
+    #: Slack allows about one message per second per channel.
+    min_interval_seconds: float = 1.0
+
+    @classmethod
+    def from_env(cls) -> SlackConfig:
+        api_url = os.environ.get("SLACK_API_URL", "").strip() or DEFAULT_API_URL
+        return cls(
+            bot_token=os.environ.get("SLACK_BOT_TOKEN", "").strip(),
+            webhook_url=os.environ.get("SLACK_WEBHOOK_URL", "").strip(),
+            default_channel=os.environ.get("SLACK_DEFAULT_CHANNEL", "").strip(),
+            api_url=api_url if api_url.endswith("/") else api_url + "/",
+        )
+
+    @property
+    def mode(self) -> Mode:
+        if self.bot_token:
+            return "bot"
+        if self.webhook_url:
+            return "webhook"
+        return "outbox"
+
+    def describe(self) -> str:
+        """Where messages go, safe to print."""
+        if self.mode == "bot":
+            return f"Slack Web API at {self.api_url} (bot token from SLACK_BOT_TOKEN)"
+        if self.mode == "webhook":
+            return "Slack incoming webhook (SLACK_WEBHOOK_URL)"
+        return "local outbox file (no SLACK_BOT_TOKEN or SLACK_WEBHOOK_URL set)"
+
+    def scrub(self, text: str) -> str:
+        """``text`` with the token and webhook URL masked, for error messages."""
+        for secret in (self.bot_token, self.webhook_url):
+            if secret:
+                text = text.replace(secret, "***")
+        return text

@@ -1,0 +1,236 @@
+"""``deliver_pending``: send the alerts the delivery log does not yet show as sent.
+
+Exactly once per (alert, destination): each message is claimed in ops.alert_deliveries as
+``sending`` before the Slack call and confirmed as ``sent`` after it. A run first reconciles
+claims left ``sending`` by a run that crashed between the two (see docs/alerts.md), then plans
+the due messages - one per critical alert, one digest per destination for the rest - and sends
+them in order, pacing and retrying in ``notifier.slack``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from ciw.settings import Settings
+from notifier.config import NotifierError, SlackConfig
+from notifier.messages import Alert, Message, plan_messages
+from notifier.slack import (
+    BotTransport,
+    OutboxTransport,
+    Retrying,
+    SlackRefused,
+    SlackUnavailable,
+    Transport,
+    WebhookTransport,
+)
+from notifier.store import DELIVERIES_TABLE, LogRow, Store, open_store
+
+#: Alerts older than this are not delivered any more (a backfill must not page anyone).
+DEFAULT_MAX_AGE = timedelta(hours=72)
+#: A ``sending`` claim younger than this may belong to a run still in flight: left alone.
+DEFAULT_STALE_AFTER = timedelta(minutes=10)
+
+
+@dataclass
+class DeliveryReport:
+    """What one notifier run did; ``summary()`` is the line the CLI prints."""
+
+    mode: str
+    dry_run: bool = False
+    alerts_considered: int = 0
+    messages_by_kind: Counter[str] = field(default_factory=Counter)
+    messages_by_destination: Counter[str] = field(default_factory=Counter)
+    deliveries: int = 0  # (alert, destination) pairs delivered in this run
+    already_delivered: int = 0
+    reconciled_sent: int = 0  # crashed claims found in Slack: confirmed, not resent
+    reconciled_resent: int = 0  # crashed claims not found: due again
+    unconfirmed: int = 0  # crashed webhook claims: never resent
+    failed: int = 0
+    waited_seconds: float = 0.0
+    outbox_path: str | None = None
+    planned: list[Message] = field(default_factory=list, repr=False)
+
+    @property
+    def messages(self) -> int:
+        return sum(self.messages_by_kind.values())
+
+    def summary(self) -> str:
+        verb = "would send" if self.dry_run else ("wrote" if self.mode == "outbox" else "sent")
+        kinds = ", ".join(
+            f"{count} {kind}" for kind, count in sorted(self.messages_by_kind.items())
+        )
+        parts = [
+            f"{verb} {self.messages} messages ({kinds or 'none'}) covering"
+            f" {self.deliveries} alert deliveries"
+            f" to {len(self.messages_by_destination)} destinations",
+            f"{self.already_delivered} already delivered",
+        ]
+        if self.reconciled_sent or self.reconciled_resent:
+            parts.append(
+                f"reconciled {self.reconciled_sent + self.reconciled_resent} interrupted "
+                f"({self.reconciled_sent} found in Slack, {self.reconciled_resent} resent)"
+            )
+        if self.unconfirmed:
+            parts.append(f"{self.unconfirmed} interrupted webhook deliveries left unconfirmed")
+        if self.failed:
+            parts.append(f"{self.failed} refused by Slack (retried next run)")
+        if self.outbox_path:
+            parts.append(f"no Slack credentials: messages are in {self.outbox_path}")
+        return "; ".join(parts)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def log_destination(destination: str, mode: str) -> str:
+    """The log's destination: outbox copies are kept apart, so Slack still gets them later."""
+    return f"outbox:{destination}" if mode == "outbox" else destination
+
+
+def due_pairs(
+    alerts: Iterable[Alert], log: Iterable[LogRow], mode: str
+) -> tuple[list[tuple[Alert, str]], int]:
+    """(alert, destination) pairs with no finished or in-flight log row, and how many had one."""
+    taken = {(row.alert_id, row.destination) for row in log if row.status != "failed"}
+    due: list[tuple[Alert, str]] = []
+    skipped = 0
+    for alert in alerts:
+        for destination in alert.destinations:
+            if (alert.alert_id, log_destination(destination, mode)) in taken:
+                skipped += 1
+            else:
+                due.append((alert, destination))
+    return due, skipped
+
+
+def make_transport(
+    config: SlackConfig, outbox_path: str, sleep: Callable[[float], None]
+) -> tuple[Transport, Retrying]:
+    from pathlib import Path
+
+    retrying = Retrying(config, sleep=sleep)
+    if config.mode == "bot":
+        return BotTransport(config, retrying), retrying
+    if config.mode == "webhook":
+        return WebhookTransport(config, retrying), retrying
+    return OutboxTransport(Path(outbox_path)), retrying
+
+
+def reconcile(
+    store: Store,
+    transport: Transport,
+    report: DeliveryReport,
+    now: datetime,
+    stale_after: timedelta,
+) -> None:
+    """Settle claims a crashed run left ``sending``: confirmed when Slack (or the outbox file)
+    has the message, released to be sent again when it certainly has not; webhook claims cannot
+    be checked and become ``unconfirmed`` (never resent)."""
+    interrupted: dict[str, list[LogRow]] = {}
+    for row in store.log_rows():
+        if row.status == "sending" and row.claimed_at <= now - stale_after:
+            interrupted.setdefault(row.delivery_key, []).append(row)
+    for key, rows in sorted(interrupted.items()):
+        first = rows[0]
+        destination = first.destination.removeprefix("outbox:")
+        if transport.mode == "webhook":
+            store.mark_unconfirmed(key)
+            report.unconfirmed += len(rows)
+            continue
+        posted = transport.find(key, destination, first.claimed_at)
+        if posted is None:
+            store.release(key)
+            report.reconciled_resent += len(rows)
+        else:
+            store.confirm(
+                key, posted.status, sent_at=now, channel_id=posted.channel_id, slack_ts=posted.ts
+            )
+            report.reconciled_sent += len(rows)
+
+
+def send_messages(
+    store: Store,
+    transport: Transport,
+    messages: Sequence[Message],
+    report: DeliveryReport,
+    now: datetime,
+) -> None:
+    for message in messages:
+        destination = log_destination(message.destination, transport.mode)
+        pairs = [(alert_id, destination) for alert_id in message.alert_ids]
+        if not store.claim(pairs, message.kind, message.delivery_key, now):
+            report.already_delivered += len(pairs)
+            continue
+        try:
+            posted = transport.post(message)
+        except SlackRefused as refused:
+            store.fail(message.delivery_key, str(refused))
+            report.failed += len(pairs)
+            continue
+        except SlackUnavailable as unavailable:
+            store.release(message.delivery_key)
+            raise NotifierError(
+                f"{unavailable}; undelivered alerts stay pending for the next run"
+            ) from None
+        except NotifierError:
+            store.release(message.delivery_key)
+            raise
+        store.confirm(
+            message.delivery_key,
+            posted.status,
+            sent_at=utc_now(),
+            channel_id=posted.channel_id,
+            slack_ts=posted.ts,
+        )
+        report.messages_by_kind[message.kind] += 1
+        report.messages_by_destination[message.destination] += 1
+        report.deliveries += len(pairs)
+
+
+def deliver_pending(
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    config: SlackConfig | None = None,
+    max_age: timedelta = DEFAULT_MAX_AGE,
+    stale_after: timedelta = DEFAULT_STALE_AFTER,
+    sleep: Callable[[float], None] = time.sleep,
+) -> DeliveryReport:
+    """Deliver the alerts of marts.alerts created within ``max_age`` before ``now`` that the
+    delivery log does not show as delivered. ``dry_run`` renders the messages (``planned``)
+    and touches neither Slack nor the log. Slack settings come from the environment."""
+    now = now or utc_now()
+    config = config or SlackConfig.from_env()
+    outbox_path = settings.artifacts_dir / "outbox" / f"slack-{now:%Y-%m-%d}.jsonl"
+    report = DeliveryReport(mode=config.mode, dry_run=dry_run)
+    with open_store(settings) as store:
+        alerts = store.recent_alerts(now - max_age)
+        report.alerts_considered = len(alerts)
+        if dry_run:
+            log = store.log_rows() if store.table_exists(DELIVERIES_TABLE) else []
+            due, report.already_delivered = due_pairs(alerts, log, config.mode)
+            report.planned = plan_messages(due, now.date())
+            for message in report.planned:
+                report.messages_by_kind[message.kind] += 1
+                report.messages_by_destination[message.destination] += 1
+                report.deliveries += len(message.alert_ids)
+            return report
+        store.ensure_log()
+        transport, retrying = make_transport(config, str(outbox_path), sleep)
+        try:
+            transport.check()
+            reconcile(store, transport, report, now, stale_after)
+            due, skipped = due_pairs(alerts, store.log_rows(), config.mode)
+            report.already_delivered += skipped
+            send_messages(store, transport, plan_messages(due, now.date()), report, now)
+        finally:
+            report.waited_seconds = sum(retrying.waits)
+    if config.mode == "outbox" and report.messages:
+        report.outbox_path = str(outbox_path)
+    return report

@@ -1,0 +1,405 @@
+"""Transports: the Slack Web API (bot token), an incoming webhook, or the local outbox file.
+
+Every Slack call goes through ``Retrying``: 429 waits for ``Retry-After``, 5xx and timeouts back
+off exponentially, a bad token stops the run with one line. slack-sdk's own retry handlers are
+switched off so that no request is repeated without this module deciding it: a timed-out
+``chat.postMessage`` may have been posted, so the bot transport looks the message up (by the
+delivery key in its metadata) before posting again.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+from urllib.error import URLError
+
+from notifier.config import NotifierError, SlackConfig
+from notifier.messages import METADATA_EVENT_TYPE, Message
+
+T = TypeVar("T")
+
+#: Errors that mean the credentials are wrong: stop, do not retry.
+AUTH_ERRORS = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "no_permission",
+    }
+)
+#: Errors that mean this destination cannot receive messages from the bot.
+UNREACHABLE_ERRORS = frozenset(
+    {"channel_not_found", "user_not_found", "not_in_channel", "is_archived", "cannot_dm_bot"}
+)
+#: Webhook answers that mean the URL is wrong or revoked.
+WEBHOOK_AUTH_ERRORS = frozenset({"invalid_token", "no_service", "no_team", "team_disabled"})
+
+
+class SlackRefused(RuntimeError):
+    """Slack answered with an error that retrying will not cure (e.g. channel_not_found)."""
+
+
+class SlackUnavailable(RuntimeError):
+    """Slack kept failing (429, 5xx or timeouts) after every attempt."""
+
+
+@dataclass(frozen=True)
+class Posted:
+    """Where a message landed: channel id and ts (empty for webhooks and the outbox)."""
+
+    channel_id: str | None
+    ts: str | None
+    status: str = "sent"
+
+
+class Transport(Protocol):
+    mode: str
+
+    def check(self) -> None: ...
+
+    def post(self, message: Message) -> Posted: ...
+
+    def find(self, message_key: str, destination: str, since: datetime) -> Posted | None: ...
+
+
+class _Timeout(Exception):
+    """A call that timed out or lost its connection."""
+
+
+def _is_timeout(error: BaseException) -> bool:
+    return isinstance(error, TimeoutError | ConnectionError) or (
+        isinstance(error, URLError) and not hasattr(error, "code")
+    )
+
+
+class Retrying:
+    """Runs a call with Slack's retry rules and paces messages per channel."""
+
+    def __init__(self, config: SlackConfig, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.config = config
+        self.sleep = sleep
+        self._last_post: dict[str, float] = {}
+        self.waits: list[float] = []  # seconds waited for 429s and backoffs, for the report
+
+    def pace(self, channel: str) -> None:
+        """Keep to about one message per second per channel."""
+        last = self._last_post.get(channel)
+        if last is not None:
+            wait = self.config.min_interval_seconds - (time.monotonic() - last)
+            if wait > 0:
+                self.sleep(wait)
+        self._last_post[channel] = time.monotonic()
+
+    def backoff(self, attempt: int) -> float:
+        return float(self.config.backoff_seconds * 2 ** (attempt - 1))
+
+    def wait(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.sleep(seconds)
+
+    def call(
+        self,
+        what: str,
+        function: Callable[[], T],
+        classify: Callable[[T], tuple[str, float] | None],
+        recover: Callable[[], T | None] | None = None,
+    ) -> T:
+        """``function()`` until it succeeds. ``classify(result)`` returns ("retry", seconds) to
+        wait and try again, or None when the result is final; exceptions from ``function`` are
+        final except timeouts. After a timeout ``recover()`` may find that the call had
+        succeeded after all."""
+        last_problem = ""
+        for attempt in range(1, self.config.max_attempts + 1):
+            try:
+                result = function()
+            except Exception as error:
+                if not _is_timeout(error):
+                    raise
+                last_problem = f"timed out ({type(error).__name__})"
+                self.wait(self.backoff(attempt))
+                if recover is not None:
+                    found = recover()
+                    if found is not None:
+                        return found
+                continue
+            verdict = classify(result)
+            if verdict is None:
+                return result
+            last_problem, seconds = verdict[0], verdict[1]
+            self.wait(seconds)
+        raise SlackUnavailable(
+            f"Slack {what} failed after {self.config.max_attempts} attempts: {last_problem}"
+        )
+
+
+def _retry_after(headers: dict[str, Any]) -> float:
+    for name in ("Retry-After", "retry-after"):
+        value = headers.get(name)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if value is not None and str(value).strip().isdigit():
+            return float(str(value).strip())
+    return 1.0
+
+
+class BotTransport:
+    """chat.postMessage with a bot token; finds messages again through conversations.history."""
+
+    mode = "bot"
+
+    def __init__(self, config: SlackConfig, retrying: Retrying) -> None:
+        from slack_sdk import WebClient
+
+        self.config = config
+        self.retrying = retrying
+        self.client = WebClient(
+            token=config.bot_token,
+            base_url=config.api_url,
+            timeout=config.timeout_seconds,  # type: ignore[arg-type]  # urllib takes a float
+            retry_handlers=[],
+        )
+        self._channel_ids: dict[str, str] = {}
+
+    def _api(self, method: str, recover: Callable[[], Any] | None = None, **params: Any) -> Any:
+        """One Web API call with the retry rules; a dict of Slack's answer."""
+        from slack_sdk.errors import SlackApiError
+
+        call = getattr(self.client, method.replace(".", "_"))
+
+        def attempt() -> Any:
+            try:
+                return call(**params).data
+            except SlackApiError as error:
+                return error.response
+
+        def classify(result: Any) -> tuple[str, float] | None:
+            if isinstance(result, dict):
+                return None
+            status = result.status_code
+            if status == 429:
+                return (f"rate limited (429) on {method}", _retry_after(result.headers))
+            if status >= 500:
+                return (f"HTTP {status} on {method}", self.retrying.backoff(1))
+            return None
+
+        result = self.retrying.call(method, attempt, classify, recover)
+        if isinstance(result, dict):
+            return result
+        if isinstance(result, Posted):
+            return result
+        error = str(result.get("error") or f"HTTP {result.status_code}")
+        if error in AUTH_ERRORS:
+            raise NotifierError(
+                f"Slack rejected SLACK_BOT_TOKEN ({error}) at {self.config.api_url}: "
+                "check the token and the app's scopes"
+            )
+        raise SlackRefused(f"{method}: {error}")
+
+    def check(self) -> None:
+        """auth.test: a bad token stops the run before any alert is claimed."""
+        self._api("auth.test")
+
+    def post(self, message: Message, since: datetime | None = None) -> Posted:
+        try:
+            return self._post_to(message, message.destination, message.text, message.blocks)
+        except SlackRefused as refused:
+            reason = str(refused).rpartition(": ")[2]
+            if reason not in UNREACHABLE_ERRORS or not self.config.default_channel:
+                raise
+        note = {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": f"Intended for {message.destination} ({reason}); "
+                    "sent to the default channel.",
+                }
+            ],
+        }
+        return self._post_to(
+            message, self.config.default_channel, message.text, [*message.blocks, note]
+        )
+
+    def _post_to(
+        self, message: Message, channel: str, text: str, blocks: list[dict[str, Any]]
+    ) -> Posted:
+        self.retrying.pace(channel)
+        started = datetime.now().astimezone()
+
+        def recover() -> Posted | None:
+            return self.find(message.delivery_key, channel, started.replace(tzinfo=None))
+
+        answer = self._api(
+            "chat.postMessage",
+            recover=recover,
+            channel=channel,
+            text=text,
+            blocks=blocks,
+            metadata=message.metadata,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        if isinstance(answer, Posted):
+            return answer
+        return Posted(channel_id=answer.get("channel"), ts=answer.get("ts"))
+
+    def channel_id(self, destination: str) -> str | None:
+        """The conversation id of a member id (its DM), a #name or an id."""
+        if destination in self._channel_ids:
+            return self._channel_ids[destination]
+        found: str | None
+        if destination[:1] in ("U", "W"):
+            found = self._api("conversations.open", users=destination).get("channel", {}).get("id")
+        elif destination.startswith("#"):
+            found = None
+            cursor = None
+            while found is None:
+                page = self._api(
+                    "conversations.list",
+                    limit=200,
+                    cursor=cursor,
+                    types="public_channel,private_channel",
+                )
+                for channel in page.get("channels", []):
+                    if channel.get("name") == destination[1:]:
+                        found = channel.get("id")
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    break
+        else:
+            found = destination
+        if found:
+            self._channel_ids[destination] = found
+        return found
+
+    def find(self, message_key: str, destination: str, since: datetime) -> Posted | None:
+        """The message carrying ``message_key`` in its metadata, posted to the destination (or
+        the default channel) since ``since`` (naive UTC); None when there is none."""
+        oldest = f"{since.timestamp() - 60:.6f}"
+        places = [destination] + (
+            [self.config.default_channel] if self.config.default_channel else []
+        )
+        for place in places:
+            try:
+                channel = self.channel_id(place)
+            except SlackRefused:
+                continue
+            if not channel:
+                continue
+            cursor = None
+            while True:
+                page = self._api(
+                    "conversations.history",
+                    channel=channel,
+                    oldest=oldest,
+                    limit=200,
+                    include_all_metadata=True,
+                    cursor=cursor,
+                )
+                for item in page.get("messages", []):
+                    metadata = item.get("metadata") or {}
+                    payload = metadata.get("event_payload") or {}
+                    if (
+                        metadata.get("event_type") == METADATA_EVENT_TYPE
+                        and payload.get("delivery_key") == message_key
+                    ):
+                        return Posted(channel_id=channel, ts=item.get("ts"))
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    break
+        return None
+
+
+class WebhookTransport:
+    """An incoming webhook: one fixed channel, no way to read messages back."""
+
+    mode = "webhook"
+
+    def __init__(self, config: SlackConfig, retrying: Retrying) -> None:
+        from slack_sdk.webhook import WebhookClient
+
+        self.config = config
+        self.retrying = retrying
+        self.client = WebhookClient(
+            config.webhook_url,
+            timeout=config.timeout_seconds,  # type: ignore[arg-type]
+            retry_handlers=[],
+        )
+
+    def check(self) -> None:
+        """Webhooks have no auth test; a bad URL shows on the first message."""
+
+    def post(self, message: Message) -> Posted:
+        self.retrying.pace("webhook")
+        mention = f"<@{message.destination}> " if message.destination[:1] in ("U", "W") else ""
+        target = {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": f"For {mention or message.destination}"}],
+        }
+
+        def attempt() -> Any:
+            return self.client.send(text=mention + message.text, blocks=[*message.blocks, target])
+
+        def classify(response: Any) -> tuple[str, float] | None:
+            if response.status_code == 429:
+                return ("rate limited (429)", _retry_after(response.headers))
+            if response.status_code >= 500:
+                return (f"HTTP {response.status_code}", self.retrying.backoff(1))
+            return None
+
+        response = self.retrying.call("webhook", attempt, classify)
+        if response.status_code == 200:
+            return Posted(channel_id=None, ts=None)
+        body = str(response.body or "").strip()
+        if response.status_code in (401, 403, 404) or body in WEBHOOK_AUTH_ERRORS:
+            raise NotifierError(
+                f"Slack rejected SLACK_WEBHOOK_URL (HTTP {response.status_code} {body[:60]}): "
+                "check the webhook URL"
+            )
+        raise SlackRefused(f"webhook: HTTP {response.status_code} {body[:100]}")
+
+    def find(self, message_key: str, destination: str, since: datetime) -> Posted | None:
+        return None
+
+
+class OutboxTransport:
+    """No credentials: each message becomes one JSON line in a local file."""
+
+    mode = "outbox"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def check(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def post(self, message: Message) -> Posted:
+        record = {
+            "destination": message.destination,
+            "kind": message.kind,
+            "delivery_key": message.delivery_key,
+            "alert_ids": list(message.alert_ids),
+            "text": message.text,
+            "blocks": message.blocks,
+            "metadata": message.metadata,
+        }
+        with self.path.open("a", encoding="utf-8") as outbox:
+            outbox.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return Posted(channel_id=None, ts=None, status="outbox")
+
+    def find(self, message_key: str, destination: str, since: datetime) -> Posted | None:
+        """A message already written to the outbox file (a crash after writing, before logging)."""
+        if not self.path.exists():
+            return None
+        with self.path.open(encoding="utf-8") as outbox:
+            for line in outbox:
+                if f'"delivery_key": "{message_key}"' in line:
+                    return Posted(channel_id=None, ts=None, status="outbox")
+        return None

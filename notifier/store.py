@@ -1,0 +1,207 @@
+"""The notifier's warehouse tables: marts.alerts (read) and ops.alert_deliveries (the log).
+
+The log has one row per (alert_id, destination). A row is claimed as ``sending`` before the
+Slack call and becomes ``sent`` (with the Slack ts) after it, each step committed at once, so a
+crash leaves evidence that the next run reconciles (docs/alerts.md). Same SQL on DuckDB and
+PostgreSQL; parameters are written ``%s`` and translated for DuckDB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ciw.settings import Settings
+from notifier.config import NotifierError
+from notifier.messages import Alert
+
+OPS_SCHEMA = "ops"
+DELIVERIES_TABLE = f"{OPS_SCHEMA}.alert_deliveries"
+ALERTS_TABLE = "marts.alerts"
+
+DELIVERIES_DDL = f"""
+create table if not exists {DELIVERIES_TABLE} (
+    alert_id varchar not null,
+    destination varchar not null,
+    delivery_kind varchar not null,
+    delivery_key varchar not null,
+    status varchar not null,
+    channel_id varchar,
+    slack_ts varchar,
+    attempts integer not null,
+    claimed_at timestamp not null,
+    sent_at timestamp,
+    error varchar,
+    primary key (alert_id, destination)
+)
+"""
+
+#: Log statuses. ``sending``: claimed, the Slack call may or may not have happened;
+#: ``sent``: Slack confirmed (ts kept); ``outbox``: written to the local file;
+#: ``unconfirmed``: a webhook send interrupted by a crash (never resent, see docs/alerts.md);
+#: ``failed``: Slack refused it for good (retried on the next run).
+STATUSES = ("sending", "sent", "outbox", "unconfirmed", "failed")
+DONE_STATUSES = ("sent", "outbox", "unconfirmed")
+
+
+@dataclass(frozen=True)
+class LogRow:
+    alert_id: str
+    destination: str
+    delivery_kind: str
+    delivery_key: str
+    status: str
+    channel_id: str | None
+    slack_ts: str | None
+    attempts: int
+    claimed_at: datetime
+
+
+class Store:
+    """One open connection to the warehouse, autocommitting every statement."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._duckdb = settings.target == "duckdb"
+        self._connection: Any = None
+
+    def open(self) -> Store:
+        from ciw.warehouse import connect_duckdb, connect_postgres
+
+        if self._duckdb:
+            self._connection = connect_duckdb(self.settings)
+        else:
+            self._connection = connect_postgres(self.settings)
+            self._connection.autocommit = True
+        return self
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement and return its rows (none for statements without a result)."""
+        if self._duckdb:
+            result = self._connection.execute(sql.replace("%s", "?"), list(params))
+            return result.fetchall() if result.description else []
+        with self._connection.cursor() as cursor:
+            cursor.execute(sql, list(params))
+            return cursor.fetchall() if cursor.description else []
+
+    def table_exists(self, qualified_name: str) -> bool:
+        schema, table = qualified_name.split(".")
+        rows = self.execute(
+            "select count(*) from information_schema.tables"
+            " where table_schema = %s and table_name = %s",
+            (schema, table),
+        )
+        return bool(rows[0][0])
+
+    def ensure_log(self) -> None:
+        self.execute(f"create schema if not exists {OPS_SCHEMA}")
+        self.execute(DELIVERIES_DDL)
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def recent_alerts(self, since: datetime) -> list[Alert]:
+        """Alerts created at or after ``since``; a clear error when the mart is missing."""
+        if not self.table_exists(ALERTS_TABLE):
+            raise NotifierError(
+                f"{ALERTS_TABLE} does not exist in {self.settings.describe()}: run `ciw run` first"
+            )
+        names = list(Alert.__dataclass_fields__)
+        rows = self.execute(
+            f"select {', '.join(names)} from {ALERTS_TABLE}"
+            " where created_at >= %s order by alert_id",
+            (since,),
+        )
+        return [Alert.from_row(dict(zip(names, row, strict=True))) for row in rows]
+
+    def log_rows(self) -> list[LogRow]:
+        names = list(LogRow.__dataclass_fields__)
+        rows = self.execute(f"select {', '.join(names)} from {DELIVERIES_TABLE}")
+        return [LogRow(**dict(zip(names, row, strict=True))) for row in rows]
+
+    # --- the claim / confirm protocol ------------------------------------------------------
+
+    def claim(
+        self, pairs: Sequence[tuple[str, str]], kind: str, delivery_key: str, now: datetime
+    ) -> bool:
+        """Claim (alert_id, destination) pairs as ``sending`` before the Slack call.
+
+        New pairs are inserted; ``failed`` ones are taken over. False when another run holds
+        or finished any of them (then nothing is sent for this message).
+        """
+        claimed = 0
+        for alert_id, destination in pairs:
+            inserted = self.execute(
+                f"insert into {DELIVERIES_TABLE} (alert_id, destination, delivery_kind,"
+                " delivery_key, status, attempts, claimed_at)"
+                " values (%s, %s, %s, %s, 'sending', 1, %s)"
+                " on conflict do nothing returning alert_id",
+                (alert_id, destination, kind, delivery_key, now),
+            )
+            if not inserted:
+                inserted = self.execute(
+                    f"update {DELIVERIES_TABLE} set status = 'sending', delivery_key = %s,"
+                    " delivery_kind = %s, attempts = attempts + 1, claimed_at = %s, error = null"
+                    " where alert_id = %s and destination = %s and status = 'failed'"
+                    " returning alert_id",
+                    (delivery_key, kind, now, alert_id, destination),
+                )
+            claimed += len(inserted)
+        if claimed < len(pairs):
+            self.release(delivery_key, only_status="sending")
+            return False
+        return True
+
+    def confirm(
+        self,
+        delivery_key: str,
+        status: str,
+        *,
+        sent_at: datetime,
+        channel_id: str | None = None,
+        slack_ts: str | None = None,
+    ) -> None:
+        """Mark the claimed rows of one message as sent (or written to the outbox)."""
+        self.execute(
+            f"update {DELIVERIES_TABLE} set status = %s, channel_id = %s, slack_ts = %s,"
+            " sent_at = %s, error = null where delivery_key = %s and status = 'sending'",
+            (status, channel_id, slack_ts, sent_at, delivery_key),
+        )
+
+    def fail(self, delivery_key: str, error: str) -> None:
+        """Slack refused the message for good: the next run tries again."""
+        self.execute(
+            f"update {DELIVERIES_TABLE} set status = 'failed', error = %s"
+            " where delivery_key = %s and status = 'sending'",
+            (error[:500], delivery_key),
+        )
+
+    def release(self, delivery_key: str, only_status: str = "sending") -> None:
+        """Drop claims that certainly did not reach Slack, so the pairs are due again."""
+        self.execute(
+            f"delete from {DELIVERIES_TABLE} where delivery_key = %s and status = %s",
+            (delivery_key, only_status),
+        )
+
+    def mark_unconfirmed(self, delivery_key: str) -> None:
+        self.execute(
+            f"update {DELIVERIES_TABLE} set status = 'unconfirmed'"
+            " where delivery_key = %s and status = 'sending'",
+            (delivery_key,),
+        )
+
+
+@contextmanager
+def open_store(settings: Settings) -> Iterator[Store]:
+    store = Store(settings).open()
+    try:
+        yield store
+    finally:
+        store.close()
