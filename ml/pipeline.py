@@ -46,6 +46,10 @@ PREDICTION_COLUMNS = [
 ]
 
 
+#: As-of dates an unsupervised model (segmentation) trains and checks on.
+UNSUPERVISED_DATES = 4
+
+
 class NotEnoughData(ValueError):
     """A model cannot be trained or scored on this warehouse (e.g. no B2B sources loaded)."""
 
@@ -104,10 +108,11 @@ def build_training_set(
 ) -> pd.DataFrame:
     """Label rows joined point-in-time with the spec's features (through Feast), saved as Parquet.
 
-    Segmentation has no labels: its training set is every customer's latest feature row.
+    Segmentation has no labels: its training set is every entity's feature rows on the last
+    ``UNSUPERVISED_DATES`` as-of dates (the latest one is its holdout).
     """
     if spec.label_model is None:
-        frame = gateway.scoring_frame(spec, as_of)
+        frame = gateway.training_frame(spec, recent_entity_rows(settings, spec, as_of))
     else:
         labels = load_labels(settings, spec)
         if labels.empty:
@@ -118,6 +123,19 @@ def build_training_set(
     path = training_set_path(settings, spec.name)
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(path, index=False)
+    return frame
+
+
+def recent_entity_rows(settings: Settings, spec: ModelSpec, as_of: date) -> pd.DataFrame:
+    """(entity, as_of_date) of the spec's first feature model on its latest as-of dates."""
+    table = f"features.{spec.feature_models[0]}"
+    frame = read_frame(
+        settings,
+        f"select {spec.entity_column}, as_of_date from {table} where as_of_date in ("
+        f"select distinct as_of_date from {table} where as_of_date <= '{as_of.isoformat()}' "
+        f"order by as_of_date desc limit {UNSUPERVISED_DATES})",
+    )
+    frame["as_of_date"] = pd.to_datetime(frame["as_of_date"]).dt.date
     return frame
 
 
