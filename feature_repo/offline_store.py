@@ -130,7 +130,7 @@ class AsofRetrievalJob(RetrievalJob):
         with duckdb.connect() as duck:
             duck.execute("set timezone = 'UTC'")
             duck.register(ENTITY_TABLE, self._entity_df)
-            table = duck.execute(self._sql).fetch_arrow_table()
+            table = duck.execute(self._sql).to_arrow_table()
         index = table.schema.get_field_index(self._timestamp_column)
         stamps = table.column(index).cast(pyarrow.timestamp("us", tz="UTC"))
         return table.set_column(index, self._timestamp_column, stamps)

@@ -76,8 +76,19 @@ def derive_definitions(
 
 
 def definitions_fingerprint(
-    models: Mapping[str, FeatureModel], settings: Settings, options: FeastOptions
+    models: Mapping[str, FeatureModel],
+    specs: Mapping[str, ModelSpec],
+    settings: Settings,
+    options: FeastOptions,
 ) -> str:
-    """Changes whenever the applied definitions would: the YAML, the TTL, the warehouse."""
-    text = repr((sorted(models.items()), settings.target, settings.describe(), options.ttl))
+    """Changes whenever the applied definitions would: YAML, model specs, TTL, warehouse."""
+    text = repr(
+        (
+            sorted(models.items()),
+            sorted(specs.items()),
+            settings.target,
+            settings.describe(),
+            options.ttl,
+        )
+    )
     return hashlib.sha256(text.encode()).hexdigest()

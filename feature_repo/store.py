@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -63,12 +64,14 @@ class FeatureStoreGateway:
         settings: Settings,
         options: FeastOptions | None = None,
         features_dir: Path = FEATURES_DIR,
+        specs: Mapping[str, ModelSpec] = MODEL_SPECS,
     ) -> None:
         self.settings = settings
         self.options = options or FeastOptions.from_env()
         self.models: dict[str, FeatureModel] = load_feature_models(features_dir)
+        self.specs = dict(specs)
         self.definitions: FeastDefinitions = derive_definitions(
-            self.models, MODEL_SPECS, settings, self.options
+            self.models, self.specs, settings, self.options
         )
         self._store: FeatureStore | None = None
         self._reader: OnlineReader | None = None
@@ -119,7 +122,7 @@ class FeatureStoreGateway:
             state["exports"] = outcome.fingerprints
             exported, unchanged = len(outcome.exported), len(outcome.unchanged)
             missing = outcome.missing
-        fingerprint = definitions_fingerprint(self.models, self.settings, self.options)
+        fingerprint = definitions_fingerprint(self.models, self.specs, self.settings, self.options)
         registry = Path(str(self.store.config.registry.path))
         applied = state.get("definitions") != fingerprint or not registry.exists()
         if applied:
