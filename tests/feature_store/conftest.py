@@ -66,7 +66,12 @@ def order_rows() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "customer_id": [1, 1, 1, 2],
-            "as_of_date": [day("2026-01-01"), day("2026-01-15"), day("2026-02-01"), day("2025-10-01")],
+            "as_of_date": [
+                day("2026-01-01"),
+                day("2026-01-15"),
+                day("2026-02-01"),
+                day("2025-10-01"),
+            ],
             "orders_30d": [1, 2, 99, 7],
             "revenue_30d": [10.5, 20.25, 999.0, 70.0],
             "top_category": ["books", "toys", "future", "garden"],
@@ -100,6 +105,10 @@ def write_duckdb_tables(settings: Settings, tables: dict[str, pd.DataFrame]) -> 
 _PG_TYPES = {"int64": "bigint", "float64": "numeric(18,2)", "bool": "boolean"}
 
 
+def _postgres_type(column: str, kind: str) -> str:
+    return "date" if column.endswith("date") else _PG_TYPES.get(kind, "text")
+
+
 def write_postgres_tables(settings: Settings, tables: dict[str, pd.DataFrame]) -> None:
     from ciw.warehouse import connect_postgres
 
@@ -107,7 +116,7 @@ def write_postgres_tables(settings: Settings, tables: dict[str, pd.DataFrame]) -
         cursor.execute("create schema if not exists features")
         for name, frame in tables.items():
             columns = ", ".join(
-                f"{column} {'date' if column.endswith('date') else _PG_TYPES.get(str(kind), 'text')}"
+                f"{column} {_postgres_type(column, str(kind))}"
                 for column, kind in frame.dtypes.items()
             )
             cursor.execute(f"drop table if exists features.{name}")

@@ -102,7 +102,7 @@ def test_the_project_join_matches_feasts_stock_join(
 
 
 def test_bad_entity_rows_give_one_clear_line(toy_gateway: FeatureStoreGateway) -> None:
-    with pytest.raises(ValueError, match="lack column.*as_of_date"):
+    with pytest.raises(ValueError, match=r"lack column\(s\) as_of_date"):
         toy_gateway.training_frame(TOY_SPEC, pd.DataFrame({"customer_id": [1]}))
     with pytest.raises(ValueError, match="customer_id must hold Int64 ids"):
         toy_gateway.training_frame(
