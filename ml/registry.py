@@ -380,8 +380,12 @@ def _session(settings: Settings, *, lock: bool = False) -> Iterator[_Session]:
         return
     with connect_postgres(settings) as postgres:  # commits on success, rolls back on error
         session = _Session(postgres, "postgres")
-        for statement in _ddl("postgres"):
-            postgres.execute(statement)
+        events = f"{ML_SCHEMA}.{EVENTS_TABLE}"
+        (present,) = session.execute("select to_regclass(?) is not null", (events,))[0]
+        if not present:  # concurrent "create ... if not exists" can collide: one at a time
+            session.execute("select pg_advisory_xact_lock(hashtext(?))", (events,))
+            for statement in _ddl("postgres"):
+                postgres.execute(statement)
         if lock:
             postgres.execute(f"lock table {ML_SCHEMA}.{REGISTRY_TABLE} in exclusive mode")
         yield session

@@ -367,3 +367,31 @@ def test_an_unpicklable_model_is_refused_before_anything_is_listed(
         registry.register(candidate)
     assert registry.versions() == []
     assert not any((tmp_path / "artifacts" / "registry" / "customer_churn").glob("*/model.pkl"))
+
+
+@pytest.mark.postgres
+def test_concurrent_registrations_crown_exactly_the_best(
+    postgres_settings: Settings, tmp_path: Path, plot: bytes
+) -> None:
+    """Several writers on a fresh database: the tables are created once, writers take turns.
+
+    Whatever order they run in, the best candidate ends up the one champion. (Without the
+    advisory lock the concurrent ``create schema`` fails here every time.)
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    frame = training_frame()
+    metrics = [0.71, 0.83, 0.64, 0.77]
+    candidates = [
+        make_candidate(frame, plot, metric=metric, c=1.0 / (i + 1))
+        for i, metric in enumerate(metrics)
+    ]
+    registry = registry_for(postgres_settings, tmp_path)
+
+    with ThreadPoolExecutor(max_workers=len(candidates)) as pool:
+        registered = list(pool.map(lambda candidate: registry.register(candidate)[0], candidates))
+
+    statuses = [v.status for v in registry.versions("customer_churn")]
+    champion = registry.champion("customer_churn")
+    assert statuses.count("champion") == 1 and len(statuses) == len(metrics)
+    assert champion is not None and champion.version == registered[1].version
