@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 from urllib.error import URLError
@@ -231,10 +231,10 @@ class BotTransport:
         self, message: Message, channel: str, text: str, blocks: list[dict[str, Any]]
     ) -> Posted:
         self.retrying.pace(channel)
-        started = datetime.now().astimezone()
+        started = datetime.now(UTC).replace(tzinfo=None)
 
         def recover() -> Posted | None:
-            return self.find(message.delivery_key, channel, started.replace(tzinfo=None))
+            return self.find(message.delivery_key, channel, started)
 
         answer = self._api(
             "chat.postMessage",
@@ -282,7 +282,7 @@ class BotTransport:
     def find(self, message_key: str, destination: str, since: datetime) -> Posted | None:
         """The message carrying ``message_key`` in its metadata, posted to the destination (or
         the default channel) since ``since`` (naive UTC); None when there is none."""
-        oldest = f"{since.timestamp() - 60:.6f}"
+        oldest = f"{since.replace(tzinfo=UTC).timestamp() - 60:.6f}"
         places = [destination] + (
             [self.config.default_channel] if self.config.default_channel else []
         )

@@ -159,8 +159,8 @@ ltv_milestone as (
             "'Invite the customer to the loyalty programme''s next tier'",
             "'Ask for a review or a referral'",
         ]) }} as suggested_actions,
-        cast(milestones_crossed.lifetime_revenue as {{ dbt.type_float() }}) as metric_value,
-        cast(milestones_crossed.milestone_amount as {{ dbt.type_float() }}) as threshold_value,
+        cast(milestones_crossed.lifetime_revenue as double precision) as metric_value,
+        cast(milestones_crossed.milestone_amount as double precision) as threshold_value,
         run_date.as_of_date,
         'milestone-' || {{ alert_number('milestones_crossed.milestone_amount') }} as window_key
     from milestones_crossed
@@ -245,8 +245,8 @@ cart_abandonment as (
             "'Send a cart reminder with the items left behind'",
             "'Offer free shipping or a small discount if the cart is large'",
         ]) }} as suggested_actions,
-        cast(abandoned_carts.cart_value as {{ dbt.type_float() }}) as metric_value,
-        cast({{ cart_hours }} as {{ dbt.type_float() }}) as threshold_value,
+        cast(abandoned_carts.cart_value as double precision) as metric_value,
+        cast({{ cart_hours }} as double precision) as threshold_value,
         run_date.as_of_date
     from abandoned_carts
     cross join run_date

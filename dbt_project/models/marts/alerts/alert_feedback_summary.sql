@@ -1,0 +1,90 @@
+{#-
+    Feedback on alerts per alert type and entity type, with the model behind the alert, for
+    monitoring (a falling accuracy share is a reason to retrain). Scores: accurate 1, somewhat
+    0.5, inaccurate 0; very relevant / very effective 1, relevant / effective 0.5, else 0.
+-#}
+with
+
+feedback as (
+    select * from {{ source_or_empty('ops', 'alert_feedback') }}
+),
+
+alerts as (
+    select * from {{ ref('alerts') }}
+),
+
+as_of_dates as (
+    select * from {{ ref('int_as_of_dates') }}
+),
+
+run_date as (
+    select as_of_date from as_of_dates where is_latest
+),
+
+scored_feedback as (
+    select
+        alerts.alert_type,
+        alerts.entity_type,
+        feedback.alert_id,
+        feedback.recorded_at,
+        feedback.priority_rating,
+        case feedback.alert_accuracy
+            when 'accurate' then 1.0 when 'somewhat_accurate' then 0.5 else 0.0
+        end as accuracy_score,
+        case feedback.alert_relevance
+            when 'very_relevant' then 1.0 when 'relevant' then 0.5 else 0.0
+        end as relevance_score,
+        case feedback.action_effectiveness
+            when 'very_effective' then 1.0 when 'effective' then 0.5 else 0.0
+        end as effectiveness_score,
+        case when feedback.alert_accuracy = 'inaccurate' then 1.0 else 0.0 end as is_inaccurate,
+        case
+            when feedback.recorded_at >= {{ dbt.dateadd('day', -30, 'cast(run_date.as_of_date as ' ~ dbt.type_timestamp() ~ ')') }}
+                then 1
+            else 0
+        end as is_last_30_days
+    from feedback
+    inner join alerts
+        on feedback.alert_id = alerts.alert_id
+    cross join run_date
+),
+
+summary as (
+    select
+        alert_type,
+        entity_type,
+        count(*) as feedback_count,
+        count(distinct alert_id) as alerts_rated,
+        sum(is_last_30_days) as feedback_count_30d,
+        avg(accuracy_score) as accuracy_score,
+        avg(is_inaccurate) as inaccurate_share,
+        avg(relevance_score) as relevance_score,
+        avg(effectiveness_score) as effectiveness_score,
+        avg(cast(priority_rating as double precision)) as avg_priority_rating,
+        max(recorded_at) as last_feedback_at
+    from scored_feedback
+    group by alert_type, entity_type
+),
+
+final as (
+    select
+        alert_type,
+        entity_type,
+        case
+            when alert_type = 'churn_risk' and entity_type = 'customer' then 'customer_churn'
+            when alert_type = 'churn_risk' and entity_type = 'account' then 'account_churn'
+            when alert_type in ('high_risk_deal', 'rep_performance') then 'deal_risk'
+        end as model_name,
+        cast(feedback_count as {{ dbt.type_int() }}) as feedback_count,
+        cast(alerts_rated as {{ dbt.type_int() }}) as alerts_rated,
+        cast(feedback_count_30d as {{ dbt.type_int() }}) as feedback_count_30d,
+        cast(accuracy_score as double precision) as accuracy_score,
+        cast(inaccurate_share as double precision) as inaccurate_share,
+        cast(relevance_score as double precision) as relevance_score,
+        cast(effectiveness_score as double precision) as effectiveness_score,
+        cast(avg_priority_rating as double precision) as avg_priority_rating,
+        last_feedback_at
+    from summary
+)
+
+select * from final

@@ -1,0 +1,101 @@
+"""Fixtures: the Slack stand-in server, Slack settings pointing at it, and a marts.alerts table
+built in Python (the notifier's input) on the test warehouse."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import astuple, fields
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from ciw.settings import Settings
+from notifier.config import SlackConfig
+from notifier.messages import Alert
+from notifier.store import open_store
+from tests.alerting.slack_standin import VALID_TOKEN, SlackStandIn
+
+ALERTS_DDL = """
+create table marts.alerts (
+    alert_id varchar, alert_type varchar, entity_type varchar, entity_id varchar,
+    entity_name varchar, severity varchar, delivery_mode varchar, title varchar, details varchar,
+    factors varchar, suggested_actions varchar, owner_name varchar, recipient varchar,
+    cc_recipient varchar, as_of_date date, created_at timestamp
+)
+"""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def make_alert(
+    number: int,
+    *,
+    severity: str = "high",
+    recipient: str = "U0REP00001",
+    cc_recipient: str | None = None,
+    alert_type: str = "high_risk_deal",
+    created_at: datetime | None = None,
+) -> Alert:
+    return Alert(
+        alert_id=f"{number:032x}",
+        alert_type=alert_type,
+        entity_type="opportunity",
+        entity_id=f"OPP{number:05d}",
+        entity_name=f"Acme {number}",
+        severity=severity,
+        delivery_mode="immediate" if severity == "critical" else "digest",
+        title=f"High-Risk Deal: OPP{number:05d} - Acme {number} ($50K)",
+        details="Risk Score: 82/100; Stage: proposal (40 days); Owner: Sarah Miller",
+        factors="Sales cycle 45% longer than segment average; Lead source (outbound) has 35% win rate",
+        suggested_actions="Schedule executive engagement call; Review competitive landscape",
+        owner_name="Sarah Miller",
+        recipient=recipient,
+        cc_recipient=cc_recipient,
+        as_of_date=date(2026, 11, 22),
+        created_at=created_at or utc_now() - timedelta(minutes=5),
+    )
+
+
+def write_alerts(settings: Settings, alerts: Sequence[Alert]) -> None:
+    """Create marts.alerts (if needed) and append the alerts, as the dbt mart would."""
+    names = [field.name for field in fields(Alert)]
+    with open_store(settings) as store:
+        store.execute("create schema if not exists marts")
+        if not store.table_exists("marts.alerts"):
+            store.execute(ALERTS_DDL)
+        for alert in alerts:
+            store.execute(
+                f"insert into marts.alerts ({', '.join(names)}) values ({', '.join(['%s'] * len(names))})",
+                astuple(alert),
+            )
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    server = SlackStandIn().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def bot_config(server: SlackStandIn, **overrides: object) -> SlackConfig:
+    """Short timeouts and backoffs so the retry tests take seconds."""
+    values: dict[str, object] = {
+        "bot_token": VALID_TOKEN,
+        "api_url": server.api_url,
+        "timeout_seconds": 0.5,
+        "backoff_seconds": 0.2,
+        "min_interval_seconds": 0.05,
+        "max_attempts": 4,
+    }
+    values.update(overrides)
+    return SlackConfig(**values)  # type: ignore[arg-type]
+
+
+def webhook_config(server: SlackStandIn, **overrides: object) -> SlackConfig:
+    values: dict[str, object] = {"bot_token": "", "webhook_url": server.webhook_url}
+    values.update(overrides)
+    return bot_config(server, **values)
