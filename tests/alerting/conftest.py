@@ -46,9 +46,11 @@ def make_alert(
         entity_name=f"Acme {number}",
         severity=severity,
         delivery_mode="immediate" if severity == "critical" else "digest",
-        title=f"High-Risk Deal: OPP{number:05d} - Acme {number} ($50K)",
+        title=f"High-Risk Deal: OPP{number:05d} - Acme {number}",
         details="Risk Score: 82/100; Stage: proposal (40 days); Owner: Sarah Miller",
-        factors="Sales cycle 45% longer than segment average; Lead source (outbound) has 35% win rate",
+        factors=(
+            "Sales cycle 45% longer than segment average; Lead source (outbound) has 35% win rate"
+        ),
         suggested_actions="Schedule executive engagement call; Review competitive landscape",
         owner_name="Sarah Miller",
         recipient=recipient,
@@ -66,8 +68,9 @@ def write_alerts(settings: Settings, alerts: Sequence[Alert]) -> None:
         if not store.table_exists("marts.alerts"):
             store.execute(ALERTS_DDL)
         for alert in alerts:
+            placeholders = ", ".join(["%s"] * len(names))
             store.execute(
-                f"insert into marts.alerts ({', '.join(names)}) values ({', '.join(['%s'] * len(names))})",
+                f"insert into marts.alerts ({', '.join(names)}) values ({placeholders})",
                 astuple(alert),
             )
 

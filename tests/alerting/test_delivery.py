@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -136,7 +137,7 @@ def test_pacing_keeps_one_message_per_interval_per_channel(
 
     times = posts(slack)
     assert len(times) == 3
-    assert min(later - earlier for earlier, later in zip(times, times[1:], strict=False)) >= 0.35
+    assert min(later - earlier for earlier, later in itertools.pairwise(times)) >= 0.35
 
 
 def test_bad_token_fails_with_one_clear_line_and_claims_nothing(
