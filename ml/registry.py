@@ -354,6 +354,19 @@ class _Session:
         return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
 
 
+def _open_duckdb(settings: Settings) -> Any:
+    """The DuckDB file, or one readable line when another process holds its lock."""
+    import duckdb
+
+    from ciw.warehouse import WarehouseUnavailable, connect_duckdb
+
+    try:
+        return connect_duckdb(settings)
+    except duckdb.IOException as error:
+        first_line = str(error).strip().splitlines()[0]
+        raise WarehouseUnavailable(f"cannot open {settings.describe()}: {first_line}") from None
+
+
 @contextmanager
 def _session(settings: Settings, *, lock: bool = False) -> Iterator[_Session]:
     """Open, make the tables if missing, run one transaction, close.
@@ -361,10 +374,10 @@ def _session(settings: Settings, *, lock: bool = False) -> Iterator[_Session]:
     ``lock`` serializes writers on Postgres so two trainings cannot both crown a champion;
     DuckDB's file lock already allows one writing process only.
     """
-    from ciw.warehouse import connect_duckdb, connect_postgres
+    from ciw.warehouse import connect_postgres
 
     if settings.target == "duckdb":
-        duck = connect_duckdb(settings)
+        duck = _open_duckdb(settings)
         try:
             duck.begin()
             session = _Session(duck, "duckdb")

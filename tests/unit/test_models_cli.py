@@ -134,3 +134,30 @@ def test_importing_the_commands_stays_light() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
     assert completed.stdout.strip() == "[]"
+
+
+def test_a_duckdb_file_locked_by_another_process_is_one_line(
+    duckdb_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CIW_TARGET", "duckdb")
+    monkeypatch.setenv("CIW_DUCKDB_PATH", str(duckdb_settings.duckdb_path))
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+            "time.sleep(60)",
+            str(duckdb_settings.duckdb_path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        result = invoke("list")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.exit_code == 1
+    assert result.output.startswith("ciw: error: cannot open DuckDB file")
+    assert len(result.output.strip().splitlines()) == 1
