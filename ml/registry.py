@@ -630,15 +630,10 @@ class ModelRegistry:
         status: str,
         promoted_at: datetime | None = None,
     ) -> None:
-        if promoted_at is None:
-            session.execute(
-                f"update {ML_SCHEMA}.{REGISTRY_TABLE} set status = ? "
-                "where model_name = ? and version = ?",
-                (status, model_name, version),
-            )
-            return
+        """Change a version's status; a promotion also stamps ``promoted_at``."""
         session.execute(
-            f"update {ML_SCHEMA}.{REGISTRY_TABLE} set status = ?, promoted_at = ? "
+            f"update {ML_SCHEMA}.{REGISTRY_TABLE} "
+            "set status = ?, promoted_at = coalesce(?, promoted_at) "
             "where model_name = ? and version = ?",
             (status, promoted_at, model_name, version),
         )
