@@ -160,7 +160,7 @@ def predictions(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
     gateway = FeatureStoreGateway(settings)
     registry = ModelRegistry(settings)
     as_of = run_as_of_date(settings)
-    run_id = context.run_id or uuid.uuid4().hex
+    run_id = context.run.run_id or uuid.uuid4().hex
     scored_at = datetime.now(UTC)
     counts: dict[str, Any] = {}
     for spec in MODEL_SPECS.values():
