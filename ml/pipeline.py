@@ -178,7 +178,8 @@ def train_and_register(
         train_rows=result.train_rows,
         holdout_rows=result.holdout_rows,
     )
-    version, became_champion = registry.register(candidate)
+    champion_metric = champion_on_holdout(spec, registry, frame, result.holdout_window)
+    version, became_champion = registry.register(candidate, champion_metric=champion_metric)
     champion = registry.champion(spec.name)
     return TrainOutcome(
         model_name=spec.name,
@@ -193,6 +194,40 @@ def train_and_register(
         holdout_rows=result.holdout_rows,
         artifact_dir=version.artifact_dir,
     )
+
+
+def champion_on_holdout(
+    spec: ModelSpec,
+    registry: ModelRegistry,
+    frame: pd.DataFrame,
+    holdout_window: tuple[date, date],
+) -> float | None:
+    """The champion's primary metric re-measured on the candidate's holdout rows, so that both
+    are judged on the same rows; None when there is no champion or it cannot score them."""
+    from ml.evaluation import classifier_metrics, regressor_metrics
+    from ml.training import target_values
+
+    if spec.kind not in ("classifier", "regressor"):
+        return None
+    champion = registry.champion(spec.name)
+    if champion is None:
+        return None
+    dates = pd.to_datetime(frame["as_of_date"]).dt.date
+    holdout = frame[(dates >= holdout_window[0]) & (dates <= holdout_window[1])]
+    if holdout.empty:
+        return None
+    try:
+        predicted = registry.load_model(champion).predict(holdout)
+        truth = target_values(spec, holdout)
+        metrics = (
+            classifier_metrics(truth, predicted)
+            if spec.kind == "classifier"
+            else regressor_metrics(truth, predicted)
+        )
+    except (ValueError, KeyError) as error:  # e.g. the champion used a feature now gone
+        log.warning("%s: champion not re-measured on the new holdout: %s", spec.name, error)
+        return None
+    return metrics.get(spec.primary_metric)
 
 
 def score_entities(

@@ -8,6 +8,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import roc_auc_score
 
 from ciw.settings import Settings
 from ciw.warehouse import read_frame
@@ -111,3 +112,38 @@ def test_write_predictions_appends(warehouse_settings: Settings) -> None:
     )
     assert stored["run_id"].tolist() == ["run-1", "run-2"]
     assert stored["n"].astype(int).tolist() == [3, 3]
+
+
+def test_challenger_is_judged_against_the_champion_on_its_own_holdout(
+    duckdb_settings: Settings, churn_frame: pd.DataFrame
+) -> None:
+    """The second training re-measures the champion on the new holdout rows before comparing."""
+    from ml.pipeline import champion_on_holdout, train_and_register
+    from ml.registry import ModelRegistry
+
+    spec = MODEL_SPECS["customer_churn"]
+    registry = ModelRegistry(duckdb_settings)
+    dates = sorted(churn_frame["as_of_date"].unique())
+    earlier = churn_frame[churn_frame["as_of_date"] <= dates[-3]]
+
+    first = train_and_register(duckdb_settings, spec, earlier, registry, seed=1)
+    assert first.trained and first.became_champion
+    assert champion_on_holdout(spec, registry, earlier, (dates[0], dates[0])) is not None
+
+    second = train_and_register(duckdb_settings, spec, churn_frame, registry, seed=1)
+    assert second.trained
+    versions = {version.version: version for version in registry.versions(spec.name)}
+    window = versions[second.version].holdout_window
+    assert window[0] > versions[first.version].holdout_window[1]
+
+    # The first model's ROC-AUC on the second holdout decides, not its own recorded one.
+    rows = churn_frame[
+        (churn_frame["as_of_date"] >= window[0]) & (churn_frame["as_of_date"] <= window[1])
+    ]
+    first_model = registry.load_model(versions[first.version])
+    first_on_new = roc_auc_score(rows["is_churned"].astype(int), first_model.predict(rows))
+    assert first_on_new != pytest.approx(first.metrics["roc_auc"], abs=1e-9)
+    champion = registry.champion(spec.name)
+    assert champion is not None
+    winner = second.version if second.metrics["roc_auc"] > first_on_new else first.version
+    assert champion.version == winner
