@@ -312,8 +312,11 @@ def docs(serve: bool, port: int, target: str | None) -> None:
 def _register_subcommands() -> None:
     """Command groups that live in their own modules (cheap to import: no heavy libraries)."""
     from ciw.models_cli import models_group
+    from ciw.notify_cli import feedback_command, notify_command
 
     cli.add_command(models_group)
+    cli.add_command(notify_command)
+    cli.add_command(feedback_command)
 
 
 _register_subcommands()

@@ -22,7 +22,7 @@ def test_help_lists_the_commands_without_importing_heavy_libraries() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=False
     )
     assert completed.returncode == 0
-    for command in ("generate", "load", "run", "bench", "docs", "models"):
+    for command in ("generate", "load", "run", "bench", "docs", "models", "notify", "feedback"):
         assert command in completed.stdout
     assert "HEAVY []" in completed.stdout
 
