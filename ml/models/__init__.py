@@ -1,0 +1,1 @@
+"""Model families behind the FittedModel protocol: LightGBM, logistic regression, RFM KMeans."""
