@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
-from ml.contracts import DRIFT_TABLE, ML_SCHEMA
+from ml.contracts import DRIFT_TABLE, ML_SCHEMA, MODEL_SPECS
+from ml.monitoring import ChampionSource, ChampionVersion, NothingToCheck, append_rows
 
 if TYPE_CHECKING:
     from ciw.settings import Settings
@@ -106,6 +107,11 @@ def drift_report_path(settings: Settings, model_name: str, run_id: str) -> Path:
     """Where the HTML report of one check run lives: ``<artifacts>/drift/<model>/<run>.html``."""
     safe_run = re.sub(r"[^A-Za-z0-9_.-]", "_", run_id)
     return settings.artifacts_dir / "drift" / model_name / f"{safe_run}.html"
+
+
+def scored_frame_path(settings: Settings, model_name: str) -> Path:
+    """The latest scored frame of a model (features + score), left by the scoring step."""
+    return settings.artifacts_dir / "scoring" / f"{model_name}.parquet"
 
 
 def column_type(series: pd.Series) -> ColumnType | None:
@@ -380,7 +386,38 @@ def drift_rows(result: DriftResult, run_id: str) -> pd.DataFrame:
 
 def write_drift_results(settings: Settings, result: DriftResult, run_id: str) -> int:
     """Append the result's rows to ``ml.drift_results``; returns how many were written."""
-    from ml.monitoring import append_rows
-
     frame = drift_rows(result, run_id)
     return append_rows(settings, DRIFT_TABLE, frame, drift_table_ddl)
+
+
+def run_drift_check(
+    settings: Settings,
+    registry: ChampionSource,
+    model_name: str,
+    *,
+    run_id: str,
+    thresholds: DriftThresholds | None = None,
+) -> DriftResult:
+    """Compare the latest scored frame with the champion's training snapshot, write the HTML
+    report and append the rows to ``ml.drift_results``."""
+    spec = MODEL_SPECS[model_name]
+    champion: ChampionVersion | None = registry.champion(model_name)
+    if champion is None:
+        raise NothingToCheck(f"{model_name} has no champion yet")
+    path = scored_frame_path(settings, model_name)
+    if not path.is_file():
+        raise NothingToCheck(f"{model_name} has no scored frame at {path}")
+    reference = registry.reference(champion)
+    current = pd.read_parquet(path)
+    columns = [column for column in champion.features if column != spec.entity_column]
+    result = check_drift(
+        reference,
+        current,
+        columns=columns,
+        model_name=model_name,
+        model_version=champion.version,
+        thresholds=thresholds,
+        report_path=drift_report_path(settings, model_name, run_id),
+    )
+    write_drift_results(settings, result, run_id)
+    return result

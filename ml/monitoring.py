@@ -18,7 +18,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import pandas as pd
 
@@ -53,6 +53,27 @@ MODEL_ALERT_TYPES: dict[str, tuple[str, ...]] = {
 
 class MonitoringError(ValueError):
     """A monitoring input is unusable; the message names what is wrong."""
+
+
+class NothingToCheck(Exception):
+    """A check has nothing to compare yet (no champion, no scores); the message says what."""
+
+
+class ChampionVersion(Protocol):
+    """What monitoring reads of a registered version (``ml.registry.ModelVersion``)."""
+
+    version: str
+    features: list[str]
+    metrics: dict[str, float]
+    primary_metric_value: float | None
+
+
+class ChampionSource(Protocol):
+    """The registry as monitoring sees it (``ml.registry.ModelRegistry``)."""
+
+    def champion(self, model_name: str) -> Any: ...
+
+    def reference(self, version: Any) -> pd.DataFrame: ...
 
 
 @dataclass(frozen=True)
@@ -335,6 +356,34 @@ def evaluate_performance(
     )
 
 
+def run_performance_check(
+    settings: Settings,
+    registry: ChampionSource,
+    model_name: str,
+    *,
+    run_id: str,
+    limits: MonitoringSettings | None = None,
+) -> PerformanceResult:
+    """Judge the champion on matured labels and append the verdict to ``ml.model_performance``."""
+    spec = MODEL_SPECS[model_name]
+    champion: ChampionVersion | None = registry.champion(model_name)
+    if champion is None:
+        raise NothingToCheck(f"{model_name} has no champion yet")
+    reference_value = champion.primary_metric_value
+    if reference_value is None:
+        reference_value = champion.metrics.get(spec.primary_metric)
+    matured = read_matured_predictions(settings, spec, champion.version)
+    result = evaluate_performance(
+        spec,
+        matured,
+        model_version=champion.version,
+        reference_value=reference_value,
+        settings=limits,
+    )
+    write_performance_result(settings, result, run_id)
+    return result
+
+
 def performance_table_ddl(dialect: Dialect) -> str:
     """``create table if not exists`` for ``ml.model_performance`` (one row per check run)."""
     double = "double" if dialect == "duckdb" else "double precision"
@@ -438,6 +487,8 @@ class RetrainingSignal:
     cause: Cause
     observed_at: datetime
     detail: str
+    #: What was observed (the check's run id), so the same evidence is recognised again.
+    evidence_id: str = ""
 
 
 def latest_drift_signals(settings: Settings) -> list[RetrainingSignal]:
@@ -501,6 +552,7 @@ def _latest_flagged(
                 cause=cause,
                 observed_at=pd.Timestamp(row["checked_at"]).to_pydatetime(),
                 detail=describe(row),
+                evidence_id=str(row["run_id"]),
             ),
         )
     return list(signals.values())

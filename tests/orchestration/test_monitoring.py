@@ -1,0 +1,253 @@
+"""Monitoring in Dagster: the drift check links its report, planted drift retrains exactly
+once however often the sensor runs, unshifted data retrains nothing."""
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+import pytest
+
+from ciw.settings import Settings
+from ciw.warehouse import connect_duckdb, read_frame
+from ml.contracts import MODEL_SPECS
+from ml.drift import ColumnDrift, DriftResult, scored_frame_path, write_drift_results
+from ml.monitoring import PerformanceResult, write_performance_result
+from ml.registry import Candidate, ModelRegistry
+from orchestration.monitoring import (
+    PREDICTIONS_KEY,
+    RETRAINING_JOB,
+    build_monitoring_defs,
+    read_cursor,
+    retraining_sensor,
+)
+from orchestration.resources import WarehouseResource
+
+FEATURES = ["recency_days", "orders_90d", "revenue_90d", "top_category"]
+
+
+def frame(rows: int, seed: int, *, shift: float = 0.0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    recency = rng.exponential(40.0, rows) + shift
+    return pd.DataFrame(
+        {
+            "customer_id": np.arange(rows) + 100_001,
+            "recency_days": recency,
+            "orders_90d": rng.poisson(3.0, rows),
+            "revenue_90d": rng.lognormal(4.0, 1.0, rows),
+            "top_category": rng.choice(["home", "toys", "apparel"], rows),
+            "score": 1 / (1 + np.exp(-0.05 * (recency - 40.0))),
+        }
+    )
+
+
+@pytest.fixture
+def settings(isolated: Path) -> Settings:
+    return Settings(target="duckdb", duckdb_path=isolated / "warehouse.duckdb")
+
+
+@pytest.fixture
+def instance(isolated: Path) -> Iterator[dg.DagsterInstance]:
+    with dg.DagsterInstance.ephemeral() as ephemeral:
+        yield ephemeral
+
+
+def plant_drift_results(settings: Settings, *, drifted: bool, run_id: str) -> None:
+    """Rows as a drift check stores them: recency (and so the score) moved, or nothing did."""
+    distance = 0.45 if drifted else 0.02
+
+    def row(column: str, role: str = "feature") -> ColumnDrift:
+        moved = drifted and column in {"recency_days", "score"}
+        return ColumnDrift(
+            column=column,
+            role="score" if role == "score" else "feature",
+            column_type="categorical" if column == "top_category" else "numerical",
+            stattest="psi" if column == "top_category" else "wasserstein",
+            drift_score=distance if moved else 0.01,
+            threshold=0.2 if column == "top_category" else 0.1,
+            is_drifted=moved,
+        )
+
+    columns = [row(column) for column in FEATURES]
+    result = DriftResult(
+        model_name="customer_churn",
+        model_version="v1",
+        checked_at=datetime.now(UTC).replace(tzinfo=None),
+        columns=columns,
+        score=row("score", role="score"),
+        share_drifted=sum(column.is_drifted for column in columns) / len(columns),
+        is_drifted=drifted,
+        reference_rows=50_000,
+        current_rows=48_000,
+        drift_share_threshold=0.3,
+    )
+    write_drift_results(settings, result, run_id=run_id)
+
+
+def evaluate(
+    settings: Settings, instance: dg.DagsterInstance, cursor: str | None
+) -> dg.SensorResult:
+    context = dg.build_sensor_context(
+        instance=instance,
+        cursor=cursor,
+        resources={"warehouse": WarehouseResource.from_settings(settings)},
+    )
+    result = retraining_sensor(context)
+    assert isinstance(result, dg.SensorResult)
+    return result
+
+
+def test_planted_drift_retrains_exactly_once(
+    settings: Settings, instance: dg.DagsterInstance
+) -> None:
+    plant_drift_results(settings, drifted=True, run_id="check-1")
+
+    first = evaluate(settings, instance, cursor=None)
+    second = evaluate(settings, instance, cursor=first.cursor)
+    plant_drift_results(settings, drifted=True, run_id="check-2")  # a later check, same drift
+    third = evaluate(settings, instance, cursor=second.cursor)
+    cursor_lost = evaluate(settings, instance, cursor=None)
+
+    requests = [*first.run_requests, *second.run_requests, *third.run_requests]
+    assert len(requests) == 1
+    request = requests[0]
+    assert request.tags["ciw/retrain_models"] == "customer_churn"
+    assert request.tags["ciw/retrain_causes"] == "drift"
+    assert "check-1" in request.tags["ciw/retrain_reason"]
+    assert "customer_churn" in read_cursor(first.cursor)
+    assert "cool-down" in str(third.skip_reason)
+    # Without its cursor the sensor asks again, but for check-2's evidence under a new run key;
+    # for the same evidence the key is the same, so Dagster launches it once.
+    assert cursor_lost.run_requests[0].run_key != request.run_key
+    assert "check-2" in cursor_lost.run_requests[0].tags["ciw/retrain_reason"]
+
+
+def test_unshifted_data_retrains_nothing(settings: Settings, instance: dg.DagsterInstance) -> None:
+    plant_drift_results(settings, drifted=False, run_id="check-1")
+    stored = read_frame(settings, "select count(*) as n from ml.drift_results")
+    assert stored["n"][0] == len(FEATURES) + 1
+
+    result = evaluate(settings, instance, cursor=None)
+
+    assert result.run_requests == []
+    assert result.skip_reason is not None
+
+
+def test_a_performance_drop_and_enough_feedback_retrain_once(
+    settings: Settings, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CIW_MONITOR_FEEDBACK_ROWS", "3")
+    degraded = PerformanceResult(
+        model_name="deal_risk",
+        model_version="v3",
+        metric_name="roc_auc",
+        reference_value=0.81,
+        current_value=0.64,
+        tolerance=0.05,
+        matured_rows=900,
+        as_of_start=date(2026, 7, 1),
+        as_of_end=date(2026, 8, 1),
+        status="degraded",
+        checked_at=pd.Timestamp("2026-11-21 06:00").to_pydatetime(),
+    )
+    write_performance_result(settings, degraded, run_id="perf-1")
+    with connect_duckdb(settings) as duck:
+        duck.execute("create schema ops")
+        duck.execute(
+            "create table ops.alert_feedback as select 'f' || i as feedback_id, 'a1' as alert_id,"
+            " timestamp '2026-11-20 10:00:00' as recorded_at, 'inaccurate' as alert_accuracy "
+            "from range(4) as t(i)"
+        )
+        duck.execute("create schema marts")
+        duck.execute(
+            "create table marts.alerts as select 'a1' as alert_id, 'churn_risk' as alert_type"
+        )
+
+    first = evaluate(settings, instance, cursor=None)
+    second = evaluate(settings, instance, cursor=first.cursor)
+
+    assert len(first.run_requests) == 1 and second.run_requests == []
+    tags = first.run_requests[0].tags
+    assert tags["ciw/retrain_models"] == "account_churn,customer_churn,deal_risk"
+    assert tags["ciw/retrain_causes"] == "feedback,performance"
+    assert "roc_auc 0.6400 vs 0.8100" in tags["ciw/retrain_reason"]
+
+
+def register_champion(settings: Settings, reference: pd.DataFrame) -> None:
+    candidate = Candidate(
+        model_name="customer_churn",
+        model={"kind": "stand-in model"},
+        features=["customer_id", *FEATURES],
+        params={},
+        seed=1,
+        metrics={"roc_auc": 0.8},
+        baseline_metrics={"roc_auc": 0.6},
+        baseline_name="base_rate",
+        training_window=(date(2026, 1, 1), date(2026, 6, 1)),
+        holdout_window=(date(2026, 7, 1), date(2026, 7, 1)),
+        data_fingerprint="test",
+        plots={},
+        reference=reference,
+        train_rows=len(reference),
+        holdout_rows=0,
+    )
+    ModelRegistry(settings).register(candidate)
+
+
+def test_drift_checks_run_on_the_predictions_and_link_the_report(
+    settings: Settings, instance: dg.DagsterInstance
+) -> None:
+    register_champion(settings, frame(2_000, seed=1).drop(columns=["customer_id"]))
+    scored = scored_frame_path(settings, "customer_churn")
+    scored.parent.mkdir(parents=True)
+    frame(2_000, seed=2, shift=30.0).to_parquet(scored)
+
+    @dg.asset(key=PREDICTIONS_KEY)
+    def predictions() -> None:
+        """Stands in for the lead's predictions asset."""
+
+    defs = build_monitoring_defs()
+    result = dg.materialize(
+        [predictions, *defs.asset_checks],
+        resources={"warehouse": WarehouseResource.from_settings(settings)},
+        instance=instance,
+        selection=[PREDICTIONS_KEY],
+    )
+
+    evaluations = {item.check_name: item for item in result.get_asset_check_evaluations()}
+    assert set(evaluations) >= {f"{name}_drift" for name in MODEL_SPECS}
+    drift = evaluations["customer_churn_drift"]
+    assert not drift.passed and drift.severity == dg.AssetCheckSeverity.WARN
+    report = Path(drift.metadata["report"].value)
+    assert report.is_file() and "<html" in report.read_text(encoding="utf-8").lower()
+    assert report.parent == settings.artifacts_dir / "drift" / "customer_churn"
+    assert "recency_days" in drift.metadata["drifted_columns"].value
+    assert evaluations["deal_risk_drift"].passed
+    assert "no champion" in evaluations["deal_risk_drift"].metadata["skipped"].value
+    performance = evaluations["customer_churn_performance"]
+    assert performance.passed and performance.metadata["status"].value == "insufficient_labels"
+    stored = read_frame(settings, "select distinct run_id, model_name from ml.drift_results")
+    assert stored.to_dict("records") == [{"run_id": result.run_id, "model_name": "customer_churn"}]
+
+
+def test_definitions_load_beside_the_job_and_asset_they_name() -> None:
+    @dg.asset(key=PREDICTIONS_KEY)
+    def predictions() -> None:
+        """Stands in for the lead's predictions asset."""
+
+    job = dg.define_asset_job(RETRAINING_JOB, selection=[PREDICTIONS_KEY])
+    defs = dg.Definitions.merge(
+        build_monitoring_defs(),
+        dg.Definitions(
+            assets=[predictions], jobs=[job], resources={"warehouse": WarehouseResource()}
+        ),
+    )
+
+    dg.Definitions.validate_loadable(defs)
+    repository = defs.get_repository_def()
+    assert repository.get_sensor_def("retraining_sensor").job_name == RETRAINING_JOB
+    check_names = {key.name for key in repository.asset_graph.asset_check_keys}
+    assert "customer_churn_drift" in check_names and "customer_clv_performance" in check_names
+    assert "customer_segments_performance" not in check_names
