@@ -298,6 +298,10 @@ def fit_and_evaluate(
         raise ValueError(f"{spec.name}: the training frame is empty")
     if spec.entity_column not in frame.columns:
         raise ValueError(f"{spec.name}: training frame has no {spec.entity_column} column")
+    if "as_of_date" not in frame.columns:
+        raise ValueError(f"{spec.name}: training frame has no as_of_date column")
+    # Warehouse queries return rows in any order; a canonical order makes the fit reproducible.
+    frame = frame.sort_values(["as_of_date", spec.entity_column], kind="mergesort")
     frame = frame.reset_index(drop=True)
     if spec.kind == "clustering":
         return _segmentation(spec, frame, seed=seed, params=params)

@@ -143,3 +143,47 @@ def churn_frame(shop_orders: pd.DataFrame) -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def clv_frame(shop_orders: pd.DataFrame) -> pd.DataFrame:
     return order_feature_frame(shop_orders, horizon=180)
+
+
+def deal_frame(seed: int, deals_per_date: int = 80, dates: int = 20) -> pd.DataFrame:
+    """Opportunity label rows with opportunity_features-like columns; won odds follow features.
+
+    Amounts are Decimals (what numeric(18,2) gives from PostgreSQL) and owner ids vary freely,
+    so the tests see the types the warehouse hands over.
+    """
+    from decimal import Decimal
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for date_index in range(dates):
+        as_of = DATA_END - timedelta(days=SPINE_STEP_DAYS * (dates - date_index + 10))
+        for deal in range(deals_per_date):
+            segment = rng.choice(["smb", "mid_market", "enterprise"])
+            stalled = rng.random() < 0.3
+            competitor = rng.random() < 0.4
+            days_in_stage = rng.gamma(2.0, 10.0) * (3 if stalled else 1)
+            logit = 0.8 - 1.2 * stalled - 0.8 * competitor - 0.02 * days_in_stage
+            logit += {"smb": 0.4, "mid_market": 0.0, "enterprise": -0.5}[segment]
+            rows.append(
+                {
+                    "opportunity_id": f"opp-{date_index}-{deal}",
+                    "as_of_date": as_of,
+                    "owner_user_id": f"user-{rng.integers(0, 40)}",
+                    "segment": segment,
+                    "stage_name": rng.choice(["discovery", "proposal", "negotiation"]),
+                    "amount": Decimal(str(round(float(rng.lognormal(9, 1)), 2))),
+                    "has_competitor": bool(competitor),
+                    "is_stalled": bool(stalled),
+                    "days_in_stage": int(days_in_stage),
+                    "constant_column": 1,
+                    "empty_column": None,
+                    "days_to_close": int(rng.integers(5, 60)),
+                    "is_won": bool(rng.random() < 1 / (1 + np.exp(-logit))),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="session")
+def deals() -> pd.DataFrame:
+    return deal_frame(seed=3)

@@ -1,0 +1,184 @@
+"""fit_and_evaluate end to end on simulated frames: the models beat their baselines, splits
+never let training labels overlap the holdout, results are deterministic, errors are clear."""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml.contracts import MODEL_SPECS
+from ml.splits import label_dates
+from ml.training import TrainingResult, fit_and_evaluate
+from tests.ml.conftest import order_feature_frame
+
+#: Columns of the engagement and category views: present but empty on an orders-only export.
+EMPTY_VIEW_COLUMNS = ("sessions_30d", "cart_adds_30d", "days_since_last_session", "top_category")
+
+
+def _orders_only(frame: pd.DataFrame) -> pd.DataFrame:
+    """What the point-in-time join gives when only the order feature view has rows."""
+    frame = frame.copy()
+    for column in EMPTY_VIEW_COLUMNS:
+        frame[column] = None
+    return frame
+
+
+@pytest.fixture(scope="module")
+def churn_result(churn_frame: pd.DataFrame) -> TrainingResult:
+    return fit_and_evaluate(MODEL_SPECS["customer_churn"], _orders_only(churn_frame))
+
+
+@pytest.fixture(scope="module")
+def clv_result(clv_frame: pd.DataFrame) -> TrainingResult:
+    return fit_and_evaluate(MODEL_SPECS["customer_clv"], _orders_only(clv_frame))
+
+
+def test_churn_beats_bgnbd_on_orders_only_data(churn_result: TrainingResult) -> None:
+    assert churn_result.baseline_name == "bgnbd_gamma_gamma"
+    assert churn_result.metrics["roc_auc"] > churn_result.baseline_metrics["roc_auc"]
+    assert churn_result.metrics["pr_auc"] > churn_result.baseline_metrics["pr_auc"]
+    assert churn_result.metrics["brier"] < churn_result.baseline_metrics["brier"]
+
+
+def test_clv_beats_bgnbd_gamma_gamma_on_orders_only_data(clv_result: TrainingResult) -> None:
+    model, baseline = clv_result.metrics, clv_result.baseline_metrics
+    assert clv_result.baseline_name == "bgnbd_gamma_gamma"
+    assert model["mae"] < baseline["mae"]
+    assert model["rmse"] < baseline["rmse"]
+    assert abs(model["total_revenue_error"]) < abs(baseline["total_revenue_error"])
+
+
+def test_empty_views_are_dropped_and_result_is_complete(churn_result: TrainingResult) -> None:
+    for column in (*EMPTY_VIEW_COLUMNS, "customer_id", "first_order_date", "future_order_count"):
+        assert column not in churn_result.features
+    assert {"recency_days", "frequency", "monetary"} <= set(churn_result.features)
+    assert list(churn_result.reference.columns) == [*churn_result.features, "score"]
+    assert set(churn_result.plots) == {"roc", "calibration", "lift", "feature_importance"}
+    assert all(png.startswith(b"\x89PNG") for png in churn_result.plots.values())
+    assert churn_result.training_window[1] < churn_result.holdout_window[0]
+    assert churn_result.train_rows > churn_result.holdout_rows > 0
+
+
+def test_training_labels_mature_before_the_holdout(churn_frame: pd.DataFrame,
+                                                   churn_result: TrainingResult) -> None:
+    last_training = pd.Timestamp(churn_result.training_window[1])
+    holdout_start = pd.Timestamp(churn_result.holdout_window[0])
+    assert last_training + pd.Timedelta(days=90) <= holdout_start
+    # training uses only rows whose labels matured by then (minus the fit/calibration gap)
+    matured = (label_dates(churn_frame, 90) <= holdout_start).sum()
+    assert 0.5 * matured < churn_result.train_rows <= matured
+
+
+def test_predictions_and_factors_survive_pickling(churn_result: TrainingResult,
+                                                  churn_frame: pd.DataFrame) -> None:
+    latest = churn_frame[churn_frame["as_of_date"] == churn_frame["as_of_date"].max()]
+    restored = pickle.loads(pickle.dumps(churn_result.model))
+    scores = restored.predict(latest)
+    assert np.array_equal(scores, churn_result.model.predict(latest))
+    assert ((scores >= 0) & (scores <= 1)).all()
+    factors = restored.top_factors(latest.head(20), k=3)
+    assert list(factors.columns) == [
+        "factor_1_name", "factor_1_contribution", "factor_2_name", "factor_2_contribution",
+        "factor_3_name", "factor_3_contribution",
+    ]
+    first, second = factors["factor_1_contribution"].abs(), factors["factor_2_contribution"].abs()
+    assert (first >= second).all()
+    assert restored.predict_labels(latest) is None
+
+
+def test_clv_predicts_non_negative_revenue_with_its_plots(clv_result: TrainingResult,
+                                                          clv_frame: pd.DataFrame) -> None:
+    assert (clv_result.model.predict(clv_frame.head(200)) >= 0).all()
+    assert set(clv_result.plots) == {"predicted_vs_actual", "feature_importance"}
+
+
+def test_deal_risk_compares_champion_and_challenger_deterministically(deals: pd.DataFrame
+                                                                      ) -> None:
+    spec = MODEL_SPECS["deal_risk"]
+    first = fit_and_evaluate(spec, deals, seed=5)
+    second = fit_and_evaluate(spec, deals.sample(frac=1.0, random_state=1), seed=5)
+    assert {"logistic_roc_auc", "lightgbm_roc_auc"} <= set(first.metrics)
+    champion = first.params["champion"]
+    assert first.metrics["roc_auc"] == first.metrics[f"{champion}_roc_auc"]
+    assert first.metrics["roc_auc"] == max(
+        first.metrics["logistic_roc_auc"], first.metrics["lightgbm_roc_auc"]
+    )
+    assert first.baseline_name == "base_win_rate"
+    assert first.metrics["roc_auc"] > first.baseline_metrics["roc_auc"] + 0.1
+    # deal risk is P(lost): stalled deals score higher
+    assert first.model.predict(deals[deals["is_stalled"]]).mean() > first.model.predict(
+        deals[~deals["is_stalled"]]
+    ).mean()
+    assert np.array_equal(first.model.predict(deals), second.model.predict(deals))
+    for dropped in ("owner_user_id", "constant_column", "empty_column", "days_to_close"):
+        assert dropped not in first.features
+    assert "segment" in first.features
+
+
+def test_lead_score_is_logistic_with_base_rate_baseline(deals: pd.DataFrame) -> None:
+    leads = deals.rename(columns={"opportunity_id": "lead_id", "is_won": "is_converted"})
+    leads = leads.drop(columns="days_to_close").assign(horizon_days=30)
+    result = fit_and_evaluate(MODEL_SPECS["lead_score"], leads)
+    assert result.params["estimator"] == "logistic_regression"
+    assert result.baseline_name == "base_rate"
+    scores = result.model.predict(leads)
+    assert ((scores >= 0) & (scores <= 1)).all()
+
+
+def test_segments_are_named_deterministically(churn_frame: pd.DataFrame) -> None:
+    features = churn_frame.drop(columns=["is_churned", "future_order_count"])
+    spec = MODEL_SPECS["customer_segments"]
+    first = fit_and_evaluate(spec, features, seed=9)
+    second = fit_and_evaluate(spec, features, seed=9)
+    latest = features[features["as_of_date"] == features["as_of_date"].max()]
+    assert first.model.predict_labels(latest) == second.model.predict_labels(latest)
+    assert first.baseline_name == "rule_based"
+    assert first.metrics["silhouette"] > 0.2
+    assert set(first.plots) == {"segments"}
+    labels = pd.Series(first.model.predict_labels(latest), index=latest.index)
+    recency = latest.groupby(labels)["recency_days"].median()
+    assert recency["Champions"] < recency["Hibernating"]
+
+
+def test_long_horizon_with_short_history_is_a_clear_error(shop_orders: pd.DataFrame) -> None:
+    short = order_feature_frame(shop_orders, horizon=180, periods=20)
+    with pytest.raises(ValueError, match=r"training rows mature before the holdout") as error:
+        fit_and_evaluate(MODEL_SPECS["customer_clv"], short)
+    assert "\n" not in str(error.value)
+
+
+def test_barely_enough_history_overlaps_the_calibration_slice(shop_orders: pd.DataFrame
+                                                             ) -> None:
+    frame = order_feature_frame(shop_orders, horizon=90, periods=18)
+    result = fit_and_evaluate(MODEL_SPECS["customer_churn"], frame,
+                              params={"num_boost_round": 30})
+    assert result.params["calibration_overlaps"] is True
+    assert pd.Timestamp(result.training_window[1]) + pd.Timedelta(days=90) <= pd.Timestamp(
+        result.holdout_window[0]
+    )
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda f: f.iloc[0:0], "empty"),
+        (lambda f: f.assign(is_won=True), "only one class"),
+        (lambda f: f.drop(columns="is_won"), "no label column 'is_won'"),
+        (lambda f: f.drop(columns="opportunity_id"), "no opportunity_id column"),
+        (lambda f: f.assign(as_of_date=f["as_of_date"].max()), "at least 2 as-of dates"),
+    ],
+)
+def test_bad_frames_give_one_line_errors(deals: pd.DataFrame, mutate, message: str) -> None:  # noqa: ANN001
+    with pytest.raises(ValueError, match=message) as error:
+        fit_and_evaluate(MODEL_SPECS["deal_risk"], mutate(deals))
+    assert "\n" not in str(error.value)
+
+
+def test_churn_needs_a_horizon(churn_frame: pd.DataFrame) -> None:
+    spec = replace(MODEL_SPECS["customer_churn"])
+    with pytest.raises(ValueError, match="churn_horizon_days"):
+        fit_and_evaluate(spec, churn_frame.drop(columns="horizon_days").head(500))
