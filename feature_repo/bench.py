@@ -2,9 +2,9 @@
 
 Training set: ``FeatureStoreGateway.training_frame`` (the project's join and, for comparison,
 Feast's stock join) against one hand-written statement with the same semantics: DuckDB
-``ASOF LEFT JOIN`` over the offline Parquet, or on Postgres a ``LEFT JOIN LATERAL (... order by
-as_of_date desc limit 1)`` per feature model after uploading the entity rows. Both honour the
-TTL. Online: ``customer_profile`` latency per call, in process.
+``ASOF LEFT JOIN`` over the offline Parquet, or on Postgres a ``DISTINCT ON`` join per feature
+model after uploading the entity rows (timed). Both honour the TTL. Online: ``customer_profile``
+latency per call, in process.
 """
 
 from __future__ import annotations
@@ -54,21 +54,28 @@ def duckdb_asof_sql(models: Sequence[FeatureModel], settings: Settings, ttl: tim
     return f"select {', '.join(selected)} from entity_rows {' '.join(joins)}"
 
 
-def postgres_lateral_sql(models: Sequence[FeatureModel], ttl: timedelta) -> str:
-    """The hand-written training-set join over the temp table ``entity_rows`` (Postgres)."""
+def postgres_distinct_on_sql(models: Sequence[FeatureModel], ttl: timedelta) -> str:
+    """The hand-written training-set join over the temp table ``entity_rows`` (Postgres).
+
+    Per feature model, ``DISTINCT ON`` keeps each entity row's latest feature row within the
+    TTL. A ``LATERAL ... limit 1`` reads better but needs an index on (entity, as_of_date)
+    that the dbt feature tables do not have; without it each entity row scans the table.
+    """
     selected = ["entity_rows.*"]
     joins = []
     for index, model in enumerate(models):
         alias = f"f{index}"
         key = quote(model.entity_column)
         stamp = quote(model.timestamp_column)
-        columns = ", ".join(quote(name) for name in model.feature_names)
+        columns = ", ".join(f"feature_rows.{quote(name)}" for name in model.feature_names)
         joins.append(
-            f"left join lateral (select {columns} from {quote(FEATURES_SCHEMA)}."
-            f"{quote(model.name)} as feature_rows where feature_rows.{key} = entity_rows.{key} "
-            f"and feature_rows.{stamp} <= entity_rows.{quote(AS_OF)} and feature_rows.{stamp} "
-            f">= entity_rows.{quote(AS_OF)} - {ttl.days} order by feature_rows.{stamp} desc "
-            f"limit 1) as {alias} on true"
+            f"left join (select distinct on (candidates.row_id) candidates.row_id, {columns} "
+            f"from entity_rows as candidates join {quote(FEATURES_SCHEMA)}.{quote(model.name)} "
+            f"as feature_rows on feature_rows.{key} = candidates.{key} "
+            f"and feature_rows.{stamp} <= candidates.{quote(AS_OF)} "
+            f"and feature_rows.{stamp} >= candidates.{quote(AS_OF)} - {ttl.days} "
+            f"order by candidates.row_id, feature_rows.{stamp} desc) as {alias} "
+            f"on {alias}.row_id = entity_rows.row_id"
         )
         selected += [f"{alias}.{quote(name)}" for name in model.feature_names]
     return f"select {', '.join(selected)} from entity_rows {' '.join(joins)}"
@@ -91,12 +98,15 @@ def hand_written_training_set(
     key = spec.entity_column
     key_type = "bigint" if models[0].entity_type == "Int64" else "text"
     with connect_postgres(gateway.settings) as postgres, postgres.cursor() as cursor:
-        cursor.execute(f"create temp table entity_rows ({quote(key)} {key_type}, as_of_date date)")
+        cursor.execute(
+            f"create temp table entity_rows (row_id serial, {quote(key)} {key_type}, "
+            "as_of_date date)"
+        )
         with cursor.copy(f"copy entity_rows ({quote(key)}, as_of_date) from stdin") as copy:
             for entity_id, as_of in entity_rows[[key, AS_OF]].itertuples(index=False):
                 copy.write_row((entity_id, as_of))
         cursor.execute("analyze entity_rows")
-        cursor.execute(postgres_lateral_sql(models, ttl))
+        cursor.execute(postgres_distinct_on_sql(models, ttl))
         columns = [column.name for column in cursor.description or []]
         return pd.DataFrame(cursor.fetchall(), columns=columns)
 

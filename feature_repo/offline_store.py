@@ -16,6 +16,7 @@ dataframes) falls back to the stock implementation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -108,29 +109,26 @@ def _handled_here(views: list[FeatureView]) -> bool:
     return True
 
 
-class AsofRetrievalJob(RetrievalJob):
-    """Runs the ASOF SQL on an in-memory DuckDB with the entity rows registered."""
+class SqlRetrievalJob(RetrievalJob):
+    """A retrieval whose rows come from one SQL statement, run when the rows are asked for."""
 
     def __init__(
         self,
-        entity_df: pd.DataFrame,
+        run: Callable[[], pyarrow.Table],
         timestamp_column: str,
         sql: str,
         full_feature_names: bool,
         metadata: RetrievalMetadata,
     ) -> None:
         super().__init__()
-        self._entity_df = entity_df
+        self._run = run
         self._timestamp_column = timestamp_column
         self._sql = sql
         self._full_feature_names = full_feature_names
         self._metadata = metadata
 
     def _to_arrow_internal(self, timeout: int | None = None) -> pyarrow.Table:
-        with duckdb.connect() as duck:
-            duck.execute("set timezone = 'UTC'")
-            duck.register(ENTITY_TABLE, self._entity_df)
-            table = duck.execute(self._sql).to_arrow_table()
+        table = self._run()
         index = table.schema.get_field_index(self._timestamp_column)
         stamps = table.column(index).cast(pyarrow.timestamp("us", tz="UTC"))
         return table.set_column(index, self._timestamp_column, stamps)
@@ -157,10 +155,51 @@ class AsofRetrievalJob(RetrievalJob):
         raise NotImplementedError("saved datasets are not used in this project")
 
 
-def _naive_utc(entity_df: pd.DataFrame, timestamp_column: str) -> pd.DataFrame:
-    """Parquet feature timestamps are naive UTC; make the entity timestamps match."""
+def requested_features(
+    feature_views: list[FeatureView], feature_refs: list[str]
+) -> list[tuple[FeatureView, list[str]]]:
+    """Each view with the feature names requested from it (``view:feature`` references)."""
+    views = []
+    for view in feature_views:
+        prefix = f"{view.projection.name_to_use()}:"
+        names = [ref.split(":", 1)[1] for ref in feature_refs if ref.startswith(prefix)]
+        views.append((view, names))
+    return views
+
+
+def retrieval_metadata(
+    rows: pd.DataFrame, timestamp_column: str, feature_refs: list[str]
+) -> RetrievalMetadata:
+    stamps = rows[timestamp_column]
+    return RetrievalMetadata(
+        features=feature_refs,
+        keys=[column for column in rows.columns if column != timestamp_column],
+        min_event_timestamp=stamps.min() if len(rows) else None,
+        max_event_timestamp=stamps.max() if len(rows) else None,
+    )
+
+
+def entity_timestamp_column(entity_df: pd.DataFrame) -> str:
+    return str(
+        infer_event_timestamp_from_entity_df(
+            dict(zip(entity_df.columns, entity_df.dtypes, strict=True))
+        )
+    )
+
+
+def naive_utc(entity_df: pd.DataFrame, timestamp_column: str) -> pd.DataFrame:
+    """Feature timestamps are naive UTC (``cast(as_of_date as timestamp)``); match them."""
     stamps = pd.to_datetime(entity_df[timestamp_column], utc=True).dt.tz_localize(None)
     return entity_df.assign(**{timestamp_column: stamps})
+
+
+def _run_duckdb(rows: pd.DataFrame, sql: str) -> Callable[[], pyarrow.Table]:
+    def run() -> pyarrow.Table:
+        with duckdb.connect() as duck:
+            duck.register(ENTITY_TABLE, rows)
+            return duck.execute(sql).to_arrow_table()
+
+    return run
 
 
 class AsofDuckDBOfflineStore(DuckDBOfflineStore):
@@ -187,21 +226,14 @@ class AsofDuckDBOfflineStore(DuckDBOfflineStore):
                 full_feature_names,
                 filter_by_created_timestamp,
             )
-        timestamp_column = infer_event_timestamp_from_entity_df(
-            dict(zip(entity_df.columns, entity_df.dtypes, strict=True))
-        )
-        rows = _naive_utc(entity_df, timestamp_column)
-        views = []
-        for view in feature_views:
-            prefix = f"{view.projection.name_to_use()}:"
-            features = [ref.split(":", 1)[1] for ref in feature_refs if ref.startswith(prefix)]
-            views.append((view, features))
+        timestamp_column = entity_timestamp_column(entity_df)
+        rows = naive_utc(entity_df, timestamp_column)
+        views = requested_features(feature_views, feature_refs)
         sql = asof_join_sql(list(rows.columns), timestamp_column, views, full_feature_names)
-        stamps = rows[timestamp_column]
-        metadata = RetrievalMetadata(
-            features=feature_refs,
-            keys=[column for column in rows.columns if column != timestamp_column],
-            min_event_timestamp=stamps.min() if len(rows) else None,
-            max_event_timestamp=stamps.max() if len(rows) else None,
+        return SqlRetrievalJob(
+            _run_duckdb(rows, sql),
+            timestamp_column,
+            sql,
+            full_feature_names,
+            retrieval_metadata(rows, timestamp_column, feature_refs),
         )
-        return AsofRetrievalJob(rows, timestamp_column, sql, full_feature_names, metadata)
