@@ -4,6 +4,7 @@ never let training labels overlap the holdout, results are deterministic, errors
 from __future__ import annotations
 
 import pickle
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -63,8 +64,9 @@ def test_empty_views_are_dropped_and_result_is_complete(churn_result: TrainingRe
     assert churn_result.train_rows > churn_result.holdout_rows > 0
 
 
-def test_training_labels_mature_before_the_holdout(churn_frame: pd.DataFrame,
-                                                   churn_result: TrainingResult) -> None:
+def test_training_labels_mature_before_the_holdout(
+    churn_frame: pd.DataFrame, churn_result: TrainingResult
+) -> None:
     last_training = pd.Timestamp(churn_result.training_window[1])
     holdout_start = pd.Timestamp(churn_result.holdout_window[0])
     assert last_training + pd.Timedelta(days=90) <= holdout_start
@@ -73,8 +75,9 @@ def test_training_labels_mature_before_the_holdout(churn_frame: pd.DataFrame,
     assert 0.5 * matured < churn_result.train_rows <= matured
 
 
-def test_predictions_and_factors_survive_pickling(churn_result: TrainingResult,
-                                                  churn_frame: pd.DataFrame) -> None:
+def test_predictions_and_factors_survive_pickling(
+    churn_result: TrainingResult, churn_frame: pd.DataFrame
+) -> None:
     latest = churn_frame[churn_frame["as_of_date"] == churn_frame["as_of_date"].max()]
     restored = pickle.loads(pickle.dumps(churn_result.model))
     scores = restored.predict(latest)
@@ -82,22 +85,26 @@ def test_predictions_and_factors_survive_pickling(churn_result: TrainingResult,
     assert ((scores >= 0) & (scores <= 1)).all()
     factors = restored.top_factors(latest.head(20), k=3)
     assert list(factors.columns) == [
-        "factor_1_name", "factor_1_contribution", "factor_2_name", "factor_2_contribution",
-        "factor_3_name", "factor_3_contribution",
+        "factor_1_name",
+        "factor_1_contribution",
+        "factor_2_name",
+        "factor_2_contribution",
+        "factor_3_name",
+        "factor_3_contribution",
     ]
     first, second = factors["factor_1_contribution"].abs(), factors["factor_2_contribution"].abs()
     assert (first >= second).all()
     assert restored.predict_labels(latest) is None
 
 
-def test_clv_predicts_non_negative_revenue_with_its_plots(clv_result: TrainingResult,
-                                                          clv_frame: pd.DataFrame) -> None:
+def test_clv_predicts_non_negative_revenue_with_its_plots(
+    clv_result: TrainingResult, clv_frame: pd.DataFrame
+) -> None:
     assert (clv_result.model.predict(clv_frame.head(200)) >= 0).all()
     assert set(clv_result.plots) == {"predicted_vs_actual", "feature_importance"}
 
 
-def test_deal_risk_compares_champion_and_challenger_deterministically(deals: pd.DataFrame
-                                                                      ) -> None:
+def test_deal_risk_compares_champion_and_challenger_deterministically(deals: pd.DataFrame) -> None:
     spec = MODEL_SPECS["deal_risk"]
     first = fit_and_evaluate(spec, deals, seed=5)
     second = fit_and_evaluate(spec, deals.sample(frac=1.0, random_state=1), seed=5)
@@ -110,9 +117,10 @@ def test_deal_risk_compares_champion_and_challenger_deterministically(deals: pd.
     assert first.baseline_name == "base_win_rate"
     assert first.metrics["roc_auc"] > first.baseline_metrics["roc_auc"] + 0.1
     # deal risk is P(lost): stalled deals score higher
-    assert first.model.predict(deals[deals["is_stalled"]]).mean() > first.model.predict(
-        deals[~deals["is_stalled"]]
-    ).mean()
+    assert (
+        first.model.predict(deals[deals["is_stalled"]]).mean()
+        > first.model.predict(deals[~deals["is_stalled"]]).mean()
+    )
     assert np.array_equal(first.model.predict(deals), second.model.predict(deals))
     for dropped in ("owner_user_id", "constant_column", "empty_column", "days_to_close"):
         assert dropped not in first.features
@@ -151,11 +159,9 @@ def test_long_horizon_with_short_history_is_a_clear_error(shop_orders: pd.DataFr
     assert "\n" not in str(error.value)
 
 
-def test_barely_enough_history_overlaps_the_calibration_slice(shop_orders: pd.DataFrame
-                                                             ) -> None:
+def test_barely_enough_history_overlaps_the_calibration_slice(shop_orders: pd.DataFrame) -> None:
     frame = order_feature_frame(shop_orders, horizon=90, periods=18)
-    result = fit_and_evaluate(MODEL_SPECS["customer_churn"], frame,
-                              params={"num_boost_round": 30})
+    result = fit_and_evaluate(MODEL_SPECS["customer_churn"], frame, params={"num_boost_round": 30})
     assert result.params["calibration_overlaps"] is True
     assert pd.Timestamp(result.training_window[1]) + pd.Timedelta(days=90) <= pd.Timestamp(
         result.holdout_window[0]
@@ -172,7 +178,9 @@ def test_barely_enough_history_overlaps_the_calibration_slice(shop_orders: pd.Da
         (lambda f: f.assign(as_of_date=f["as_of_date"].max()), "at least 2 as-of dates"),
     ],
 )
-def test_bad_frames_give_one_line_errors(deals: pd.DataFrame, mutate, message: str) -> None:  # noqa: ANN001
+def test_bad_frames_give_one_line_errors(
+    deals: pd.DataFrame, mutate: Callable[[pd.DataFrame], pd.DataFrame], message: str
+) -> None:
     with pytest.raises(ValueError, match=message) as error:
         fit_and_evaluate(MODEL_SPECS["deal_risk"], mutate(deals))
     assert "\n" not in str(error.value)
