@@ -70,3 +70,17 @@ def test_postgres_online_store_serves_the_profile(
     assert profile["orders_30d"] == 99
     assert profile["revenue_30d"] == pytest.approx(999.0)
     assert profile == gateway.customer_profile(1, via_service=True)
+
+
+def test_postgres_project_join_matches_feasts_stock_join(
+    postgres_settings: Settings, toy_features_dir: Path
+) -> None:
+    write_tables(postgres_settings, _toy_tables())
+    ours = make_gateway(postgres_settings, toy_features_dir)
+    ours.sync()
+    stock = make_gateway(postgres_settings, toy_features_dir, offline_join="stock")
+    pd.testing.assert_frame_equal(
+        ours.training_frame(TOY_SPEC, LABELS),
+        stock.training_frame(TOY_SPEC, LABELS),
+        check_dtype=False,
+    )
