@@ -47,7 +47,8 @@ ROW_ID = "feast_row_id"
 
 
 class DistinctOnPostgreSQLOfflineStoreConfig(PostgreSQLOfflineStoreConfig):
-    type: StrictStr = "feature_repo.postgres_offline_store.DistinctOnPostgreSQLOfflineStore"
+    # The stock config narrows ``type`` to "postgres"; a custom store is named by its class path.
+    type: StrictStr = "feature_repo.postgres_offline_store.DistinctOnPostgreSQLOfflineStore"  # type: ignore[assignment]
 
 
 def _quote(identifier: str) -> str:
