@@ -120,6 +120,9 @@ def build_training_set(
         frame = gateway.training_frame(spec, labels)
     if frame.empty:
         raise NotEnoughData(f"the training set of {spec.name} is empty")
+    # Row order is not part of the data: the same rows give the same model on either warehouse.
+    frame = frame.sort_values(["as_of_date", spec.entity_column], kind="stable")
+    frame = frame.reset_index(drop=True)
     path = training_set_path(settings, spec.name)
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(path, index=False)
