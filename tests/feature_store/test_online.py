@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -75,3 +76,18 @@ def test_the_fast_profile_read_equals_feasts_get_online_features(
 def test_push_scores_names_missing_columns(toy_gateway: FeatureStoreGateway) -> None:
     with pytest.raises(ValueError, match="scores lack column"):
         toy_gateway.push_scores(scores((1, 0.5, "2026-01-20")).drop(columns=["segment_name"]))
+
+
+def test_scores_with_missing_values_are_pushed_as_nulls(toy_gateway: FeatureStoreGateway) -> None:
+    frame = scores((1, 0.3, "2026-01-20 06:00"), (3, 0.5, "2026-01-20 06:00"))
+    frame["predicted_revenue"] = [None, 12.5]
+    frame["clv_horizon_days"] = [None, 180]
+    frame["segment_name"] = [None, "At risk"]
+    frame["scored_at"] = frame["scored_at"].dt.tz_localize(None)  # naive = UTC, as marts give it
+    toy_gateway.push_scores(frame)
+    one = toy_gateway.customer_profile(1)
+    assert one["churn_probability"] == pytest.approx(0.3)
+    assert one["predicted_revenue"] is None or math.isnan(one["predicted_revenue"])
+    assert one["clv_horizon_days"] is None and one["segment_name"] is None
+    three = toy_gateway.customer_profile(3)
+    assert (three["clv_horizon_days"], three["segment_name"]) == (180, "At risk")
