@@ -135,7 +135,11 @@ def _stacked_btyd(
         return None
     dates = as_of_dates(fit_rows)
     latest = fit_rows[(dates == dates.max()).to_numpy()]
-    return DatewiseBtyd(fallback=fit_btyd(latest, seed=seed), seed=seed)
+    try:
+        fallback = fit_btyd(latest, seed=seed)
+    except ValueError:  # too few customers for BTYD: the trees train without the stack
+        return None
+    return DatewiseBtyd(fallback=fallback, seed=seed)
 
 
 def _supervised(
