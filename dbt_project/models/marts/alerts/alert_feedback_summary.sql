@@ -18,7 +18,8 @@ as_of_dates as (
 ),
 
 run_date as (
-    select as_of_date from as_of_dates where is_latest
+    select as_of_date from as_of_dates
+    where is_latest
 ),
 
 scored_feedback as (
@@ -39,7 +40,8 @@ scored_feedback as (
         end as effectiveness_score,
         case when feedback.alert_accuracy = 'inaccurate' then 1.0 else 0.0 end as is_inaccurate,
         case
-            when feedback.recorded_at >= {{ dbt.dateadd('day', -30, 'cast(run_date.as_of_date as ' ~ dbt.type_timestamp() ~ ')') }}
+            when feedback.recorded_at
+                >= {{ dbt.dateadd('day', -30, 'cast(run_date.as_of_date as ' ~ dbt.type_timestamp() ~ ')') }}
                 then 1
             else 0
         end as is_last_30_days

@@ -34,7 +34,8 @@ crm_users as (
 ),
 
 run_date as (
-    select as_of_date from as_of_dates where is_latest
+    select as_of_date from as_of_dates
+    where is_latest
 ),
 
 account_owners as (

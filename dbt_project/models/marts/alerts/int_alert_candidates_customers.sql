@@ -39,7 +39,8 @@ cart_events as (
 ),
 
 run_date as (
-    select as_of_date from as_of_dates where is_latest
+    select as_of_date from as_of_dates
+    where is_latest
 ),
 
 churn_risk as (
@@ -96,7 +97,7 @@ milestones as (
     {% for amount in var('alert_ltv_milestones') -%}
         select cast({{ amount }} as {{ dbt.type_numeric() }}) as milestone_amount
         {%- if not loop.last %}
-        union all
+            union all
         {% endif %}
     {%- endfor %}
 ),
@@ -202,14 +203,14 @@ abandoned_adds as (
     select cart_adds.*
     from cart_adds
     where not exists (
-        select 1
-        from purchases
-        where
-            purchases.customer_id = cart_adds.customer_id
-            and purchases.occurred_at >= cart_adds.occurred_at
-            and purchases.occurred_at
-            <= {{ dbt.dateadd('hour', cart_hours, 'cart_adds.occurred_at') }}
-    )
+            select 1
+            from purchases
+            where
+                purchases.customer_id = cart_adds.customer_id
+                and purchases.occurred_at >= cart_adds.occurred_at
+                and purchases.occurred_at
+                <= {{ dbt.dateadd('hour', cart_hours, 'cart_adds.occurred_at') }}
+        )
 ),
 
 abandoned_carts as (
@@ -256,19 +257,50 @@ cart_abandonment as (
 
 unioned as (
     select
-        alert_type, entity_type, entity_id, entity_name, severity, title, details, factors,
-        suggested_actions, metric_value, threshold_value, as_of_date,
+        alert_type,
+        entity_type,
+        entity_id,
+        entity_name,
+        severity,
+        title,
+        details,
+        factors,
+        suggested_actions,
+        metric_value,
+        threshold_value,
+        as_of_date,
         cast(as_of_date as {{ dbt.type_string() }}) as window_key
     from churn_risk
     union all
     select
-        alert_type, entity_type, entity_id, entity_name, severity, title, details, factors,
-        suggested_actions, metric_value, threshold_value, as_of_date, window_key
+        alert_type,
+        entity_type,
+        entity_id,
+        entity_name,
+        severity,
+        title,
+        details,
+        factors,
+        suggested_actions,
+        metric_value,
+        threshold_value,
+        as_of_date,
+        window_key
     from ltv_milestone
     union all
     select
-        alert_type, entity_type, entity_id, entity_name, severity, title, details, factors,
-        suggested_actions, metric_value, threshold_value, as_of_date,
+        alert_type,
+        entity_type,
+        entity_id,
+        entity_name,
+        severity,
+        title,
+        details,
+        factors,
+        suggested_actions,
+        metric_value,
+        threshold_value,
+        as_of_date,
         cast(as_of_date as {{ dbt.type_string() }}) as window_key
     from cart_abandonment
 ),

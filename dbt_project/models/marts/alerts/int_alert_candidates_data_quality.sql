@@ -18,7 +18,8 @@ quality_days as (
 ),
 
 run_date as (
-    select as_of_date from as_of_dates where is_latest
+    select as_of_date from as_of_dates
+    where is_latest
 ),
 
 latest_days as (
@@ -36,7 +37,7 @@ breaches as (
         quality_days.*,
         least(
             {%- for dimension in dimensions %}
-            coalesce({{ dimension }}_pct, 100){{ "," if not loop.last }}
+                coalesce({{ dimension }}_pct, 100){{ "," if not loop.last }}
             {%- endfor %}
         ) as lowest_pct
     from quality_days

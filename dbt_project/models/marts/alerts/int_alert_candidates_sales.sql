@@ -36,7 +36,8 @@ crm_users as (
 ),
 
 run_date as (
-    select as_of_date from as_of_dates where is_latest
+    select as_of_date from as_of_dates
+    where is_latest
 ),
 
 scored_deals as (
@@ -48,10 +49,12 @@ scored_deals as (
         deal_scores.factor_2_name,
         deal_scores.factor_2_contribution,
         deal_scores.factor_3_name,
-        deal_scores.factor_3_contribution
+        deal_scores.factor_3_contribution,
+        run_date.as_of_date as run_as_of_date
     from open_deals
     inner join deal_scores
         on open_deals.opportunity_id = deal_scores.opportunity_id
+    cross join run_date
 ),
 
 high_risk_deal as (
@@ -92,9 +95,8 @@ high_risk_deal as (
         owner_name,
         owner_slack_user_id,
         manager_slack_user_id as cc_slack_user_id,
-        cast(run_date.as_of_date as {{ dbt.type_string() }}) as window_key
+        cast(run_as_of_date as {{ dbt.type_string() }}) as window_key
     from scored_deals
-    cross join run_date
     where risk_score > {{ deal_threshold }}
 ),
 
@@ -227,16 +229,18 @@ rep_performance as (
         and rep_risk.avg_risk > team_risk.team_avg_risk * (1 + {{ var('alert_rep_risk_above_team') }})
 ),
 
+latest_health_date as (
+    select max(pipeline_health.as_of_date) as as_of_date
+    from pipeline_health
+    cross join run_date
+    where pipeline_health.as_of_date <= run_date.as_of_date
+),
+
 latest_health as (
     select pipeline_health.*
     from pipeline_health
-    inner join (
-        select max(pipeline_health.as_of_date) as as_of_date
-        from pipeline_health
-        cross join run_date
-        where pipeline_health.as_of_date <= run_date.as_of_date
-    ) as latest_date
-        on pipeline_health.as_of_date = latest_date.as_of_date
+    inner join latest_health_date
+        on pipeline_health.as_of_date = latest_health_date.as_of_date
 ),
 
 low_pipeline_health as (
