@@ -15,6 +15,10 @@ class NotifierError(RuntimeError):
     """A problem the user can fix (credentials, a missing table, bad input): one line."""
 
 
+class SlackDown(NotifierError):
+    """Slack kept failing (429s, 5xx, timeouts) after every attempt: a later run may succeed."""
+
+
 @dataclass(frozen=True)
 class SlackConfig:
     """How to reach Slack, and the pacing and retry policy of every call.

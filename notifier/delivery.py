@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from ciw.settings import Settings
-from notifier.config import NotifierError, SlackConfig
+from notifier.config import NotifierError, SlackConfig, SlackDown
 from notifier.messages import Alert, Message, plan_messages
 from notifier.slack import (
     BotTransport,
@@ -174,7 +174,7 @@ def send_messages(
             continue
         except SlackUnavailable as unavailable:
             store.release(message.delivery_key)
-            raise NotifierError(
+            raise SlackDown(
                 f"{unavailable}; undelivered alerts stay pending for the next run"
             ) from None
         except NotifierError:
