@@ -489,6 +489,8 @@ class RetrainingSignal:
     detail: str
     #: What was observed (the check's run id), so the same evidence is recognised again.
     evidence_id: str = ""
+    #: The champion the evidence is about ("" for feedback, which judges the alerts).
+    model_version: str = ""
 
 
 def latest_drift_signals(settings: Settings) -> list[RetrainingSignal]:
@@ -553,6 +555,7 @@ def _latest_flagged(
                 observed_at=pd.Timestamp(row["checked_at"]).to_pydatetime(),
                 detail=describe(row),
                 evidence_id=str(row["run_id"]),
+                model_version=str(row["model_version"]),
             ),
         )
     return list(signals.values())
@@ -589,19 +592,27 @@ def plan_retraining(
     *,
     now: datetime,
     cooldown: timedelta,
+    acted_versions: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[RetrainingSignal]:
     """The signals that start a retraining now.
 
     A (model, cause) fires only when its evidence is newer than its last trigger (the same drift
     check never retrains twice) and the last trigger is older than the cool-down (a new check
-    finding the same drift a day later waits). Unknown models are ignored.
+    finding the same drift a day later waits). A drift or performance signal about a champion
+    version that already triggered that cause does not fire again: the retraining kept that
+    champion (a new model was not better), so another one on the same evidence would not help;
+    once a new champion shows the same problem, it fires again. Unknown models are ignored.
     """
+    acted = acted_versions or {}
     chosen = []
     for signal in signals:
         if signal.model_name not in MODEL_SPECS:
             continue
         last = last_triggers.get(signal.model_name, {}).get(signal.cause)
         if last is not None and (signal.observed_at <= last or now - last < cooldown):
+            continue
+        version = acted.get(signal.model_name, {}).get(signal.cause)
+        if signal.model_version and version == signal.model_version:
             continue
         chosen.append(signal)
     return sorted(chosen, key=lambda signal: (signal.model_name, signal.cause))

@@ -10,6 +10,7 @@ starts ``model_retraining`` with the reason in the run tags. The logic lives in 
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -149,39 +150,56 @@ def build_performance_check(
 # --- the retraining sensor ---------------------------------------------------------------------
 
 
-def read_cursor(cursor: str | None) -> LastTriggers:
-    """The sensor's memory: when each (model, cause) last started a retraining."""
+@dataclass(frozen=True)
+class SensorMemory:
+    """The sensor's cursor: when each (model, cause) last started a retraining, and for which
+    champion version."""
+
+    last_triggers: LastTriggers = field(default_factory=dict)
+    acted_versions: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def read_cursor(cursor: str | None) -> SensorMemory:
     if not cursor:
-        return {}
+        return SensorMemory()
     try:
-        stored = json.loads(cursor)["last_triggers"]
-        return {
+        stored = json.loads(cursor)
+        triggers = {
             model: {cause: datetime.fromisoformat(moment) for cause, moment in causes.items()}
-            for model, causes in stored.items()
+            for model, causes in stored["last_triggers"].items()
         }
+        versions = {
+            model: {str(cause): str(version) for cause, version in causes.items()}
+            for model, causes in stored.get("acted_versions", {}).items()
+        }
+        return SensorMemory(triggers, versions)
     except (ValueError, KeyError, TypeError, AttributeError):
-        return {}  # an unreadable cursor forgets; the run keys still stop a duplicate run
+        return SensorMemory()  # an unreadable cursor forgets; the run keys still stop duplicates
 
 
-def write_cursor(last_triggers: Mapping[str, Mapping[str, datetime]]) -> str:
+def write_cursor(memory: SensorMemory) -> str:
     return json.dumps(
         {
             "last_triggers": {
-                model: {cause: moment.isoformat() for cause, moment in sorted(causes.items())}
-                for model, causes in sorted(last_triggers.items())
-            }
+                model: {cause: moment.isoformat() for cause, moment in causes.items()}
+                for model, causes in memory.last_triggers.items()
+            },
+            "acted_versions": memory.acted_versions,
         },
         sort_keys=True,
     )
 
 
 def remember(
-    last_triggers: LastTriggers, chosen: Sequence[RetrainingSignal], now: datetime
-) -> LastTriggers:
-    updated = {model: dict(causes) for model, causes in last_triggers.items()}
+    memory: SensorMemory, chosen: Sequence[RetrainingSignal], now: datetime
+) -> SensorMemory:
+    triggers = {model: dict(causes) for model, causes in memory.last_triggers.items()}
+    versions = {model: dict(causes) for model, causes in memory.acted_versions.items()}
     for signal in chosen:
-        updated.setdefault(signal.model_name, {})[signal.cause] = now
-    return updated
+        triggers.setdefault(signal.model_name, {})[signal.cause] = now
+        if signal.model_version:
+            versions.setdefault(signal.model_name, {})[signal.cause] = signal.model_version
+    return SensorMemory(triggers, versions)
 
 
 def run_key(chosen: Sequence[RetrainingSignal], cooldown_days: int) -> str:
@@ -283,27 +301,31 @@ def retraining_sensor(
 
     limits = MonitoringSettings.from_env()
     now = datetime.now(UTC).replace(tzinfo=None)
-    last_triggers = read_cursor(context.cursor)
-    since = feedback_since(last_triggers, last_successful_retraining(context.instance))
+    memory = read_cursor(context.cursor)
+    since = feedback_since(memory.last_triggers, last_successful_retraining(context.instance))
     try:
         signals = collect_signals(warehouse.settings(), since, limits, now)
     except _warehouse_errors() as error:  # a run holds the DuckDB file: try at the next tick
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else "busy"
         return dg.SensorResult(skip_reason=f"warehouse not readable now: {first_line}")
     chosen = plan_retraining(
-        signals, last_triggers, now=now, cooldown=timedelta(days=limits.cooldown_days)
+        signals,
+        memory.last_triggers,
+        now=now,
+        cooldown=timedelta(days=limits.cooldown_days),
+        acted_versions=memory.acted_versions,
     )
     if not chosen:
         waiting = ", ".join(f"{s.model_name} {s.cause}" for s in signals) or "none"
         return dg.SensorResult(
-            skip_reason=f"no new retraining cause (signals in cool-down or already acted on: "
+            skip_reason="no new retraining cause (signals in cool-down or already acted on: "
             f"{waiting})",
-            cursor=write_cursor(last_triggers),
+            cursor=write_cursor(memory),
         )
     context.log.info(run_tags(chosen)["ciw/retrain_reason"])
     request = dg.RunRequest(run_key=run_key(chosen, limits.cooldown_days), tags=run_tags(chosen))
     return dg.SensorResult(
-        run_requests=[request], cursor=write_cursor(remember(last_triggers, chosen, now))
+        run_requests=[request], cursor=write_cursor(remember(memory, chosen, now))
     )
 
 

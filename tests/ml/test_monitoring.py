@@ -299,7 +299,16 @@ def test_plan_retraining_honours_evidence_age_and_cool_down() -> None:
         cooldown=cooldown,
     )
 
+    kept_champion = plan_retraining(
+        [RetrainingSignal("customer_churn", "drift", now, "drifted", "check-9", "v1")],
+        {"customer_churn": {"drift": now - timedelta(days=30)}},
+        now=now,
+        cooldown=cooldown,
+        acted_versions={"customer_churn": {"drift": "v1"}},
+    )
+
     assert first == [drift, perf]
+    assert kept_champion == []
     assert same_evidence == []
     assert new_evidence_in_cool_down == []
     assert after_cool_down == [drift]

@@ -54,7 +54,9 @@ def instance(isolated: Path) -> Iterator[dg.DagsterInstance]:
         yield ephemeral
 
 
-def plant_drift_results(settings: Settings, *, drifted: bool, run_id: str) -> None:
+def plant_drift_results(
+    settings: Settings, *, drifted: bool, run_id: str, version: str = "v1"
+) -> None:
     """Rows as a drift check stores them: recency (and so the score) moved, or nothing did."""
     distance = 0.45 if drifted else 0.02
 
@@ -73,7 +75,7 @@ def plant_drift_results(settings: Settings, *, drifted: bool, run_id: str) -> No
     columns = [row(column) for column in FEATURES]
     result = DriftResult(
         model_name="customer_churn",
-        model_version="v1",
+        model_version=version,
         checked_at=datetime.now(UTC).replace(tzinfo=None),
         columns=columns,
         score=row("score", role="score"),
@@ -116,12 +118,30 @@ def test_planted_drift_retrains_exactly_once(
     assert request.tags["ciw/retrain_models"] == "customer_churn"
     assert request.tags["ciw/retrain_causes"] == "drift"
     assert "check-1" in request.tags["ciw/retrain_reason"]
-    assert "customer_churn" in read_cursor(first.cursor)
+    assert read_cursor(first.cursor).acted_versions == {"customer_churn": {"drift": "v1"}}
     assert "cool-down" in str(third.skip_reason)
     # Without its cursor the sensor asks again, but for check-2's evidence under a new run key;
     # for the same evidence the key is the same, so Dagster launches it once.
     assert cursor_lost.run_requests[0].run_key != request.run_key
     assert "check-2" in cursor_lost.run_requests[0].tags["ciw/retrain_reason"]
+
+
+def test_drift_of_a_kept_champion_waits_for_a_new_one(
+    settings: Settings, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CIW_MONITOR_COOLDOWN_DAYS", "0")
+    plant_drift_results(settings, drifted=True, run_id="check-1", version="v1")
+    first = evaluate(settings, instance, cursor=None)
+    # The retraining kept v1 (the new model was not better); v1 still drifts.
+    plant_drift_results(settings, drifted=True, run_id="check-2", version="v1")
+    same_champion = evaluate(settings, instance, cursor=first.cursor)
+    plant_drift_results(settings, drifted=True, run_id="check-3", version="v2")
+    new_champion = evaluate(settings, instance, cursor=same_champion.cursor)
+
+    assert len(first.run_requests) == 1
+    assert same_champion.run_requests == []
+    assert len(new_champion.run_requests) == 1
+    assert "check-3" in new_champion.run_requests[0].tags["ciw/retrain_reason"]
 
 
 def test_unshifted_data_retrains_nothing(settings: Settings, instance: dg.DagsterInstance) -> None:
