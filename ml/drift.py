@@ -109,6 +109,20 @@ def drift_report_path(settings: Settings, model_name: str, run_id: str) -> Path:
     return settings.artifacts_dir / "drift" / model_name / f"{safe_run}.html"
 
 
+#: HTML reports kept per model (about 5 MB each: Evidently embeds its scripts); older go.
+KEPT_REPORTS = 30
+
+
+def prune_reports(folder: Path, keep: int = KEPT_REPORTS) -> list[Path]:
+    """Remove all but the ``keep`` newest HTML reports in a model's report folder."""
+    if not folder.is_dir():
+        return []
+    reports = sorted(folder.glob("*.html"), key=lambda path: path.stat().st_mtime, reverse=True)
+    for report in reports[keep:]:
+        report.unlink(missing_ok=True)
+    return reports[keep:]
+
+
 def scored_frame_path(settings: Settings, model_name: str) -> Path:
     """The latest scored frame of a model (features + score), left by the scoring step."""
     return settings.artifacts_dir / "scoring" / f"{model_name}.parquet"
@@ -420,4 +434,6 @@ def run_drift_check(
         report_path=drift_report_path(settings, model_name, run_id),
     )
     write_drift_results(settings, result, run_id)
+    if result.report_path is not None:
+        prune_reports(result.report_path.parent)
     return result

@@ -16,6 +16,7 @@ from ml.drift import (
     DriftThresholds,
     check_drift,
     drift_report_path,
+    prune_reports,
     write_drift_results,
 )
 
@@ -207,3 +208,17 @@ def test_results_are_stored_and_read_back(warehouse_settings: Settings) -> None:
     assert stored.set_index("column_name").loc[IMPORTANT, "drift_score"] == pytest.approx(
         by_column[IMPORTANT]
     )
+
+
+def test_only_the_newest_reports_are_kept(tmp_path: Path) -> None:
+    import os
+
+    for age, name in enumerate(["newest", "middle", "oldest"]):
+        report = tmp_path / f"{name}.html"
+        report.write_text("<html></html>")
+        os.utime(report, (1_000_000 - age, 1_000_000 - age))
+
+    removed = prune_reports(tmp_path, keep=2)
+
+    assert removed == [tmp_path / "oldest.html"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["middle.html", "newest.html"]
