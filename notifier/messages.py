@@ -20,6 +20,8 @@ DIGEST_ALERTS_PER_MESSAGE = 20
 #: Slack's limits: header text 150 characters, section text 3000.
 HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
+#: Critical alerts sent one by one per destination and run; further ones join the digest.
+IMMEDIATE_LIMIT_PER_DESTINATION = 20
 #: Message metadata event type; reconciliation finds sent messages by it.
 METADATA_EVENT_TYPE = "ciw_alert_delivery"
 
@@ -249,6 +251,7 @@ def render_digest(destination: str, alerts: Sequence[Alert], day: date) -> list[
     counts: dict[str, int] = {}
     for alert in ordered:
         counts[alert.severity] = counts.get(alert.severity, 0) + 1
+    noun = "alert" if len(ordered) == 1 else "alerts"
     tally = ", ".join(
         f"{counts[severity]} {severity}" for severity in SEVERITY_ORDER if severity in counts
     )
@@ -256,7 +259,7 @@ def render_digest(destination: str, alerts: Sequence[Alert], day: date) -> list[
     for index, chunk in enumerate(chunks, 1):
         part = f" ({index}/{len(chunks)})" if len(chunks) > 1 else ""
         header = f"📋 Daily alert digest, {day.isoformat()}{part}"
-        intro = f"{_mention(destination)}: {len(ordered)} alerts ({tally})."
+        intro = f"{_mention(destination)}: {len(ordered)} {noun} ({tally})."
         blocks: list[dict[str, Any]] = [
             {"type": "header", "text": {"type": "plain_text", "text": header[:HEADER_LIMIT]}},
             _section(intro),
@@ -289,15 +292,26 @@ def render_digest(destination: str, alerts: Sequence[Alert], day: date) -> list[
     return messages
 
 
-def plan_messages(due: Iterable[tuple[Alert, str]], day: date) -> list[Message]:
+def plan_messages(
+    due: Iterable[tuple[Alert, str]],
+    day: date,
+    immediate_limit: int = IMMEDIATE_LIMIT_PER_DESTINATION,
+) -> list[Message]:
     """The messages for the (alert, destination) pairs still due: one per critical alert and
-    destination, then one digest (in parts when long) per destination of the others."""
+    destination (at most ``immediate_limit`` per destination and run, so a flood of critical
+    scores cannot hold a channel for an hour at one message a second; the rest join the
+    digest), then one digest (in parts when long) per destination of the others."""
     pairs = list(due)
     order = {alert.alert_id: rank for rank, alert in enumerate(sort_alerts(a for a, _ in pairs))}
     immediate: list[Message] = []
+    sent_at_once: dict[str, int] = {}
     digests: dict[str, list[Alert]] = {}
     for alert, destination in sorted(pairs, key=lambda pair: (order[pair[0].alert_id], pair[1])):
-        if alert.delivery_mode == "immediate":
+        if (
+            alert.delivery_mode == "immediate"
+            and sent_at_once.get(destination, 0) < immediate_limit
+        ):
+            sent_at_once[destination] = sent_at_once.get(destination, 0) + 1
             immediate.append(render_alert(alert, destination))
         else:
             digests.setdefault(destination, []).append(alert)

@@ -93,3 +93,17 @@ def test_plan_sends_critical_alone_to_each_destination_and_digests_the_rest() ->
         ("digest", "#customer-retention", (medium.alert_id,)),
         ("digest", "U0REP00001", (high.alert_id,)),
     ]
+
+
+def test_a_flood_of_critical_alerts_is_capped_per_destination() -> None:
+    alerts = [
+        make_alert(n, severity="critical", recipient="#customer-retention") for n in range(30)
+    ]
+
+    messages = plan_messages(
+        [(a, a.recipient) for a in alerts], date(2026, 11, 22), immediate_limit=5
+    )
+
+    assert [m.kind for m in messages] == ["immediate"] * 5 + ["digest"] * 2  # 25 = 20 + 5
+    listed = [alert_id for message in messages for alert_id in message.alert_ids]
+    assert sorted(listed) == sorted(alert.alert_id for alert in alerts)
