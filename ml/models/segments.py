@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
+from threadpoolctl import threadpool_limits
 
 from ml.models.base import top_k_factors
 
@@ -120,7 +121,9 @@ def fit_segments(
     scales = values.std(axis=0)
     scales[scales == 0] = 1.0
     standardized = (values - means) / scales
-    kmeans = KMeans(n_clusters=requested, n_init=10, random_state=seed).fit(standardized)
+    # One thread: OpenMP spinning on a busy machine costs more than it saves on RFM-sized data.
+    with threadpool_limits(limits=1):
+        kmeans = KMeans(n_clusters=requested, n_init=10, random_state=seed).fit(standardized)
     names = name_clusters(kmeans.cluster_centers_)
     archetype_rank = {archetype: i for i, archetype in enumerate(ARCHETYPES)}
     order = sorted(range(requested), key=lambda i: (archetype_rank.get(names[i], 99), names[i]))
