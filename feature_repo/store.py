@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from feast import FeatureStore, FeatureView
 
 AS_OF = "as_of_date"
+#: Entity-dataframe column that numbers the distinct (entity, date) pairs.
+ROW_CODE = "ciw_row_code"
 
 
 class FeatureStoreError(RuntimeError):
@@ -153,7 +155,7 @@ class FeatureStoreGateway:
 
         Only feature rows dated on or before a row's ``as_of_date`` and within the TTL reach
         it; rows without a feature value keep NaN. Feast sees each distinct (entity, date)
-        once; labels and other columns stay here and are merged back in the caller's order.
+        once; labels and other columns stay here, in the caller's order.
         """
         keys = [spec.entity_column, AS_OF]
         missing = [column for column in keys if column not in entity_rows.columns]
@@ -166,15 +168,24 @@ class FeatureStoreGateway:
         overlap = sorted(set(feature_names) & set(rows.columns) - set(keys))
         if overlap:
             raise ValueError(f"entity_rows for {spec.name} already hold features: {overlap}")
-        distinct = rows[keys].drop_duplicates()
-        if distinct.empty:
+        stamps = pd.to_datetime(rows[AS_OF])
+        # One code per distinct (entity, date): Feast joins each once, the codes put the
+        # features back on every caller row (duplicates included) without a merge.
+        codes = rows.groupby([rows[spec.entity_column], stamps], sort=False).ngroup().to_numpy()
+        first = ~pd.Series(codes).duplicated().to_numpy()
+        if not first.any():
             return rows.assign(**{name: pd.Series(dtype="float64") for name in feature_names})
-        entity_df = distinct.assign(**{AS_OF: pd.to_datetime(distinct[AS_OF])})
+        entity_df = pd.DataFrame(
+            {
+                spec.entity_column: rows[spec.entity_column].to_numpy()[first],
+                AS_OF: stamps.to_numpy()[first],
+                ROW_CODE: codes[first],
+            }
+        )
         job = self.store.get_historical_features(entity_df=entity_df, features=service)
-        features = job.to_df()
-        features[AS_OF] = pd.to_datetime(features[AS_OF]).dt.tz_localize(None).dt.date
-        features = features[[*keys, *feature_names]]
-        return rows.merge(features, how="left", on=keys, validate="many_to_one")
+        features = job.to_df().set_index(ROW_CODE)[feature_names]
+        values = features.reindex(codes).reset_index(drop=True)
+        return pd.concat([rows, values], axis=1)
 
     def scoring_frame(self, spec: ModelSpec, as_of_date: date) -> pd.DataFrame:
         """Every entity of ``spec``'s first feature model at its latest date <= ``as_of_date``."""
@@ -196,7 +207,8 @@ class FeatureStoreGateway:
             raise ValueError(f"entity_rows.{key} must hold {model.entity_type} ids") from None
         if rows[AS_OF].isna().any():
             raise ValueError(f"entity_rows.{AS_OF} has empty values")
-        rows[AS_OF] = pd.to_datetime(rows[AS_OF]).dt.date
+        if not _holds_dates(rows[AS_OF]):
+            rows[AS_OF] = pd.to_datetime(rows[AS_OF]).dt.date
         return rows
 
     def _latest_entities(self, model: FeatureModel, as_of_date: date) -> pd.DataFrame:
@@ -296,6 +308,11 @@ class FeatureStoreGateway:
             for name, view in self.definitions.feature_views.items()
             if self.models[name].entity == "customer"
         ]
+
+
+def _holds_dates(column: pd.Series) -> bool:
+    """True when every value is already a ``datetime.date`` (not a datetime): no conversion."""
+    return bool(column.dtype == object and column.map(type).eq(date).all())
 
 
 def latest_scores(scores: pd.DataFrame, key: str) -> pd.DataFrame:
