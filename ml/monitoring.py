@@ -472,7 +472,9 @@ def count_new_feedback(
     rows = feedback[feedback["alert_type"].isin(list(alert_types))]
     if since is not None and not rows.empty:
         naive = since.astimezone(UTC).replace(tzinfo=None) if since.tzinfo else since
-        rows = rows[pd.to_datetime(rows["recorded_at"]) > pd.Timestamp(naive)]
+        # Naive timestamps are UTC (both warehouses store them so); aware ones are converted.
+        recorded = pd.to_datetime(rows["recorded_at"], utc=True).dt.tz_localize(None)
+        rows = rows[(recorded > pd.Timestamp(naive)).to_numpy()]
     return len(rows)
 
 

@@ -249,6 +249,8 @@ def test_feedback_share_and_new_rows(warehouse_settings: Settings) -> None:
     assert shares.loc["unknown", "feedback_rows"] == 1
     assert count_new_feedback(rows, None, ["churn_risk"]) == 3
     assert count_new_feedback(rows, datetime(2026, 11, 11, 12), ["churn_risk"]) == 1
+    aware = rows.assign(recorded_at=pd.to_datetime(rows["recorded_at"]).dt.tz_localize("UTC"))
+    assert count_new_feedback(aware, datetime(2026, 11, 11, 12), ["churn_risk"]) == 1
     since = read_feedback(warehouse_settings, since=datetime(2026, 11, 12, 12))
     assert sorted(since["feedback_id"]) == ["f3", "f4"]
 
