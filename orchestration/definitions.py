@@ -9,9 +9,11 @@ from __future__ import annotations
 import dagster as dg
 
 from ciw.settings import Settings
+from orchestration.alerts import build_alert_defs
 from orchestration.dbt import DBT_PROJECT, build_dbt_defs
 from orchestration.ingestion import build_ingestion_defs
 from orchestration.ml import build_ml_defs
+from orchestration.monitoring import build_monitoring_defs
 from orchestration.reports import build_report_defs
 from orchestration.resources import build_resources
 from orchestration.schedules import build_schedule_defs
@@ -25,6 +27,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         build_ingestion_defs(),
         build_dbt_defs(),
         build_ml_defs(),
+        build_monitoring_defs(),
+        build_alert_defs(),
         build_report_defs(),
         build_schedule_defs(),
         build_sensor_defs(),
