@@ -316,12 +316,13 @@ def retraining_sensor(
         acted_versions=memory.acted_versions,
     )
     if not chosen:
-        waiting = ", ".join(f"{s.model_name} {s.cause}" for s in signals) or "none"
-        return dg.SensorResult(
-            skip_reason="no new retraining cause (signals in cool-down or already acted on: "
-            f"{waiting})",
-            cursor=write_cursor(memory),
+        waiting = ", ".join(f"{s.model_name} {s.cause}" for s in signals)
+        reason = (
+            f"no new retraining cause; in cool-down or already acted on: {waiting}"
+            if signals
+            else "no drift, performance drop or new feedback found"
         )
+        return dg.SensorResult(skip_reason=reason, cursor=write_cursor(memory))
     context.log.info(run_tags(chosen)["ciw/retrain_reason"])
     request = dg.RunRequest(run_key=run_key(chosen, limits.cooldown_days), tags=run_tags(chosen))
     return dg.SensorResult(
