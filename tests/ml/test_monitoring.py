@@ -314,3 +314,39 @@ def test_plan_retraining_honours_evidence_age_and_cool_down() -> None:
     assert same_evidence == []
     assert new_evidence_in_cool_down == []
     assert after_cool_down == [drift]
+
+
+def test_only_the_newest_flagged_checks_are_signals(warehouse_settings: Settings) -> None:
+    from ml.drift import ColumnDrift, DriftResult, write_drift_results
+    from ml.monitoring import latest_drift_signals, latest_performance_signals
+
+    def drift(model: str, drifted: bool, at: datetime) -> DriftResult:
+        score = ColumnDrift("score", "score", "numerical", "wasserstein", 0.3, 0.1, drifted)
+        return DriftResult(model, "v1", at, [], score, 0.0, drifted, 10, 10, 0.3)
+
+    day = datetime(2026, 11, 20, 6)
+    write_drift_results(warehouse_settings, drift("customer_churn", True, day), "c1")
+    write_drift_results(
+        warehouse_settings, drift("customer_churn", False, day.replace(day=21)), "c2"
+    )
+    write_drift_results(warehouse_settings, drift("deal_risk", True, day.replace(day=21)), "d1")
+    degraded = evaluate_performance(
+        CHURN,
+        churn_rows(300, seed=9, noise=3.0, as_of=date(2026, 8, 1)),
+        model_version="v1",
+        reference_value=0.99,
+        settings=MonitoringSettings(min_matured_rows=100),
+        checked_at=day,
+    )
+    write_performance_result(warehouse_settings, degraded, run_id="p1")
+
+    drift_signals = latest_drift_signals(warehouse_settings)
+    performance_signals = latest_performance_signals(warehouse_settings)
+
+    assert [(s.model_name, s.evidence_id, s.model_version) for s in drift_signals] == [
+        ("deal_risk", "d1", "v1")
+    ]
+    assert [(s.model_name, s.cause, s.evidence_id) for s in performance_signals] == [
+        ("customer_churn", "performance", "p1")
+    ]
+    assert performance_signals[0].observed_at == day
