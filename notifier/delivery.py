@@ -18,12 +18,12 @@ from datetime import UTC, datetime, timedelta
 from ciw.settings import Settings
 from notifier.config import NotifierError, SlackConfig, SlackDown
 from notifier.messages import Alert, Message, plan_messages
+from notifier.retrying import SlackUnavailable
 from notifier.slack import (
     BotTransport,
     OutboxTransport,
     Retrying,
     SlackRefused,
-    SlackUnavailable,
     Transport,
     WebhookTransport,
 )

@@ -10,18 +10,15 @@ delivery key in its metadata) before posting again.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
-from urllib.error import URLError
+from typing import Any, Protocol
 
 from notifier.config import NotifierError, SlackConfig
 from notifier.messages import METADATA_EVENT_TYPE, Message
-
-T = TypeVar("T")
+from notifier.retrying import Retrying, retry_after
 
 #: Errors that mean the credentials are wrong: stop, do not retry.
 AUTH_ERRORS = frozenset(
@@ -46,10 +43,6 @@ class SlackRefused(RuntimeError):
     """Slack answered with an error that retrying will not cure (e.g. channel_not_found)."""
 
 
-class SlackUnavailable(RuntimeError):
-    """Slack kept failing (429, 5xx or timeouts) after every attempt."""
-
-
 @dataclass(frozen=True)
 class Posted:
     """Where a message landed: channel id and ts (empty for webhooks and the outbox)."""
@@ -67,86 +60,6 @@ class Transport(Protocol):
     def post(self, message: Message) -> Posted: ...
 
     def find(self, message_key: str, destination: str, since: datetime) -> Posted | None: ...
-
-
-class _Timeout(Exception):
-    """A call that timed out or lost its connection."""
-
-
-def _is_timeout(error: BaseException) -> bool:
-    return isinstance(error, TimeoutError | ConnectionError) or (
-        isinstance(error, URLError) and not hasattr(error, "code")
-    )
-
-
-class Retrying:
-    """Runs a call with Slack's retry rules and paces messages per channel."""
-
-    def __init__(self, config: SlackConfig, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.config = config
-        self.sleep = sleep
-        self._last_post: dict[str, float] = {}
-        self.waits: list[float] = []  # seconds waited for 429s and backoffs, for the report
-
-    def pace(self, channel: str) -> None:
-        """Keep to about one message per second per channel."""
-        last = self._last_post.get(channel)
-        if last is not None:
-            wait = self.config.min_interval_seconds - (time.monotonic() - last)
-            if wait > 0:
-                self.sleep(wait)
-        self._last_post[channel] = time.monotonic()
-
-    def backoff(self, attempt: int) -> float:
-        return float(self.config.backoff_seconds * 2 ** (attempt - 1))
-
-    def wait(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.sleep(seconds)
-
-    def call(
-        self,
-        what: str,
-        function: Callable[[], T],
-        classify: Callable[[T], tuple[str, float] | None],
-        recover: Callable[[], T | None] | None = None,
-    ) -> T:
-        """``function()`` until it succeeds. ``classify(result)`` returns ("retry", seconds) to
-        wait and try again, or None when the result is final; exceptions from ``function`` are
-        final except timeouts. After a timeout ``recover()`` may find that the call had
-        succeeded after all."""
-        last_problem = ""
-        for attempt in range(1, self.config.max_attempts + 1):
-            try:
-                result = function()
-            except Exception as error:
-                if not _is_timeout(error):
-                    raise
-                last_problem = f"timed out ({type(error).__name__})"
-                self.wait(self.backoff(attempt))
-                if recover is not None:
-                    found = recover()
-                    if found is not None:
-                        return found
-                continue
-            verdict = classify(result)
-            if verdict is None:
-                return result
-            last_problem, seconds = verdict[0], verdict[1]
-            self.wait(seconds)
-        raise SlackUnavailable(
-            f"Slack {what} failed after {self.config.max_attempts} attempts: {last_problem}"
-        )
-
-
-def _retry_after(headers: dict[str, Any]) -> float:
-    for name in ("Retry-After", "retry-after"):
-        value = headers.get(name)
-        if isinstance(value, list):
-            value = value[0] if value else None
-        if value is not None and str(value).strip().isdigit():
-            return float(str(value).strip())
-    return 1.0
 
 
 class BotTransport:
@@ -184,7 +97,7 @@ class BotTransport:
                 return None
             status = result.status_code
             if status == 429:
-                return (f"rate limited (429) on {method}", _retry_after(result.headers))
+                return (f"rate limited (429) on {method}", retry_after(result.headers))
             if status >= 500:
                 return (f"HTTP {status} on {method}", self.retrying.backoff(1))
             return None
@@ -349,7 +262,7 @@ class WebhookTransport:
 
         def classify(response: Any) -> tuple[str, float] | None:
             if response.status_code == 429:
-                return ("rate limited (429)", _retry_after(response.headers))
+                return ("rate limited (429)", retry_after(response.headers))
             if response.status_code >= 500:
                 return (f"HTTP {response.status_code}", self.retrying.backoff(1))
             return None
