@@ -25,6 +25,10 @@ ONLINE_FEATURES_KEY = dg.AssetKey(["feast", "online_features"])
 ONLINE_SCORES_KEY = dg.AssetKey(["feast", "online_scores"])
 PREDICTIONS_KEY = dg.AssetKey([ML_SCHEMA, PREDICTIONS_TABLE])
 
+#: The warehouse (and the Feast stores on it) can be briefly out of reach: retry with backoff.
+#: Too little data is not an error (the asset reports why it skipped), so retries stay rare.
+ML_RETRY = dg.RetryPolicy(max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL)
+
 
 def training_set_key(model_name: str) -> dg.AssetKey:
     return dg.AssetKey([ML_SCHEMA, model_name, "training_set"])
@@ -44,6 +48,7 @@ def _feature_and_label_models() -> list[str]:
 
 
 @dg.asset(
+    retry_policy=ML_RETRY,
     key=FEATURE_STORE_KEY,
     group_name=FEAST_GROUP,
     deps=[model_key(name) for name in _feature_and_label_models()],
@@ -58,6 +63,7 @@ def feature_store(warehouse: WarehouseResource) -> dg.Output[None]:
 
 
 @dg.asset(
+    retry_policy=ML_RETRY,
     key=ONLINE_FEATURES_KEY,
     group_name=FEAST_GROUP,
     deps=[FEATURE_STORE_KEY],
@@ -76,6 +82,7 @@ def _training_set_asset(spec: ModelSpec) -> dg.AssetsDefinition:
         deps.append(model_key(spec.label_model))
 
     @dg.asset(
+        retry_policy=ML_RETRY,
         key=training_set_key(spec.name),
         group_name=ML_GROUP,
         deps=deps,
@@ -106,6 +113,7 @@ def _training_set_asset(spec: ModelSpec) -> dg.AssetsDefinition:
 
 def _model_asset(spec: ModelSpec) -> dg.AssetsDefinition:
     @dg.asset(
+        retry_policy=ML_RETRY,
         key=model_asset_key(spec.name),
         group_name=ML_GROUP,
         deps=[training_set_key(spec.name)],
@@ -145,6 +153,7 @@ def _model_asset(spec: ModelSpec) -> dg.AssetsDefinition:
 
 
 @dg.asset(
+    retry_policy=ML_RETRY,
     key=PREDICTIONS_KEY,
     group_name=ML_GROUP,
     deps=[model_asset_key(name) for name in MODEL_SPECS],
@@ -176,6 +185,7 @@ def predictions(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
 
 
 @dg.asset(
+    retry_policy=ML_RETRY,
     key=ONLINE_SCORES_KEY,
     group_name=FEAST_GROUP,
     deps=[model_key("customer_risk_scores"), ONLINE_FEATURES_KEY],

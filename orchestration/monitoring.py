@@ -22,6 +22,8 @@ from orchestration.resources import WarehouseResource
 
 PREDICTIONS_KEY = dg.AssetKey(["ml", "predictions"])
 RETRAINING_JOB = "model_retraining"
+#: The checks read the warehouse and the registry: retry when it was briefly out of reach.
+CHECK_RETRY = dg.RetryPolicy(max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL)
 SENSOR_NAME = "retraining_sensor"
 #: Models whose labels mature, so their performance can be measured after the fact.
 PERFORMANCE_MODELS = tuple(
@@ -51,6 +53,7 @@ def build_drift_check(
 ) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=PREDICTIONS_KEY,
+        retry_policy=CHECK_RETRY,
         name=f"{model_name}_drift",
         description=(
             f"Evidently drift of {model_name}'s features and score: latest scored frame vs the "
@@ -104,6 +107,7 @@ def build_performance_check(
 ) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=PREDICTIONS_KEY,
+        retry_policy=CHECK_RETRY,
         name=f"{model_name}_performance",
         description=(
             f"{model_name}'s {MODEL_SPECS[model_name].primary_metric} on matured labels against "

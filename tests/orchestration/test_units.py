@@ -68,7 +68,8 @@ def test_pipeline_run_config(tmp_path: Path) -> None:
     ops = config["ops"]
     assert ops["dbt_models"]["config"]["as_of_date"] == "2026-03-01"
     assert ops["load_crm"]["config"]["exports_dir"] == str(tmp_path.resolve())
-    assert set(pipeline_run_config(None, None)["ops"]) == {"dbt_models"}
+    assert ops["dbt_scored_models"]["config"]["as_of_date"] == "2026-03-01"
+    assert set(pipeline_run_config(None, None)["ops"]) == {"dbt_models", "dbt_scored_models"}
 
 
 def test_ui_command_runs_dagster_dev_on_the_definitions() -> None:
