@@ -12,12 +12,12 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.error import URLError
 
-from notifier.config import SlackConfig
+from notifier.config import SlackConfig, SlackDown
 
 T = TypeVar("T")
 
 
-class SlackUnavailable(RuntimeError):
+class SlackUnavailable(SlackDown):
     """Slack kept failing (429, 5xx or timeouts) after every attempt."""
 
 
@@ -70,7 +70,8 @@ class Retrying:
             except Exception as error:
                 if not _is_timeout(error):
                     raise
-                last_problem = f"timed out ({type(error).__name__})"
+                reason = getattr(error, "reason", None) or error
+                last_problem = f"no answer ({type(error).__name__}: {reason})"
                 self.wait(self.backoff(attempt))
                 if recover is not None:
                     found = recover()

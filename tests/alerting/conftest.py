@@ -81,7 +81,7 @@ def slack() -> Iterator[SlackStandIn]:
     try:
         yield server
     finally:
-        server.stop()
+        server.stop()  # idempotent: a test may have stopped it already
 
 
 def bot_config(server: SlackStandIn, **overrides: object) -> SlackConfig:

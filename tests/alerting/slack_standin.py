@@ -48,6 +48,7 @@ class SlackStandIn:
         self.kill_after_posts: tuple[int, int] | None = None  # (n-th post, pid)
         self._lock = threading.Lock()
         self._counter = 0
+        self._stopped = False
         handler = type("Handler", (_Handler,), {"standin": self})
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -70,6 +71,9 @@ class SlackStandIn:
         return self
 
     def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
         self.server.shutdown()
         self.server.server_close()
 

@@ -307,3 +307,20 @@ def test_webhook_claim_left_by_a_crash_is_never_resent(
     assert report.unconfirmed == 1 and report.messages == 0
     assert slack.messages == []
     assert log_statuses(duckdb_settings) == {"unconfirmed": 1}
+
+
+def test_unreachable_slack_fails_with_one_line_and_leaves_alerts_pending(
+    duckdb_settings: Settings, slack: SlackStandIn
+) -> None:
+    from notifier.config import SlackDown
+
+    write_alerts(duckdb_settings, [make_alert(1, severity="critical")])
+    slack.stop()  # nothing listens on the stand-in's port any more
+    config = bot_config(slack, max_attempts=2, backoff_seconds=0.05)
+
+    with pytest.raises(SlackDown) as failure:
+        deliver_pending(duckdb_settings, config=config)
+
+    assert "auth.test failed after 2 attempts" in str(failure.value)
+    assert "\n" not in str(failure.value)
+    assert log_statuses(duckdb_settings) == {}
