@@ -15,6 +15,7 @@ join does not cover falls back to the stock implementation.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -105,23 +106,52 @@ def distinct_on_sql(
         for feature in features:
             output = f"{prefix}__{feature}" if full_feature_names else feature
             selected.append(f"{alias}.{_quote(feature)} as {_quote(output)}")
-    return (
-        f"select {', '.join(selected)} from {ENTITY_TABLE} as entity_rows "
-        + " ".join(joins)
-        + f" order by entity_rows.{ROW_ID}"
-    )
+    return f"select {', '.join(selected)} from {ENTITY_TABLE} as entity_rows " + " ".join(joins)
 
 
 def _interval(ttl: timedelta) -> str:
     return f"interval '{int(ttl.total_seconds())} seconds'"
 
 
+_ARROW_TYPES = {
+    "Int64": pyarrow.int64(),
+    "Float64": pyarrow.float64(),
+    "Bool": pyarrow.bool_(),
+    "String": pyarrow.string(),
+    "UnixTimestamp": pyarrow.timestamp("us"),
+}
+
+
+def output_arrow_types(
+    rows: pd.DataFrame, views: list[tuple[FeatureView, list[str]]], full_feature_names: bool
+) -> dict[str, pyarrow.DataType]:
+    """Arrow type of every output column, so the CSV result parses without guessing."""
+    types = {
+        column: pyarrow.Schema.from_pandas(rows[[column]], preserve_index=False).field(0).type
+        for column in rows.columns
+    }
+    for view, features in views:
+        dtypes = {field.name: str(field.dtype) for field in view.features}
+        prefix = view.projection.name_alias or view.name
+        for feature in features:
+            output = f"{prefix}__{feature}" if full_feature_names else feature
+            types[output] = _ARROW_TYPES.get(dtypes.get(feature, ""), pyarrow.string())
+    return types
+
+
 def _run_postgres(
-    config: PostgreSQLOfflineStoreConfig, rows: pd.DataFrame, sql: str
+    config: PostgreSQLOfflineStoreConfig,
+    rows: pd.DataFrame,
+    sql: str,
+    types: dict[str, pyarrow.DataType],
 ) -> Callable[[], pyarrow.Table]:
+    """Entity rows in and the result out as CSV through COPY: parsed in C by Arrow, which is
+    several times faster than building Python objects for every value with ``fetchall``."""
+
     def run() -> pyarrow.Table:
         import psycopg
         from psycopg.conninfo import make_conninfo
+        from pyarrow import csv
 
         conninfo = make_conninfo(
             host=config.host,
@@ -134,19 +164,31 @@ def _run_postgres(
         definitions = ", ".join(
             f"{_quote(column)} {column_type(rows[column])}" for column in rows.columns
         )
+        incoming = rows.to_csv(index=True, header=False).encode()
+        result = io.BytesIO()
         with psycopg.connect(conninfo) as connection, connection.cursor() as cursor:
             cursor.execute(
                 f"create temp table {ENTITY_TABLE} ({ROW_ID} bigint, {definitions}) on commit drop"
             )
             columns = ", ".join([ROW_ID, *(_quote(column) for column in rows.columns)])
-            with cursor.copy(f"copy {ENTITY_TABLE} ({columns}) from stdin") as copy:
-                for row_id, values in enumerate(rows.astype(object).itertuples(index=False)):
-                    copy.write_row((row_id, *(None if pd.isna(v) else v for v in values)))
+            with cursor.copy(f"copy {ENTITY_TABLE} ({columns}) from stdin (format csv)") as copy:
+                copy.write(incoming)
             cursor.execute(f"analyze {ENTITY_TABLE}")
-            cursor.execute(sql)
-            names = [column.name for column in cursor.description or []]
-            frame = pd.DataFrame(cursor.fetchall(), columns=names)
-        return pyarrow.Table.from_pandas(frame, preserve_index=False)
+            with cursor.copy(f"copy ({sql}) to stdout (format csv, header true)") as copy:
+                for block in copy:
+                    result.write(block)
+        result.seek(0)
+        return csv.read_csv(
+            result,
+            convert_options=csv.ConvertOptions(
+                column_types=types,
+                true_values=["t"],
+                false_values=["f"],
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+            ),
+        )
 
     return run
 
@@ -192,7 +234,12 @@ class DistinctOnPostgreSQLOfflineStore(PostgreSQLOfflineStore):
         views = requested_features(feature_views, feature_refs)
         sql = distinct_on_sql(list(rows.columns), timestamp_column, views, full_feature_names)
         return SqlRetrievalJob(
-            _run_postgres(config.offline_store, rows, sql),
+            _run_postgres(
+                config.offline_store,
+                rows.reset_index(drop=True),
+                sql,
+                output_arrow_types(rows, views, full_feature_names),
+            ),
             timestamp_column,
             sql,
             full_feature_names,
