@@ -111,10 +111,12 @@ class GbmModel:
     feature_names: list[str] = field(default_factory=list)
 
     def matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Planned features, then derived ratios, then stacked BTYD outputs."""
-        return model_matrix(
+        """Planned features, derived ratios and stacked BTYD outputs, in the booster's column
+        order (a derived column whose inputs a scoring frame lacks is NaN)."""
+        matrix = model_matrix(
             frame, self.plan, self.btyd, self.horizon_days, self.use_derived, self.use_season
         )
+        return matrix.reindex(columns=self.booster.feature_name())
 
     def _margin(self, matrix: pd.DataFrame) -> np.ndarray:
         objective = str(self.version_params.get("objective", ""))

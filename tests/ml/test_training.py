@@ -14,7 +14,7 @@ import pytest
 from ml.contracts import MODEL_SPECS
 from ml.splits import label_dates
 from ml.training import TrainingResult, fit_and_evaluate
-from tests.ml.conftest import order_feature_frame
+from tests.ml.conftest import DATA_END, SPINE_STEP_DAYS
 
 #: Columns of the engagement and category views: present but empty on an orders-only export.
 EMPTY_VIEW_COLUMNS = ("sessions_30d", "cart_adds_30d", "days_since_last_session", "top_category")
@@ -97,6 +97,20 @@ def test_predictions_and_factors_survive_pickling(
     assert restored.predict_labels(latest) is None
 
 
+def test_scoring_tolerates_a_lost_column_and_a_single_customer(
+    churn_result: TrainingResult, churn_frame: pd.DataFrame
+) -> None:
+    """A source that goes away, or a one-customer profile lookup, still scores (BTYD falls
+    back to the training parameters below 200 customers per date)."""
+    latest = churn_frame[churn_frame["as_of_date"] == churn_frame["as_of_date"].max()]
+    one = latest.head(1)
+    alone = churn_result.model.predict(one)
+    in_batch = churn_result.model.predict(latest)[0]
+    assert 0 <= alone[0] <= 1 and abs(alone[0] - in_batch) < 0.2
+    degraded = churn_result.model.predict(latest.drop(columns=["avg_days_between_orders"]))
+    assert np.isfinite(degraded).all()
+
+
 def test_clv_predicts_non_negative_revenue_with_its_plots(
     clv_result: TrainingResult, clv_frame: pd.DataFrame
 ) -> None:
@@ -153,15 +167,21 @@ def test_segments_are_named_deterministically(churn_frame: pd.DataFrame) -> None
     assert recency["Champions"] < recency["Hibernating"]
 
 
-def test_long_horizon_with_short_history_is_a_clear_error(shop_orders: pd.DataFrame) -> None:
-    short = order_feature_frame(shop_orders, horizon=180, periods=20)
+def _last_spine_dates(frame: pd.DataFrame, periods: int) -> pd.DataFrame:
+    """The rows a spine of only `periods` fortnightly dates would have produced."""
+    first = pd.Timestamp(DATA_END) - pd.Timedelta(days=SPINE_STEP_DAYS * (periods - 1))
+    return frame[pd.to_datetime(frame["as_of_date"]) >= first]
+
+
+def test_long_horizon_with_short_history_is_a_clear_error(clv_frame: pd.DataFrame) -> None:
+    short = _last_spine_dates(clv_frame, periods=20)
     with pytest.raises(ValueError, match=r"training rows mature before the holdout") as error:
         fit_and_evaluate(MODEL_SPECS["customer_clv"], short)
     assert "\n" not in str(error.value)
 
 
-def test_barely_enough_history_overlaps_the_calibration_slice(shop_orders: pd.DataFrame) -> None:
-    frame = order_feature_frame(shop_orders, horizon=90, periods=18)
+def test_barely_enough_history_overlaps_the_calibration_slice(churn_frame: pd.DataFrame) -> None:
+    frame = _last_spine_dates(churn_frame, periods=18)
     result = fit_and_evaluate(MODEL_SPECS["customer_churn"], frame, params={"num_boost_round": 30})
     assert result.params["calibration_overlaps"] is True
     assert pd.Timestamp(result.training_window[1]) + pd.Timedelta(days=90) <= pd.Timestamp(
