@@ -13,6 +13,7 @@ published CDNOW fit). Inputs per customer:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,6 +84,26 @@ def bgnbd_log_likelihood(
     return np.asarray(a1 + a2 + np.logaddexp(still_alive, dropped_out), dtype=np.float64)
 
 
+def _maximize_likelihood(
+    negative_ll: Callable[[FloatArray], float], initial: list[float]
+) -> FloatArray:
+    """Minimise a mean negative log-likelihood over positive parameters, searched in log space
+    (Nelder-Mead for robustness, then an L-BFGS polish; the better of the two is kept)."""
+
+    def in_log_space(log_params: FloatArray) -> float:
+        return negative_ll(np.exp(np.clip(log_params, -_MAX_LOG_PARAM, _MAX_LOG_PARAM)))
+
+    coarse = optimize.minimize(
+        in_log_space,
+        np.log(np.array(initial)),
+        method="Nelder-Mead",
+        options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-10},
+    )
+    fine = optimize.minimize(in_log_space, coarse.x, method="L-BFGS-B")
+    best = fine.x if fine.fun <= coarse.fun else coarse.x
+    return np.asarray(np.exp(np.clip(best, -_MAX_LOG_PARAM, _MAX_LOG_PARAM)), dtype=np.float64)
+
+
 def fit_bgnbd(
     x: ArrayLike, t_x: ArrayLike, big_t: ArrayLike, start: BgNbdParams | None = None
 ) -> BgNbdParams:
@@ -96,22 +117,12 @@ def fit_bgnbd(
         raise ValueError("BG/NBD needs customers with T > 0 (some history before the cut-off)")
     scale = float(np.mean(ts)) or 1.0
 
-    def negative_ll(log_params: FloatArray) -> float:
-        clipped = np.clip(log_params, -_MAX_LOG_PARAM, _MAX_LOG_PARAM)
-        r, alpha, a, b = np.exp(clipped)
-        total = bgnbd_log_likelihood(BgNbdParams(r, alpha, a, b), xs, txs, ts).sum()
+    def negative_ll(values: FloatArray) -> float:
+        total = bgnbd_log_likelihood(BgNbdParams(*values), xs, txs, ts).sum()
         return float(-total / xs.size) if np.isfinite(total) else 1e12
 
     initial = [0.5, scale, 1.0, 1.0] if start is None else [start.r, start.alpha, start.a, start.b]
-    coarse = optimize.minimize(
-        negative_ll,
-        np.log(np.array(initial)),
-        method="Nelder-Mead",
-        options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-10},
-    )
-    fine = optimize.minimize(negative_ll, coarse.x, method="L-BFGS-B")
-    best = fine.x if fine.fun <= coarse.fun else coarse.x
-    r, alpha, a, b = np.exp(np.clip(best, -_MAX_LOG_PARAM, _MAX_LOG_PARAM))
+    r, alpha, a, b = _maximize_likelihood(negative_ll, initial)
     return BgNbdParams(float(r), float(alpha), float(a), float(b))
 
 
@@ -197,21 +208,12 @@ def fit_gamma_gamma(
         )
     ns, ms = ns[usable], ms[usable]
 
-    def negative_ll(log_params: FloatArray) -> float:
-        p, q, v = np.exp(np.clip(log_params, -_MAX_LOG_PARAM, _MAX_LOG_PARAM))
-        total = gamma_gamma_log_likelihood(GammaGammaParams(p, q, v), ns, ms).sum()
+    def negative_ll(values: FloatArray) -> float:
+        total = gamma_gamma_log_likelihood(GammaGammaParams(*values), ns, ms).sum()
         return float(-total / ns.size) if np.isfinite(total) else 1e12
 
     initial = [2.0, 3.0, float(np.mean(ms))] if start is None else [start.p, start.q, start.v]
-    coarse = optimize.minimize(
-        negative_ll,
-        np.log(np.array(initial)),
-        method="Nelder-Mead",
-        options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-10},
-    )
-    fine = optimize.minimize(negative_ll, coarse.x, method="L-BFGS-B")
-    best = fine.x if fine.fun <= coarse.fun else coarse.x
-    p, q, v = np.exp(np.clip(best, -_MAX_LOG_PARAM, _MAX_LOG_PARAM))
+    p, q, v = _maximize_likelihood(negative_ll, initial)
     return GammaGammaParams(float(p), float(q), float(v))
 
 

@@ -10,7 +10,7 @@ ranking (ROC-AUC) while fixing the probabilities.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import lightgbm as lgb
@@ -236,6 +236,11 @@ def fit_gbm(
         "boost_from_btyd": boost_from_btyd,
         "btyd_margin_mean": float(np.mean(fit_margin)) if fit_margin is not None else 0.0,
     }
+    if btyd is not None and btyd.fallback is not None:
+        version_params["btyd_training_params"] = {
+            **asdict(btyd.fallback.bgnbd),
+            **asdict(btyd.fallback.gamma_gamma),
+        }
     model = GbmModel(
         model_name=name,
         kind=kind,

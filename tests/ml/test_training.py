@@ -62,6 +62,8 @@ def test_empty_views_are_dropped_and_result_is_complete(churn_result: TrainingRe
     assert all(png.startswith(b"\x89PNG") for png in churn_result.plots.values())
     assert churn_result.training_window[1] < churn_result.holdout_window[0]
     assert churn_result.train_rows > churn_result.holdout_rows > 0
+    btyd_params = set(churn_result.params["btyd_training_params"])
+    assert btyd_params == {"r", "alpha", "a", "b", "p", "q", "v"}
 
 
 def test_training_labels_mature_before_the_holdout(
