@@ -1,7 +1,7 @@
 {{ config(materialized='view', schema='intermediate') }}
 {#-
     Alert candidates about shop customers at the run's as-of date: churn risk (severity by the
-    score band), LTV milestones crossed in the last days, and carts abandoned the day before
+    score band; the var `alert_customer_churn_limit` customers with most revenue at risk), LTV milestones crossed in the last days, and carts abandoned the day before
     (a cart add with no purchase by the same customer within var `alert_cart_abandonment_hours`).
     B2C customers have no CRM owner: the alerts mart routes them to a channel.
 -#}
@@ -41,6 +41,21 @@ cart_events as (
 run_date as (
     select as_of_date from as_of_dates
     where is_latest
+),
+
+at_risk_customers as (
+    {#- The customers with the most revenue at risk first; at most var `alert_customer_churn_limit`
+        per run, so a badly calibrated day cannot flood the retention channel. #}
+    select
+        customer_id,
+        row_number() over (
+            order by
+                churn_probability * coalesce(predicted_revenue, 0) desc,
+                churn_probability desc,
+                customer_id
+        ) as value_at_risk_rank
+    from risk_scores
+    where churn_risk_band in ('critical', 'high', 'medium')
 ),
 
 churn_risk as (
@@ -85,12 +100,14 @@ churn_risk as (
         end as threshold_value,
         run_date.as_of_date
     from risk_scores
+    inner join at_risk_customers
+        on risk_scores.customer_id = at_risk_customers.customer_id
     cross join run_date
     left join profiles
         on risk_scores.customer_id = profiles.customer_id
     left join journey
         on risk_scores.customer_id = journey.customer_id
-    where risk_scores.churn_risk_band in ('critical', 'high', 'medium')
+    where at_risk_customers.value_at_risk_rank <= {{ var('alert_customer_churn_limit') }}
 ),
 
 milestones as (
