@@ -52,7 +52,7 @@ at_risk_customers as (
             order by
                 churn_probability * coalesce(predicted_revenue, 0) desc,
                 churn_probability desc,
-                customer_id
+                customer_id asc
         ) as value_at_risk_rank
     from risk_scores
     where churn_risk_band in ('critical', 'high', 'medium')
