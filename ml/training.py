@@ -221,8 +221,11 @@ def _supervised(
             )
         }
     figures["feature_importance"] = plots.importance_plot(importance, f"{title}: importance")
-    training = frame.iloc[np.concatenate([split.fit, split.calibration])]
     dates = as_of_dates(frame)
+    # The drift reference is the newest population the model was checked on (the latest holdout
+    # date): comparing today's scoring population with it measures change since then, not the
+    # ageing of the whole training window.
+    newest = frame[(dates == dates.max()).to_numpy()]
     return TrainingResult(
         model=model,
         metrics=metrics,
@@ -240,7 +243,7 @@ def _supervised(
         holdout_window=_window(dates.iloc[split.holdout]),
         train_rows=len(split.fit) + len(split.calibration),
         holdout_rows=len(split.holdout),
-        reference=_reference(training, list(model.feature_names), model.predict(training), seed),
+        reference=_reference(newest, list(model.feature_names), model.predict(newest), seed),
     )
 
 
