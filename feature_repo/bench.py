@@ -10,18 +10,19 @@ latency per call, in process.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pandas as pd
 
 from ciw.settings import Settings
-from feature_repo.config import FeastOptions
+from feature_repo.config import FeastOptions, OfflineJoin
 from feature_repo.data_sources import FEATURES_SCHEMA, offline_parquet_path, quote
-from feature_repo.dbt_features import FeatureModel
+from feature_repo.dbt_features import FEATURES_DIR, FeatureModel
 from feature_repo.store import AS_OF, FeatureStoreGateway
-from ml.contracts import ModelSpec
+from ml.contracts import MODEL_SPECS, ModelSpec
 
 
 def _best_of(
@@ -120,7 +121,13 @@ def hand_written_training_set(
 
 
 def bench_training_set(
-    settings: Settings, spec: ModelSpec, entity_rows: pd.DataFrame
+    settings: Settings,
+    spec: ModelSpec,
+    entity_rows: pd.DataFrame,
+    *,
+    options: FeastOptions | None = None,
+    features_dir: Path = FEATURES_DIR,
+    specs: Mapping[str, ModelSpec] = MODEL_SPECS,
 ) -> dict[str, float]:
     """Seconds for the training set through Feast (project join and stock join) and by hand.
 
@@ -129,8 +136,12 @@ def bench_training_set(
     ``rows_*`` are the result sizes, which must agree.
     """
     keys = entity_rows[[spec.entity_column, AS_OF]]
-    fast = FeatureStoreGateway(settings, replace(FeastOptions.from_env(), offline_join="fast"))
-    stock = FeatureStoreGateway(settings, replace(fast.options, offline_join="stock"))
+    base = options or FeastOptions.from_env()
+    joins: tuple[OfflineJoin, OfflineJoin] = ("fast", "stock")
+    fast, stock = (
+        FeatureStoreGateway(settings, replace(base, offline_join=join), features_dir, specs)
+        for join in joins
+    )
     fast.sync()
     figures: dict[str, float] = {"entity_rows": float(len(keys))}
     paths: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = {
