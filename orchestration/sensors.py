@@ -1,4 +1,4 @@
-"""Sensors: run failure → ops message (logged until the Slack notifier exists)."""
+"""Sensors: run failure → ops message to the on-call Slack channel (or the outbox file)."""
 
 import logging
 from collections.abc import Sequence
@@ -31,7 +31,8 @@ def build_ops_message(
 
 @dg.run_failure_sensor(
     name="ops_message_on_run_failure",
-    description="Sends an ops message for every failed run (logged until the notifier exists).",
+    description="Sends an ops message to Slack (CIW_OPS_CHANNEL, else SLACK_DEFAULT_CHANNEL) for "
+    "every failed run; to the local outbox file when no Slack credentials are set.",
     default_status=dg.DefaultSensorStatus.RUNNING,
     monitor_all_code_locations=False,
 )
@@ -45,6 +46,16 @@ def ops_message_on_run_failure(context: dg.RunFailureSensorContext) -> None:
     )
     context.log.warning(message)
     logger.warning(message)
+    from ciw.settings import Settings
+    from notifier.config import NotifierError
+    from notifier.ops import send_ops_message
+
+    try:
+        where = send_ops_message(Settings.from_env(), message, key=context.dagster_run.run_id)
+    except NotifierError as error:  # Slack down or a bad token: the log line above remains
+        logger.error("ops message not delivered: %s", error)
+        return
+    logger.info(where)
 
 
 def build_sensor_defs() -> dg.Definitions:

@@ -1,0 +1,48 @@
+"""Ops messages (a failed Dagster run) to the on-call channel, through the same transports.
+
+Not part of the alert delivery log: a failed run is reported once by the run-failure sensor,
+whose cursor already keeps it from reporting the same run twice.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime
+
+from ciw.settings import Settings
+from notifier.config import NotifierError, SlackConfig
+from notifier.messages import Message
+
+#: The on-call channel; SLACK_DEFAULT_CHANNEL when unset.
+OPS_CHANNEL_ENV = "CIW_OPS_CHANNEL"
+
+
+def ops_destination(config: SlackConfig) -> str:
+    return os.environ.get(OPS_CHANNEL_ENV, "").strip() or config.default_channel or "#data-ops"
+
+
+def send_ops_message(
+    settings: Settings, text: str, *, key: str, config: SlackConfig | None = None
+) -> str:
+    """Post ``text`` (Slack mrkdwn) to the ops channel, or write it to the outbox; say where."""
+    from notifier.delivery import make_transport
+
+    config = config or SlackConfig.from_env()
+    outbox = settings.artifacts_dir / "outbox" / f"ops-{datetime.now(UTC):%Y-%m-%d}.jsonl"
+    transport, _ = make_transport(config, str(outbox), time.sleep)
+    message = Message(
+        destination=ops_destination(config),
+        kind="ops",
+        alert_ids=(f"ops:{key}",),
+        text=text,
+        blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+    )
+    try:
+        transport.check()
+        transport.post(message)
+    except NotifierError as error:
+        raise NotifierError(config.scrub(str(error))) from None
+    if transport.mode == "outbox":
+        return f"ops message written to {outbox}"
+    return f"ops message sent to {message.destination} via {config.describe()}"

@@ -1,0 +1,44 @@
+"""Ops messages for failed runs go to the on-call channel through slack-sdk, or to the outbox."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ciw.settings import Settings
+from notifier.config import NotifierError, SlackConfig
+from notifier.ops import send_ops_message
+from orchestration.sensors import build_ops_message
+from tests.alerting.conftest import bot_config
+from tests.alerting.slack_standin import SlackStandIn, channel_id
+
+
+def test_ops_message_reaches_the_ops_channel(
+    slack: SlackStandIn, duckdb_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CIW_OPS_CHANNEL", "#data-oncall")
+    text = build_ops_message("daily_pipeline", "run-42", ["dbt_models"], "boom")
+    where = send_ops_message(duckdb_settings, text, key="run-42", config=bot_config(slack))
+    assert "#data-oncall" in where
+    assert [message["channel"] for message in slack.messages] == [channel_id("#data-oncall")]
+    assert slack.messages[-1]["text"] == text
+    assert "run-42" in slack.messages[-1]["text"]
+
+
+def test_ops_message_without_credentials_goes_to_the_outbox(duckdb_settings: Settings) -> None:
+    where = send_ops_message(duckdb_settings, "run failed", key="run-7", config=SlackConfig())
+    outbox = next((duckdb_settings.artifacts_dir / "outbox").glob("ops-*.jsonl"))
+    assert str(outbox) in where
+    record = json.loads(outbox.read_text().splitlines()[-1])
+    assert record["text"] == "run failed"
+
+
+def test_ops_message_with_a_bad_token_is_one_clear_error(
+    slack: SlackStandIn, duckdb_settings: Settings
+) -> None:
+    config = bot_config(slack, bot_token="xoxb-wrong")
+    with pytest.raises(NotifierError) as raised:
+        send_ops_message(duckdb_settings, "x", key="run-1", config=config)
+    assert "xoxb-wrong" not in str(raised.value)
+    assert "SLACK_BOT_TOKEN" in str(raised.value)
