@@ -11,7 +11,7 @@ from notifier.config import NotifierError, SlackConfig
 from notifier.ops import send_ops_message
 from orchestration.sensors import build_ops_message
 from tests.alerting.conftest import bot_config
-from tests.alerting.slack_standin import SlackStandIn, channel_id
+from tests.alerting.slack_standin import SlackStandIn
 
 
 def test_ops_message_reaches_the_ops_channel(
@@ -21,7 +21,7 @@ def test_ops_message_reaches_the_ops_channel(
     text = build_ops_message("daily_pipeline", "run-42", ["dbt_models"], "boom")
     where = send_ops_message(duckdb_settings, text, key="run-42", config=bot_config(slack))
     assert "#data-oncall" in where
-    assert [message["channel"] for message in slack.messages] == [channel_id("#data-oncall")]
+    assert [message["channel"] for message in slack.messages] == ["#data-oncall"]
     assert slack.messages[-1]["text"] == text
     assert "run-42" in slack.messages[-1]["text"]
 
