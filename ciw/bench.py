@@ -116,6 +116,7 @@ def _ml_stages(settings: Settings, work_dir: Path, seed: int) -> list[Stage]:
     from datetime import UTC, datetime
 
     from ciw.dbt import run_dbt
+    from ciw.warehouse import read_frame
     from feature_repo.bench import bench_online_profile, bench_training_set
     from feature_repo.store import FeatureStoreGateway
     from ml.contracts import MODEL_SPECS
@@ -141,36 +142,30 @@ def _ml_stages(settings: Settings, work_dir: Path, seed: int) -> list[Stage]:
                 stages.append(Stage(f"{spec.name}: skipped", 0.0, 0, "no matured labels"))
                 continue
             figures = bench_training_set(settings, spec, labels)
-            stages.append(
-                Stage(
-                    f"{spec.name}: training set (hand-written join)",
-                    float(figures["handwritten_seconds"]),
-                    int(figures["rows"]),
-                )
-            )
+            joined = int(figures["rows_feast"])
+            hand = figures["hand_written_seconds"]
+            stages.append(Stage(f"{spec.name}: training set, hand-written join", hand, joined))
+            for path, label in (("feast", "Feast (project join)"), ("feast_stock", "Feast stock")):
+                seconds = figures[f"{path}_seconds"]
+                ratio = f"{seconds / hand:.2f}x the hand-written join" if hand else ""
+                stages.append(Stage(f"{spec.name}: training set, {label}", seconds, joined, ratio))
         try:
             frame = build_training_set(settings, spec, gateway, as_of)
         except NotEnoughData as reason:
             stages.append(Stage(f"{spec.name}: skipped", 0.0, 0, str(reason)))
             continue
+        started = time.perf_counter()
+        trained, detail = _train(settings, spec, frame, registry, seed)
         stages.append(
-            _timed(
-                f"{spec.name}: training set (Feast)",
-                lambda spec=spec: (len(build_training_set(settings, spec, gateway, as_of)), ""),
-            )
+            Stage(f"{spec.name}: train + register", time.perf_counter() - started, trained, detail)
         )
-        stage = _timed(
-            f"{spec.name}: train + register",
-            lambda spec=spec, frame=frame: _train(settings, spec, frame, registry, seed),
-        )
-        stages.append(stage)
+        started = time.perf_counter()
         try:
-            rows = score_model(settings, spec, gateway, registry, as_of=as_of, run_id="bench")
+            scores = score_model(settings, spec, gateway, registry, as_of=as_of, run_id="bench")
         except NotEnoughData:
             continue
-        stages.append(
-            _timed(f"{spec.name}: score", lambda rows=rows: (write_predictions(settings, rows), ""))
-        )
+        written = write_predictions(settings, scores)
+        stages.append(Stage(f"{spec.name}: score", time.perf_counter() - started, written))
     stages.append(
         _timed(
             "dbt scored marts + alerts",
@@ -191,15 +186,19 @@ def _ml_stages(settings: Settings, work_dir: Path, seed: int) -> list[Stage]:
             lambda: (int(gateway.materialize(datetime.now(UTC)) or 0), ""),
         )
     )
-    lookup = bench_online_profile(settings, customer_ids=None, repeats=1000)
-    stages.append(
-        Stage(
-            "online profile lookup",
-            float(lookup.get("total_seconds", 0.0)),
-            int(lookup.get("lookups", 0)),
-            f"p50 {lookup['p50_ms']:.2f} ms, p99 {lookup['p99_ms']:.2f} ms",
+    sample = "select customer_id from marts.customer_risk_scores order by customer_id limit 500"
+    customers = read_frame(settings, sample)["customer_id"].tolist()
+    if customers:
+        lookup = bench_online_profile(settings, [int(c) for c in customers], repeats=3)
+        stages.append(
+            Stage(
+                "online profile lookup",
+                lookup["p50_ms"] * lookup["calls"] / 1000,
+                int(lookup["calls"]),
+                f"p50 {lookup['p50_ms']:.2f} ms, p99 {lookup['p99_ms']:.2f} ms wall "
+                f"(CPU p99 {lookup['cpu_p99_ms']:.2f} ms, load {lookup['load_average_1m']})",
+            )
         )
-    )
     return stages
 
 
