@@ -244,6 +244,26 @@ def run(as_of: dt.datetime | None, exports_dir: Path | None, target: str | None)
 
 
 @cli.command()
+@click.argument("customer_id", type=int)
+@_target_option
+def profile(customer_id: int, target: str | None) -> None:
+    """Print one customer's serving profile as JSON: online features plus latest scores."""
+    import json
+
+    from feature_repo.store import FeatureStoreGateway, UnknownCustomer
+
+    settings = Settings.from_env(target)
+    try:
+        found = FeatureStoreGateway(settings).customer_profile(customer_id)
+    except UnknownCustomer:
+        raise UnknownCustomer(
+            f"customer {customer_id} has no online features or scores in {settings.describe()}; "
+            "run `ciw run` first"
+        ) from None
+    click.echo(json.dumps(found, indent=2, default=str, sort_keys=True))
+
+
+@cli.command()
 @click.option("--port", type=click.IntRange(1, 65535), default=3000, show_default=True)
 @_target_option
 def ui(port: int, target: str | None) -> None:
@@ -337,6 +357,9 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     ]
     if "sources.load" in sys.modules:
         errors.append(sys.modules["sources.load"].LoadError)
+    if "feature_repo.store" in sys.modules:
+        store = sys.modules["feature_repo.store"]
+        errors.extend([store.FeatureStoreError, store.UnknownCustomer])
     return tuple(errors)
 
 

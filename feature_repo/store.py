@@ -290,7 +290,14 @@ class FeatureStoreGateway:
             ).to_dict()
             values = {name: column[0] for name, column in response.items()}
         else:
-            values = self._online_reader().read(int(customer_id))
+            try:
+                values = self._online_reader().read(int(customer_id))
+            except Exception as error:  # no online tables yet: nothing was materialized
+                first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+                raise FeatureStoreError(
+                    f"the online store has nothing to serve yet ({first}); run `ciw run`, "
+                    "which materializes the features and scores"
+                ) from None
         if all(value is None for name, value in values.items() if name != key):
             raise UnknownCustomer(f"customer {customer_id} has no online features or scores")
         return values

@@ -22,7 +22,11 @@ def test_help_lists_the_commands_without_importing_heavy_libraries() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=False
     )
     assert completed.returncode == 0
-    for command in ("generate", "load", "run", "bench", "docs", "models", "notify", "feedback"):
+    commands = [
+        *("generate", "load", "run", "bench", "docs"),
+        *("models", "notify", "feedback", "profile", "ui"),
+    ]
+    for command in commands:
         assert command in completed.stdout
     assert "HEAVY []" in completed.stdout
 
@@ -90,3 +94,13 @@ def test_warehouse_locked_by_another_process_is_one_line(
     assert code == 1
     assert f"cannot open DuckDB file {path}" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_profile_of_an_unknown_customer_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CIW_DUCKDB_PATH", str(tmp_path / "empty.duckdb"))
+    monkeypatch.delenv("CIW_TARGET", raising=False)
+    assert main(["profile", "5"]) == 1
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("ciw: error: ") and "\n" not in error
