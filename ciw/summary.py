@@ -64,7 +64,7 @@ def model_rows(settings: Settings) -> list[tuple[str, ...]]:
     from ml.registry import ModelRegistry
 
     registry = ModelRegistry(settings)
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for name in MODEL_SPECS:
         champion = registry.champion(name)
         if champion is None:

@@ -6,7 +6,7 @@ SECONDS_PER_DAY = 86_400
 
 # --- scale: rows per unit of the one knob (`customers`) -------------------------------------
 CUSTOMERS_PER_ACCOUNT = 20  # B2B accounts = customers / 20
-MIN_ACCOUNTS = 30  # floor so small test runs still show B2B behaviour
+MIN_ACCOUNTS = 100  # floor: small runs still train the account churn and deal risk models
 CUSTOMER_ACCOUNT_SHARE = 0.7  # the rest of the CRM accounts are prospects
 ACCOUNTS_PER_REP = 60
 ACCOUNTS_PER_CSM = 120
