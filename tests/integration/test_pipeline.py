@@ -145,8 +145,13 @@ def test_generate_load_build(
     before = int(_query(settings, count_sql)[0][0])
     assert main(["load", str(exports), "--target", settings.target]) == 0
     assert int(_query(settings, count_sql)[0][0]) == before
+    # A second run sends nothing: the whole pipeline again on DuckDB; on Postgres (slower) the
+    # delivery step again, ``ciw notify``, which reads the same alerts and the delivery log.
     messages = len(slack_standin.messages)
-    assert run_pipeline(settings, exports).success
+    if settings.target == "duckdb":
+        assert run_pipeline(settings, exports).success
+    else:
+        assert main(["notify", "--target", settings.target]) == 0
     assert len(slack_standin.messages) == messages
 
 

@@ -51,20 +51,3 @@ def test_run_pipeline_materializes_every_asset_and_passes_blocking_checks(
     assert (written.parent / "pipeline_health.png").exists()
     [materialization] = report_run.get_asset_materialization_events()
     assert str(materialization.materialization.metadata["path"].value) == str(written)
-
-
-def test_run_pipeline_skips_absent_sources(duckdb_settings: Settings, isolated: Path) -> None:
-    from sources.generate import GeneratorConfig, generate
-
-    exports = isolated / "exports"
-    generate(exports, GeneratorConfig(customers=50, seed=3, end_date=date(2026, 10, 31)))
-    for source in ("crm", "support", "product", "billing"):
-        for path in (exports / source).iterdir():
-            path.unlink()
-        (exports / source).rmdir()
-
-    result = run_pipeline(duckdb_settings, exports)
-
-    assert result.success, result.totals()
-    assert result.failed_blocking_checks == []
-    assert {asset.status for asset in result.assets} == {"materialized"}
