@@ -77,6 +77,7 @@ def build_deals(ctx: Context, accounts: Accounts) -> tuple[Columns, Columns]:
     h_opp, h_pos = np.nonzero(rows)
     h_stage = np.where(h_pos == n_stages[h_opp], np.where(won[h_opp], WON, LOST), h_pos)
     h_at = ctx.to_ts(entered[h_opp, h_pos]) + rng.integers(28_800, 64_800, len(h_opp))
+    h_at = np.minimum(h_at, ctx.end_ts - 1)  # a stage entered on the last day stays inside it
     base = np.asarray([8_000.0, 35_000.0, 150_000.0])[segment] * rng.lognormal(0, 0.5, n)
     amount = money(base * np.where(opp_type == 2, 0.8, 1.0))
     h_amount = money(amount[h_opp] * np.where(h_pos >= 2, 1.0, rng.uniform(0.8, 1.2, len(h_opp))))
@@ -110,7 +111,7 @@ def build_deals(ctx: Context, accounts: Accounts) -> tuple[Columns, Columns]:
         "created_at": opened,
         "close_date": (np.floor(expected_close) + ctx.start_day).astype(np.int64),
         "closed_at": np.where(is_closed, last_change, np.nan),
-        "updated_at": np.maximum(last_change, opened),
+        "updated_at": np.minimum(np.maximum(last_change, opened), ctx.end_ts - 1),
     }
     history: Columns = {
         "history_id": ids("OSH", np.arange(1, len(h_opp) + 1), 8),

@@ -87,7 +87,8 @@ def test_mixed_format_splits_by_source(dirty: Path) -> None:
 
 def test_counts_scale_with_customers(tmp_path: Path) -> None:
     small = generate(tmp_path / "s", _config(customers=400, file_format="parquet"))
-    large = generate(tmp_path / "l", _config(customers=1_600, file_format="parquet"))
+    # Above the floor of 100 B2B accounts (4,000 / 20 = 200), so accounts scale too.
+    large = generate(tmp_path / "l", _config(customers=4_000, file_format="parquet"))
     for key in (
         "commerce.customers",
         "commerce.orders",
