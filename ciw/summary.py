@@ -68,18 +68,17 @@ def model_rows(settings: Settings) -> list[tuple[str, ...]]:
     for name in MODEL_SPECS:
         champion = registry.champion(name)
         if champion is None:
-            rows.append((name, "-", "not trained", "", "", "", ""))
+            rows.append((name, "-", "not trained", "", "", ""))
             continue
         metric = champion.primary_metric
         rows.append(
             (
                 name,
-                champion.version[:20],
+                champion.version[:8],
                 metric,
                 _number(champion.primary_metric_value),
                 _number(champion.baseline_metric_value),
                 champion.baseline_name,
-                f"{champion.training_window[0]}..{champion.training_window[1]}",
             )
         )
     return rows
@@ -94,16 +93,12 @@ def model_table(settings: Settings) -> Any:
     except Exception:  # a summary must never hide the run's own outcome
         return None
     table = Table(title="Models (champions; holdout metric beside the baseline)")
-    for heading in (
-        "model",
-        "champion",
-        "metric",
-        "holdout",
-        "baseline",
-        "baseline model",
-        "trained on",
-    ):
-        table.add_column(heading, justify="right" if heading in ("holdout", "baseline") else "left")
+    for heading in ("model", "champion", "metric", "holdout", "baseline", "baseline model"):
+        table.add_column(
+            heading,
+            justify="right" if heading in ("holdout", "baseline") else "left",
+            no_wrap=heading in ("model", "champion", "metric"),
+        )
     for row in rows:
         table.add_row(*row)
     return table
