@@ -268,17 +268,6 @@ def score_entities(
     return rows[PREDICTION_COLUMNS]
 
 
-def horizon_for(settings: Settings, spec: ModelSpec) -> int | None:
-    """The horizon the champion was trained for, from the label model's rows."""
-    if spec.label_model is None or spec.horizon_var is None:
-        return None
-    frame = read_frame(
-        settings, f"select max(horizon_days) as horizon_days from features.{spec.label_model}"
-    )
-    value = frame["horizon_days"].iloc[0] if len(frame) else None
-    return None if value is None or pd.isna(value) else int(value)
-
-
 def score_model(
     settings: Settings,
     spec: ModelSpec,
@@ -302,7 +291,7 @@ def score_model(
         model,
         champion.version,
         frame,
-        horizon_days=horizon_for(settings, spec),
+        horizon_days=champion.params.get("horizon_days"),
         scored_at=scored_at or datetime.now(UTC),
         run_id=run_id,
     )
