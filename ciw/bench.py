@@ -7,9 +7,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ciw.paths import DATA_DIR
 from ciw.settings import Settings
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ml.contracts import ModelSpec
+    from ml.registry import ModelRegistry
 
 BENCH_DIR = DATA_DIR / "bench"
 BENCH_DATABASE = "ciw_bench"
@@ -203,11 +210,11 @@ def _ml_stages(settings: Settings, work_dir: Path, seed: int) -> list[Stage]:
 
 
 def _train(
-    settings: Settings, spec: object, frame: object, registry: object, seed: int
+    settings: Settings, spec: ModelSpec, frame: pd.DataFrame, registry: ModelRegistry, seed: int
 ) -> tuple[int, str]:
     from ml.pipeline import train_and_register
 
-    outcome = train_and_register(settings, spec, frame, registry, seed=seed)  # type: ignore[arg-type]
+    outcome = train_and_register(settings, spec, frame, registry, seed=seed)
     if not outcome.trained:
         return 0, f"not trained: {outcome.reason}"
     metric = ", ".join(f"{k} {v:.3f}" for k, v in list(outcome.metrics.items())[:3])
