@@ -9,6 +9,8 @@
 * A child row whose parent key is in neither this load nor the warehouse is an orphan
   (:data:`sources.load.rules.FOREIGN_KEYS`), checked when the parent table is in this load.
   A parent row that is present but quarantined for its own fault still counts as present.
+* Identical lines of a file with a derived key (``_repeat_of`` set by validation) are counted:
+  kept as their own rows, or quarantined under ``duplicates: quarantine``.
 * A file whose quarantined share is above the limit (and has at least
   :data:`MIN_BAD_ROWS_TO_FAIL` bad rows) fails the whole load.
 """
@@ -156,3 +158,20 @@ def check_bad_share(
             f"Most common: {row[1]}"
         )
     return bad
+
+
+def count_repeats(connection: duckdb.DuckDBPyConnection, validated: Validated) -> tuple[int, int]:
+    """(kept, quarantined): lines repeating an earlier identical line of a derived-key file.
+
+    Kept repeats load (or are unchanged) as their own rows; under ``duplicates: quarantine`` the
+    repeats are quarantined. A repeat quarantined for another fault under ``keep`` is neither.
+    """
+    if validated.duplicates is None:
+        return 0, 0
+    row = connection.execute(
+        f"select count(_repeat_of) filter (where _reason is null), "
+        f"count(_repeat_of) filter (where _reason is not null) from {validated.relation}"
+    ).fetchone()
+    assert row is not None
+    kept, quarantined = int(row[0]), int(row[1])
+    return kept, quarantined if validated.duplicates == "quarantine" else 0

@@ -39,6 +39,8 @@ AUDIT_COLUMNS: dict[str, str] = {
     "started_at": "timestamp",
     "finished_at": "timestamp",
     "rows_unchanged": "bigint",
+    "duplicates_kept": "bigint",
+    "duplicates_quarantined": "bigint",
 }
 
 

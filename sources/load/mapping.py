@@ -14,6 +14,7 @@ A mapping is a YAML file (see ``docs/loading.md`` and ``examples/mappings/``)::
           order_total: {from: Amount, decimal_separator: ","}
           order_id: {derive: hash}           # a stable key from the row's mapped values
           currency: {value: GBP}             # a constant
+        duplicates: keep                     # identical lines: separate orders (or quarantine)
 
 Without a mapping, files are found by name (``<source>/<table>*.csv|parquet|jsonl``) and
 columns by their contract names; both ways produce the same :class:`FileRule`.
@@ -36,6 +37,9 @@ FORMATS = ("csv", "parquet", "jsonl")
 SUFFIX_FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _READ_OPTIONS = ("delimiter", "encoding", "quote", "decimal_separator", "timezone", "date_format")
 _COLUMN_OPTIONS = ("from", "format", "decimal_separator", "timezone", "derive", "value")
+#: What to do with a line identical to an earlier line of the same file when the key is derived:
+#: keep it as its own row (its key counts the occurrence) or quarantine it.
+DUPLICATE_POLICIES = ("keep", "quarantine")
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,7 @@ class FileRule:
     file_format: str | None = None  # None: from the suffix
     options: ReadOptions = field(default_factory=ReadOptions)
     columns: dict[str, ColumnSpec] | None = None  # None: contract names, matched by name
+    duplicates: str = "keep"  # one of DUPLICATE_POLICIES; applies to derived keys only
 
     def matches(self, relative: str) -> bool:
         return fnmatch.fnmatch(relative.lower(), self.pattern.lower())
@@ -192,7 +197,31 @@ def _rule(origin: str, position: int, entry: Any, defaults: ReadOptions) -> File
             columns[name] = _column_spec(origin, f"{where}.columns.{name}", raw, options)
         for column in table.columns:  # unmapped columns still match by contract name
             columns.setdefault(column.name, _defaulted(ColumnSpec(source=column.name), options))
-    return FileRule(str(entry["pattern"]), table, file_format, options, columns)
+    duplicates = _duplicates(origin, where, entry, columns)
+    return FileRule(str(entry["pattern"]), table, file_format, options, columns, duplicates)
+
+
+def _duplicates(
+    origin: str, where: str, entry: dict[str, Any], columns: dict[str, ColumnSpec] | None
+) -> str:
+    """The rule's ``duplicates`` policy; only a rule with a derived key can have one."""
+    if "duplicates" not in entry:
+        return "keep"
+    policy = str(entry["duplicates"])
+    if policy not in DUPLICATE_POLICIES:
+        raise _fail(
+            origin,
+            f"{where}.duplicates",
+            f"expected one of {', '.join(DUPLICATE_POLICIES)}, got {policy!r}",
+        )
+    if not any(spec.derive for spec in (columns or {}).values()):
+        raise _fail(
+            origin,
+            f"{where}.duplicates",
+            "applies only to a rule with a derived key ({derive: hash}); with a key column, "
+            "repeated keys are always quarantined",
+        )
+    return policy
 
 
 def load_mapping(path: Path) -> Mapping:

@@ -22,6 +22,10 @@ class FileLoad:
     extra_columns: tuple[str, ...]
     #: Rows already in the warehouse with the same key and values: not loaded again.
     rows_unchanged: int = 0
+    #: Lines identical to an earlier line of the file (derived key): kept as their own rows.
+    duplicates_kept: int = 0
+    #: Such lines quarantined under ``duplicates: quarantine``.
+    duplicates_quarantined: int = 0
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,23 @@ class LoadReport:
     @property
     def rows_unchanged(self) -> int:
         return sum(file.rows_unchanged for file in self.files)
+
+    @property
+    def duplicates_kept(self) -> int:
+        return sum(file.duplicates_kept for file in self.files)
+
+    @property
+    def duplicates_quarantined(self) -> int:
+        return sum(file.duplicates_quarantined for file in self.files)
+
+    def duplicate_lines_note(self) -> str | None:
+        """A line for the screen about identical lines without an order id, if there were any."""
+        kept, quarantined = self.duplicates_kept, self.duplicates_quarantined
+        if not kept and not quarantined:
+            return None
+        parts = [f"{kept:,} kept as separate orders"] if kept else []
+        parts += [f"{quarantined:,} quarantined (duplicates: quarantine)"] if quarantined else []
+        return f"identical lines without an order id: {' and '.join(parts)}"
 
     @property
     def tables(self) -> tuple[str, ...]:

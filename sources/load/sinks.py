@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ciw.settings import Settings
 from ciw.warehouse import connect_duckdb, connect_postgres
 from sources.contract import METADATA_COLUMNS, RawTable
+from sources.load.checks import count_repeats
 from sources.load.ddl import (
     AUDIT_COLUMNS,
     AUDIT_RELATION,
@@ -80,9 +81,13 @@ def _column_list(columns: dict[str, str]) -> str:
     return ", ".join(quote(column) for column in columns)
 
 
-def _balanced(batch: Batch, unchanged: int, loaded: int, quarantined: int) -> FileLoad:
+def _balanced(
+    connection: duckdb.DuckDBPyConnection, batch: Batch, loaded: int, quarantined: int
+) -> FileLoad:
     """The file's outcome; refuses to commit when a row went missing."""
     validated = batch.validated
+    unchanged = _unchanged(connection, batch)
+    kept, repeats_quarantined = count_repeats(connection, validated)
     if validated.rows_read != loaded + quarantined + unchanged:
         raise LoadError(
             f"{batch.source_file}: read {validated.rows_read} rows but loaded {loaded}, "
@@ -97,6 +102,8 @@ def _balanced(batch: Batch, unchanged: int, loaded: int, quarantined: int) -> Fi
         rows_quarantined=quarantined,
         extra_columns=validated.extra_columns,
         rows_unchanged=unchanged,
+        duplicates_kept=kept,
+        duplicates_quarantined=repeats_quarantined,
     )
 
 
@@ -112,6 +119,8 @@ def _audit_values(result: FileLoad, started: datetime, finished: datetime) -> li
         started,
         finished,
         result.rows_unchanged,
+        result.duplicates_kept,
+        result.duplicates_quarantined,
     ]
 
 
@@ -182,7 +191,7 @@ class DuckDBSink:
                     + _quarantine_select(batch, loaded_at)
                 )
             )
-            result = _balanced(batch, _unchanged(self.validator, batch), loaded, quarantined)
+            result = _balanced(self.validator, batch, loaded, quarantined)
             connection.execute(
                 _audit_insert("?"), _audit_values(result, batch.started_at, utc_now())
             )
@@ -316,7 +325,7 @@ class PostgresSink:
                 quarantined = self._copy(
                     cursor, QUARANTINE_RELATION, _column_list(QUARANTINE_COLUMNS), bad
                 )
-                result = _balanced(batch, _unchanged(self.validator, batch), loaded, quarantined)
+                result = _balanced(self.validator, batch, loaded, quarantined)
                 cursor.execute(
                     _audit_insert("%s").encode(),
                     _audit_values(result, batch.started_at, utc_now()),

@@ -2,8 +2,14 @@
 
 The result is a temp table (:attr:`Validated.relation`) with one row per file row:
 ``_source_row``, every contract column cast to its type, ``_reason`` / ``_columns`` /
-``_raw_record`` for rows that fail (null for good rows), and ``_unchanged`` for rows that are
-already in the warehouse as they are (set later by :mod:`sources.load.checks`).
+``_raw_record`` for rows that fail (null for good rows), ``_repeat_of`` (the row of the first
+identical line when the key is derived and this line repeats it) and ``_unchanged`` for rows
+that are already in the warehouse as they are (set later by :mod:`sources.load.checks`).
+
+A derived key (``{derive: hash}``) hashes the whole line. Identical lines of one file (two equal
+items in a basket, two same-priced orders in the same second) are told apart by their
+occurrence: the n-th identical line's key also hashes n, so each is its own order and a reload
+of the file gives the same keys. With ``duplicates: quarantine`` the repeats are quarantined.
 """
 
 from __future__ import annotations
@@ -50,6 +56,8 @@ class Validated:
     relation: str
     rows_read: int
     extra_columns: tuple[str, ...]
+    #: The rule's policy for identical lines when the file has a derived key, else None.
+    duplicates: str | None = None
 
 
 def _base(data_type: str) -> str:
@@ -181,6 +189,44 @@ def _check(
     return f"case {required}when {value} is not null and ({invalid}) then {bad} {ranges} end"
 
 
+def _derived_key(raws: list[str], column: Column, count_occurrence: bool) -> str:
+    """A stable key from the line's values (and its occurrence among identical lines)."""
+    parts = ", ".join(f"coalesce({raw}::varchar, chr(0))" for raw in raws)
+    line = f"concat_ws(chr(31), {parts})"
+    if count_occurrence:  # the first occurrence keeps the plain hash of earlier loads
+        line += (
+            " || case when _occurrence > 1 then chr(30) || cast(_occurrence as varchar) else '' end"
+        )
+    digest = f"md5({line})"
+    if _base(column.data_type) in _INTEGER_TYPES:
+        return f"cast('0x' || left({digest}, 15) as {column.data_type})"
+    return digest
+
+
+def _lines(relation: str, raws: list[str], derived: bool) -> str:
+    """The staged rows with each line's occurrence among identical lines and the first's row."""
+    if not derived:
+        return f"select *, 1 as _occurrence, cast(null as bigint) as _first_row from {relation}"
+    return (
+        "select *, row_number() over same_line as _occurrence, "
+        f"first_value(_source_row) over same_line as _first_row from {relation} "
+        f"window same_line as (partition by {', '.join(raws)} order by _source_row)"
+    )
+
+
+def _repeat_check(export: Export, column: str) -> str:
+    prefix = literal(f'column "{column}": identical line: row ')
+    middle = literal(f" of {export.source_file} repeats row ")
+    suffix = literal(
+        f" exactly (no {column} in the file tells them apart; duplicates: quarantine keeps "
+        "the first)"
+    )
+    return (
+        f"case when _occurrence > 1 then {prefix} || cast(_source_row as varchar) || {middle} "
+        f"|| cast(_first_row as varchar) || {suffix} end"
+    )
+
+
 def _check_schema(export: Export, staged: Staged, column: Column, position: int) -> None:
     source_type = staged.types[position].upper()
     allowed = _COMPATIBLE.get(_base(column.data_type))
@@ -206,20 +252,19 @@ def validate_staged(
     positions = {name.lower(): i for i, name in enumerate(staged.names)}
     casts, checks, outputs, flagged, used = [], [], [], [], set()
     raws = [raw_name(i) for i in range(len(staged.names))]
+    policy = export.rule.duplicates
+    derived = [
+        column.name
+        for column in table.columns
+        if (spec := export.rule.spec(column.name)) and spec.derive
+    ]
     for index, column in enumerate(table.columns):
         spec = export.rule.spec(column.name)
         out = f'"__c{index}"'
         outputs.append(f"{out} as {quote(column.name)}")
         position = positions.get(spec.source.lower()) if spec and spec.source else None
         if spec and spec.derive:
-            parts = ", ".join(f"coalesce({raw}::varchar, chr(0))" for raw in raws)
-            digest = f"md5(concat_ws(chr(31), {parts}))"
-            expr = (
-                f"cast('0x' || left({digest}, 15) as {column.data_type})"
-                if _base(column.data_type) in _INTEGER_TYPES
-                else digest
-            )
-            casts.append(f"{expr} as {out}")
+            casts.append(f"{_derived_key(raws, column, policy == 'keep')} as {out}")
             continue
         if spec and spec.value is not None:
             raw, source_type = literal(spec.value), "VARCHAR"
@@ -241,6 +286,9 @@ def validate_staged(
         casts.append(f"{expr} as {out}")
         checks.append(f'{_check(column, raw, value, out, source_type, loaded_at)} as "__e{index}"')
         flagged.append((f'"__e{index}"', column.name))
+    if derived and policy == "quarantine":
+        checks.append(f'{_repeat_check(export, derived[0])} as "__repeat"')
+        flagged.append(('"__repeat"', derived[0]))
     errors = [error for error, _ in flagged]
     reason = f"nullif(concat_ws('; ', {', '.join(errors)}), '')" if errors else "null"
     columns = (
@@ -259,16 +307,18 @@ def validate_staged(
     try:
         connection.execute(
             f"create or replace temp table {relation} as "
-            f"with casted as (select _source_row, {', '.join(raws)}, {', '.join(casts)} "
-            f"from {staged.relation}), "
+            f"with lines as ({_lines(staged.relation, raws, bool(derived))}), "
+            f"casted as (select _source_row, _occurrence, _first_row, {', '.join(raws)}, "
+            f"{', '.join(casts)} from lines), "
             f"checked as (select *{''.join(', ' + check for check in checks)} from casted) "
             f"select _source_row, {', '.join(outputs)}, cast({reason} as varchar) as _reason, "
             f"cast({columns} as varchar) as _columns, "
             f"case when {reason} is not null then cast(to_json({{{record}}}) as varchar) end "
-            f"as _raw_record, false as _unchanged from checked"
+            f"as _raw_record, case when _occurrence > 1 then _first_row end as _repeat_of, "
+            f"false as _unchanged from checked"
         )
         counts = connection.execute(f"select count(*) from {relation}").fetchone()
     except duckdb.Error as error:
         raise LoadError(f"{export.source_file}: {first_line(error)}") from None
     assert counts is not None
-    return Validated(relation, int(counts[0]), extra)
+    return Validated(relation, int(counts[0]), extra, policy if derived else None)
