@@ -44,13 +44,18 @@ def notify_command(dry_run: bool, target: str | None) -> None:
     Critical alerts go at once, one message each; the others as one digest per recipient.
     Slack settings: SLACK_BOT_TOKEN (Web API; SLACK_API_URL for a stand-in or proxy) or
     SLACK_WEBHOOK_URL, and SLACK_DEFAULT_CHANNEL for recipients Slack cannot reach. Without
-    credentials the messages are written to a local outbox file.
+    credentials the messages are written to a local outbox file. A webhook message whose answer
+    is lost is recorded as unknown and not resent (SLACK_WEBHOOK_AMBIGUOUS=skip, the default)
+    or sent again (SLACK_WEBHOOK_AMBIGUOUS=retry: at least once).
     """
     from notifier.config import NotifierError, SlackConfig
     from notifier.delivery import deliver_pending
 
     settings = Settings.from_env(target)
-    config = SlackConfig.from_env()
+    try:
+        config = SlackConfig.from_env()
+    except NotifierError as error:
+        raise NotifyFailed(str(error)) from None
     click.echo(
         f"alerts from {settings.describe()} to {config.describe()}"
         + (" (dry run)" if dry_run else ""),

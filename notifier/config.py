@@ -7,6 +7,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Mode = Literal["bot", "webhook", "outbox"]
+#: What to do when a webhook call may or may not have posted (the answer was lost): ``skip``
+#: records it as ``unknown`` and never resends (at most once); ``retry`` sends it again (at
+#: least once). The bot token needs no such choice: it looks the message up.
+WebhookAmbiguous = Literal["skip", "retry"]
+WEBHOOK_AMBIGUOUS_CHOICES: tuple[WebhookAmbiguous, ...] = ("skip", "retry")
 
 DEFAULT_API_URL = "https://slack.com/api/"
 
@@ -38,6 +43,10 @@ class SlackConfig:
     backoff_seconds: float = 1.0
     #: Slack allows about one message per second per channel.
     min_interval_seconds: float = 1.0
+    #: Pause before the second conversations.history look-up, when the first did not find a
+    #: message whose answer was lost: the history can lag a moment behind chat.postMessage.
+    history_lag_seconds: float = 2.0
+    webhook_ambiguous: WebhookAmbiguous = "skip"
 
     @classmethod
     def from_env(cls) -> SlackConfig:
@@ -47,6 +56,7 @@ class SlackConfig:
             webhook_url=os.environ.get("SLACK_WEBHOOK_URL", "").strip(),
             default_channel=os.environ.get("SLACK_DEFAULT_CHANNEL", "").strip(),
             api_url=api_url if api_url.endswith("/") else api_url + "/",
+            webhook_ambiguous=webhook_ambiguous_from_env(),
         )
 
     @property
@@ -71,3 +81,15 @@ class SlackConfig:
             if secret:
                 text = text.replace(secret, "***")
         return text
+
+
+def webhook_ambiguous_from_env() -> WebhookAmbiguous:
+    """``SLACK_WEBHOOK_AMBIGUOUS`` (default ``skip``); anything else is a one-line error."""
+    value = os.environ.get("SLACK_WEBHOOK_AMBIGUOUS", "").strip().lower() or "skip"
+    for choice in WEBHOOK_AMBIGUOUS_CHOICES:
+        if value == choice:
+            return choice
+    raise NotifierError(
+        f"SLACK_WEBHOOK_AMBIGUOUS must be one of {', '.join(WEBHOOK_AMBIGUOUS_CHOICES)},"
+        f" not {value[:40]!r}"
+    )

@@ -1,10 +1,12 @@
 """``deliver_pending``: send the alerts the delivery log does not yet show as sent.
 
 Exactly once per (alert, destination): each message is claimed in ops.alert_deliveries as
-``sending`` before the Slack call and confirmed as ``sent`` after it. A run first reconciles
-claims left ``sending`` by a run that crashed between the two (see docs/alerts.md), then plans
-the due messages - one per critical alert, one digest per destination for the rest - and sends
-them in order, pacing and retrying in ``notifier.slack``.
+``sending`` before the Slack call and confirmed as ``sent`` after it; an answer lost after
+Slack may have posted is settled by a look-up (bot) or recorded as ``unknown`` (webhook),
+never resent blind. A run first reconciles claims left ``sending`` by a run that crashed or
+could not settle a lost answer (see docs/alerts.md), then plans the due messages - one per
+critical alert, one digest per destination for the rest - and sends them in order, pacing and
+retrying in ``notifier.slack``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from ciw.settings import Settings
 from notifier.config import NotifierError, SlackConfig, SlackDown
 from notifier.messages import Alert, Message, plan_messages
-from notifier.retrying import SlackUnavailable
+from notifier.retrying import OutcomeUnknown, SlackUnavailable, SlackUnsettled
 from notifier.slack import (
     BotTransport,
     OutboxTransport,
@@ -48,7 +50,11 @@ class DeliveryReport:
     already_delivered: int = 0
     reconciled_sent: int = 0  # crashed claims found in Slack: confirmed, not resent
     reconciled_resent: int = 0  # crashed claims not found: due again
-    unconfirmed: int = 0  # crashed webhook claims: never resent
+    unknown: int = 0  # webhook deliveries that may or may not have arrived: never resent
+    unsettled: int = 0  # answer lost and the look-up inconclusive: left ``sending``
+    answers_lost: int = 0  # chat.postMessage / webhook answers lost (5xx, reset, timeout, ...)
+    lookups: int = 0  # conversations.history look-ups that settled them
+    resent_unsure: int = 0  # webhook messages resent after a lost answer (at least once)
     failed: int = 0
     waited_seconds: float = 0.0
     outbox_path: str | None = None
@@ -74,8 +80,24 @@ class DeliveryReport:
                 f"reconciled {self.reconciled_sent + self.reconciled_resent} interrupted "
                 f"({self.reconciled_sent} found in Slack, {self.reconciled_resent} resent)"
             )
-        if self.unconfirmed:
-            parts.append(f"{self.unconfirmed} interrupted webhook deliveries left unconfirmed")
+        if self.answers_lost and self.mode == "bot":
+            parts.append(
+                f"{self.answers_lost} lost answers checked with {self.lookups} history look-ups"
+            )
+        if self.unknown or self.mode == "webhook":
+            parts.append(
+                f"{self.unknown} unknown (webhook answer lost or run interrupted; never resent)"
+            )
+        if self.resent_unsure:
+            parts.append(
+                f"{self.resent_unsure} webhook messages resent after a lost answer"
+                " (SLACK_WEBHOOK_AMBIGUOUS=retry: at least once, possibly twice)"
+            )
+        if self.unsettled:
+            parts.append(
+                f"{self.unsettled} left sending (answer lost, look-up inconclusive):"
+                " the next run reconciles them"
+            )
         if self.failed:
             parts.append(f"{self.failed} refused by Slack (retried next run)")
         if self.outbox_path:
@@ -108,6 +130,16 @@ def due_pairs(
     return due, skipped
 
 
+def count_retries(report: DeliveryReport, retrying: Retrying) -> None:
+    """Copy the retry counters of a run into its report."""
+    report.waited_seconds = sum(retrying.waits)
+    report.answers_lost = (
+        retrying.unsure_outcomes["chat.postMessage"] + retrying.unsure_outcomes["webhook"]
+    )
+    report.lookups = retrying.lookups
+    report.resent_unsure = retrying.repeated_unsure["webhook"]
+
+
 def make_transport(
     config: SlackConfig, outbox_path: str, sleep: Callable[[float], None]
 ) -> tuple[Transport, Retrying]:
@@ -130,7 +162,8 @@ def reconcile(
 ) -> None:
     """Settle claims a crashed run left ``sending``: confirmed when Slack (or the outbox file)
     has the message, released to be sent again when it certainly has not; webhook claims cannot
-    be checked and become ``unconfirmed`` (never resent)."""
+    be checked and become ``unknown`` (never resent). When the look-up fails the claims stay
+    ``sending`` for a later run: releasing them could send a message twice."""
     interrupted: dict[str, list[LogRow]] = {}
     for row in store.log_rows():
         if row.status == "sending" and row.claimed_at <= now - stale_after:
@@ -139,10 +172,15 @@ def reconcile(
         first = rows[0]
         destination = first.destination.removeprefix("outbox:")
         if transport.mode == "webhook":
-            store.mark_unconfirmed(key)
-            report.unconfirmed += len(rows)
+            store.mark_unknown(key, "interrupted by a crash; a webhook cannot be read back")
+            report.unknown += len(rows)
             continue
-        posted = transport.find(key, destination, first.claimed_at)
+        try:
+            posted = transport.find(key, destination, first.claimed_at)
+        except SlackDown as down:
+            raise SlackDown(
+                f"{down}; interrupted deliveries stay sending until a look-up settles them"
+            ) from None
         if posted is None:
             store.release(key)
             report.reconciled_resent += len(rows)
@@ -172,6 +210,15 @@ def send_messages(
             store.fail(message.delivery_key, str(refused))
             report.failed += len(pairs)
             continue
+        except OutcomeUnknown as unknown:
+            store.mark_unknown(message.delivery_key, str(unknown))
+            report.unknown += len(pairs)
+            continue
+        except SlackUnsettled as unsettled:
+            report.unsettled += len(pairs)
+            raise SlackDown(
+                f"{unsettled}; its delivery stays sending for the next run to reconcile"
+            ) from None
         except SlackUnavailable as unavailable:
             store.release(message.delivery_key)
             raise SlackDown(
@@ -229,8 +276,13 @@ def deliver_pending(
             due, skipped = due_pairs(alerts, store.log_rows(), config.mode)
             report.already_delivered += skipped
             send_messages(store, transport, plan_messages(due, now.date()), report, now)
+        except SlackDown as down:
+            count_retries(report, retrying)
+            if not (report.messages or report.unknown or report.unsettled or report.failed):
+                raise
+            raise SlackDown(f"{down}; before stopping, this run {report.summary()}") from None
         finally:
-            report.waited_seconds = sum(retrying.waits)
+            count_retries(report, retrying)
     if config.mode == "outbox" and report.messages:
         report.outbox_path = str(outbox_path)
     return report

@@ -1,30 +1,47 @@
-"""Slack's retry rules in one place: wait for ``Retry-After`` on 429, back off on 5xx and
-timeouts, and keep to about one message per second per channel.
+"""Slack's retry rules in one place: wait for ``Retry-After`` on 429, back off on 5xx and lost
+answers, settle every answer that leaves it open whether a message was posted, and keep to
+about one message per second per channel.
 
-Kept apart from the transports so the policy reads on one screen; the transports decide what a
-result means (``classify``) and how to check whether a timed-out call succeeded (``recover``).
+Each outcome gets a ``Verdict`` (``notifier.answers``): ``done`` ends the call, ``retry``
+(Slack certainly did not act) repeats it, and before an ``unsure`` one (Slack may have acted)
+is repeated the caller's ``Unsure`` policy decides: read calls repeat, the bot transport looks
+the message up in ``conversations.history`` (twice: the history can lag), a webhook under
+``SLACK_WEBHOOK_AMBIGUOUS=skip`` stops with ``OutcomeUnknown``.
+
+Kept apart from the transports, which decide what an answer means (``classify``) and how to
+find a message again (``settle``).
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
-from typing import Any, TypeVar
-from urllib.error import URLError
+from typing import Literal, TypeVar
 
+from notifier.answers import Verdict, error_verdict
 from notifier.config import SlackConfig, SlackDown
 
 T = TypeVar("T")
 
+#: What an unsure outcome leads to: ``repeat`` (reads; webhooks at least once), ``settle``
+#: (look the message up before repeating), ``stop`` (webhooks at most once).
+Unsure = Literal["repeat", "settle", "stop"]
+
+__all__ = ["OutcomeUnknown", "Retrying", "SlackUnavailable", "SlackUnsettled", "Unsure"]
+
 
 class SlackUnavailable(SlackDown):
-    """Slack kept failing (429, 5xx or timeouts) after every attempt."""
+    """Slack kept failing (429, 5xx or timeouts) after every attempt; nothing was posted."""
 
 
-def _is_timeout(error: BaseException) -> bool:
-    return isinstance(error, TimeoutError | ConnectionError) or (
-        isinstance(error, URLError) and not hasattr(error, "code")
-    )
+class SlackUnsettled(SlackDown):
+    """A call may have posted and the look-up could not tell: the claim must stay ``sending``
+    for the next run's reconciliation (releasing it could post the message twice)."""
+
+
+class OutcomeUnknown(RuntimeError):
+    """A webhook call may or may not have posted, and webhooks cannot be read back."""
 
 
 class Retrying:
@@ -35,6 +52,11 @@ class Retrying:
         self.sleep = sleep
         self._last_post: dict[str, float] = {}
         self.waits: list[float] = []  # seconds waited for 429s and backoffs, for the report
+        #: By call: answers after which the call may or may not have happened ...
+        self.unsure_outcomes: Counter[str] = Counter()
+        #: ... and those repeated without a look-up (for a webhook: at least once).
+        self.repeated_unsure: Counter[str] = Counter()
+        self.lookups = 0  # conversations.history look-ups made to settle them
 
     def pace(self, channel: str) -> None:
         """Keep to about one message per second per channel."""
@@ -56,43 +78,64 @@ class Retrying:
         self,
         what: str,
         function: Callable[[], T],
-        classify: Callable[[T], tuple[str, float] | None],
-        recover: Callable[[], T | None] | None = None,
+        classify: Callable[[T], Verdict],
+        unsure: Unsure = "repeat",
+        settle: Callable[[], T | None] | None = None,
     ) -> T:
-        """``function()`` until it succeeds. ``classify(result)`` returns ("retry", seconds) to
-        wait and try again, or None when the result is final; exceptions from ``function`` are
-        final except timeouts. After a timeout ``recover()`` may find that the call had
-        succeeded after all."""
+        """``function()`` until its verdict is ``done``; see the module docstring. ``settle()``
+        (for ``unsure="settle"``) returns what the call had produced, or None when it did
+        not happen."""
         last_problem = ""
+        unsettled = False
         for attempt in range(1, self.config.max_attempts + 1):
             try:
                 result = function()
             except Exception as error:
-                if not _is_timeout(error):
+                found = error_verdict(error)
+                if found is None:
                     raise
-                reason = getattr(error, "reason", None) or error
-                last_problem = f"no answer ({type(error).__name__}: {reason})"
-                self.wait(self.backoff(attempt))
-                if recover is not None:
-                    found = recover()
-                    if found is not None:
-                        return found
+                verdict = found
+            else:
+                verdict = classify(result)
+                if verdict.kind == "done":
+                    return result
+            last_problem = verdict.problem
+            if verdict.kind == "unsure":
+                self.unsure_outcomes[what] += 1
+                if unsure == "stop":
+                    raise OutcomeUnknown(f"Slack {what}: {last_problem}")
+            self.wait(self.backoff(attempt) if verdict.wait is None else verdict.wait)
+            if verdict.kind == "retry":
                 continue
-            verdict = classify(result)
-            if verdict is None:
-                return result
-            last_problem, seconds = verdict[0], verdict[1]
-            self.wait(seconds)
-        raise SlackUnavailable(
-            f"Slack {what} failed after {self.config.max_attempts} attempts: {last_problem}"
-        )
+            if unsure == "repeat":
+                self.repeated_unsure[what] += 1
+                continue
+            if settle is None:
+                raise ValueError("unsure='settle' needs a settle function")
+            posted = self._look_twice(what, last_problem, settle)
+            if posted is not None:
+                return posted
+            # Not found (twice), so repeating is safe now; but giving up must not release the
+            # claim: a message the history shows late would then be sent twice.
+            unsettled = True
+        failure = f"Slack {what} failed after {self.config.max_attempts} attempts: {last_problem}"
+        if unsettled:
+            raise SlackUnsettled(f"{failure} (an earlier answer was lost and not found)")
+        raise SlackUnavailable(failure)
 
-
-def retry_after(headers: dict[str, Any]) -> float:
-    for name in ("Retry-After", "retry-after"):
-        value = headers.get(name)
-        if isinstance(value, list):
-            value = value[0] if value else None
-        if value is not None and str(value).strip().isdigit():
-            return float(str(value).strip())
-    return 1.0
+    def _look_twice(self, what: str, problem: str, settle: Callable[[], T | None]) -> T | None:
+        """The look-up after an unsure outcome, repeated once after ``history_lag_seconds``;
+        a failing look-up raises ``SlackUnsettled``."""
+        for look in (1, 2):
+            if look == 2:
+                self.wait(self.config.history_lag_seconds)
+            self.lookups += 1
+            try:
+                posted = settle()
+            except SlackDown as lookup_failed:
+                raise SlackUnsettled(
+                    f"Slack {what}: {problem}, and the look-up failed ({lookup_failed})"
+                ) from None
+            if posted is not None:
+                return posted
+        return None

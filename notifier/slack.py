@@ -1,10 +1,12 @@
 """Transports: the Slack Web API (bot token), an incoming webhook, or the local outbox file.
 
-Every Slack call goes through ``Retrying``: 429 waits for ``Retry-After``, 5xx and timeouts back
+Every Slack call goes through ``Retrying``: 429 waits for ``Retry-After``, other failures back
 off exponentially, a bad token stops the run with one line. slack-sdk's own retry handlers are
-switched off so that no request is repeated without this module deciding it: a timed-out
-``chat.postMessage`` may have been posted, so the bot transport looks the message up (by the
-delivery key in its metadata) before posting again.
+switched off so that no request is repeated without this module deciding it. Whenever a
+``chat.postMessage`` may have been posted without our hearing so (``notifier.answers``: 5xx,
+reset, read timeout, unparsable answer), the bot transport looks the message up by the delivery
+key in its metadata before posting again; a webhook cannot, so ``SLACK_WEBHOOK_AMBIGUOUS``
+decides (``skip``: the delivery is ``unknown``; ``retry``: sent again).
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from notifier.answers import Verdict, api_verdict, webhook_verdict
 from notifier.config import NotifierError, SlackConfig
 from notifier.messages import METADATA_EVENT_TYPE, Message
-from notifier.retrying import Retrying, retry_after
+from notifier.retrying import Retrying, Unsure
 
 #: Errors that mean the credentials are wrong: stop, do not retry.
 AUTH_ERRORS = frozenset(
@@ -80,34 +83,35 @@ class BotTransport:
         )
         self._channel_ids: dict[str, str] = {}
 
-    def _api(self, method: str, recover: Callable[[], Any] | None = None, **params: Any) -> Any:
-        """One Web API call with the retry rules; a dict of Slack's answer."""
+    def _api(
+        self,
+        method: str,
+        unsure: Unsure = "repeat",
+        settle: Callable[[], Posted | None] | None = None,
+        **params: Any,
+    ) -> Any:
+        """One Web API call with the retry rules: Slack's answer as a dict, or the ``Posted``
+        that ``settle`` found after an answer was lost."""
         from slack_sdk.errors import SlackApiError
 
         call = getattr(self.client, method.replace(".", "_"))
 
         def attempt() -> Any:
             try:
-                return call(**params).data
+                return call(**params)
             except SlackApiError as error:
                 return error.response
 
-        def classify(result: Any) -> tuple[str, float] | None:
-            if isinstance(result, dict):
-                return None
-            status = result.status_code
-            if status == 429:
-                return (f"rate limited (429) on {method}", retry_after(result.headers))
-            if status >= 500:
-                return (f"HTTP {status} on {method}", self.retrying.backoff(1))
-            return None
+        def classify(response: Any) -> Verdict:
+            return api_verdict(method, response.status_code, response.data, response.headers)
 
-        result = self.retrying.call(method, attempt, classify, recover)
-        if isinstance(result, dict):
-            return result
+        result = self.retrying.call(method, attempt, classify, unsure, settle)
         if isinstance(result, Posted):
             return result
-        error = str(result.get("error") or f"HTTP {result.status_code}")
+        data = result.data if isinstance(result.data, dict) else {}
+        if data.get("ok"):
+            return data
+        error = str(data.get("error") or f"HTTP {result.status_code}")
         if error in AUTH_ERRORS:
             raise NotifierError(
                 f"Slack rejected SLACK_BOT_TOKEN ({error}) at {self.config.api_url}: "
@@ -146,12 +150,13 @@ class BotTransport:
         self.retrying.pace(channel)
         started = datetime.now(UTC).replace(tzinfo=None)
 
-        def recover() -> Posted | None:
+        def settle() -> Posted | None:
             return self.find(message.delivery_key, channel, started)
 
         answer = self._api(
             "chat.postMessage",
-            recover=recover,
+            unsure="settle",
+            settle=settle,
             channel=channel,
             text=text,
             blocks=blocks,
@@ -260,14 +265,11 @@ class WebhookTransport:
         def attempt() -> Any:
             return self.client.send(text=mention + message.text, blocks=[*message.blocks, target])
 
-        def classify(response: Any) -> tuple[str, float] | None:
-            if response.status_code == 429:
-                return ("rate limited (429)", retry_after(response.headers))
-            if response.status_code >= 500:
-                return (f"HTTP {response.status_code}", self.retrying.backoff(1))
-            return None
+        def classify(response: Any) -> Verdict:
+            return webhook_verdict(response.status_code, response.body, response.headers)
 
-        response = self.retrying.call("webhook", attempt, classify)
+        unsure: Unsure = "stop" if self.config.webhook_ambiguous == "skip" else "repeat"
+        response = self.retrying.call("webhook", attempt, classify, unsure)
         if response.status_code == 200:
             return Posted(channel_id=None, ts=None)
         body = str(response.body or "").strip()

@@ -41,10 +41,13 @@ create table if not exists {DELIVERIES_TABLE} (
 
 #: Log statuses. ``sending``: claimed, the Slack call may or may not have happened;
 #: ``sent``: Slack confirmed (ts kept); ``outbox``: written to the local file;
-#: ``unconfirmed``: a webhook send interrupted by a crash (never resent, see docs/alerts.md);
+#: ``unknown``: a webhook call that may or may not have posted - its answer was lost, or a
+#: crash interrupted it - never resent (SLACK_WEBHOOK_AMBIGUOUS=skip, see docs/alerts.md);
 #: ``failed``: Slack refused it for good (retried on the next run).
-STATUSES = ("sending", "sent", "outbox", "unconfirmed", "failed")
-DONE_STATUSES = ("sent", "outbox", "unconfirmed")
+STATUSES = ("sending", "sent", "outbox", "unknown", "failed")
+DONE_STATUSES = ("sent", "outbox", "unknown")
+#: What ``unknown`` was called before; ``ensure_log`` renames old rows.
+LEGACY_UNKNOWN_STATUS = "unconfirmed"
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,10 @@ class Store:
     def ensure_log(self) -> None:
         self.execute(f"create schema if not exists {OPS_SCHEMA}")
         self.execute(DELIVERIES_DDL)
+        self.execute(
+            f"update {DELIVERIES_TABLE} set status = 'unknown' where status = %s",
+            (LEGACY_UNKNOWN_STATUS,),
+        )
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -190,11 +197,12 @@ class Store:
             (delivery_key, only_status),
         )
 
-    def mark_unconfirmed(self, delivery_key: str) -> None:
+    def mark_unknown(self, delivery_key: str, reason: str) -> None:
+        """A webhook message that may or may not have arrived: never resent."""
         self.execute(
-            f"update {DELIVERIES_TABLE} set status = 'unconfirmed'"
+            f"update {DELIVERIES_TABLE} set status = 'unknown', error = %s"
             " where delivery_key = %s and status = 'sending'",
-            (delivery_key,),
+            (reason[:500], delivery_key),
         )
 
 

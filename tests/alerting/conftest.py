@@ -92,6 +92,7 @@ def bot_config(server: SlackStandIn, **overrides: object) -> SlackConfig:
         "timeout_seconds": 0.5,
         "backoff_seconds": 0.2,
         "min_interval_seconds": 0.05,
+        "history_lag_seconds": 0.1,
         "max_attempts": 4,
     }
     values.update(overrides)

@@ -2,42 +2,45 @@
 
 It implements auth.test, chat.postMessage, conversations.open, conversations.list and
 conversations.history (with message metadata), and a webhook path. Tests script the next
-answers of a method: HTTP errors with headers (429 + Retry-After, 500), slow answers (a delay
-before answering, with or without posting the message), or killing a client process right after
-a message is posted (a crash between sending and logging).
+answers of a method (``standin_faults.Action``): HTTP errors with headers (429 + Retry-After,
+500), slow answers (a delay before answering, with or without posting the message), a message
+posted and then its answer lost (a 5xx, a proxy's HTML page, a reset, an unparsable 200); or
+turn on seeded random ``Faults``; or make the history lag behind; or kill a client process on
+its n-th request, before or after the stand-in acted on it (a crash at any point of a batch).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
+import struct
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlparse
+
+from tests.alerting.standin_faults import HTML_PAGE, Action, Faults
+
+__all__ = ["VALID_TOKEN", "Action", "Call", "Faults", "SlackStandIn"]
 
 VALID_TOKEN = "xoxb-standin-token"
 WEBHOOK_PATH = "/services/T000/B000/standin"
 
 
 @dataclass
-class Action:
-    """One scripted answer: an HTTP status with headers, and/or a delay before answering."""
-
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-    post: bool = True  # for a delayed chat.postMessage: whether Slack still posts the message
-
-
-@dataclass
 class Call:
     method: str
     at: float
-    status: int
+    status: int  # 0: no answer (reset, or slower than the client waits)
+    action: str = "200"  # Action.name
+
+
+KillWhen = Literal["before", "after"]
 
 
 class SlackStandIn:
@@ -46,6 +49,13 @@ class SlackStandIn:
         self.calls: list[Call] = []
         self.scripts: dict[str, list[Action]] = {}
         self.kill_after_posts: tuple[int, int] | None = None  # (n-th post, pid)
+        #: (n-th request of any method, pid, before or after acting on it)
+        self.kill_on_request: tuple[int, int, KillWhen] | None = None
+        self.faults: Faults | None = None
+        #: Seconds before a posted message shows in conversations.history.
+        self.history_lag = 0.0
+        self.requests = 0
+        self.killed = False
         self._lock = threading.Lock()
         self._counter = 0
         self._stopped = False
@@ -83,11 +93,30 @@ class SlackStandIn:
     def next_action(self, method: str) -> Action:
         with self._lock:
             queue = self.scripts.get(method) or []
-            return queue.pop(0) if queue else Action()
+            if queue:
+                return queue.pop(0)
+        return self.faults.draw() if self.faults else Action()
 
-    def record_call(self, method: str, status: int) -> None:
+    def record_call(self, method: str, status: int, action: str = "200") -> None:
         with self._lock:
-            self.calls.append(Call(method, time.monotonic(), status))
+            self.calls.append(Call(method, time.monotonic(), status, action))
+
+    def count_request(self) -> KillWhen | None:
+        """Count a request; when it is the one to crash the client on, say when."""
+        with self._lock:
+            self.requests += 1
+            if self.kill_on_request and self.requests == self.kill_on_request[0]:
+                return self.kill_on_request[2]
+        return None
+
+    def kill_client(self) -> None:
+        assert self.kill_on_request is not None
+        os.kill(self.kill_on_request[1], signal.SIGKILL)
+        self.killed = True
+
+    def visible(self, message: dict[str, Any]) -> bool:
+        """Whether conversations.history shows the message yet (see ``history_lag``)."""
+        return bool(time.monotonic() - message["posted_at"] >= self.history_lag)
 
     def post(self, channel: str, payload: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
@@ -98,6 +127,7 @@ class SlackStandIn:
                 "text": payload.get("text"),
                 "blocks": payload.get("blocks"),
                 "metadata": payload.get("metadata"),
+                "posted_at": time.monotonic(),
             }
             self.messages.append(message)
             count = len(self.messages)
@@ -112,6 +142,9 @@ class SlackStandIn:
             payload = (message.get("metadata") or {}).get("event_payload") or {}
             ids.extend(payload.get("alert_ids", []))
         return ids
+
+    def message_by_ts(self) -> dict[str, dict[str, Any]]:
+        return {str(message["ts"]): message for message in self.messages}
 
 
 def channel_id(channel: str) -> str:
@@ -143,20 +176,40 @@ class _Handler(BaseHTTPRequestHandler):
                 params[key] = json.loads(params[key])
         return params
 
-    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self,
+        status: int,
+        body: Any,
+        headers: dict[str, str] | None = None,
+        reply: str = "json",
+    ) -> None:
+        if reply == "reset":  # SO_LINGER 0: close with RST, the client sees a reset
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            return
+        content_type = "application/json" if not isinstance(body, str) else "text/plain"
+        if reply == "html":
+            body, content_type = HTML_PAGE.format(status=status), "text/html"
         data = (json.dumps(body) if not isinstance(body, str) else body).encode()
+        length = len(data)
+        if reply == "truncated":
+            data = data[: len(data) // 2]
         try:
             self.send_response(status)
-            self.send_header(
-                "Content-Type", "application/json" if not isinstance(body, str) else "text/plain"
-            )
-            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(length))
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout) or died
             pass
+        self.close_connection = True
+
+    def finish(self) -> None:
+        with contextlib.suppress(OSError):  # the socket was reset on purpose
+            super().finish()
 
     def do_GET(self) -> None:
         self.do_POST()
@@ -165,32 +218,46 @@ class _Handler(BaseHTTPRequestHandler):
         standin = self.standin
         path = urlparse(self.path).path
         params = self._params()
-        if path == WEBHOOK_PATH:
-            self._webhook(params)
-            return
-        if path.startswith("/services/"):
+        if path.startswith("/services/") and path != WEBHOOK_PATH:
             self._send(404, "no_service")
             return
-        method = path.removeprefix("/api/")
+        method = "webhook" if path == WEBHOOK_PATH else path.removeprefix("/api/")
+        kill = standin.count_request()
+        if kill == "before":
+            standin.kill_client()
+            return
         action = standin.next_action(method)
         if action.delay:
-            if method == "chat.postMessage" and action.post:
-                standin.post(params["channel"], params)  # Slack posted it; the answer is slow
+            if method in ("chat.postMessage", "webhook") and action.post:
+                self._act(method, params)  # Slack posted it; the answer is slow
+            if kill == "after":
+                standin.kill_client()
+                return
             time.sleep(action.delay)
-            standin.record_call(method, 0)
+            standin.record_call(method, 0, action.name)
             return  # the client has timed out: no answer needed
-        standin.record_call(method, action.status)
-        if action.status != 200:
-            self._send(action.status, {"ok": False, "error": "scripted"}, action.headers)
+        answer = self._act(method, params) if action.acts else None
+        if kill == "after":
+            standin.kill_client()
             return
+        standin.record_call(method, 0 if action.reply == "reset" else action.status, action.name)
+        if action.status != 200 or answer is None:
+            error: Any = "scripted_error" if method == "webhook" else {"ok": False, "error": "x"}
+            self._send(action.status, error, action.headers, action.reply)
+            return
+        self._send(200, answer, action.headers, action.reply)
+
+    def _act(self, method: str, params: dict[str, Any]) -> Any:
+        """Do what Slack does with the call; its answer (a 200's body)."""
+        if method == "webhook":
+            self.standin.post("webhook", params)
+            return "ok"
         token = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
         if not token:
-            self._send(200, {"ok": False, "error": "not_authed"})
-            return
+            return {"ok": False, "error": "not_authed"}
         if token != VALID_TOKEN:
-            self._send(200, {"ok": False, "error": "invalid_auth"})
-            return
-        self._send(200, self._answer(method, params))
+            return {"ok": False, "error": "invalid_auth"}
+        return self._answer(method, params)
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         standin = self.standin
@@ -215,23 +282,9 @@ class _Handler(BaseHTTPRequestHandler):
             found = [
                 {"ts": m["ts"], "text": m["text"], "metadata": m["metadata"]}
                 for m in standin.messages
-                if channel_id(m["channel"]) == params["channel"] and float(m["ts"]) >= oldest
+                if channel_id(m["channel"]) == params["channel"]
+                and float(m["ts"]) >= oldest
+                and standin.visible(m)
             ]
             return {"ok": True, "messages": found[::-1], "response_metadata": {"next_cursor": ""}}
         return {"ok": False, "error": "unknown_method"}
-
-    def _webhook(self, params: dict[str, Any]) -> None:
-        standin = self.standin
-        action = standin.next_action("webhook")
-        if action.delay:
-            if action.post:
-                standin.post("webhook", params)
-            time.sleep(action.delay)
-            standin.record_call("webhook", 0)
-            return
-        standin.record_call("webhook", action.status)
-        if action.status != 200:
-            self._send(action.status, "scripted_error", action.headers)
-            return
-        standin.post("webhook", params)
-        self._send(200, "ok")

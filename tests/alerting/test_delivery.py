@@ -304,9 +304,10 @@ def test_webhook_claim_left_by_a_crash_is_never_resent(
         duckdb_settings, config=webhook_config(slack), stale_after=timedelta(0)
     )
 
-    assert report.unconfirmed == 1 and report.messages == 0
+    assert report.unknown == 1 and report.messages == 0
     assert slack.messages == []
-    assert log_statuses(duckdb_settings) == {"unconfirmed": 1}
+    assert log_statuses(duckdb_settings) == {"unknown": 1}
+    assert "1 unknown" in report.summary()
 
 
 def test_unreachable_slack_fails_with_one_line_and_leaves_alerts_pending(
