@@ -212,7 +212,7 @@ def _ml_stages(settings: Settings, work_dir: Path, seed: int) -> list[Stage]:
 def _train(
     settings: Settings, spec: ModelSpec, frame: pd.DataFrame, registry: ModelRegistry, seed: int
 ) -> tuple[int, str]:
-    from ml.pipeline import train_and_register
+    from ml.selection import train_and_register
 
     outcome = train_and_register(settings, spec, frame, registry, seed=seed)
     if not outcome.trained:

@@ -20,7 +20,17 @@ from ml.contracts import MODEL_SPECS
 if TYPE_CHECKING:
     from ml.registry import ModelRegistry, ModelVersion
 
-LIST_HEADINGS = ("model", "version", "status", "created", "metric", "value", "baseline", "training")
+LIST_HEADINGS = (
+    "model",
+    "version",
+    "candidate",
+    "status",
+    "created",
+    "metric",
+    "value",
+    "baseline",
+    "training",
+)
 
 
 class ModelsError(click.ClickException):
@@ -65,6 +75,7 @@ def version_rows(versions: Sequence[ModelVersion]) -> list[tuple[str, ...]]:
         (
             version.model_name,
             version.version,
+            str(version.params.get("champion") or version.params.get("estimator") or "-"),
             version.status,
             version.created_at.strftime("%Y-%m-%d %H:%M"),
             version.primary_metric,
@@ -114,11 +125,36 @@ def list_versions(model_name: str | None, target: str | None) -> None:
     """
     with _registry(target) as registry:
         versions = registry.versions(model_name)
+        reasons = not_trained_lines(registry.root, model_name)
         if not versions:
             where = registry.settings.describe()
             click.echo(f"no model versions registered in {where}; `ciw run` trains them")
-            return
-        click.echo(format_table(LIST_HEADINGS, version_rows(versions)))
+        else:
+            click.echo(format_table(LIST_HEADINGS, version_rows(versions)))
+        for line in reasons:
+            click.echo(line)
+
+
+def not_trained_lines(registry_root: Any, model_name: str | None) -> list[str]:
+    """Why a model, or one of its candidates, did not train in its latest training."""
+    from ml.selection import read_last_training
+
+    lines: list[str] = []
+    for name in [model_name] if model_name else list(MODEL_SPECS):
+        record = read_last_training(registry_root, name)
+        if record is None:
+            continue
+        if not record.get("trained", True):
+            lines.append(f"{name}: not trained: {record.get('reason') or 'no reason recorded'}")
+            continue
+        for candidate, reason in sorted((record.get("not_trained") or {}).items()):
+            lines.append(f"{name}: candidate {candidate} not trained: {reason}")
+        if record.get("chosen"):
+            lines.append(
+                f"{name}: last training chose {record['chosen']}: "
+                f"{record.get('chosen_because', '')}"
+            )
+    return lines
 
 
 @models_group.command()

@@ -52,10 +52,35 @@ def print_pipeline_summary(settings: Settings, result: Any) -> None:
     models = model_table(settings)
     if models is not None:
         console.print(models)
-    console.print(
-        "[green]pipeline succeeded[/green]" if result.success else "[red]pipeline failed[/red]"
-    )
+    untrained = not_trained(settings)
+    for name, reason in untrained.items():
+        console.print(f"[yellow]not trained[/yellow] {name}: {reason}", soft_wrap=True)
+    console.print(outcome_line(result.success, len(untrained)))
     console.print(_where_to_look(settings), soft_wrap=True)
+
+
+def outcome_line(success: bool, untrained: int) -> str:
+    """The run's last line: failed, succeeded, or succeeded with models left untrained."""
+    if not success:
+        return "[red]pipeline failed[/red]"
+    if untrained:
+        noun = "model" if untrained == 1 else "models"
+        return f"[green]pipeline succeeded[/green]; {untrained} {noun} not trained (see above)"
+    return "[green]pipeline succeeded[/green]"
+
+
+def not_trained(settings: Settings) -> dict[str, str]:
+    """Models whose latest training produced no version, with the reason it recorded."""
+    from ml.contracts import MODEL_SPECS
+    from ml.selection import read_last_training
+
+    root = settings.artifacts_dir / "registry"
+    found: dict[str, str] = {}
+    for name in MODEL_SPECS:
+        record = read_last_training(root, name)
+        if record is not None and not record.get("trained", True):
+            found[name] = str(record.get("reason") or "no reason recorded")
+    return found
 
 
 def model_rows(settings: Settings) -> list[tuple[str, ...]]:
@@ -68,7 +93,7 @@ def model_rows(settings: Settings) -> list[tuple[str, ...]]:
     for name in MODEL_SPECS:
         champion = registry.champion(name)
         if champion is None:
-            rows.append((name, "-", "not trained", "", "", ""))
+            rows.append((name, "-", "not trained (reason below)", "", "", ""))
             continue
         metric = champion.primary_metric
         rows.append(

@@ -155,6 +155,8 @@ create table if not exists {ML_SCHEMA}.{PREDICTIONS_TABLE} (
     entity_id varchar not null,
     as_of_date date not null,
     score {double} not null,
+    score_lower {double},
+    score_upper {double},
     score_label varchar,
     horizon_days integer,
 {factors},

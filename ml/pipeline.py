@@ -7,7 +7,6 @@ Each returns a small summary the orchestration layer shows as metadata.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,6 +37,8 @@ PREDICTION_COLUMNS = [
     "entity_id",
     "as_of_date",
     "score",
+    "score_lower",
+    "score_upper",
     "score_label",
     "horizon_days",
     *[f"factor_{i}_{part}" for i in range(1, TOP_FACTORS + 1) for part in ("name", "contribution")],
@@ -46,28 +47,15 @@ PREDICTION_COLUMNS = [
 ]
 
 
+#: Columns added to ml.predictions after its first release (added in place on old warehouses).
+ADDED_PREDICTION_COLUMNS = ("score_lower", "score_upper")
+
 #: As-of dates an unsupervised model (segmentation) trains and checks on.
 UNSUPERVISED_DATES = 4
 
 
 class NotEnoughData(ValueError):
     """A model cannot be trained or scored on this warehouse (e.g. no B2B sources loaded)."""
-
-
-@dataclass(frozen=True)
-class TrainOutcome:
-    model_name: str
-    trained: bool
-    reason: str = ""
-    version: str | None = None
-    became_champion: bool = False
-    champion_version: str | None = None
-    metrics: dict[str, float] = field(default_factory=dict)
-    baseline_metrics: dict[str, float] = field(default_factory=dict)
-    baseline_name: str = ""
-    train_rows: int = 0
-    holdout_rows: int = 0
-    artifact_dir: Path | None = None
 
 
 def scoring_dir(settings: Settings) -> Path:
@@ -111,22 +99,38 @@ def build_training_set(
     Segmentation has no labels: its training set is every entity's feature rows on the last
     ``UNSUPERVISED_DATES`` as-of dates (the latest one is its holdout).
     """
-    if spec.label_model is None:
-        frame = gateway.training_frame(spec, recent_entity_rows(settings, spec, as_of))
-    else:
-        labels = load_labels(settings, spec)
-        if labels.empty:
-            raise NotEnoughData(f"{spec.label_model} has no matured label rows")
-        frame = gateway.training_frame(spec, labels)
-    if frame.empty:
-        raise NotEnoughData(f"the training set of {spec.name} is empty")
+    path = training_set_path(settings, spec.name)
+    skipped = skipped_reason_path(settings, spec.name)
+    path.unlink(missing_ok=True)  # a stale set from an earlier run must not train this one
+    skipped.unlink(missing_ok=True)
+    try:
+        if spec.label_model is None:
+            frame = gateway.training_frame(spec, recent_entity_rows(settings, spec, as_of))
+        else:
+            labels = load_labels(settings, spec)
+            if labels.empty:
+                raise NotEnoughData(
+                    f"{spec.label_model} has no matured label rows (the history before {as_of}"
+                    " is shorter than the label horizon plus one spine step)"
+                )
+            frame = gateway.training_frame(spec, labels)
+        if frame.empty:
+            raise NotEnoughData(f"the training set of {spec.name} is empty")
+    except NotEnoughData as reason:
+        skipped.parent.mkdir(parents=True, exist_ok=True)
+        skipped.write_text(str(reason))
+        raise
     # Row order is not part of the data: the same rows give the same model on either warehouse.
     frame = frame.sort_values(["as_of_date", spec.entity_column], kind="stable")
     frame = frame.reset_index(drop=True)
-    path = training_set_path(settings, spec.name)
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(path, index=False)
     return frame
+
+
+def skipped_reason_path(settings: Settings, model_name: str) -> Path:
+    """Why the last training set of a model could not be built (absent when it was)."""
+    return settings.artifacts_dir / "training_sets" / f"{model_name}.skipped.txt"
 
 
 def recent_entity_rows(settings: Settings, spec: ModelSpec, as_of: date) -> pd.DataFrame:
@@ -148,91 +152,6 @@ def label_horizon(frame: pd.DataFrame) -> int | None:
     return int(frame["horizon_days"].max())
 
 
-def train_and_register(
-    settings: Settings,
-    spec: ModelSpec,
-    frame: pd.DataFrame,
-    registry: ModelRegistry,
-    *,
-    seed: int = 42,
-) -> TrainOutcome:
-    """Fit, evaluate against the baseline, register; the registry decides the champion."""
-    from ml.registry import Candidate, data_fingerprint
-    from ml.training import fit_and_evaluate
-
-    try:
-        result = fit_and_evaluate(spec, frame, seed=seed, horizon_days=label_horizon(frame))
-    except ValueError as error:  # too few rows, one class: a readable reason, not a crash
-        return TrainOutcome(spec.name, trained=False, reason=str(error).splitlines()[0])
-    candidate = Candidate(
-        model_name=spec.name,
-        model=result.model,
-        features=list(result.features),
-        params=dict(result.params),
-        seed=seed,
-        metrics=dict(result.metrics),
-        baseline_metrics=dict(result.baseline_metrics),
-        baseline_name=result.baseline_name,
-        training_window=result.training_window,
-        holdout_window=result.holdout_window,
-        data_fingerprint=data_fingerprint(frame),
-        plots=dict(result.plots),
-        reference=result.reference,
-        train_rows=result.train_rows,
-        holdout_rows=result.holdout_rows,
-    )
-    champion_metric = champion_on_holdout(spec, registry, frame, result.holdout_window)
-    version, became_champion = registry.register(candidate, champion_metric=champion_metric)
-    champion = registry.champion(spec.name)
-    return TrainOutcome(
-        model_name=spec.name,
-        trained=True,
-        version=version.version,
-        became_champion=became_champion,
-        champion_version=champion.version if champion else None,
-        metrics=dict(result.metrics),
-        baseline_metrics=dict(result.baseline_metrics),
-        baseline_name=result.baseline_name,
-        train_rows=result.train_rows,
-        holdout_rows=result.holdout_rows,
-        artifact_dir=version.artifact_dir,
-    )
-
-
-def champion_on_holdout(
-    spec: ModelSpec,
-    registry: ModelRegistry,
-    frame: pd.DataFrame,
-    holdout_window: tuple[date, date],
-) -> float | None:
-    """The champion's primary metric re-measured on the candidate's holdout rows, so that both
-    are judged on the same rows; None when there is no champion or it cannot score them."""
-    from ml.evaluation import classifier_metrics, regressor_metrics
-    from ml.training import target_values
-
-    if spec.kind not in ("classifier", "regressor"):
-        return None
-    champion = registry.champion(spec.name)
-    if champion is None:
-        return None
-    dates = pd.to_datetime(frame["as_of_date"]).dt.date
-    holdout = frame[(dates >= holdout_window[0]) & (dates <= holdout_window[1])]
-    if holdout.empty:
-        return None
-    try:
-        predicted = registry.load_model(champion).predict(holdout)
-        truth = target_values(spec, holdout)
-        metrics = (
-            classifier_metrics(truth, predicted)
-            if spec.kind == "classifier"
-            else regressor_metrics(truth, predicted)
-        )
-    except (ValueError, KeyError) as error:  # e.g. the champion used a feature now gone
-        log.warning("%s: champion not re-measured on the new holdout: %s", spec.name, error)
-        return None
-    return metrics.get(spec.primary_metric)
-
-
 def score_entities(
     spec: ModelSpec,
     model: Any,
@@ -245,6 +164,7 @@ def score_entities(
 ) -> pd.DataFrame:
     """Prediction rows (the ``ml.predictions`` contract) for every row of a scoring frame."""
     scores = model.predict(frame)
+    lower, upper = prediction_interval(model, frame)
     labels = model.predict_labels(frame)
     factors = model.top_factors(frame, k=TOP_FACTORS).reset_index(drop=True)
     rows = pd.DataFrame(
@@ -255,6 +175,8 @@ def score_entities(
             "entity_id": frame[spec.entity_column].astype(str).to_numpy(),
             "as_of_date": pd.to_datetime(frame["as_of_date"]).dt.date.to_numpy(),
             "score": pd.Series(scores, dtype="float64").to_numpy(),
+            "score_lower": lower,
+            "score_upper": upper,
             "score_label": labels if labels is not None else None,
             "horizon_days": horizon_days,
         }
@@ -266,6 +188,17 @@ def score_entities(
     rows["scored_at"] = scored_at.replace(tzinfo=None)
     rows["run_id"] = run_id
     return rows[PREDICTION_COLUMNS]
+
+
+def prediction_interval(model: Any, frame: pd.DataFrame) -> tuple[Any, Any]:
+    """The model's 80 % interval per row, or missing values for a model without one."""
+    interval = getattr(model, "predict_interval", None)
+    if interval is None:
+        return [None] * len(frame), [None] * len(frame)
+    lower, upper = interval(frame)
+    return pd.Series(lower, dtype="float64").to_numpy(), pd.Series(
+        upper, dtype="float64"
+    ).to_numpy()
 
 
 def score_model(
@@ -303,15 +236,26 @@ def score_model(
 
 
 def ensure_predictions_table(settings: Settings) -> None:
+    """Create ml.predictions, or add the columns a warehouse from an earlier release lacks."""
     ddl = predictions_ddl(settings.target)
+    double = "double" if settings.target == "duckdb" else "double precision"
+    table = f"{ML_SCHEMA}.{PREDICTIONS_TABLE}"
+    statements = [
+        f"create schema if not exists {ML_SCHEMA}",
+        ddl,
+        *(
+            f"alter table {table} add column if not exists {column} {double}"
+            for column in ADDED_PREDICTION_COLUMNS
+        ),
+    ]
     if settings.target == "duckdb":
         with connect_duckdb(settings) as duck:
-            duck.execute(f"create schema if not exists {ML_SCHEMA}")
-            duck.execute(ddl)
+            for statement in statements:
+                duck.execute(statement)
         return
     with connect_postgres(settings) as postgres:
-        postgres.execute(f"create schema if not exists {ML_SCHEMA}")
-        postgres.execute(ddl)
+        for statement in statements:
+            postgres.execute(statement)
 
 
 def write_predictions(settings: Settings, rows: pd.DataFrame) -> int:
@@ -319,14 +263,16 @@ def write_predictions(settings: Settings, rows: pd.DataFrame) -> int:
     ensure_predictions_table(settings)
     if rows.empty:
         return 0
-    rows = rows[PREDICTION_COLUMNS]
+    rows = rows.reindex(columns=PREDICTION_COLUMNS)  # a row source without intervals: missing
     table = f"{ML_SCHEMA}.{PREDICTIONS_TABLE}"
+    columns = ", ".join(PREDICTION_COLUMNS)
     if settings.target == "duckdb":
         with connect_duckdb(settings) as duck:
             duck.register("incoming_predictions", rows)
-            duck.execute(f"insert into {table} select * from incoming_predictions")
+            duck.execute(
+                f"insert into {table} ({columns}) select {columns} from incoming_predictions"
+            )
         return len(rows)
-    columns = ", ".join(PREDICTION_COLUMNS)
     records = rows.astype(object).where(rows.notna(), None).itertuples(index=False, name=None)
     with (
         connect_postgres(settings) as postgres,

@@ -460,14 +460,20 @@ class ModelRegistry:
         self.root = root if root is not None else settings.artifacts_dir / "registry"
 
     def register(
-        self, candidate: Candidate, *, champion_metric: float | None = None
+        self,
+        candidate: Candidate,
+        *,
+        champion_metric: float | None = None,
+        may_crown: bool = True,
     ) -> tuple[ModelVersion, bool]:
         """Store a candidate; crown it when it is the first or beats the champion on holdout.
 
         ``champion_metric`` is the current champion's primary metric re-measured on this
         candidate's holdout rows, when the caller did so: then both are judged on the same
-        rows. Without it the champion's own recorded holdout metric is used. Registering the
-        same candidate again returns the stored version and changes nothing.
+        rows. Without it the champion's own recorded holdout metric is used. ``may_crown``
+        False registers a challenger that lost the run's own selection (e.g. a better ROC-AUC
+        but worse calibration). Registering the same candidate again returns the stored
+        version and changes nothing.
         """
         spec = _spec(candidate.model_name)
         _validate(candidate, spec)
@@ -490,8 +496,8 @@ class ModelRegistry:
             recorded = champion.primary_metric_value if champion is not None else None
             bar = champion_metric if champion_metric is not None else recorded
             value = row["primary_metric_value"]
-            crowned = champion is None or is_better(
-                value, bar, higher_is_better=spec.higher_is_better
+            crowned = may_crown and (
+                champion is None or is_better(value, bar, higher_is_better=spec.higher_is_better)
             )
             session.execute(
                 f"insert into {ML_SCHEMA}.{REGISTRY_TABLE} ({', '.join(row)}) "

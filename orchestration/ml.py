@@ -122,21 +122,29 @@ def _model_asset(spec: ModelSpec) -> dg.AssetsDefinition:
         "the holdout.",
     )
     def _model(warehouse: WarehouseResource) -> dg.MaterializeResult:
-        from ml.pipeline import train_and_register, training_set_path
+        from ml.pipeline import skipped_reason_path, training_set_path
         from ml.registry import ModelRegistry
+        from ml.selection import train_and_register
 
         settings = warehouse.settings()
         path = training_set_path(settings, spec.name)
-        if not path.exists():
-            return dg.MaterializeResult(metadata={"skipped": "no training set"})
-        frame = pd.read_parquet(path)
-        outcome = train_and_register(settings, spec, frame, ModelRegistry(settings))
+        frame = pd.read_parquet(path) if path.exists() else None
+        skipped = skipped_reason_path(settings, spec.name)
+        missing = skipped.read_text() if skipped.exists() else "no training set"
+        outcome = train_and_register(
+            settings, spec, frame, ModelRegistry(settings), missing_labels=missing
+        )
         metadata: dict[str, Any] = {"trained": outcome.trained}
+        metadata |= {f"not_trained/{name}": text for name, text in outcome.not_trained.items()}
         if not outcome.trained:
             metadata["skipped"] = outcome.reason
             return dg.MaterializeResult(metadata=metadata)
         metadata |= {
             "version": outcome.version,
+            "chosen": outcome.chosen,
+            "chosen_because": outcome.chosen_because,
+            "evaluation": outcome.evaluation,
+            "candidates": ", ".join(f"{k}={v}" for k, v in sorted(outcome.candidates.items())),
             "became_champion": outcome.became_champion,
             "champion": outcome.champion_version,
             "baseline": outcome.baseline_name,

@@ -25,11 +25,17 @@ class SimulatedCustomers:
 
 
 def simulate_bgnbd(
-    params: BgNbdParams, big_t: np.ndarray, holdout: float, seed: int
+    params: BgNbdParams,
+    big_t: np.ndarray,
+    holdout: float,
+    seed: int,
+    *,
+    drop_after_first: bool = False,
 ) -> SimulatedCustomers:
     """Draw each customer's purchases over (0, T + holdout]; purchase 0 is the first, at time 0.
 
-    The drop-out coin is tossed after every repeat purchase, as in the BG/NBD likelihood.
+    The drop-out coin is tossed after every repeat purchase, as in the BG/NBD likelihood, and
+    with ``drop_after_first`` also after the first purchase (MBG/NBD's story).
     """
     rng = np.random.default_rng(seed)
     count = big_t.size
@@ -41,6 +47,8 @@ def simulate_bgnbd(
     alive = np.ones(count, dtype=bool)
     for i in range(count):
         now, end, active = 0.0, big_t[i] + holdout, True
+        if drop_after_first and rng.random() < dropout[i]:
+            active, alive[i] = False, False
         while active:
             now += rng.exponential(1.0 / rates[i]) if rates[i] > 0 else np.inf
             if now > end:

@@ -29,6 +29,8 @@ def _rows(model: str, entity: str, scores: dict[str, float], run: int) -> pd.Dat
             "entity_id": list(scores),
             "as_of_date": date(2026, 11, run),
             "score": list(scores.values()),
+            "score_lower": [value * 0.5 for value in scores.values()],
+            "score_upper": [value * 1.1 for value in scores.values()],
             "score_label": "Champions" if model == "customer_segments" else None,
             "horizon_days": 90,
             "factor_1_name": "recency_days",
@@ -72,13 +74,18 @@ def test_prediction_marts_show_the_latest_run(warehouse_settings: Settings, tmp_
 
     customers = read_frame(
         settings,
-        "select customer_id, churn_probability, churn_risk_band, predicted_revenue, "
-        "segment_name, churn_model_version from marts.customer_risk_scores order by customer_id",
+        "select customer_id, churn_probability, churn_probability_lower, churn_probability_upper,"
+        " churn_risk_band, predicted_revenue, predicted_revenue_lower, predicted_revenue_upper,"
+        " segment_name, churn_model_version from marts.customer_risk_scores order by customer_id",
     )
     assert customers["customer_id"].tolist() == [100001, 100002]
     assert customers["churn_probability"].tolist() == pytest.approx([0.85, 0.5])
     assert customers["churn_risk_band"].tolist() == ["critical", "medium"]
+    assert customers["churn_probability_lower"].tolist() == pytest.approx([0.425, 0.25])
+    assert customers["churn_probability_upper"].tolist() == pytest.approx([0.935, 0.55])
     assert float(customers["predicted_revenue"].iloc[0]) == pytest.approx(120.0)
+    assert float(customers["predicted_revenue_lower"].iloc[0]) == pytest.approx(60.0)
+    assert float(customers["predicted_revenue_upper"].iloc[0]) == pytest.approx(132.0)
     assert pd.isna(customers["predicted_revenue"].iloc[1])
     assert customers["segment_name"].iloc[1] == "Champions"
     assert set(customers["churn_model_version"]) == {"customer_churn-v2"}

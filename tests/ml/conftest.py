@@ -187,3 +187,14 @@ def deal_frame(seed: int, deals_per_date: int = 80, dates: int = 20) -> pd.DataF
 @pytest.fixture(scope="session")
 def deals() -> pd.DataFrame:
     return deal_frame(seed=3)
+
+
+def order_cross_sections(
+    orders: pd.DataFrame, end: date = DATA_END, periods: int = SPINE_PERIODS
+) -> pd.DataFrame:
+    """customer_order_features-like rows on every spine date (no labels): what the warehouse
+    holds for a shop however short its history."""
+    frames = [_features_at(orders, as_of) for as_of in spine(end, periods)]
+    frame = pd.concat([part for part in frames if not part.empty], ignore_index=True)
+    frame["as_of_date"] = frame["as_of_date"].dt.date
+    return frame

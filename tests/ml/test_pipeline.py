@@ -118,8 +118,8 @@ def test_challenger_is_judged_against_the_champion_on_its_own_holdout(
     duckdb_settings: Settings, churn_frame: pd.DataFrame
 ) -> None:
     """The second training re-measures the champion on the new holdout rows before comparing."""
-    from ml.pipeline import champion_on_holdout, train_and_register
     from ml.registry import ModelRegistry
+    from ml.selection import champion_on_holdout, train_and_register
 
     spec = MODEL_SPECS["customer_churn"]
     registry = ModelRegistry(duckdb_settings)

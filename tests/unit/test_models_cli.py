@@ -60,6 +60,7 @@ def test_list_shows_each_version_with_status_metric_baseline_and_window(
     assert lines[0].split() == [
         "model",
         "version",
+        "candidate",
         "status",
         "created",
         "metric",
@@ -69,9 +70,41 @@ def test_list_shows_each_version_with_status_metric_baseline_and_window(
     ]
     rows = {line.split()[1]: line.split() for line in lines[1:]}
     assert set(rows) == {a.version, b.version, c.version}
-    assert rows[b.version][2] == "champion" and rows[a.version][2] == "retired"
-    assert rows[c.version][2] == "challenger"
-    assert rows[b.version][5:9] == ["roc_auc", "0.8000", "0.6000", "2025-01-01..2026-03-01"]
+    assert rows[b.version][3] == "champion" and rows[a.version][3] == "retired"
+    assert rows[c.version][3] == "challenger"
+    assert rows[b.version][6:10] == ["roc_auc", "0.8000", "0.6000", "2025-01-01..2026-03-01"]
+
+
+def test_list_says_why_a_model_or_a_candidate_did_not_train(settings: Settings) -> None:
+    from ml.selection import TrainOutcome, write_last_training
+
+    root = ModelRegistry(settings).root
+    write_last_training(
+        root,
+        TrainOutcome(
+            "account_churn", trained=False, reason="account_churn: no label rows", not_trained={}
+        ),
+    )
+    write_last_training(
+        root,
+        TrainOutcome(
+            "customer_churn",
+            trained=True,
+            chosen="mbgnbd_gamma_gamma",
+            chosen_because="no supervised model",
+            not_trained={"lightgbm": "only 0 training rows mature before the holdout"},
+        ),
+    )
+
+    result = invoke("list")
+
+    assert result.exit_code == 0, result.output
+    assert "account_churn: not trained: account_churn: no label rows" in result.output
+    assert (
+        "customer_churn: candidate lightgbm not trained: only 0 training rows mature"
+        in result.output
+    )
+    assert "customer_churn: last training chose mbgnbd_gamma_gamma" in result.output
 
 
 def test_list_on_an_empty_registry_says_how_to_fill_it(settings: Settings) -> None:

@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 from ciw.settings import Settings
-from ciw.summary import model_rows, model_table
+from ciw.summary import model_rows, model_table, not_trained, outcome_line
 from ml.contracts import MODEL_SPECS
 
 
 def test_every_model_is_listed_and_an_untrained_one_says_so(duckdb_settings: Settings) -> None:
     rows = model_rows(duckdb_settings)
     assert [row[0] for row in rows] == list(MODEL_SPECS)
-    assert {row[2] for row in rows} == {"not trained"}
+    assert {row[2] for row in rows} == {"not trained (reason below)"}
     table = model_table(duckdb_settings)
     assert table is not None and table.row_count == len(MODEL_SPECS)
+
+
+def test_untrained_models_are_listed_with_their_reason_and_counted_in_the_last_line(
+    duckdb_settings: Settings,
+) -> None:
+    from ml.selection import TrainOutcome, write_last_training
+
+    root = duckdb_settings.artifacts_dir / "registry"
+    write_last_training(root, TrainOutcome("deal_risk", trained=False, reason="no label rows"))
+    write_last_training(root, TrainOutcome("customer_churn", trained=True, chosen="lightgbm"))
+
+    assert not_trained(duckdb_settings) == {"deal_risk": "no label rows"}
+    assert outcome_line(True, 1) == (
+        "[green]pipeline succeeded[/green]; 1 model not trained (see above)"
+    )
+    assert outcome_line(True, 0) == "[green]pipeline succeeded[/green]"
+    assert outcome_line(False, 3) == "[red]pipeline failed[/red]"

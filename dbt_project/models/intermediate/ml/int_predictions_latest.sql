@@ -29,6 +29,8 @@ final as (
         entity_id,
         as_of_date,
         score,
+        score_lower,
+        score_upper,
         score_label,
         horizon_days,
         factor_1_name,
