@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from ciw.settings import Settings
-from notifier.config import NotifierError, SlackConfig, SlackDown
+from notifier.config import NotifierError, SlackConfig, SlackDown, WebhookAmbiguous
 from notifier.messages import Alert, Message, plan_messages
 from notifier.retrying import OutcomeUnknown, SlackUnavailable, SlackUnsettled
 from notifier.slack import (
@@ -159,11 +159,13 @@ def reconcile(
     report: DeliveryReport,
     now: datetime,
     stale_after: timedelta,
+    webhook_ambiguous: WebhookAmbiguous = "skip",
 ) -> None:
     """Settle claims a crashed run left ``sending``: confirmed when Slack (or the outbox file)
-    has the message, released to be sent again when it certainly has not; webhook claims cannot
-    be checked and become ``unknown`` (never resent). When the look-up fails the claims stay
-    ``sending`` for a later run: releasing them could send a message twice."""
+    has the message, released to be sent again when it certainly has not. Webhook claims cannot
+    be checked: ``unknown`` (never resent) under ``skip``, released (sent again, at least once)
+    under ``retry``. When the look-up fails the claims stay ``sending`` for a later run:
+    releasing them could send a message twice."""
     interrupted: dict[str, list[LogRow]] = {}
     for row in store.log_rows():
         if row.status == "sending" and row.claimed_at <= now - stale_after:
@@ -171,6 +173,10 @@ def reconcile(
     for key, rows in sorted(interrupted.items()):
         first = rows[0]
         destination = first.destination.removeprefix("outbox:")
+        if transport.mode == "webhook" and webhook_ambiguous == "retry":
+            store.release(key)
+            report.reconciled_resent += len(rows)
+            continue
         if transport.mode == "webhook":
             store.mark_unknown(key, "interrupted by a crash; a webhook cannot be read back")
             report.unknown += len(rows)
@@ -272,7 +278,7 @@ def deliver_pending(
         transport, retrying = make_transport(config, str(outbox_path), sleep)
         try:
             transport.check()
-            reconcile(store, transport, report, now, stale_after)
+            reconcile(store, transport, report, now, stale_after, config.webhook_ambiguous)
             due, skipped = due_pairs(alerts, store.log_rows(), config.mode)
             report.already_delivered += skipped
             send_messages(store, transport, plan_messages(due, now.date()), report, now)

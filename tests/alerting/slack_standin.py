@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, urlparse
 
 from tests.alerting.standin_faults import HTML_PAGE, Action, Faults
 
-__all__ = ["VALID_TOKEN", "Action", "Call", "Faults", "SlackStandIn"]
+__all__ = ["VALID_TOKEN", "Action", "Call", "Faults", "KillWhen", "SlackStandIn"]
 
 VALID_TOKEN = "xoxb-standin-token"
 WEBHOOK_PATH = "/services/T000/B000/standin"
@@ -52,8 +52,10 @@ class SlackStandIn:
         #: (n-th request of any method, pid, before or after acting on it)
         self.kill_on_request: tuple[int, int, KillWhen] | None = None
         self.faults: Faults | None = None
-        #: Seconds before a posted message shows in conversations.history.
-        self.history_lag = 0.0
+        #: How many conversations.history answers leave a new message out (the history lags
+        #: behind chat.postMessage); counted, not timed, so that a loaded machine cannot change
+        #: what a test sees.
+        self.history_lag = 0
         self.requests = 0
         self.killed = False
         self._lock = threading.Lock()
@@ -115,8 +117,12 @@ class SlackStandIn:
         self.killed = True
 
     def visible(self, message: dict[str, Any]) -> bool:
-        """Whether conversations.history shows the message yet (see ``history_lag``)."""
-        return bool(time.monotonic() - message["posted_at"] >= self.history_lag)
+        """Whether this conversations.history answer shows the message (see ``history_lag``)."""
+        with self._lock:
+            if message["hidden_from_history"] > 0:
+                message["hidden_from_history"] -= 1
+                return False
+        return True
 
     def post(self, channel: str, payload: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
@@ -127,7 +133,7 @@ class SlackStandIn:
                 "text": payload.get("text"),
                 "blocks": payload.get("blocks"),
                 "metadata": payload.get("metadata"),
-                "posted_at": time.monotonic(),
+                "hidden_from_history": self.history_lag,
             }
             self.messages.append(message)
             count = len(self.messages)

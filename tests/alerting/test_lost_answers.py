@@ -93,16 +93,17 @@ def test_rate_limit_is_not_ambiguous_and_needs_no_look_up(
 def test_history_that_lags_is_caught_by_the_second_look_up(
     duckdb_settings: Settings, slack: SlackStandIn
 ) -> None:
-    """The first look-up (after the 0.2 s backoff) misses the message, the second (0.3 s later)
-    finds it: without the second look the message would be posted twice."""
+    """The first look-up misses the message, the second (after history_lag_seconds) finds it:
+    without the second look the message would be posted twice."""
     write_alerts(duckdb_settings, [make_alert(1, severity="critical")])
-    slack.history_lag = 0.35
+    slack.history_lag = 1
     slack.script("chat.postMessage", lost_reply(500))
 
     report = deliver_pending(duckdb_settings, config=bot_config(slack, history_lag_seconds=0.3))
 
     assert len(slack.messages) == 1 and methods(slack)["chat.postMessage"] == 1
     assert report.lookups == 2
+    assert report.waited_seconds >= 0.2 + 0.3  # the backoff, then the pause for the lag
     assert log(duckdb_settings) == [("sent", slack.messages[0]["ts"])]
 
 
