@@ -86,7 +86,8 @@ def backtest_date(
     counts: dict[date, int], as_of: date, history_days: float, horizon_days: int
 ) -> date | None:
     """The spine date the in-data backtest calibrates up to: as close as possible to
-    as_of - min(horizon, half the history), with enough customers; None when there is none.
+    as_of - min(horizon, half the history), never further back than the horizon, with enough
+    customers; None when there is none.
 
     ``counts`` is customers per as-of date, ``history_days`` the longest tenure at as_of.
     """
@@ -94,7 +95,9 @@ def backtest_date(
     choices = [
         day
         for day, count in counts.items()
-        if day < as_of and count >= MIN_CUSTOMERS and (as_of - day).days >= MIN_BACKTEST_DAYS
+        if day < as_of
+        and count >= MIN_CUSTOMERS
+        and MIN_BACKTEST_DAYS <= (as_of - day).days <= max(horizon_days, MIN_BACKTEST_DAYS)
     ]
     if not choices:
         return None
