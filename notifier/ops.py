@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from ciw.settings import Settings
 from notifier.config import NotifierError, SlackConfig
 from notifier.messages import Message
+from notifier.retrying import OutcomeUnknown
 
 #: The on-call channel; SLACK_DEFAULT_CHANNEL when unset.
 OPS_CHANNEL_ENV = "CIW_OPS_CHANNEL"
@@ -41,6 +42,8 @@ def send_ops_message(
     try:
         transport.check()
         transport.post(message)
+    except OutcomeUnknown:
+        return f"ops message to {message.destination} may have arrived (answer lost; not resent)"
     except NotifierError as error:
         raise NotifierError(config.scrub(str(error))) from None
     if transport.mode == "outbox":

@@ -104,11 +104,13 @@ class Retrying:
                 self.unsure_outcomes[what] += 1
                 if unsure == "stop":
                     raise OutcomeUnknown(f"Slack {what}: {last_problem}")
+            repeat_as_is = verdict.kind == "retry" or unsure == "repeat"
+            if repeat_as_is and attempt == self.config.max_attempts:
+                break  # no attempt left to wait for
             self.wait(self.backoff(attempt) if verdict.wait is None else verdict.wait)
-            if verdict.kind == "retry":
-                continue
-            if unsure == "repeat":
-                self.repeated_unsure[what] += 1
+            if repeat_as_is:
+                if verdict.kind == "unsure":
+                    self.repeated_unsure[what] += 1
                 continue
             if settle is None:
                 raise ValueError("unsure='settle' needs a settle function")

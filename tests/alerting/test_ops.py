@@ -42,3 +42,17 @@ def test_ops_message_with_a_bad_token_is_one_clear_error(
         send_ops_message(duckdb_settings, "x", key="run-1", config=config)
     assert "xoxb-wrong" not in str(raised.value)
     assert "SLACK_BOT_TOKEN" in str(raised.value)
+
+
+def test_ops_message_whose_webhook_answer_is_lost_is_not_resent(
+    slack: SlackStandIn, duckdb_settings: Settings
+) -> None:
+    from tests.alerting.conftest import webhook_config
+    from tests.alerting.standin_faults import lost_reply
+
+    slack.script("webhook", lost_reply(502, html=True))
+
+    where = send_ops_message(duckdb_settings, "x", key="run-2", config=webhook_config(slack))
+
+    assert "may have arrived" in where
+    assert len(slack.messages) == 1 and len(slack.calls) == 1

@@ -198,10 +198,19 @@ def test_giving_up_after_an_unsure_outcome_is_unsettled() -> None:
 
 
 def test_giving_up_after_only_certain_failures_is_unavailable() -> None:
+    rules = retrying()
     with pytest.raises(SlackUnavailable) as failure:
-        retrying().call("post", Script("429", "429", "429"), Script.classify, "settle", Lookups())
+        rules.call("post", Script("429", "429", "429"), Script.classify, "settle", Lookups())
     assert not isinstance(failure.value, SlackUnsettled)
     assert isinstance(failure.value, SlackDown)
+    assert rules.waits == [2.0, 2.0]  # no wait after the last attempt
+
+
+def test_last_unsure_attempt_of_a_repeated_call_is_not_counted_as_resent() -> None:
+    rules = retrying()
+    with pytest.raises(SlackUnavailable):
+        rules.call("webhook", Script("500", "500", "500"), Script.classify, "repeat")
+    assert rules.repeated_unsure["webhook"] == 2 and rules.unsure_outcomes["webhook"] == 3
 
 
 def test_stop_policy_raises_unknown_at_once() -> None:
