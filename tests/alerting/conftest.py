@@ -105,3 +105,15 @@ def webhook_config(server: SlackStandIn, **overrides: object) -> SlackConfig:
     values: dict[str, object] = {"bot_token": "", "webhook_url": server.webhook_url}
     values.update(overrides)
     return bot_config(server, **values)
+
+
+def leave_crashed_claim(settings: Settings, alert: Alert) -> str:
+    """A ``sending`` claim for the alert's immediate message, as a run killed between
+    claiming and confirming leaves it; the message's delivery key."""
+    from notifier.messages import render_alert
+
+    key = render_alert(alert, alert.recipient).delivery_key
+    with open_store(settings) as store:
+        store.ensure_log()
+        assert store.claim([(alert.alert_id, alert.recipient)], "immediate", key, alert.created_at)
+    return key

@@ -16,7 +16,13 @@ from ciw.settings import Settings
 from notifier.config import NotifierError, SlackConfig
 from notifier.delivery import deliver_pending
 from notifier.store import open_store
-from tests.alerting.conftest import bot_config, make_alert, webhook_config, write_alerts
+from tests.alerting.conftest import (
+    bot_config,
+    leave_crashed_claim,
+    make_alert,
+    webhook_config,
+    write_alerts,
+)
 from tests.alerting.slack_standin import VALID_TOKEN, Action, SlackStandIn
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -273,12 +279,7 @@ def test_claim_left_by_a_crash_before_posting_is_sent_on_rerun(
 
     alert = make_alert(1, severity="critical")
     write_alerts(duckdb_settings, [alert])
-    with open_store(duckdb_settings) as store:
-        store.ensure_log()
-        from notifier.messages import render_alert
-
-        key = render_alert(alert, alert.recipient).delivery_key
-        assert store.claim([(alert.alert_id, alert.recipient)], "immediate", key, alert.created_at)
+    leave_crashed_claim(duckdb_settings, alert)
 
     report = deliver_pending(duckdb_settings, config=bot_config(slack), stale_after=timedelta(0))
 
@@ -291,14 +292,9 @@ def test_webhook_claim_left_by_a_crash_is_never_resent(
 ) -> None:
     from datetime import timedelta
 
-    from notifier.messages import render_alert
-
     alert = make_alert(1, severity="critical")
     write_alerts(duckdb_settings, [alert])
-    with open_store(duckdb_settings) as store:
-        store.ensure_log()
-        key = render_alert(alert, alert.recipient).delivery_key
-        store.claim([(alert.alert_id, alert.recipient)], "immediate", key, alert.created_at)
+    leave_crashed_claim(duckdb_settings, alert)
 
     report = deliver_pending(
         duckdb_settings, config=webhook_config(slack), stale_after=timedelta(0)

@@ -12,13 +12,13 @@ from click.testing import CliRunner
 from ciw.notify_cli import notify_command
 from ciw.settings import Settings
 from notifier.config import NotifierError, SlackConfig
-from notifier.delivery import DeliveryReport, count_retries
+from notifier.delivery import DeliveryReport, count_retries, deliver_pending
 from notifier.messages import render_alert
 from notifier.retrying import Retrying
 from notifier.store import open_store
 from orchestration.alerts import slack_notifications
 from orchestration.resources import WarehouseResource
-from tests.alerting.conftest import make_alert, write_alerts
+from tests.alerting.conftest import leave_crashed_claim, make_alert, webhook_config, write_alerts
 from tests.alerting.slack_standin import SlackStandIn
 from tests.alerting.standin_faults import lost_reply
 
@@ -153,15 +153,9 @@ def test_crashed_webhook_claim_is_sent_again_under_retry(
 ) -> None:
     """Under SLACK_WEBHOOK_AMBIGUOUS=retry a claim a crash left is released and sent again
     (at least once); under skip it would be ``unknown`` (test_delivery)."""
-    from notifier.delivery import deliver_pending
-    from tests.alerting.conftest import webhook_config
-
     alert = make_alert(1, severity="critical")
     write_alerts(duckdb_settings, [alert])
-    with open_store(duckdb_settings) as store:
-        store.ensure_log()
-        key = render_alert(alert, alert.recipient).delivery_key
-        store.claim([(alert.alert_id, alert.recipient)], "immediate", key, alert.created_at)
+    leave_crashed_claim(duckdb_settings, alert)
 
     config = webhook_config(slack, webhook_ambiguous="retry")
     report = deliver_pending(duckdb_settings, config=config, stale_after=timedelta(0))
