@@ -63,7 +63,7 @@ def api_verdict(method: str, status: int, data: Any, headers: Mapping[str, Any])
     if status >= 500:
         return Verdict("unsure", f"HTTP {status} on {method}")
     error = str(data.get("error") or "") if isinstance(data, dict) else NON_JSON_ERROR_PREFIX
-    if error.startswith(NON_JSON_ERROR_PREFIX):
+    if error.startswith(NON_JSON_ERROR_PREFIX) and status < 400:  # a 4xx page is a refusal
         return Verdict("unsure", f"unparsable answer (HTTP {status}) on {method}")
     if error in UNSURE_API_ERRORS:
         return Verdict("unsure", f"{error} on {method}")

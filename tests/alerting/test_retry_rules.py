@@ -62,6 +62,7 @@ def test_errors_that_are_not_about_the_exchange_propagate() -> None:
         ),
         (200, {"ok": False, "error": "fatal_error"}, {}, Verdict("unsure", "fatal_error on m")),
         (200, b"binary", {}, Verdict("unsure", "unparsable answer (HTTP 200) on m")),
+        (403, {"ok": False, "error": f"{NON_JSON_ERROR_PREFIX}: <html>"}, {}, Verdict("done")),
     ],
 )
 def test_api_verdicts(
