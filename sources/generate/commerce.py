@@ -1,8 +1,8 @@
-"""Commerce orders, order lines and returns from BG/NBD-like buying behaviour.
+"""Commerce orders, order lines and returns.
 
-Each person buys at their own rate from acquisition until dropout; people who drop out buy
-less and less often before they stop. Demand peaks in November/December and at weekends.
-Each person prefers one category; spend per order varies by person.
+When people buy is :mod:`sources.generate.purchases` (seasonal, cohort regimes, reactivations,
+non-exponential gaps). Each person prefers one category; spend per order varies by person and
+falls with purchase frequency.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from sources.generate.common import (
     Context,
     SeasonalClock,
     choice,
-    declining,
     ids,
     money,
     pick,
@@ -26,6 +25,7 @@ from sources.generate.common import (
 )
 from sources.generate.formats import with_nulls
 from sources.generate.people import People
+from sources.generate.purchases import order_days
 
 WEB, APP, STORE_CHANNEL = 0, 1, 2
 CHANNELS = ("web", "app", "store")
@@ -59,27 +59,10 @@ def product_ids(index: np.ndarray) -> pa.Array:
     return ids("SKU-", index + 10_000, 5)
 
 
-def _order_days(
-    ctx: Context, people: People, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Person index and fractional day of every order, sorted by time later."""
-    lo = np.maximum(people.birth, 0.0)
-    hi = np.minimum(people.dropout, ctx.n_days)
-    window = np.maximum(hi - lo, 0.0)
-    first = (people.birth >= 0) & (people.birth < ctx.n_days)
-    counts = rng.poisson(people.rate * window) + first
-    person, position = ragged_index(counts)
-    u = rng.random(len(person))
-    u = np.where(people.churned[person], declining(u), u)
-    day = SeasonalClock(ctx, "commerce").days(lo[person], hi[person], u)
-    day = np.where((position == 0) & first[person], people.birth[person], day)
-    return person, day
-
-
 def build_orders(ctx: Context, people: People) -> Orders:
     """Draw every order and its lines."""
     rng = ctx.rng("commerce.orders")
-    person, day = _order_days(ctx, people, rng)
+    person, day = order_days(ctx, people.behaviour, rng)
     stamps = SeasonalClock(ctx, "commerce").timestamps(rng, day)
     order = np.argsort(stamps, kind="stable")
     person, stamps = person[order], stamps[order]

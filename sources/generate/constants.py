@@ -18,7 +18,7 @@ USAGE_EVENTS_PER_ACCOUNT_DAY = 0.8  # for a healthy customer account of median s
 B2B_TICKETS_PER_ACCOUNT_YEAR = 9.0
 SHOPPER_TICKETS_PER_PERSON = 0.25
 
-# --- commerce behaviour (BG/NBD-like) --------------------------------------------------------
+# --- commerce behaviour (the purchase process: sources/generate/purchases.py) -----------
 PURCHASE_RATE_SHAPE = 1.2  # gamma shape of orders per year
 PURCHASE_RATE_SCALE = 10.0  # gamma scale of orders per year
 MEAN_LIFETIME_DAYS = 480.0  # mean time from acquisition to dropout

@@ -26,6 +26,7 @@ from sources.generate.formats import (
     phone_digits,
     with_nulls,
 )
+from sources.generate.purchases import Behaviour, draw_behaviour
 
 ONLINE, STORE, SECOND_ONLINE = 0, 1, 2
 FIRST_CUSTOMER_ID = 100_001
@@ -42,10 +43,7 @@ class People:
     phone: np.ndarray  # ten digits
     device: pa.Array
     second_device: pa.Array  # null for most
-    birth: np.ndarray  # acquisition day (negative: before history)
-    dropout: np.ndarray  # day the person stops buying
-    rate: np.ndarray  # orders per day while active
-    spend: np.ndarray  # spend multiplier
+    behaviour: Behaviour  # when and how much the person buys
     favourite: np.ndarray  # favourite category index
     online_record: np.ndarray  # record index of the online account (every person has one)
     store_record: np.ndarray  # record index of the store record or -1
@@ -55,6 +53,26 @@ class People:
     @property
     def n(self) -> int:
         return len(self.first)
+
+    @property
+    def birth(self) -> np.ndarray:
+        """Acquisition day (negative: before the history)."""
+        return self.behaviour.birth
+
+    @property
+    def dropout(self) -> np.ndarray:
+        """The day the person (first) stops buying; inf when after the history."""
+        return self.behaviour.dropout
+
+    @property
+    def rate(self) -> np.ndarray:
+        """Orders per day while active."""
+        return self.behaviour.rate
+
+    @property
+    def spend(self) -> np.ndarray:
+        """Spend multiplier, mean 1."""
+        return self.behaviour.spend
 
     @property
     def churned(self) -> np.ndarray:
@@ -87,13 +105,7 @@ def build_people(ctx: Context) -> People:
     last = rng.integers(0, len(k.LAST_NAMES), size=n)
     device_numbers = rng.permutation(n * 2)
     second = rng.random(n) < k.SECOND_DEVICE_SHARE
-    before = rng.random(n) < k.ACQUIRED_BEFORE_HISTORY_SHARE
-    birth = np.where(before, -rng.random(n) * 540, rng.random(n) * ctx.n_days)
-    lifetime = rng.exponential(k.MEAN_LIFETIME_DAYS * rng.gamma(2.0, 0.5, size=n))
-    dropout = birth + lifetime
-    dropout = np.where(dropout >= ctx.n_days, np.inf, dropout)
-    rate = rng.gamma(k.PURCHASE_RATE_SHAPE, k.PURCHASE_RATE_SCALE, size=n) / 365.0
-    spend = rng.lognormal(0.0, 0.5, size=n)
+    behaviour = draw_behaviour(ctx, ctx.rng("people.behaviour"), n)
     favourite = rng.integers(0, len(k.CATEGORIES), size=n)
 
     n_records = choice(rng, n, k.CUSTOMER_RECORD_COUNT_P) + 1
@@ -109,10 +121,7 @@ def build_people(ctx: Context) -> People:
         phone=phone_digits(rng, n),
         device=ids("dev-", device_numbers[:n], 9),
         second_device=with_nulls(ids("dev-", device_numbers[n:], 9), ~second),
-        birth=birth,
-        dropout=dropout,
-        rate=rate,
-        spend=spend / spend.mean(),
+        behaviour=behaviour,
         favourite=favourite,
         online_record=starts,
         store_record=store_record,
