@@ -220,7 +220,7 @@ def train_and_register(
             reasons.update(failed)
         elif latest.empty:
             reasons["btyd"] = f"no customer has order features on or before {day}"
-    elif supervised is not None and frame is not None:
+    elif supervised is not None and frame is not None and spec.label_column is not None:
         evaluation = label_holdout(spec, frame, supervised)
     chosen, why = choose(spec, supervised, btyd)
     if chosen is None:
