@@ -1,12 +1,20 @@
-{#- The run's as-of date: the `as_of_date` var, else today (UTC). -#}
+{#-
+    The feature spine: `feature_spine_periods` as-of dates ending at the run's as-of date (the
+    `as_of_date` var, else today UTC), `step_days` apart. The step is `feature_spine_step_days`
+    unless the order history before the as-of date is shorter than the spine would cover; then
+    it shrinks (down to `feature_spine_min_step_days`) so that a short history still gives as
+    many matured label dates as it can. Without orders (B2B only) the step is the var's.
+-#}
 {%- set as_of_date = var('as_of_date', none) -%}
-{%- set days_back = '-1 * period_indexes.period_index * ' ~ var('feature_spine_step_days') -%}
+{%- set periods = var('feature_spine_periods') -%}
+{%- set max_step = var('feature_spine_step_days') -%}
+{%- set min_step = [var('feature_spine_min_step_days', 7), max_step] | min -%}
 
 with
 
 period_indexes as (
     select period_index
-    from generate_series(0, {{ var('feature_spine_periods') - 1 }}) as periods (period_index)
+    from generate_series(0, {{ periods - 1 }}) as periods (period_index)
 ),
 
 run_date as (
@@ -18,13 +26,46 @@ run_date as (
         {%- endif %} as run_as_of_date
 ),
 
+order_history as (
+    select min(order_days.order_date) as first_order_date
+    from {{ ref('int_customer_order_days') }} as order_days
+    cross join run_date
+    where order_days.order_date < run_date.run_as_of_date
+),
+
+step as (
+    select
+        run_date.run_as_of_date,
+        cast(
+            case
+                when order_history.first_order_date is null then {{ max_step }}
+                else greatest(
+                        {{ min_step }},
+                        least(
+                            {{ max_step }},
+                            ceil(
+                                {{ days_between('order_history.first_order_date', 'run_date.run_as_of_date') }}
+                                / {{ [periods - 1, 1] | max }}.0
+                            )
+                        )
+                    )
+            end as {{ dbt.type_int() }}
+        ) as step_days
+    from run_date
+    cross join order_history
+),
+
 spine as (
     select
-        cast({{ dbt.dateadd('day', days_back, 'run_date.run_as_of_date') }} as date) as as_of_date,
+        cast(
+            {{ dbt.dateadd('day', '-1 * period_indexes.period_index * step.step_days', 'step.run_as_of_date') }}
+            as date
+        ) as as_of_date,
         period_indexes.period_index,
-        period_indexes.period_index = 0 as is_latest
+        period_indexes.period_index = 0 as is_latest,
+        step.step_days
     from period_indexes
-    cross join run_date
+    cross join step
 ),
 
 final as (
