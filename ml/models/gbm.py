@@ -21,6 +21,7 @@ from sklearn.linear_model import LogisticRegression
 from ml.baselines.features import DatewiseBtyd
 from ml.models.base import top_k_factors
 from ml.models.features import FeaturePlan, build_matrix
+from ml.models.intervals import BinIntervals, fit_bin_intervals
 
 #: Small, regularized trees: they correct the BTYD starting point rather than replace it.
 DEFAULT_PARAMS: dict[str, Any] = {
@@ -68,6 +69,15 @@ def derived_features(frame: pd.DataFrame, *, season: bool = True) -> pd.DataFram
         gap = pd.to_numeric(frame["avg_days_between_orders"], errors="coerce").to_numpy(dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
             derived["recency_over_usual_gap"] = np.where(gap > 0, recency / gap, np.nan)
+    for spread, mean, name in (
+        ("order_value_std", "average_order_value", "order_value_cv"),
+        ("days_between_orders_std", "avg_days_between_orders", "days_between_orders_cv"),
+    ):
+        if {spread, mean} <= set(frame.columns):
+            top = pd.to_numeric(frame[spread], errors="coerce").to_numpy(dtype=float)
+            bottom = pd.to_numeric(frame[mean], errors="coerce").to_numpy(dtype=float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                derived[name] = np.where(bottom > 0, top / bottom, np.nan)
     if {"orders_90d", "frequency"} <= set(frame.columns):
         recent = pd.to_numeric(frame["orders_90d"], errors="coerce").to_numpy(dtype=float)
         total = pd.to_numeric(frame["frequency"], errors="coerce").to_numpy(dtype=float)
@@ -112,6 +122,7 @@ class GbmModel:
     use_season: bool = True
     boost_from_btyd: bool = False
     feature_names: list[str] = field(default_factory=list)
+    intervals: BinIntervals | None = None
 
     def matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Planned features, derived ratios and stacked BTYD outputs, in the booster's column
@@ -142,6 +153,13 @@ class GbmModel:
 
     def predict_labels(self, frame: pd.DataFrame) -> list[str] | None:
         return None
+
+    def predict_interval(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """80 % interval of each row's calibration bin (NaN when too few rows to bin)."""
+        if self.intervals is None:
+            missing = np.full(len(frame), np.nan)
+            return missing, missing.copy()
+        return self.intervals.interval(self.predict(frame))
 
     def top_factors(self, frame: pd.DataFrame, k: int = 3) -> pd.DataFrame:
         """LightGBM SHAP contributions in raw-score units, largest absolute first.
@@ -263,4 +281,8 @@ def fit_gbm(
     if kind == "classifier" and len(np.unique(calibration_target)) == 2:
         raw = model.raw_score(calibration_frame).reshape(-1, 1)
         model.calibrator = LogisticRegression(C=1e4).fit(raw, calibration_target)
+    if len(calibration_frame):
+        model.intervals = fit_bin_intervals(
+            model.predict(calibration_frame), calibration_target, kind
+        )
     return model

@@ -31,7 +31,8 @@ order_buckets as (
     {{ spine_bucket_totals(
         'order_days', 'spine', ['customer_id'], 'order_date',
         sum_columns=[
-            'order_count', 'revenue', 'subtotal', 'discount_amount',
+            'order_count', 'revenue', 'revenue_squared', 'gap_days_squared',
+            'subtotal', 'discount_amount',
             'web_order_count', 'app_order_count', 'store_order_count',
         ],
         min_columns=['first_order_date'],
@@ -46,6 +47,8 @@ running_totals as (
         {{ next_change_as_of_date(['customer_id']) }} as next_change_as_of_date,
         {{ running_total('order_count', ['customer_id']) }} as lifetime_order_count,
         {{ running_total('revenue', ['customer_id']) }} as lifetime_revenue,
+        {{ running_total('revenue_squared', ['customer_id']) }} as lifetime_revenue_squared,
+        {{ running_total('gap_days_squared', ['customer_id']) }} as lifetime_gap_days_squared,
         {{ running_total('event_day_count', ['customer_id']) }} as order_day_count,
         {{ running_total('first_order_date', ['customer_id'], 'min') }} as first_order_date,
         {{ running_total('event_date', ['customer_id'], 'max') }} as last_order_date,
@@ -85,6 +88,8 @@ aggregated as (
         {%- endfor %}
         running_totals.lifetime_order_count,
         running_totals.lifetime_revenue,
+        running_totals.lifetime_revenue_squared,
+        running_totals.lifetime_gap_days_squared,
         running_totals.order_day_count,
         running_totals.first_order_date,
         running_totals.last_order_date,
@@ -122,6 +127,23 @@ final as (
         {{ days_between('previous_order_date', 'last_order_date') }}
         - {{ safe_ratio(days_between('first_order_date', 'last_order_date'), 'order_day_count - 1') }}
             as days_between_orders_trend,
+        case
+            when lifetime_order_count > 1 then sqrt(greatest(
+                    {{ safe_ratio('lifetime_revenue_squared', 'lifetime_order_count') }}
+                    - power({{ safe_ratio('lifetime_revenue', 'lifetime_order_count') }}, 2),
+                    0
+                ))
+        end as order_value_std,
+        case
+            when order_day_count > 1 then sqrt(greatest(
+                    {{ safe_ratio('lifetime_gap_days_squared', 'order_day_count - 1') }}
+                    - power(
+                        {{ safe_ratio(days_between('first_order_date', 'last_order_date'), 'order_day_count - 1') }},
+                        2
+                    ),
+                    0
+                ))
+        end as days_between_orders_std,
         {{ safe_ratio('lifetime_discount_amount', 'lifetime_subtotal') }} as discount_share,
         {{ safe_ratio('web_order_count', 'lifetime_order_count') }} as web_order_share,
         {{ safe_ratio('app_order_count', 'lifetime_order_count') }} as app_order_share,
