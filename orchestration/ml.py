@@ -158,7 +158,8 @@ def _model_asset(spec: ModelSpec) -> dg.AssetsDefinition:
     group_name=ML_GROUP,
     deps=[model_asset_key(name) for name in MODEL_SPECS],
     description="Every champion scores every current entity; rows appended to ml.predictions "
-    "with the model version, the scoring time and the top three factors.",
+    "with the model version, the scoring time and the top three factors. A model without a "
+    "champion (or whose champion fails to score) is served by its rule, as rule:<name>.",
 )
 def predictions(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.Output[None]:
     from feature_repo.store import FeatureStoreGateway
@@ -181,6 +182,8 @@ def predictions(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
             counts[f"{spec.name}/skipped"] = str(reason)
             continue
         counts[spec.name] = write_predictions(settings, rows)
+        if not rows.empty:  # the champion's version, or rule:<name> when the rule stood in
+            counts[f"{spec.name}/model_version"] = str(rows["model_version"].iloc[0])
     return dg.Output(None, metadata={"as_of_date": as_of.isoformat(), **counts})
 
 
