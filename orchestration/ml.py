@@ -119,7 +119,7 @@ def _model_asset(spec: ModelSpec) -> dg.AssetsDefinition:
         deps=[training_set_key(spec.name)],
         description=f"{spec.description} Trained on a time-based split, evaluated beside its "
         "baseline and registered; a challenger replaces the champion only when better on "
-        "the holdout.",
+        "the holdout, and never when it does not beat its rule baseline (rule:<name>).",
     )
     def _model(warehouse: WarehouseResource) -> dg.MaterializeResult:
         from ml.pipeline import train_and_register, training_set_path
