@@ -187,6 +187,7 @@ def train_and_register(
     return TrainOutcome(
         model_name=spec.name,
         trained=True,
+        reason=version.note,
         version=version.version,
         became_champion=became_champion,
         champion_version=champion.version if champion else None,

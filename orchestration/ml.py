@@ -145,6 +145,8 @@ def _model_asset(spec: ModelSpec) -> dg.AssetsDefinition:
             **{f"holdout/{k}": float(v) for k, v in outcome.metrics.items()},
             **{f"baseline/{k}": float(v) for k, v in outcome.baseline_metrics.items()},
         }
+        if outcome.reason:  # trained, but kept from the champion (lost to its rule)
+            metadata["note"] = outcome.reason
         if outcome.artifact_dir is not None:
             metadata["artifacts"] = dg.MetadataValue.path(str(outcome.artifact_dir))
         return dg.MaterializeResult(metadata=metadata)
