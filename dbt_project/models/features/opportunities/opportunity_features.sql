@@ -92,7 +92,11 @@ stage_norms as (
 ),
 
 closed_deal_reach as (
-    {#- Each closed deal with the furthest open stage it reached (prospecting without history). -#}
+    {#-
+        Each closed deal with the furthest open stage it reached before closing (prospecting
+        without history). Visits recorded after the close are ignored: the deal closed before
+        the as-of dates that count it, so later rows must not change what was known then.
+    -#}
     select
         opportunities.opportunity_id,
         opportunities.is_won,
@@ -102,7 +106,9 @@ closed_deal_reach as (
         ) as furthest_stage_rank
     from opportunities
     left join stage_durations
-        on opportunities.opportunity_id = stage_durations.opportunity_id
+        on
+            opportunities.opportunity_id = stage_durations.opportunity_id
+            and opportunities.closed_at >= stage_durations.entered_at
     where opportunities.closed_at is not null
     group by opportunities.opportunity_id, opportunities.is_won, opportunities.closed_at
 ),
