@@ -30,6 +30,7 @@ LIST_HEADINGS = (
     "value",
     "baseline",
     "training",
+    "note",
 )
 
 
@@ -82,6 +83,7 @@ def version_rows(versions: Sequence[ModelVersion]) -> list[tuple[str, ...]]:
             _number(version.primary_metric_value),
             _number(version.baseline_metric_value),
             f"{version.training_window[0]}..{version.training_window[1]}",
+            version.note,
         )
         for version in versions
     ]
@@ -121,7 +123,8 @@ def list_versions(model_name: str | None, target: str | None) -> None:
     """List versions, their status and holdout metric vs baseline.
 
     One row per version, newest first per model: status (champion, challenger, retired),
-    created (UTC), the primary holdout metric beside the baseline's, the training window.
+    created (UTC), the primary holdout metric beside the baseline's, the training window, and
+    why a version was not crowned when it lost to its rule baseline.
     """
     with _registry(target) as registry:
         versions = registry.versions(model_name)

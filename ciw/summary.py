@@ -55,6 +55,10 @@ def print_pipeline_summary(settings: Settings, result: Any) -> None:
     untrained = not_trained(settings)
     for name, reason in untrained.items():
         console.print(f"[yellow]not trained[/yellow] {name}: {reason}", soft_wrap=True)
+    for name, reason in kept_from_champion(settings).items():
+        console.print(
+            f"[yellow]no champion[/yellow] {name}: {reason}; its rule serves", soft_wrap=True
+        )
     console.print(outcome_line(result.success, len(untrained)))
     console.print(_where_to_look(settings), soft_wrap=True)
 
@@ -83,6 +87,21 @@ def not_trained(settings: Settings) -> dict[str, str]:
     return found
 
 
+def kept_from_champion(settings: Settings) -> dict[str, str]:
+    """Models that trained but have no champion (e.g. the candidate lost to its rule)."""
+    from ml.contracts import MODEL_SPECS
+    from ml.registry import ModelRegistry
+    from ml.selection import read_last_training
+
+    registry = ModelRegistry(settings)
+    found: dict[str, str] = {}
+    for name in MODEL_SPECS:
+        record = read_last_training(registry.root, name)
+        if record is not None and record.get("trained") and registry.champion(name) is None:
+            found[name] = str(record.get("reason") or "the candidate was not crowned")
+    return found
+
+
 def model_rows(settings: Settings) -> list[tuple[str, ...]]:
     """Per model: the champion, its holdout metric beside the baseline's, the training window."""
     from ml.contracts import MODEL_SPECS
@@ -93,7 +112,7 @@ def model_rows(settings: Settings) -> list[tuple[str, ...]]:
     for name in MODEL_SPECS:
         champion = registry.champion(name)
         if champion is None:
-            rows.append((name, "-", "not trained (reason below)", "", "", ""))
+            rows.append((name, "-", "no champion (reason below)", "", "", ""))
             continue
         metric = champion.primary_metric
         rows.append(

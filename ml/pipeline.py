@@ -211,28 +211,57 @@ def score_model(
     run_id: str,
     scored_at: datetime | None = None,
 ) -> pd.DataFrame:
-    """Score every current entity with the champion; keep the scored frame for drift checks."""
+    """Score every current entity with the champion; keep the scored frame for drift checks.
+
+    Without a champion, or when the champion fails to load or score, the model's rule
+    (``ml/baselines/rules.py``) scores the same rows with ``model_version = 'rule:<name>'``, so
+    the scored marts and alerts never go empty. Models without a rule raise NotEnoughData.
+    """
+    from ml.baselines.rules import rule_model
+
     champion: ModelVersion | None = registry.champion(spec.name)
-    if champion is None:
-        raise NotEnoughData(f"{spec.name} has no champion yet")
     frame = gateway.scoring_frame(spec, as_of)
     if frame.empty:
         raise NotEnoughData(f"no {spec.entity} has features at {as_of}")
-    model = registry.load_model(champion)
-    rows = score_entities(
+    stamp = scored_at or datetime.now(UTC)
+    snapshot_path = scoring_dir(settings) / f"{spec.name}.parquet"
+    failure: Exception | None = None
+    if champion is not None:
+        try:
+            rows = score_entities(
+                spec,
+                registry.load_model(champion),
+                champion.version,
+                frame,
+                horizon_days=champion.params.get("horizon_days"),
+                scored_at=stamp,
+                run_id=run_id,
+            )
+        except Exception as error:  # whatever breaks the model, the rule can still score
+            failure = error
+            log.warning("%s: champion %s failed to score: %s", spec.name, champion.version, error)
+        else:
+            snapshot_path.parent.mkdir(parents=True, exist_ok=True)
+            frame.assign(score=rows["score"].to_numpy()).to_parquet(snapshot_path, index=False)
+            return rows
+    fallback = rule_model(spec.name, spec.horizon_var)
+    if fallback is None or not fallback.rule.applies(frame):
+        if failure is not None:
+            raise failure
+        raise NotEnoughData(f"{spec.name} has no champion yet")
+    log.warning("%s: serving %s instead of a model", spec.name, fallback.rule.version)
+    # The drift check compares the champion's features with the last scored frame: a rule's
+    # run leaves none, rather than a stale one.
+    snapshot_path.unlink(missing_ok=True)
+    return score_entities(
         spec,
-        model,
-        champion.version,
+        fallback,
+        fallback.rule.version,
         frame,
-        horizon_days=champion.params.get("horizon_days"),
-        scored_at=scored_at or datetime.now(UTC),
+        horizon_days=fallback.horizon_days,
+        scored_at=stamp,
         run_id=run_id,
     )
-    snapshot = frame.assign(score=rows["score"].to_numpy())
-    folder = scoring_dir(settings)
-    folder.mkdir(parents=True, exist_ok=True)
-    snapshot.to_parquet(folder / f"{spec.name}.parquet", index=False)
-    return rows
 
 
 def ensure_predictions_table(settings: Settings) -> None:

@@ -38,6 +38,12 @@ STATUSES = ("champion", "challenger", "retired")
 #: champion, the others are there for people reading the history.
 EVENTS = ("registered", "promoted", "retired", "rolled_back", "restored")
 
+#: Registry rows with the reason given when each version was registered (``note``).
+_SELECT_VERSIONS = (
+    f"select r.*, e.reason as registered_reason from {ML_SCHEMA}.{REGISTRY_TABLE} as r "
+    f"left join {ML_SCHEMA}.{EVENTS_TABLE} as e on e.model_name = r.model_name "
+    "and e.version = r.version and e.event = 'registered'"
+)
 _PLOT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -90,6 +96,8 @@ class ModelVersion:
     train_rows: int
     holdout_rows: int
     artifact_dir: Path
+    #: Why the version was not crowned when it was registered (e.g. it did not beat its rule).
+    note: str = ""
 
 
 # --- pure helpers -------------------------------------------------------------------------
@@ -141,6 +149,23 @@ def is_better(candidate: float | None, champion: float | None, *, higher_is_bett
     if champion is None or math.isnan(champion):
         return True
     return candidate > champion if higher_is_better else candidate < champion
+
+
+def rule_gate(candidate: Candidate, spec: ModelSpec) -> str | None:
+    """Why a candidate may not become champion: its holdout primary metric does not beat its
+    rule baseline (``rule:<name>``) on the same rows. None when it does, or when its baseline is
+    not a rule (BTYD, base rate): a model is only kept from the champion by a rule it loses to.
+    """
+    if not candidate.baseline_name.startswith("rule:"):
+        return None
+    value = _clean_metrics(candidate.metrics).get(spec.primary_metric)
+    bar = _clean_metrics(candidate.baseline_metrics).get(spec.primary_metric)
+    if bar is None or is_better(value, bar, higher_is_better=spec.higher_is_better):
+        return None
+    return (
+        f"not champion: holdout {spec.primary_metric} {_number(value)} does not beat "
+        f"{candidate.baseline_name} {_number(bar)}"
+    )
 
 
 def champion_stack(events: Sequence[tuple[str, str]]) -> list[str]:
@@ -229,7 +254,9 @@ def _utc_now() -> datetime:
 # --- artifacts on disk --------------------------------------------------------------------
 
 
-def _write_artifacts(folder: Path, candidate: Candidate, spec: ModelSpec, version: str) -> None:
+def _write_artifacts(
+    folder: Path, candidate: Candidate, spec: ModelSpec, version: str, gate: str | None
+) -> None:
     """Write a version's payload into a scratch folder, then move it into place at once.
 
     A crash leaves no half-written version, and a version already on disk is never rewritten.
@@ -267,6 +294,7 @@ def _write_artifacts(folder: Path, candidate: Candidate, spec: ModelSpec, versio
             "train_rows": candidate.train_rows,
             "holdout_rows": candidate.holdout_rows,
             "model_sha256": hashlib.sha256(model_bytes).hexdigest(),
+            "not_champion_reason": gate,
         }
         (scratch / "metadata.json").write_text(
             json.dumps(metadata, indent=2, sort_keys=True, default=_json_default)
@@ -485,7 +513,8 @@ class ModelRegistry:
             candidate.features,
         )
         folder = self.root / spec.name / version
-        _write_artifacts(folder, candidate, spec, version)
+        gate = rule_gate(candidate, spec)
+        _write_artifacts(folder, candidate, spec, version, gate)
         with _session(self.settings, lock=True) as session:
             existing = self._find(session, spec.name, version)
             if existing is not None:
@@ -496,15 +525,21 @@ class ModelRegistry:
             recorded = champion.primary_metric_value if champion is not None else None
             bar = champion_metric if champion_metric is not None else recorded
             value = row["primary_metric_value"]
-            crowned = may_crown and (
-                champion is None or is_better(value, bar, higher_is_better=spec.higher_is_better)
+            crowned = (
+                may_crown
+                and gate is None
+                and (
+                    champion is None
+                    or is_better(value, bar, higher_is_better=spec.higher_is_better)
+                )
             )
             session.execute(
                 f"insert into {ML_SCHEMA}.{REGISTRY_TABLE} ({', '.join(row)}) "
                 f"values ({', '.join('?' for _ in row)})",
                 tuple(row.values()),
             )
-            self._event(session, spec.name, version, "registered", champion, "trained", now)
+            registered_reason = gate or "trained"
+            self._event(session, spec.name, version, "registered", champion, registered_reason, now)
             if crowned:
                 reason = (
                     "first version"
@@ -527,11 +562,10 @@ class ModelRegistry:
         """Every registered version (of one model, or all), newest first per model."""
         if model_name is not None:
             _spec(model_name)
-        where, params = ("where model_name = ?", (model_name,)) if model_name else ("", ())
+        where, params = ("where r.model_name = ?", (model_name,)) if model_name else ("", ())
         with _session(self.settings) as session:
             rows = session.rows(
-                f"select * from {ML_SCHEMA}.{REGISTRY_TABLE} {where} "
-                "order by model_name, created_at desc, version",
+                f"{_SELECT_VERSIONS} {where} order by r.model_name, r.created_at desc, r.version",
                 params,
             )
         return [self._version(row) for row in rows]
@@ -672,15 +706,15 @@ class ModelRegistry:
 
     def _find(self, session: _Session, model_name: str, version: str) -> ModelVersion | None:
         rows = session.rows(
-            f"select * from {ML_SCHEMA}.{REGISTRY_TABLE} where model_name = ? and version = ?",
+            f"{_SELECT_VERSIONS} where r.model_name = ? and r.version = ?",
             (model_name, version),
         )
         return self._version(rows[0]) if rows else None
 
     def _champion(self, session: _Session, model_name: str) -> ModelVersion | None:
         rows = session.rows(
-            f"select * from {ML_SCHEMA}.{REGISTRY_TABLE} "
-            "where model_name = ? and status = 'champion' order by promoted_at desc",
+            f"{_SELECT_VERSIONS} where r.model_name = ? and r.status = 'champion' "
+            "order by r.promoted_at desc",
             (model_name,),
         )
         return self._version(rows[0]) if rows else None
@@ -751,4 +785,7 @@ class ModelRegistry:
             train_rows=int(row["train_rows"] or 0),
             holdout_rows=int(row["holdout_rows"] or 0),
             artifact_dir=local if (local / "metadata.json").is_file() else stored,
+            note=""
+            if row.get("registered_reason") in (None, "trained")
+            else str(row["registered_reason"]),
         )

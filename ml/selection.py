@@ -246,6 +246,7 @@ def train_and_register(
     outcome = TrainOutcome(
         model_name=spec.name,
         trained=True,
+        reason=first.note,  # trained but kept from the champion (e.g. lost to its rule)
         version=first.version,
         became_champion=crowned,
         champion_version=champion.version if champion else None,

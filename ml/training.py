@@ -3,8 +3,9 @@
 ``fit_and_evaluate`` is the single entry point the orchestration calls. It splits by time only
 (holdout = the latest as-of dates; training labels must mature before it), fits the model the
 architecture names for the spec, scores the holdout with the model and with its baseline
-(BG/NBD + Gamma-Gamma for churn and CLV, base rates for the others, rule-based RFM groups for
-segmentation), and returns the model with metrics, plots and a drift reference.
+(BG/NBD + Gamma-Gamma for churn and CLV, the rule of ``ml/baselines/rules.py`` for account
+churn, deal risk and lead score, rule-based RFM groups for segmentation), and returns the model
+with metrics, plots and a drift reference.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ml.baselines.features import (
     fit_btyd,
     has_order_features,
 )
+from ml.baselines.rules import RULES, project_rule_config
 from ml.contracts import ModelSpec
 from ml.evaluation import classifier_metrics, clustering_metrics, is_better, regressor_metrics
 from ml.models.base import FittedModel
@@ -114,12 +116,17 @@ def _check_classes(spec: ModelSpec, target: np.ndarray, where: str) -> None:
 def _baseline_scores(
     spec: ModelSpec, holdout: pd.DataFrame, train_target: np.ndarray, horizon: int | None, seed: int
 ) -> tuple[str, np.ndarray]:
-    """Churn/CLV: BG/NBD + Gamma-Gamma fitted per holdout as-of date; others: the base rate."""
+    """Churn/CLV: BG/NBD + Gamma-Gamma fitted per holdout as-of date; account churn, deal risk
+    and lead score: their rule (``ml/baselines/rules.py``); without inputs: the base rate."""
     if spec.entity == "customer" and horizon is not None and has_order_features(holdout):
         btyd = btyd_baseline_predictions(holdout, horizon, seed=seed)
         column = "btyd_p_no_purchase" if spec.kind == "classifier" else "btyd_expected_revenue"
         fallback = float(train_target.mean())
         return "bgnbd_gamma_gamma", btyd[column].fillna(fallback).to_numpy(dtype=float)
+    rule = RULES.get(spec.name)
+    if rule is not None and rule.applies(holdout):
+        scores = rule.compute(holdout.reset_index(drop=True), project_rule_config(), horizon or 0)
+        return rule.version, scores.score
     name = "base_win_rate" if spec.invert_label else "base_rate"
     if spec.kind == "regressor":
         name = "training_mean"

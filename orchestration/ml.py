@@ -119,7 +119,7 @@ def _model_asset(spec: ModelSpec) -> dg.AssetsDefinition:
         deps=[training_set_key(spec.name)],
         description=f"{spec.description} Trained on a time-based split, evaluated beside its "
         "baseline and registered; a challenger replaces the champion only when better on "
-        "the holdout.",
+        "the holdout, and never when it does not beat its rule baseline (rule:<name>).",
     )
     def _model(warehouse: WarehouseResource) -> dg.MaterializeResult:
         from ml.pipeline import skipped_reason_path, training_set_path
@@ -153,6 +153,8 @@ def _model_asset(spec: ModelSpec) -> dg.AssetsDefinition:
             **{f"holdout/{k}": float(v) for k, v in outcome.metrics.items()},
             **{f"baseline/{k}": float(v) for k, v in outcome.baseline_metrics.items()},
         }
+        if outcome.reason:  # trained, but kept from the champion (lost to its rule)
+            metadata["note"] = outcome.reason
         if outcome.artifact_dir is not None:
             metadata["artifacts"] = dg.MetadataValue.path(str(outcome.artifact_dir))
         return dg.MaterializeResult(metadata=metadata)
@@ -166,7 +168,8 @@ def _model_asset(spec: ModelSpec) -> dg.AssetsDefinition:
     group_name=ML_GROUP,
     deps=[model_asset_key(name) for name in MODEL_SPECS],
     description="Every champion scores every current entity; rows appended to ml.predictions "
-    "with the model version, the scoring time and the top three factors.",
+    "with the model version, the scoring time and the top three factors. A model without a "
+    "champion (or whose champion fails to score) is served by its rule, as rule:<name>.",
 )
 def predictions(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.Output[None]:
     from feature_repo.store import FeatureStoreGateway
@@ -189,6 +192,8 @@ def predictions(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
             counts[f"{spec.name}/skipped"] = str(reason)
             continue
         counts[spec.name] = write_predictions(settings, rows)
+        if not rows.empty:  # the champion's version, or rule:<name> when the rule stood in
+            counts[f"{spec.name}/model_version"] = str(rows["model_version"].iloc[0])
     return dg.Output(None, metadata={"as_of_date": as_of.isoformat(), **counts})
 
 

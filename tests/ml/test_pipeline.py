@@ -147,3 +147,91 @@ def test_challenger_is_judged_against_the_champion_on_its_own_holdout(
     assert champion is not None
     winner = second.version if second.metrics["roc_auc"] > first_on_new else first.version
     assert champion.version == winner
+
+
+class _BrokenModel:
+    """A champion whose feature went away: it fails at scoring time."""
+
+    model_name = "deal_risk"
+    version_params: ClassVar[dict[str, object]] = {}
+    feature_names: ClassVar[list[str]] = ["days_in_stage_v2"]
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        return frame[self.feature_names].to_numpy(dtype=float)[:, 0]
+
+
+class _FrameGateway:
+    """The feature store's scoring frame, already read (Feast itself is tested elsewhere)."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+
+    def scoring_frame(self, spec: object, as_of: date) -> pd.DataFrame:
+        return self.frame
+
+
+def _open_deals() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "opportunity_id": ["OPP-1", "OPP-2", "OPP-3"],
+            "as_of_date": [date(2026, 11, 22)] * 3,
+            "stage_win_rate": [0.5, 0.5, None],
+            "overall_win_rate": [0.3, 0.3, 0.3],
+            "days_in_stage": [5, 90, 10],
+        }
+    )
+
+
+def test_scoring_falls_back_to_the_rule_without_a_champion_or_when_it_fails(
+    duckdb_settings: Settings,
+) -> None:
+    from dataclasses import replace
+
+    from ml.pipeline import NotEnoughData, score_model, scoring_dir
+    from ml.registry import ModelRegistry
+    from tests.ml.test_registry import make_candidate, png_bytes, training_frame
+
+    spec = MODEL_SPECS["deal_risk"]
+    registry = ModelRegistry(duckdb_settings)
+    gateway = _FrameGateway(_open_deals())
+    stale = scoring_dir(duckdb_settings) / "deal_risk.parquet"
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    _open_deals().to_parquet(stale)
+
+    def score() -> pd.DataFrame:
+        return score_model(
+            duckdb_settings,
+            spec,
+            gateway,  # type: ignore[arg-type]
+            registry,
+            as_of=date(2026, 11, 22),
+            run_id="run-1",
+            scored_at=datetime(2026, 11, 22, 6, 0),
+        )
+
+    without_champion = score()
+    assert list(without_champion.columns) == PREDICTION_COLUMNS
+    assert set(without_champion["model_version"]) == {"rule:deal_stage_age"}
+    # 1 - 0.5; stalled three thresholds: 1 - 0.5 / 4; no stage rate: 1 - overall 0.3.
+    assert without_champion["score"].tolist() == pytest.approx([0.5, 0.875, 0.7])
+    factors = without_champion.loc[1, ["factor_1_name", "factor_2_name", "factor_2_contribution"]]
+    assert factors.tolist() == ["stage_loss_rate", "stalled_in_stage", pytest.approx(0.375)]
+    assert without_champion["horizon_days"].isna().all()
+    assert not stale.exists()  # drift must not judge a frame the champion never scored
+
+    candidate = make_candidate(training_frame(), png_bytes(), model_name="deal_risk")
+    _, crowned = registry.register(replace(candidate, model=_BrokenModel()))
+    assert crowned
+    broken_champion = score()
+    assert set(broken_champion["model_version"]) == {"rule:deal_stage_age"}
+    assert broken_champion["score"].tolist() == pytest.approx(without_champion["score"].tolist())
+
+    with pytest.raises(NotEnoughData, match="no champion"):
+        score_model(
+            duckdb_settings,
+            MODEL_SPECS["customer_segments"],
+            _FrameGateway(_frame()),  # type: ignore[arg-type]
+            registry,
+            as_of=date(2026, 11, 22),
+            run_id="run-1",
+        )

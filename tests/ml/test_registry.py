@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import math
 from dataclasses import replace
 from datetime import date
@@ -23,6 +24,7 @@ from ml.registry import (
     champion_stack,
     data_fingerprint,
     is_better,
+    rule_gate,
     version_id,
 )
 
@@ -266,6 +268,61 @@ def test_challenger_replaces_champion_only_when_better_on_holdout(
     }
     champion = registry.champion(model_name)
     assert champion is not None and champion.version == winner.version
+
+
+def _against_rule(candidate: Candidate, rule_metric: float) -> Candidate:
+    return replace(
+        candidate,
+        baseline_name="rule:account_health",
+        baseline_metrics={"roc_auc": rule_metric, "brier": 0.3},
+    )
+
+
+def test_rule_gate_only_stops_candidates_that_lose_to_a_rule(plot: bytes) -> None:
+    spec = MODEL_SPECS["account_churn"]
+    candidate = make_candidate(training_frame(), plot, model_name="account_churn", metric=0.7)
+    assert rule_gate(candidate, spec) is None  # a BTYD or base-rate baseline never blocks
+    assert rule_gate(_against_rule(candidate, 0.65), spec) is None
+    reason = rule_gate(_against_rule(candidate, 0.7), spec)  # a tie does not beat the rule
+    assert reason == "not champion: holdout roc_auc 0.7 does not beat rule:account_health 0.7"
+    clv = MODEL_SPECS["customer_clv"]
+    regressor = replace(
+        candidate,
+        model_name="customer_clv",
+        metrics={"mae": 90.0},
+        baseline_name="rule:trailing_revenue",
+        baseline_metrics={"mae": 80.0},
+    )
+    assert rule_gate(regressor, clv) is not None  # lower MAE is better: 90 loses to 80
+    assert rule_gate(replace(regressor, metrics={"mae": 70.0}), clv) is None
+
+
+def test_a_candidate_that_loses_to_its_rule_is_kept_from_the_champion(
+    warehouse_settings: Settings, tmp_path: Path, plot: bytes
+) -> None:
+    registry = registry_for(warehouse_settings, tmp_path)
+    frame = training_frame()
+    loser = _against_rule(
+        make_candidate(frame, plot, model_name="account_churn", metric=0.7), rule_metric=0.72
+    )
+
+    version, crowned = registry.register(loser)
+
+    assert not crowned and version.status == "challenger" and version.note
+    assert registry.champion("account_churn") is None  # scoring serves the rule instead
+    [listed] = registry.versions("account_churn")
+    assert listed.note.startswith("not champion: holdout roc_auc 0.7 does not beat")
+    metadata = json.loads((version.artifact_dir / "metadata.json").read_text())
+    assert metadata["not_champion_reason"] == listed.note
+    events = registry.history("account_churn")
+    assert [(event["event"], event["reason"]) for event in events] == [("registered", listed.note)]
+
+    winner = _against_rule(
+        make_candidate(frame, plot, model_name="account_churn", metric=0.8, c=0.5),
+        rule_metric=0.72,
+    )
+    version, crowned = registry.register(winner)
+    assert crowned and version.status == "champion" and version.note == ""
 
 
 def test_promote_and_rollback_walk_the_champion_history(

@@ -130,8 +130,11 @@ def test_deal_risk_compares_champion_and_challenger_deterministically(deals: pd.
     assert first.metrics["roc_auc"] == max(
         first.metrics["logistic_roc_auc"], first.metrics["lightgbm_roc_auc"]
     )
-    assert first.baseline_name == "base_win_rate"
-    assert first.metrics["roc_auc"] > first.baseline_metrics["roc_auc"] + 0.1
+    # The stage-and-age rule sees days in stage (half the signal; no stage rates in this frame),
+    # not the competitor or the segment: the model must beat it clearly.
+    assert first.baseline_name == "rule:deal_stage_age"
+    assert first.baseline_metrics["roc_auc"] > 0.55
+    assert first.metrics["roc_auc"] > first.baseline_metrics["roc_auc"] + 0.05
     # deal risk is P(lost): stalled deals score higher
     assert (
         first.model.predict(deals[deals["is_stalled"]]).mean()
@@ -213,3 +216,54 @@ def test_churn_needs_a_horizon(churn_frame: pd.DataFrame) -> None:
     spec = replace(MODEL_SPECS["customer_churn"])
     with pytest.raises(ValueError, match="churn_horizon_days"):
         fit_and_evaluate(spec, churn_frame.drop(columns="horizon_days").head(500))
+
+
+def _account_frame(seed: int = 4, accounts: int = 100, dates: int = 20) -> pd.DataFrame:
+    """Account churn label rows with account-feature columns; churn follows poor health."""
+    from datetime import timedelta
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for date_index in range(dates):
+        as_of = DATA_END - timedelta(days=SPINE_STEP_DAYS * (dates - date_index + 4))
+        for account in range(accounts):
+            usage_ratio = float(rng.uniform(0.2, 1.4))
+            tickets = int(rng.poisson(1.5))
+            late = int(rng.integers(0, 4))
+            logit = -1.5 - 3.0 * (usage_ratio - 0.8) + 0.6 * tickets + 0.8 * late
+            rows.append(
+                {
+                    "account_id": f"acc-{account}",
+                    "as_of_date": as_of,
+                    "event_count_90d": 100,
+                    "usage_30d_vs_90d_ratio": usage_ratio,
+                    "feature_adoption_rate_30d": float(rng.uniform(0, 1)),
+                    "usage_trend_pct": float(rng.normal(0, 0.1)),
+                    "tickets_30d": tickets,
+                    "escalations_90d": 0,
+                    "late_paid_invoices_180d": late,
+                    "invoices_with_failed_payment_90d": 0,
+                    "max_invoice_aging_days": 0,
+                    "subscription_tenure_days": int(rng.integers(30, 900)),
+                    "horizon_days": 28,
+                    "is_churned": bool(rng.random() < 1 / (1 + np.exp(-logit))),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_account_churn_is_compared_with_the_health_rule() -> None:
+    result = fit_and_evaluate(MODEL_SPECS["account_churn"], _account_frame(), seed=3)
+    assert result.baseline_name == "rule:account_health"
+    # The health score carries the signal (usage, tickets, late payments): far above chance.
+    assert result.baseline_metrics["roc_auc"] > 0.65
+
+
+def test_lead_score_is_compared_with_the_six_factor_rule(deals: pd.DataFrame) -> None:
+    leads = deals.rename(columns={"opportunity_id": "lead_id", "is_won": "is_converted"})
+    leads = leads.drop(columns="days_to_close").assign(horizon_days=30)
+    # Young leads convert more often in this frame; the recency factor sees it.
+    leads["lead_age_days"] = np.where(leads["is_converted"], 20, 120) + leads["days_in_stage"]
+    result = fit_and_evaluate(MODEL_SPECS["lead_score"], leads)
+    assert result.baseline_name == "rule:lead_score"
+    assert result.baseline_metrics["roc_auc"] > 0.8

@@ -67,6 +67,7 @@ def test_list_shows_each_version_with_status_metric_baseline_and_window(
         "value",
         "baseline",
         "training",
+        "note",
     ]
     rows = {line.split()[1]: line.split() for line in lines[1:]}
     assert set(rows) == {a.version, b.version, c.version}

@@ -10,7 +10,7 @@ from ml.contracts import MODEL_SPECS
 def test_every_model_is_listed_and_an_untrained_one_says_so(duckdb_settings: Settings) -> None:
     rows = model_rows(duckdb_settings)
     assert [row[0] for row in rows] == list(MODEL_SPECS)
-    assert {row[2] for row in rows} == {"not trained (reason below)"}
+    assert {row[2] for row in rows} == {"no champion (reason below)"}
     table = model_table(duckdb_settings)
     assert table is not None and table.row_count == len(MODEL_SPECS)
 
@@ -30,3 +30,14 @@ def test_untrained_models_are_listed_with_their_reason_and_counted_in_the_last_l
     )
     assert outcome_line(True, 0) == "[green]pipeline succeeded[/green]"
     assert outcome_line(False, 3) == "[red]pipeline failed[/red]"
+
+
+def test_a_model_kept_from_the_champion_by_its_rule_says_so(duckdb_settings: Settings) -> None:
+    from ciw.summary import kept_from_champion
+    from ml.selection import TrainOutcome, write_last_training
+
+    root = duckdb_settings.artifacts_dir / "registry"
+    reason = "not champion: holdout roc_auc 0.6089 does not beat rule:account_health 0.6515"
+    write_last_training(root, TrainOutcome("account_churn", trained=True, reason=reason))
+
+    assert kept_from_champion(duckdb_settings) == {"account_churn": reason}

@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=['opportunity_id', 'as_of_date'],
+        on_schema_change='append_new_columns',
     )
 }}
 
@@ -90,6 +91,55 @@ stage_norms as (
     group by as_of_dates.as_of_date, stage_durations.stage_name
 ),
 
+closed_deal_reach as (
+    {#-
+        Each closed deal with the furthest open stage it reached before closing (prospecting
+        without history). Visits recorded after the close are ignored: the deal closed before
+        the as-of dates that count it, so later rows must not change what was known then.
+    -#}
+    select
+        opportunities.opportunity_id,
+        opportunities.is_won,
+        opportunities.closed_at,
+        coalesce(
+            max(case when not stage_durations.is_closed_stage then stage_durations.stage_rank end), 1
+        ) as furthest_stage_rank
+    from opportunities
+    left join stage_durations
+        on
+            opportunities.opportunity_id = stage_durations.opportunity_id
+            and opportunities.closed_at >= stage_durations.entered_at
+    where opportunities.closed_at is not null
+    group by opportunities.opportunity_id, opportunities.is_won, opportunities.closed_at
+),
+
+open_stage_ranks as (
+    {%- for rank in range(1, 5) %}
+        select {{ rank }} as stage_rank{{ ' union all' if not loop.last }}
+    {%- endfor %}
+),
+
+stage_win_rates as (
+    {#-
+        The win rate from each open stage as known at the as-of date: deals closed before it,
+        within the win-rate lookback, that had reached the stage (or a later one).
+    -#}
+    select
+        as_of_dates.as_of_date,
+        open_stage_ranks.stage_rank,
+        count(*) as closed_deals,
+        sum(case when closed_deal_reach.is_won then 1 else 0 end) as won_deals
+    from as_of_dates
+    inner join closed_deal_reach
+        on
+            as_of_dates.as_of_date > closed_deal_reach.closed_at
+            and closed_deal_reach.closed_at
+            >= {{ b2b_days_before('as_of_dates.as_of_date', var('win_rate_lookback_days')) }}
+    inner join open_stage_ranks
+        on closed_deal_reach.furthest_stage_rank >= open_stage_ranks.stage_rank
+    group by as_of_dates.as_of_date, open_stage_ranks.stage_rank
+),
+
 deal_state as (
     select
         open_deal_spine.opportunity_id,
@@ -148,7 +198,9 @@ final as (
         cast(coalesce(owner_rates.closed_deals, 0) as integer) as owner_closed_deals,
         source_rates.win_rate as lead_source_win_rate,
         cast(coalesce(source_rates.closed_deals, 0) as integer) as lead_source_closed_deals,
-        overall_rates.win_rate as overall_win_rate
+        overall_rates.win_rate as overall_win_rate,
+        {{ safe_ratio('stage_rates.won_deals', 'stage_rates.closed_deals') }} as stage_win_rate,
+        cast(coalesce(stage_rates.closed_deals, 0) as integer) as stage_closed_deals
     from deal_state
     left join stage_norms
         on
@@ -173,6 +225,10 @@ final as (
         on
             deal_state.as_of_date = overall_rates.as_of_date
             and overall_rates.dimension_name = 'all'
+    left join stage_win_rates as stage_rates
+        on
+            deal_state.as_of_date = stage_rates.as_of_date
+            and deal_state.stage_rank = stage_rates.stage_rank
 )
 
 select * from final
