@@ -95,6 +95,13 @@ def cli() -> None:
     help="Last day of data (YYYY-MM-DD). Default: today (UTC).",
 )
 @click.option(
+    "--history-days",
+    type=click.IntRange(min=28),
+    default=730,
+    show_default=True,
+    help="Days of history before the end date (e.g. 274 for a 9-month shop).",
+)
+@click.option(
     "--dirty-share",
     type=click.FloatRange(0, 0.5),
     default=0.01,
@@ -115,6 +122,7 @@ def generate(
     seed: int,
     out_dir: Path,
     end_date: dt.datetime | None,
+    history_days: int,
     dirty_share: float,
     file_format: str,
     target: str | None,
@@ -130,6 +138,7 @@ def generate(
         customers=customers,
         seed=seed,
         end_date=end_date.date() if end_date else None,
+        history_days=history_days,
         dirty_share=dirty_share,
         file_format=file_format,  # type: ignore[arg-type]
     )
@@ -203,6 +212,8 @@ def _print_load_report(report: Any, settings: Settings) -> None:
         )
     if report.rows_unchanged:
         click.echo(f"{report.rows_unchanged:,} rows were already loaded unchanged and were skipped")
+    if note := report.duplicate_lines_note():
+        click.echo(note)
 
 
 @cli.command()

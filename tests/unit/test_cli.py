@@ -104,3 +104,18 @@ def test_profile_of_an_unknown_customer_is_one_line(
     assert main(["profile", "5"]) == 1
     error = capsys.readouterr().err.strip()
     assert error.startswith("ciw: error: ") and "\n" not in error
+
+
+def test_generate_takes_the_history_length(tmp_path: Path) -> None:
+    import pandas as pd
+
+    out = tmp_path / "exports"
+    code = main(
+        ["generate", "--customers", "40", "--history-days", "120", "--end-date", "2026-06-30",
+         "--out", str(out), "--format", "csv", "--dirty-share", "0"]
+    )  # fmt: skip
+
+    assert code == 0
+    orders = pd.read_csv(out / "commerce" / "orders.csv")
+    first = pd.to_datetime(orders["ordered_at"], utc=True).min()
+    assert first >= pd.Timestamp("2026-06-30", tz="UTC") - pd.Timedelta(days=121)
