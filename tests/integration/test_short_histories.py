@@ -1,5 +1,6 @@
-"""The issue's failing case end to end: a real shop's orders-only export with 9 months of
-history before the as-of date and a 270-day horizon. Before, customer_churn and customer_clv
+"""The issue's failing case end to end: a shop's orders-only export (from `ciw generate`, whose
+purchase process has seasons, cohort regimes and reactivations) with 9 months of history
+before the as-of date and a 270-day horizon. Before, customer_churn and customer_clv
 were "not trained" and 0 % of customers were scored; now every customer with an order gets a
 churn probability and a predicted revenue with their 80 % intervals from a BTYD champion
 judged on an in-data backtest, and the run's summary names the models it could not train.
@@ -16,7 +17,7 @@ import pytest
 from ciw.cli import main
 from ciw.settings import Settings
 from ciw.warehouse import read_frame
-from tests.ml.conftest import simulate_orders
+from sources.generate import GeneratorConfig, generate
 
 pytestmark = pytest.mark.slow
 
@@ -44,7 +45,27 @@ files:
 def test_nine_months_and_a_270_day_horizon_scores_every_customer(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    orders = simulate_orders(customers=800, seed=17, history_days=HISTORY_DAYS)
+    generated = tmp_path / "generated"
+    config = GeneratorConfig(
+        customers=800,
+        seed=17,
+        end_date=AS_OF - dt.timedelta(days=1),
+        history_days=HISTORY_DAYS,
+        dirty_share=0.0,
+        file_format="csv",
+    )
+    generate(generated, config)
+    raw = pd.read_csv(generated / "commerce" / "orders.csv")
+    raw = raw.dropna(subset=["customer_id", "order_total"])
+    raw = raw[raw["order_total"] > 0]
+    stamps = pd.to_datetime(raw["ordered_at"], utc=True)
+    orders = pd.DataFrame(
+        {
+            "customer_id": raw["customer_id"].astype("int64"),
+            "order_date": stamps.dt.tz_localize(None).dt.normalize(),
+            "amount": raw["order_total"].round(2),
+        }
+    )
     orders = orders[orders["order_date"] < pd.Timestamp(AS_OF)]
     export = tmp_path / "export"
     export.mkdir()
