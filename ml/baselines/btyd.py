@@ -108,26 +108,39 @@ def _maximize_likelihood(
     return np.asarray(np.exp(np.clip(best, -_MAX_LOG_PARAM, _MAX_LOG_PARAM)), dtype=np.float64)
 
 
-def fit_bgnbd(
-    x: ArrayLike, t_x: ArrayLike, big_t: ArrayLike, start: BgNbdParams | None = None
+def fit_purchase_model(
+    log_likelihood: Callable[[BgNbdParams, ArrayLike, ArrayLike, ArrayLike], FloatArray],
+    name: str,
+    x: ArrayLike,
+    t_x: ArrayLike,
+    big_t: ArrayLike,
+    start: BgNbdParams | None = None,
 ) -> BgNbdParams:
-    """Maximum-likelihood BG/NBD parameters (Nelder-Mead then L-BFGS polish, log-space).
+    """Maximum-likelihood (r, alpha, a, b) of a purchase model with BG/NBD's parameters
+    (BG/NBD or MBG/NBD, by ``log_likelihood``), searched in log space.
 
     ``start`` (e.g. the previous as-of date's fit) only speeds up convergence.
     """
     xs, txs, ts = _arrays(x, t_x, big_t)
     _check_history(xs, txs, ts)
     if not (ts > 0).any():
-        raise ValueError("BG/NBD needs customers with T > 0 (some history before the cut-off)")
+        raise ValueError(f"{name} needs customers with T > 0 (some history before the cut-off)")
     scale = float(np.mean(ts)) or 1.0
 
     def negative_ll(values: FloatArray) -> float:
-        total = bgnbd_log_likelihood(BgNbdParams(*values), xs, txs, ts).sum()
+        total = log_likelihood(BgNbdParams(*values), xs, txs, ts).sum()
         return float(-total / xs.size) if np.isfinite(total) else 1e12
 
     initial = [0.5, scale, 1.0, 1.0] if start is None else [start.r, start.alpha, start.a, start.b]
     r, alpha, a, b = _maximize_likelihood(negative_ll, initial)
     return BgNbdParams(float(r), float(alpha), float(a), float(b))
+
+
+def fit_bgnbd(
+    x: ArrayLike, t_x: ArrayLike, big_t: ArrayLike, start: BgNbdParams | None = None
+) -> BgNbdParams:
+    """Maximum-likelihood BG/NBD parameters (L-BFGS-B, then a short Nelder-Mead polish)."""
+    return fit_purchase_model(bgnbd_log_likelihood, "BG/NBD", x, t_x, big_t, start)
 
 
 def _still_active_odds(

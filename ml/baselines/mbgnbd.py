@@ -23,13 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
-from ml.baselines.btyd import (
-    BgNbdParams,
-    FloatArray,
-    _arrays,
-    _check_history,
-    _maximize_likelihood,
-)
+from ml.baselines.btyd import BgNbdParams, FloatArray, _arrays, fit_purchase_model
 
 
 def mbgnbd_log_likelihood(
@@ -54,19 +48,7 @@ def fit_mbgnbd(
     x: ArrayLike, t_x: ArrayLike, big_t: ArrayLike, start: BgNbdParams | None = None
 ) -> BgNbdParams:
     """Maximum-likelihood MBG/NBD parameters (same optimiser as BG/NBD)."""
-    xs, txs, ts = _arrays(x, t_x, big_t)
-    _check_history(xs, txs, ts)
-    if not (ts > 0).any():
-        raise ValueError("MBG/NBD needs customers with T > 0 (some history before the cut-off)")
-    scale = float(np.mean(ts)) or 1.0
-
-    def negative_ll(values: FloatArray) -> float:
-        total = mbgnbd_log_likelihood(BgNbdParams(*values), xs, txs, ts).sum()
-        return float(-total / xs.size) if np.isfinite(total) else 1e12
-
-    initial = [0.5, scale, 1.0, 1.0] if start is None else [start.r, start.alpha, start.a, start.b]
-    r, alpha, a, b = _maximize_likelihood(negative_ll, initial)
-    return BgNbdParams(float(r), float(alpha), float(a), float(b))
+    return fit_purchase_model(mbgnbd_log_likelihood, "MBG/NBD", x, t_x, big_t, start)
 
 
 def _dropped_odds(
