@@ -14,8 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +36,11 @@ SCORED_MODELS = ("customer_churn", "customer_clv")
 SILENCED_ENVIRONMENT = ("SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL", "CIW_EXPORTS_DIR")
 
 Progress = Callable[[str], None]
+
+
+def backtest_dir() -> Path:
+    """Where backtests keep their own warehouses: ``CIW_BACKTEST_DIR``, else data/backtest."""
+    return Path(os.environ.get("CIW_BACKTEST_DIR") or BACKTEST_DIR)
 
 
 @dataclass(frozen=True)
@@ -100,25 +104,6 @@ def reset_warehouse(settings: Settings) -> None:
     shutil.rmtree(settings.artifacts_dir, ignore_errors=True)
 
 
-@contextmanager
-def environment(overrides: Mapping[str, str | None]) -> Iterator[None]:
-    """Set (or, for None, remove) environment variables for the block; restore them after."""
-    saved = {key: os.environ.get(key) for key in overrides}
-    try:
-        for key, value in overrides.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def read_orders(settings: Settings) -> pd.DataFrame:
     """Raw orders as staging keeps them: the latest row per order, cancelled ones left out."""
     import pandas as pd
@@ -160,6 +145,7 @@ def run_pipeline_as_of(
     from orchestration.instance import open_instance
     from orchestration.ml import model_asset_key, training_set_key
     from orchestration.pipeline import pipeline_run_config, summarize
+    from orchestration.resources import temporary_environment
 
     overrides: dict[str, str | None] = {
         "CIW_CHURN_HORIZON_DAYS": str(horizon_days),
@@ -167,7 +153,7 @@ def run_pipeline_as_of(
         "CIW_DBT_TARGET_PATH": str(work_dir / "dbt_target"),
         **dict.fromkeys(SILENCED_ENVIRONMENT),
     }
-    with environment(overrides):
+    with temporary_environment(overrides):
         from orchestration.definitions import build_definitions
 
         job = build_definitions(settings).resolve_job_def("daily_pipeline")
@@ -260,7 +246,7 @@ class BacktestRequest:
     window: HoldoutWindow
     exports: Path
     mapping: Path | None = None
-    work_dir: Path = BACKTEST_DIR
+    work_dir: Path = field(default_factory=backtest_dir)
 
 
 def run_backtest(

@@ -12,7 +12,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import TextIO
 
@@ -25,7 +25,8 @@ DEFAULT_EXPORTS = Path("data/sample_exports")
 
 @contextmanager
 def output_to(log_path: Path) -> Iterator[TextIO]:
-    """Send file descriptors 1 and 2 (this process and its children) to ``log_path``.
+    """Send stdout and stderr (file descriptors 1 and 2, so this process's writers and its
+    children's) to ``log_path``.
 
     Yields a stream on the original stderr for progress lines. Everything is restored on exit,
     also on an error, so the error's one line reaches the terminal.
@@ -35,7 +36,6 @@ def output_to(log_path: Path) -> Iterator[TextIO]:
     sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
     terminal = os.fdopen(os.dup(saved[1]), "w", buffering=1)
-    handler: logging.Handler | None = None
     with log_path.open("a", encoding="utf-8") as log:
         os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)
@@ -46,7 +46,8 @@ def output_to(log_path: Path) -> Iterator[TextIO]:
         root.addHandler(handler)
         root.setLevel(min(previous_level or logging.INFO, logging.INFO))
         try:
-            yield terminal
+            with redirect_stdout(log), redirect_stderr(log):  # Python-level writers too
+                yield terminal
         finally:
             sys.stdout.flush()
             sys.stderr.flush()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ciw.backtest import BACKTEST_DIR, BacktestRequest, BacktestResult, run_backtest
+from ciw.backtest import BacktestRequest, BacktestResult, backtest_dir, run_backtest
 from ciw.settings import Settings
 from ml.backtest import BASELINE, PROJECT, HoldoutWindow
 
@@ -116,7 +116,7 @@ def run_grid(
     seed: int = 11,
     histories: tuple[int, ...] = HISTORY_MONTHS,
     horizons: tuple[int, ...] = HORIZON_DAYS,
-    work_dir: Path = BACKTEST_DIR / "grid",
+    work_dir: Path | None = None,
 ) -> str:
     """Every history x horizon backtest; the Markdown table (also written to out_dir/grid.md).
 
@@ -125,6 +125,7 @@ def run_grid(
     """
 
     show = progress or (lambda message: None)
+    work_dir = work_dir or backtest_dir() / "grid"
     out_dir.mkdir(parents=True, exist_ok=True)
     show(f"generating {customers:,} customers (seed {seed})")
     transactions = generated_transactions(customers, seed, GRID_END, work_dir)

@@ -80,7 +80,10 @@ def split_orders(orders: pd.DataFrame, window: HoldoutWindow) -> tuple[pd.DataFr
     ]
     if calibration.empty:
         if orders.empty:
-            raise BacktestError("the exports hold no orders (commerce.orders is empty)")
+            raise BacktestError(
+                "the exports hold no customers' orders to backtest on (commerce.orders is "
+                "empty, or every order in it is cancelled)"
+            )
         raise BacktestError(
             f"no orders on or before the calibration end {window.calibration_end} "
             f"(the orders span {days.min().date()}..{days.max().date()})"
@@ -176,6 +179,7 @@ def holdout_metrics(truth: pd.DataFrame, scores: pd.DataFrame) -> dict[str, dict
     ``customers`` evaluated; a metric that cannot be computed (nobody scored, one class) is NaN.
     """
     customers = max(len(truth), 1)
+    scores = scores.reindex(columns=["churn_probability", "predicted_revenue"])
     actual_churn, probability = churn_scores(truth, scores)
     churn = _nan_metrics(CHURN_METRICS)
     if probability.size and np.unique(actual_churn).size == 2:
