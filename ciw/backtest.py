@@ -66,6 +66,8 @@ class BacktestResult:
     customers: int = 0
     calibration_orders: int = 0
     holdout_orders: int = 0
+    churned_share: float = float("nan")
+    holdout_revenue: float = 0.0
     rows_cut: dict[str, int] = field(default_factory=dict)
     metrics: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     champions: list[Champion] = field(default_factory=list)
@@ -179,8 +181,8 @@ def run_pipeline_as_of(
         materialization = event.materialization
         if materialization is not None and "skipped" in materialization.metadata:
             skipped[materialization.asset_key] = str(materialization.metadata["skipped"].value)
-    reasons = {
-        name: skipped.get(model_asset_key(name)) or skipped.get(training_set_key(name), "")
+    reasons = {  # a skipped training set says why; the model then only says "no training set"
+        name: skipped.get(training_set_key(name)) or skipped.get(model_asset_key(name), "")
         for name in SCORED_MODELS
     }
     return problems, reasons
@@ -306,6 +308,8 @@ def run_backtest(
     calibration, holdout = split_orders(unify_customers(target, orders), window)
     truth = holdout_truth(calibration, holdout)
     result.customers = len(truth)
+    result.churned_share = float(truth["churned"].mean()) if len(truth) else float("nan")
+    result.holdout_revenue = float(truth["revenue"].sum())
     result.calibration_orders, result.holdout_orders = len(calibration), len(holdout)
     project = read_scores(target).reindex(truth.index)
     step("fitting BG/NBD + Gamma-Gamma on the calibration orders")

@@ -9,6 +9,7 @@ calibration end to N days after it, and one backtest runs on it. The Markdown ta
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ciw.backtest import BacktestRequest, BacktestResult, backtest_dir, run_backtest
+from ciw.backtest_report import result_document
 from ciw.settings import Settings
 from ml.backtest import BASELINE, PROJECT, HoldoutWindow
 
@@ -144,6 +146,8 @@ def run_grid(
                     BacktestRequest(window, export, mapping, folder), settings
                 )
                 cells.append(GridCell(history, horizon, result, time.perf_counter() - started))
+                document = result_document(result, mapping)
+                (out_dir / f"{history}m_{horizon}d.json").write_text(json.dumps(document, indent=2))
             except Exception as error:  # one failed cell is a row of the table, not the end
                 message = str(error).splitlines()[0] if str(error) else type(error).__name__
                 cells.append(
@@ -188,6 +192,7 @@ def grid_markdown(cells: list[GridCell], customers: int) -> str:
         "| revenue Spearman | revenue total error | champions (churn; CLV) | seconds |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
+    reasons: dict[str, int] = {}
     for cell in cells:
         prefix = f"| {cell.history_months} months | {cell.horizon_days} days |"
         if cell.result is None:
@@ -201,11 +206,16 @@ def grid_markdown(cells: list[GridCell], customers: int) -> str:
             _pair(project, baseline, part, metric, percent=metric == "total_revenue_error")
             for part, metric in GRID_METRICS
         ]
-        champions = "; ".join(
-            "not trained" if champion.version is None else champion.describe()
-            for champion in cell.result.champions
-        )
+        names = []
+        for champion in cell.result.champions:
+            if champion.version is not None:
+                names.append(champion.describe())
+                continue
+            note = reasons.setdefault(champion.reason or "no reason recorded", len(reasons) + 1)
+            names.append(f"not trained [{note}]")
+        champions = "; ".join(names)
         lines.append(
             f"{prefix} {scored} | {' | '.join(pairs)} | {champions} | {cell.seconds:.0f} |"
         )
+    lines += ["", *(f"[{note}] {reason}" for reason, note in reasons.items())] if reasons else []
     return "\n".join(lines)

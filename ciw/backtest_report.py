@@ -63,6 +63,8 @@ def result_document(result: BacktestResult, mapping: Path | None) -> dict[str, A
             "customers": result.customers,
             "calibration_orders": result.calibration_orders,
             "holdout_orders": result.holdout_orders,
+            "churned_share": result.churned_share,
+            "holdout_revenue": result.holdout_revenue,
             "raw_rows_cut": result.rows_cut,
             "metrics": result.metrics,
             "champions": {
@@ -109,11 +111,9 @@ def screen_table(result: BacktestResult) -> str:
                     _value(metric, baseline.get(metric)),
                 )
             )
-    churn = result.metrics[BASELINE]["churn"]
-    revenue = result.metrics[BASELINE]["revenue"]
     lines.append(
-        f"  churned {_value('share_scored', churn.get('churn_rate'))}; actual holdout "
-        f"revenue {revenue.get('actual_total', 0.0):,.2f}"
+        f"  churned {_value('share_scored', result.churned_share)}; actual holdout "
+        f"revenue {result.holdout_revenue:,.2f}"
     )
     lines.append("champions")
     for champion in result.champions:
