@@ -217,5 +217,5 @@ def grid_markdown(cells: list[GridCell], customers: int) -> str:
         lines.append(
             f"{prefix} {scored} | {' | '.join(pairs)} | {champions} | {cell.seconds:.0f} |"
         )
-    lines += ["", *(f"[{note}] {reason}" for reason, note in reasons.items())] if reasons else []
+    lines += ["", *(f"- [{note}] {reason}" for reason, note in reasons.items())] if reasons else []
     return "\n".join(lines)
