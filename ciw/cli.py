@@ -342,12 +342,14 @@ def docs(serve: bool, port: int, target: str | None) -> None:
 
 def _register_subcommands() -> None:
     """Command groups that live in their own modules (cheap to import: no heavy libraries)."""
+    from ciw.backtest_cli import backtest_command
     from ciw.models_cli import models_group
     from ciw.notify_cli import feedback_command, notify_command
 
     cli.add_command(models_group)
     cli.add_command(notify_command)
     cli.add_command(feedback_command)
+    cli.add_command(backtest_command)
 
 
 _register_subcommands()
@@ -368,6 +370,8 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     ]
     if "sources.load" in sys.modules:
         errors.append(sys.modules["sources.load"].LoadError)
+    if "ml.backtest" in sys.modules:
+        errors.append(sys.modules["ml.backtest"].BacktestError)
     if "feature_repo.store" in sys.modules:
         store = sys.modules["feature_repo.store"]
         errors.extend([store.FeatureStoreError, store.UnknownCustomer])

@@ -93,17 +93,22 @@ def prune_dbt_run_folders(root: Path, keep: int = KEPT_DBT_RUN_FOLDERS) -> list[
 
 
 @contextmanager
-def temporary_environment(overrides: Mapping[str, str]) -> Iterator[None]:
+def temporary_environment(overrides: Mapping[str, str | None]) -> Iterator[None]:
+    """Set (None: remove) environment variables for the block; restore them afterwards."""
     saved = {key: os.environ.get(key) for key in overrides}
-    os.environ.update(overrides)
     try:
+        _apply_environment(overrides)
         yield
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        _apply_environment(saved)
+
+
+def _apply_environment(values: Mapping[str, str | None]) -> None:
+    for key, value in values.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 class WarehouseDbtCliResource(DbtCliResource):

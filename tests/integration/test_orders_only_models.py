@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from ciw.backtest_grid import ORDERS_ONLY_MAPPING, generated_transactions
 from ciw.cli import main
 from ciw.settings import Settings
 from ciw.warehouse import read_frame
@@ -27,7 +28,6 @@ from ml.baselines.btyd import (
     fit_gamma_gamma,
     gamma_gamma_expected_spend,
 )
-from sources.generate import GeneratorConfig, generate
 
 pytestmark = pytest.mark.slow
 
@@ -35,39 +35,9 @@ END = dt.date(2026, 10, 31)
 HORIZON_DAYS = 120
 CALIBRATION_END = END - dt.timedelta(days=HORIZON_DAYS)
 
-MAPPING = """
-defaults:
-  delimiter: ","
-  timezone: UTC
-files:
-  - pattern: "transactions.csv"
-    table: commerce.orders
-    date_format: ["%Y-%m-%d %H:%M:%S"]
-    columns:
-      customer_id: customer
-      ordered_at: date
-      order_total: amount
-      order_id: {derive: hash}
-      status: {value: completed}
-"""
-
 
 def _transactions(tmp_path: Path) -> pd.DataFrame:
-    exports = tmp_path / "generated"
-    generate(
-        exports,
-        GeneratorConfig(customers=3000, seed=11, end_date=END, dirty_share=0.0, file_format="csv"),
-    )
-    orders = pd.read_csv(exports / "commerce" / "orders.csv")
-    orders = orders.dropna(subset=["customer_id", "order_total"])
-    orders = orders[orders["order_total"] > 0]
-    return pd.DataFrame(
-        {
-            "customer": orders["customer_id"].astype("int64"),
-            "date": pd.to_datetime(orders["ordered_at"], utc=True).dt.strftime("%Y-%m-%d %H:%M:%S"),
-            "amount": orders["order_total"].round(2),
-        }
-    ).drop_duplicates()
+    return generated_transactions(3000, 11, END, tmp_path, history_days=730)
 
 
 def _btyd_baseline(calibration: pd.DataFrame) -> pd.DataFrame:
@@ -106,7 +76,7 @@ def test_orders_only_scores_beat_bgnbd(tmp_path: Path, monkeypatch: pytest.Monke
     export = tmp_path / "export"
     export.mkdir()
     transactions.to_csv(export / "transactions.csv", index=False)
-    (tmp_path / "mapping.yml").write_text(MAPPING)
+    (tmp_path / "mapping.yml").write_text(ORDERS_ONLY_MAPPING)
 
     warehouse = tmp_path / "warehouse.duckdb"
     monkeypatch.setenv("CIW_DUCKDB_PATH", str(warehouse))

@@ -24,7 +24,7 @@ def test_help_lists_the_commands_without_importing_heavy_libraries() -> None:
     assert completed.returncode == 0
     commands = [
         *("generate", "load", "run", "bench", "docs"),
-        *("models", "notify", "feedback", "profile", "ui"),
+        *("models", "notify", "feedback", "profile", "ui", "backtest"),
     ]
     for command in commands:
         assert command in completed.stdout

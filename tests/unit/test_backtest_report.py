@@ -1,0 +1,88 @@
+"""The backtest's screen table, JSON document and grid table, including untrained models."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ciw.backtest import BacktestResult, Champion
+from ciw.backtest_grid import GridCell, grid_markdown, months_before
+from ciw.backtest_report import result_document, screen_table, write_outputs
+from ml.backtest import BASELINE, PROJECT, HoldoutWindow, holdout_metrics
+
+REASON = (
+    "only 0 rows to fit on before the calibration slice from 2026-07-10: need more as-of "
+    "dates of history"
+)
+
+
+def _result() -> tuple[BacktestResult, pd.DataFrame, dict[str, pd.DataFrame]]:
+    rng = np.random.default_rng(5)
+    index = pd.Index(range(200), name="customer_id")
+    truth = pd.DataFrame(
+        {"churned": rng.random(200) < 0.6, "revenue": rng.gamma(1.0, 50.0, 200)}, index=index
+    )
+    truth.loc[truth["churned"], "revenue"] = 0.0
+    baseline = pd.DataFrame(
+        {"churn_probability": rng.random(200), "predicted_revenue": rng.gamma(1.0, 40.0, 200)},
+        index=index,
+    )
+    nobody = pd.DataFrame(index=index, columns=list(baseline.columns), dtype=float)
+    result = BacktestResult(
+        HoldoutWindow(dt.date(2026, 7, 31), dt.date(2026, 10, 31)), "DuckDB file x", "exports"
+    )
+    result.customers = len(truth)
+    result.metrics = {
+        PROJECT: holdout_metrics(truth, nobody),
+        BASELINE: holdout_metrics(truth, baseline),
+    }
+    result.champions = [
+        Champion("customer_churn", None, None, REASON),
+        Champion("customer_clv", "5e7fa3015cd0", "lightgbm"),
+    ]
+    return result, truth, {PROJECT: nobody, BASELINE: baseline}
+
+
+def test_the_screen_table_fits_80_columns_and_says_why_a_model_is_missing() -> None:
+    result, _, _ = _result()
+    table = screen_table(result)
+    assert all(len(line) <= 80 for line in table.splitlines())
+    assert "ROC-AUC" in table and "total error" in table
+    assert "not trained: only 0 rows to fit on" in table
+    assert "lightgbm 5e7fa301" in table
+    scored = [line for line in table.splitlines() if "customers scored" in line]
+    assert scored and all(line.split()[-2:] == ["0.0%", "100.0%"] for line in scored)
+
+
+def test_outputs_without_project_scores_still_hold_the_baseline(tmp_path: Path) -> None:
+    result, truth, scores = _result()
+    path = write_outputs(result, truth, scores, tmp_path, None)
+    document = json.loads(path.read_text())
+    assert document == json.loads(json.dumps(result_document(result, None)))
+    assert document["metrics"][PROJECT]["churn"]["roc_auc"] is None
+    assert document["metrics"][BASELINE]["churn"]["roc_auc"] is not None
+    assert document["champions"]["customer_churn"] == {
+        "status": "not trained",
+        "version": None,
+        "estimator": None,
+        "reason": REASON,
+    }
+    assert document["as_of_date"] == "2026-08-01" and document["horizon_days"] == 92
+    for name in ("churn_lift", "churn_calibration", "revenue_predicted_vs_actual"):
+        assert (tmp_path / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_grid_table_lists_untrained_models_with_their_reason() -> None:
+    result, _, _ = _result()
+    table = grid_markdown(
+        [GridCell(3, 90, result, 12.0), GridCell(6, 90, None, 3.0, "boom")], 2_000
+    )
+    assert "| 3 months | 90 days | 0% / 0% | - vs " in table
+    assert "not trained [1]; lightgbm 5e7fa301" in table
+    assert f"[1] {REASON}" in table
+    assert "| 6 months | 90 days | error: boom |" in table
+    assert months_before(dt.date(2026, 5, 31), 3) == dt.date(2026, 2, 28)
