@@ -143,7 +143,8 @@ def test_pacing_keeps_one_message_per_interval_per_channel(
 
     times = posts(slack)
     assert len(times) == 3
-    assert min(later - earlier for earlier, later in itertools.pairwise(times)) >= 0.35
+    # Without pacing the posts come milliseconds apart; server-side arrival jitters under load.
+    assert min(later - earlier for earlier, later in itertools.pairwise(times)) >= 0.3
 
 
 def test_bad_token_fails_with_one_clear_line_and_claims_nothing(

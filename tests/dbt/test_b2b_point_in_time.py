@@ -95,8 +95,20 @@ CONVERSION_AT_CHECKED_DATE = """
 
 def _build(settings: Settings, target: Path) -> None:
     selection = " ".join(f"+{model}" for model in FEATURE_KEYS)
+    # build, not run: the spine reads the order history (its step adapts to it), so the
+    # selection reaches the identity seed, which only build loads; tests stay out for speed.
     run_dbt(
-        ["run", "--full-refresh", "--select", selection, "--vars", f"{{as_of_date: {RUN_AS_OF}}}"],
+        [
+            "build",
+            "--full-refresh",
+            "--select",
+            selection,
+            "--exclude",
+            "resource_type:test",
+            "resource_type:unit_test",
+            "--vars",
+            f"{{as_of_date: {RUN_AS_OF}}}",
+        ],
         settings,
         target_path=target,
         echo=False,
