@@ -114,11 +114,18 @@ def test_generate_load_build(
             settings, "select model_name, version from ml.model_registry where status = 'champion'"
         )
     )
-    assert set(champions) == set(MODEL_SPECS)
+    # A model without a champion lost to its rule on this small generated data (account churn
+    # against the health score, see docs/models.md) and its rule serves instead.
     scored = dict(
-        _query(settings, "select model_name, count(*) from ml.predictions group by model_name")
+        _query(
+            settings,
+            "select model_name, max(model_version) from ml.predictions group by model_name",
+        )
     )
     assert set(scored) == set(MODEL_SPECS)
+    for name in set(MODEL_SPECS) - set(champions):
+        assert scored[name].startswith("rule:"), name
+    assert {"customer_churn", "customer_clv", "customer_segments"} <= set(champions)
     risk = _query(
         settings,
         "select count(*), count(churn_probability), count(predicted_revenue), count(segment_name) "

@@ -14,10 +14,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from ciw.backtest_grid import generated_transactions, write_orders_only_export
 from ciw.cli import main
 from ciw.settings import Settings
 from ciw.warehouse import read_frame
-from sources.generate import GeneratorConfig, generate
 
 pytestmark = pytest.mark.slow
 
@@ -25,58 +25,19 @@ AS_OF = dt.date(2026, 11, 22)
 HISTORY_DAYS = 274
 HORIZON_DAYS = 270
 
-MAPPING = """
-defaults:
-  delimiter: ","
-  timezone: UTC
-files:
-  - pattern: "orders.csv"
-    table: commerce.orders
-    date_format: ["%Y-%m-%d"]
-    columns:
-      customer_id: customer
-      ordered_at: date
-      order_total: amount
-      order_id: {derive: hash}
-      status: {value: completed}
-"""
-
 
 def test_nine_months_and_a_270_day_horizon_scores_every_customer(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    generated = tmp_path / "generated"
-    config = GeneratorConfig(
-        customers=800,
-        seed=17,
-        end_date=AS_OF - dt.timedelta(days=1),
-        history_days=HISTORY_DAYS,
-        dirty_share=0.0,
-        file_format="csv",
+    transactions = generated_transactions(
+        800, 17, AS_OF - dt.timedelta(days=1), tmp_path, history_days=HISTORY_DAYS
     )
-    generate(generated, config)
-    raw = pd.read_csv(generated / "commerce" / "orders.csv")
-    raw = raw.dropna(subset=["customer_id", "order_total"])
-    raw = raw[raw["order_total"] > 0]
-    stamps = pd.to_datetime(raw["ordered_at"], utc=True)
-    orders = pd.DataFrame(
-        {
-            "customer_id": raw["customer_id"].astype("int64"),
-            "order_date": stamps.dt.tz_localize(None).dt.normalize(),
-            "amount": raw["order_total"].round(2),
-        }
+    first_day = AS_OF - dt.timedelta(days=HISTORY_DAYS)
+    export, mapping = write_orders_only_export(
+        transactions, tmp_path, first_day, AS_OF - dt.timedelta(days=1)
     )
-    orders = orders[orders["order_date"] < pd.Timestamp(AS_OF)]
-    export = tmp_path / "export"
-    export.mkdir()
-    pd.DataFrame(
-        {
-            "customer": orders["customer_id"],
-            "date": orders["order_date"].dt.strftime("%Y-%m-%d"),
-            "amount": orders["amount"],
-        }
-    ).to_csv(export / "orders.csv", index=False)
-    (tmp_path / "mapping.yml").write_text(MAPPING)
+    exported = pd.read_csv(export / "transactions.csv")
+    buyers = set(exported["customer"].astype(int))
     warehouse = tmp_path / "warehouse.duckdb"
     monkeypatch.setenv("CIW_DUCKDB_PATH", str(warehouse))
     monkeypatch.setenv("CIW_ARTIFACTS_DIR", str(tmp_path / "artifacts"))
@@ -87,7 +48,7 @@ def test_nine_months_and_a_270_day_horizon_scores_every_customer(
     monkeypatch.delenv("CIW_TARGET", raising=False)
     (tmp_path / "dagster").mkdir()
 
-    assert main(["load", str(export), "--mapping", str(tmp_path / "mapping.yml")]) == 0
+    assert main(["load", str(export), "--mapping", str(mapping)]) == 0
     assert main(["run", "--as-of", AS_OF.isoformat()]) == 0
     printed = capsys.readouterr().out
 
@@ -101,7 +62,6 @@ def test_nine_months_and_a_270_day_horizon_scores_every_customer(
         " predicted_revenue_upper, churn_horizon_days, clv_horizon_days, churn_model_version"
         " from marts.customer_risk_scores",
     ).set_index("customer_id")
-    buyers = set(orders["customer_id"].astype(int))
     assert buyers <= set(scores.index)
     scored = scores.loc[sorted(buyers)]
     for column in ("churn_probability", "predicted_revenue"):
