@@ -2,14 +2,15 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='as_of_date',
-    on_schema_change='fail',
+    on_schema_change='append_new_columns',
 ) }}
 {#-
     Order features per unified customer per as-of date, from orders alone (so complete on an
     export of nothing but orders). Only order days strictly before the as-of date count;
     customers appear from the first as-of date after their first order. Lifetime totals are
     running sums over spine buckets, windows read only the days of the longest window (see
-    spine_rollups). Incremental: a run adds the as-of dates later than those already built.
+    spine_rollups). Incremental: a run adds the as-of dates later than those already built; a
+    warehouse built before a column was added gains it (null on the dates built earlier).
 -#}
 {%- set windows = var('customer_feature_windows_days') -%}
 
