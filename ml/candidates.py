@@ -26,12 +26,11 @@ import numpy as np
 import pandas as pd
 
 from ml import plots
-from ml.baselines.features import has_order_features
+from ml.baselines.features import MIN_FIT_CUSTOMERS, has_order_features
 from ml.contracts import ModelSpec
 from ml.evaluation import classifier_metrics, regressor_metrics
 from ml.models.btyd import (
     FAMILIES,
-    MIN_CUSTOMERS,
     Family,
     Kind,
     candidate_name,
@@ -96,7 +95,7 @@ def backtest_date(
         day
         for day, count in counts.items()
         if day < as_of
-        and count >= MIN_CUSTOMERS
+        and count >= MIN_FIT_CUSTOMERS
         and MIN_BACKTEST_DAYS <= (as_of - day).days <= max(horizon_days, MIN_BACKTEST_DAYS)
     ]
     if not choices:

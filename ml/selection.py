@@ -114,19 +114,6 @@ def order_cross_sections(settings: Settings, dates: list[date]) -> pd.DataFrame:
     return frame
 
 
-def order_features_built(settings: Settings) -> bool:
-    """Whether dbt has built customer_order_features in this warehouse."""
-    from ciw.warehouse import read_frame
-
-    schema, table = ORDER_FEATURES_TABLE.split(".")
-    found = read_frame(
-        settings,
-        "select count(*) as n from information_schema.tables"
-        f" where table_schema = '{schema}' and table_name = '{table}'",
-    )
-    return bool(int(found["n"].iloc[0]))
-
-
 def order_feature_counts(settings: Settings) -> dict[date, int]:
     """Customers per as-of date of customer_order_features."""
     from ciw.warehouse import read_frame
@@ -186,6 +173,7 @@ def train_and_register(
     ``trained=False`` with every reason joined.
     """
     from ml.candidates import choose, fit_btyd_candidates, label_holdout, uses_btyd
+    from ml.monitoring import table_exists
     from ml.pipeline import label_horizon, run_as_of_date
     from ml.training import fit_and_evaluate
 
@@ -202,14 +190,15 @@ def train_and_register(
         reasons["lightgbm" if uses_btyd(spec) else spec.name] = missing_labels or "no label rows"
     btyd: list[TrainingResult] = []
     evaluation: Evaluation | None = None
-    if uses_btyd(spec) and not order_features_built(settings):
+    if uses_btyd(spec) and not table_exists(settings, ORDER_FEATURES_TABLE):
         reasons["btyd"] = f"{ORDER_FEATURES_TABLE} is not built: run dbt (ciw run) first"
     elif uses_btyd(spec):
         horizon = (label_horizon(frame) if has_labels and frame is not None else None) or (
             configured_horizon(spec) or 90
         )
         # The run's as-of date bounds the cross-section; without a spine, the latest one.
-        day = as_of or (run_as_of_date(settings) if _spine_built(settings) else date.max)
+        spine_built = table_exists(settings, "intermediate.int_as_of_dates")
+        day = as_of or (run_as_of_date(settings) if spine_built else date.max)
         latest, evaluation = _btyd_evaluation(
             settings, spec, day, horizon, reasons, backtest=supervised is None
         )
@@ -264,17 +253,6 @@ def train_and_register(
     )
     write_last_training(registry.root, outcome)
     return outcome
-
-
-def _spine_built(settings: Settings) -> bool:
-    from ciw.warehouse import read_frame
-
-    found = read_frame(
-        settings,
-        "select count(*) as n from information_schema.tables"
-        " where table_schema = 'intermediate' and table_name = 'int_as_of_dates'",
-    )
-    return bool(int(found["n"].iloc[0]))
 
 
 def _name(result: TrainingResult) -> str:

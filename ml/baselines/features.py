@@ -42,6 +42,7 @@ BTYD_FEATURES = (
 )
 _DAYS_PER_WEEK = 7.0
 _MAX_FIT_ROWS = 20_000
+MIN_FIT_CUSTOMERS = 20
 
 
 @dataclass(frozen=True)
@@ -96,16 +97,23 @@ def btyd_inputs(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def fit_btyd(frame: pd.DataFrame, *, seed: int = 42, start: BtydModel | None = None) -> BtydModel:
-    """Fit both models on one cross-section of order features (at most 20k rows, sampled)."""
+def fit_inputs(frame: pd.DataFrame, *, seed: int, what: str = "BG/NBD baseline") -> pd.DataFrame:
+    """The BTYD inputs a fit uses: customers with history, at most 20k of them (sampled)."""
     inputs = btyd_inputs(frame).dropna(subset=["x", "t_x", "T"])
     inputs = inputs[inputs["T"] > 0]
-    if len(inputs) < 20:
+    if len(inputs) < MIN_FIT_CUSTOMERS:
         raise ValueError(
-            f"BG/NBD baseline needs at least 20 customers with order history, got {len(inputs)}"
+            f"{what} needs at least {MIN_FIT_CUSTOMERS} customers with order history, "
+            f"got {len(inputs)}"
         )
     if len(inputs) > _MAX_FIT_ROWS:
         inputs = inputs.sample(_MAX_FIT_ROWS, random_state=seed)
+    return inputs
+
+
+def fit_btyd(frame: pd.DataFrame, *, seed: int = 42, start: BtydModel | None = None) -> BtydModel:
+    """Fit both models on one cross-section of order features (at most 20k rows, sampled)."""
+    inputs = fit_inputs(frame, seed=seed)
     bgnbd = fit_bgnbd(inputs["x"], inputs["t_x"], inputs["T"], start=start.bgnbd if start else None)
     spend = inputs.dropna(subset=["n", "m"])
     gamma_gamma = fit_gamma_gamma(

@@ -32,7 +32,7 @@ from ml.baselines.btyd import (
     fit_gamma_gamma,
     gamma_gamma_expected_spend,
 )
-from ml.baselines.features import REQUIRED_COLUMNS, btyd_inputs
+from ml.baselines.features import REQUIRED_COLUMNS, btyd_inputs, fit_inputs
 from ml.baselines.intervals import churn_interval, revenue_interval
 from ml.baselines.mbgnbd import (
     fit_mbgnbd,
@@ -47,9 +47,6 @@ Kind = Literal["classifier", "regressor"]
 #: Candidate names as the registry shows them (``params["champion"]``).
 FAMILIES: tuple[Family, ...] = ("bgnbd", "mbgnbd")
 FEATURES = [*REQUIRED_COLUMNS, "avg_days_between_orders"]
-#: Customers sampled for one fit (the likelihood is smooth; more rows only cost time).
-MAX_FIT_ROWS = 20_000
-MIN_CUSTOMERS = 20
 
 _Fit = Callable[..., BgNbdParams]
 _Curve = Callable[..., FloatArray]
@@ -181,18 +178,6 @@ class BtydModel:
         return pd.Series(dtype=float)
 
 
-def _usable(frame: pd.DataFrame, seed: int) -> pd.DataFrame:
-    inputs = btyd_inputs(frame).dropna(subset=["x", "t_x", "T"])
-    inputs = inputs[inputs["T"] > 0]
-    if len(inputs) < MIN_CUSTOMERS:
-        raise ValueError(
-            f"BTYD needs at least {MIN_CUSTOMERS} customers with order history, got {len(inputs)}"
-        )
-    if len(inputs) > MAX_FIT_ROWS:
-        inputs = inputs.sample(MAX_FIT_ROWS, random_state=seed)
-    return inputs
-
-
 def fit_btyd_model(
     model_name: str,
     kind: Kind,
@@ -203,7 +188,7 @@ def fit_btyd_model(
     seed: int = 42,
 ) -> BtydModel:
     """Fit the purchase and spend models on one as-of date's order features."""
-    inputs = _usable(cross_section, seed)
+    inputs = fit_inputs(cross_section, seed=seed, what="BTYD")
     purchases = _FITS[family](inputs["x"], inputs["t_x"], inputs["T"])
     spend_rows = inputs.dropna(subset=["n", "m"])
     spend = fit_gamma_gamma(spend_rows["n"], spend_rows["m"])
