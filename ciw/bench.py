@@ -9,8 +9,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ciw.paths import DATA_DIR
-from ciw.settings import Settings
+from warehouse.connections import drop_warehouse
+from warehouse.paths import DATA_DIR
+from warehouse.settings import Settings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,16 +54,6 @@ def bench_settings(settings: Settings, customers: int, work_dir: Path = BENCH_DI
     return replace(settings, pg_database=BENCH_DATABASE)
 
 
-def _reset(settings: Settings) -> None:
-    if settings.target == "duckdb":
-        for suffix in ("", ".wal"):
-            Path(f"{settings.duckdb_path}{suffix}").unlink(missing_ok=True)
-        return
-    from ciw.warehouse import drop_postgres_database
-
-    drop_postgres_database(settings)
-
-
 def run_benchmark(
     customers: int,
     settings: Settings,
@@ -77,7 +68,7 @@ def run_benchmark(
     from sources.load import load_directory
 
     target = bench_settings(settings, customers, work_dir)
-    _reset(target)
+    drop_warehouse(target)
     exports = work_dir / f"exports_{customers}_{seed}"
     shutil.rmtree(exports, ignore_errors=True)
     result = BenchResult(customers=customers, warehouse=target.describe())
@@ -123,7 +114,6 @@ def _ml_stages(settings: Settings, work_dir: Path, seed: int) -> list[Stage]:
     from datetime import UTC, datetime
 
     from ciw.dbt import run_dbt
-    from ciw.warehouse import read_frame
     from feature_repo.bench import bench_online_profile, bench_training_set
     from feature_repo.store import FeatureStoreGateway
     from ml.contracts import MODEL_SPECS
@@ -136,6 +126,7 @@ def _ml_stages(settings: Settings, work_dir: Path, seed: int) -> list[Stage]:
         write_predictions,
     )
     from ml.registry import ModelRegistry
+    from warehouse import read_frame
 
     stages: list[Stage] = []
     gateway = FeatureStoreGateway(settings)

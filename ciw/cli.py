@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from ciw.settings import TARGETS, Settings, SettingsError
+from warehouse.settings import TARGETS, Settings, SettingsError
 
 ProgressCallback = Callable[[str, int, int], None]
 
@@ -240,8 +240,8 @@ def run(as_of: dt.datetime | None, exports_dir: Path | None, target: str | None)
     Sources whose export files are absent are skipped; what raw already holds still counts.
     """
     from ciw.summary import print_pipeline_summary
-    from ciw.warehouse import preflight
     from orchestration.pipeline import run_pipeline
+    from warehouse.connections import preflight
 
     settings = Settings.from_env(target)
     preflight(settings)
@@ -281,9 +281,9 @@ def ui(port: int, target: str | None) -> None:
     """Start the Dagster UI (assets by layer, checks, runs, schedules) on 127.0.0.1."""
     import subprocess
 
-    from ciw.paths import PROJECT_ROOT
     from orchestration.instance import instance_env
     from orchestration.pipeline import ui_command
+    from warehouse.paths import PROJECT_ROOT
 
     settings = Settings.from_env(target)
     click.echo(f"Dagster UI on http://127.0.0.1:{port} for {settings.describe()} (Ctrl-C stops)")
@@ -358,7 +358,7 @@ _register_subcommands()
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions whose message is meant for the user: one line, no traceback."""
     from ciw.dbt import DbtFailure
-    from ciw.warehouse import WarehouseUnavailable
+    from warehouse import WarehouseUnavailable
 
     errors: list[type[BaseException]] = [
         SettingsError,

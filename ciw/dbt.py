@@ -10,8 +10,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from ciw.paths import DBT_PROJECT_DIR
-from ciw.settings import Settings
+from warehouse.paths import DBT_PROJECT_DIR
+from warehouse.settings import Settings
 
 
 class DbtFailure(RuntimeError):
@@ -54,7 +54,7 @@ def run_dbt(
 ) -> DbtResult:
     """Run ``dbt <arguments>`` in the project with the warehouse from ``settings``."""
     if settings.target == "postgres":
-        from ciw.warehouse import ensure_postgres_database
+        from warehouse.connections import ensure_postgres_database
 
         ensure_postgres_database(settings)
     target = target_path or target_path_for(settings)

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ciw.settings import TARGETS, Settings
 from ml.contracts import MODEL_SPECS
+from warehouse.settings import TARGETS, Settings
 
 if TYPE_CHECKING:
     from ml.registry import ModelRegistry, ModelVersion
@@ -56,9 +56,9 @@ _model_choice = click.Choice(sorted(MODEL_SPECS))
 @contextmanager
 def _registry(target: str | None) -> Iterator[ModelRegistry]:
     """The registry of the chosen warehouse; its one-line errors become ``ciw: error``."""
-    from ciw.settings import SettingsError
-    from ciw.warehouse import WarehouseUnavailable
     from ml.registry import ModelRegistry, RegistryError
+    from warehouse import WarehouseUnavailable
+    from warehouse.settings import SettingsError
 
     try:
         yield ModelRegistry(Settings.from_env(target))

@@ -12,7 +12,7 @@ from typing import IO, Any
 
 import click
 
-from ciw.settings import TARGETS, Settings
+from warehouse.settings import TARGETS, Settings
 
 
 class NotifyFailed(click.ClickException):

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ciw.settings import Settings
 from feature_repo.config import FeastOptions, OfflineJoin
 from feature_repo.data_sources import FEATURES_SCHEMA, offline_parquet_path, quote
 from feature_repo.dbt_features import FEATURES_DIR, FeatureModel
 from feature_repo.store import AS_OF, FeatureStoreGateway
 from ml.contracts import MODEL_SPECS, ModelSpec
+from warehouse.settings import Settings
 
 
 def _best_of(
@@ -102,7 +102,7 @@ def hand_written_training_set(
         with duckdb.connect() as duck:
             duck.register("entity_rows", rows)
             return duck.execute(duckdb_asof_sql(models, gateway.settings, ttl)).df()
-    from ciw.warehouse import connect_postgres
+    from warehouse.connections import connect_postgres
 
     key = spec.entity_column
     key_type = "bigint" if models[0].entity_type == "Int64" else "text"

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from warehouse.adapters import float_type
+
 ModelKind = Literal["classifier", "regressor", "clustering", "scorecard"]
 
 #: Warehouse schema of every table the ML code writes (outside dbt; dbt reads them as sources).
@@ -142,7 +144,7 @@ MODEL_SPECS: dict[str, ModelSpec] = {
 
 def predictions_ddl(dialect: Literal["duckdb", "postgres"]) -> str:
     """``create table if not exists`` for the append-only predictions table."""
-    double = "double" if dialect == "duckdb" else "double precision"
+    double = float_type(dialect)
     factors = ",\n".join(
         f"    factor_{i}_name varchar,\n    factor_{i}_contribution {double}"
         for i in range(1, TOP_FACTORS + 1)

@@ -23,9 +23,10 @@ import pandas as pd
 
 from ml.contracts import DRIFT_TABLE, ML_SCHEMA, MODEL_SPECS
 from ml.monitoring import ChampionSource, ChampionVersion, NothingToCheck, append_rows
+from warehouse.adapters import float_type
 
 if TYPE_CHECKING:
-    from ciw.settings import Settings
+    from warehouse.settings import Settings
 
 ColumnType = Literal["numerical", "categorical"]
 
@@ -349,7 +350,7 @@ DRIFT_COLUMNS = (
 
 def drift_table_ddl(dialect: Literal["duckdb", "postgres"]) -> str:
     """``create table if not exists`` for ``ml.drift_results`` (one row per column per run)."""
-    double = "double" if dialect == "duckdb" else "double precision"
+    double = float_type(dialect)
     return f"""
 create table if not exists {ML_SCHEMA}.{DRIFT_TABLE} (
     run_id varchar not null,

@@ -30,9 +30,10 @@ from ml.contracts import (
     PREDICTIONS_TABLE,
     ModelSpec,
 )
+from warehouse.adapters import float_type
 
 if TYPE_CHECKING:
-    from ciw.settings import Settings
+    from warehouse.settings import Settings
 
 Dialect = Literal["duckdb", "postgres"]
 Cause = Literal["drift", "performance", "feedback"]
@@ -122,21 +123,12 @@ class MonitoringSettings:
 # --- warehouse helpers ------------------------------------------------------------------------
 
 
-def _dialect(settings: Settings) -> Dialect:
-    return "postgres" if settings.target == "postgres" else "duckdb"
-
-
 def table_exists(settings: Settings, qualified_name: str) -> bool:
     """Whether ``schema.table`` exists (information_schema answers on both warehouses)."""
-    from ciw.warehouse import read_frame
+    from warehouse import adapter_for
 
-    schema, table = qualified_name.split(".", 1)
-    found = read_frame(
-        settings,
-        "select count(*) as n from information_schema.tables "
-        f"where table_schema = {sql_literal(schema)} and table_name = {sql_literal(table)}",
-    )
-    return bool(int(found["n"].iloc[0]))
+    with adapter_for(settings).session() as session:
+        return session.table_exists(qualified_name)
 
 
 def sql_literal(value: str) -> str:
@@ -149,53 +141,13 @@ def _timestamp_literal(moment: datetime) -> str:
     return f"cast({sql_literal(naive.isoformat(sep=' '))} as timestamp)"
 
 
-def _python_value(value: object) -> object:
-    """numpy/pandas scalars to plain Python for the Postgres driver; NaN/NaT to NULL."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    item = getattr(value, "item", None)
-    return item() if callable(item) else value
-
-
 def append_rows(
     settings: Settings, table: str, frame: pd.DataFrame, ddl: Callable[[Dialect], str]
 ) -> int:
     """Append ``frame`` to ``ml.<table>``, creating the schema and table when missing."""
-    from ciw.warehouse import connect_duckdb, connect_postgres
+    from warehouse import append_frame
 
-    columns = ", ".join(frame.columns)
-    if frame.empty:
-        return 0
-    if settings.target == "duckdb":
-        with connect_duckdb(settings) as duck:
-            duck.execute(f"create schema if not exists {ML_SCHEMA}")
-            duck.execute(ddl("duckdb"))
-            duck.register("incoming_rows", frame)
-            duck.execute(
-                f"insert into {ML_SCHEMA}.{table} ({columns}) select {columns} from incoming_rows"
-            )
-            duck.unregister("incoming_rows")
-        return len(frame)
-    import psycopg
-
-    with connect_postgres(settings) as postgres:
-        try:
-            postgres.execute(f"create schema if not exists {ML_SCHEMA}")
-            postgres.commit()
-        except psycopg.errors.UniqueViolation:  # a concurrent writer created it first
-            postgres.rollback()
-        postgres.execute(ddl("postgres"))
-        with (
-            postgres.cursor() as cursor,
-            cursor.copy(f"copy {ML_SCHEMA}.{table} ({columns}) from stdin") as copy,
-        ):
-            for row in frame.itertuples(index=False, name=None):
-                copy.write_row([_python_value(value) for value in row])
-    return len(frame)
+    return append_frame(settings, f"{ML_SCHEMA}.{table}", frame, ddl=[ddl(settings.target)])
 
 
 # --- performance on matured labels ------------------------------------------------------------
@@ -279,7 +231,7 @@ def read_matured_predictions(
     settings: Settings, spec: ModelSpec, model_version: str
 ) -> pd.DataFrame:
     """Matured rows (entity_id, as_of_date, score, label); empty when a table is missing."""
-    from ciw.warehouse import read_frame
+    from warehouse import read_frame
 
     empty = pd.DataFrame(columns=["entity_id", "as_of_date", "score", "label"])
     predictions = f"{ML_SCHEMA}.{PREDICTIONS_TABLE}"
@@ -386,7 +338,7 @@ def run_performance_check(
 
 def performance_table_ddl(dialect: Dialect) -> str:
     """``create table if not exists`` for ``ml.model_performance`` (one row per check run)."""
-    double = "double" if dialect == "duckdb" else "double precision"
+    double = float_type(dialect)
     return f"""
 create table if not exists {ML_SCHEMA}.{PERFORMANCE_TABLE} (
     run_id varchar not null,
@@ -443,7 +395,7 @@ def inaccurate_share(feedback: pd.DataFrame) -> pd.DataFrame:
 
 def read_feedback(settings: Settings, since: datetime | None = None) -> pd.DataFrame:
     """Feedback rows with their alert type ('unknown' before the alerts mart exists)."""
-    from ciw.warehouse import read_frame
+    from warehouse import read_frame
 
     columns = ["feedback_id", "alert_id", "recorded_at", "alert_accuracy", "alert_type"]
     if not table_exists(settings, FEEDBACK_TABLE):
@@ -530,7 +482,7 @@ def _latest_flagged(
     cause: Cause,
     describe: Callable[[Mapping[str, Any]], str],
 ) -> list[RetrainingSignal]:
-    from ciw.warehouse import read_frame
+    from warehouse import read_frame
 
     if not table_exists(settings, f"{ML_SCHEMA}.{table}"):
         return []

@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ciw.settings import Settings
-from ciw.warehouse import connect_duckdb, connect_postgres, read_frame
 from ml.contracts import (
     ML_SCHEMA,
     PREDICTIONS_TABLE,
@@ -22,6 +20,9 @@ from ml.contracts import (
     ModelSpec,
     predictions_ddl,
 )
+from warehouse import append_frame, read_frame
+from warehouse.adapters import float_type
+from warehouse.settings import Settings
 
 if TYPE_CHECKING:
     from feature_repo.store import FeatureStoreGateway
@@ -264,50 +265,22 @@ def score_model(
     )
 
 
-def ensure_predictions_table(settings: Settings) -> None:
-    """Create ml.predictions, or add the columns a warehouse from an earlier release lacks."""
-    ddl = predictions_ddl(settings.target)
-    double = "double" if settings.target == "duckdb" else "double precision"
+def predictions_statements(settings: Settings) -> list[str]:
+    """Create ml.predictions when missing, and add the columns an earlier release lacked."""
+    double = float_type(settings.target)
     table = f"{ML_SCHEMA}.{PREDICTIONS_TABLE}"
-    statements = [
-        f"create schema if not exists {ML_SCHEMA}",
-        ddl,
+    return [
+        predictions_ddl(settings.target),
         *(
             f"alter table {table} add column if not exists {column} {double}"
             for column in ADDED_PREDICTION_COLUMNS
         ),
     ]
-    if settings.target == "duckdb":
-        with connect_duckdb(settings) as duck:
-            for statement in statements:
-                duck.execute(statement)
-        return
-    with connect_postgres(settings) as postgres:
-        for statement in statements:
-            postgres.execute(statement)
 
 
 def write_predictions(settings: Settings, rows: pd.DataFrame) -> int:
     """Append prediction rows to ``ml.predictions`` (never updates: the table is the audit)."""
-    ensure_predictions_table(settings)
-    if rows.empty:
-        return 0
     rows = rows.reindex(columns=PREDICTION_COLUMNS)  # a row source without intervals: missing
-    table = f"{ML_SCHEMA}.{PREDICTIONS_TABLE}"
-    columns = ", ".join(PREDICTION_COLUMNS)
-    if settings.target == "duckdb":
-        with connect_duckdb(settings) as duck:
-            duck.register("incoming_predictions", rows)
-            duck.execute(
-                f"insert into {table} ({columns}) select {columns} from incoming_predictions"
-            )
-        return len(rows)
-    records = rows.astype(object).where(rows.notna(), None).itertuples(index=False, name=None)
-    with (
-        connect_postgres(settings) as postgres,
-        postgres.cursor() as cursor,
-        cursor.copy(f"copy {table} ({columns}) from stdin") as copy,
-    ):
-        for record in records:
-            copy.write_row(record)
-    return len(rows)
+    return append_frame(
+        settings, f"{ML_SCHEMA}.{PREDICTIONS_TABLE}", rows, ddl=predictions_statements(settings)
+    )

@@ -29,8 +29,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ciw.settings import Settings
 from ml.contracts import ML_SCHEMA, MODEL_SPECS, REGISTRY_TABLE, ModelSpec
+from warehouse.adapters import Session, float_type
+from warehouse.settings import Settings, Target
 
 EVENTS_TABLE = f"{REGISTRY_TABLE}_events"
 STATUSES = ("champion", "challenger", "retired")
@@ -316,8 +317,8 @@ def _write_artifacts(
 # --- the warehouse tables -----------------------------------------------------------------
 
 
-def _ddl(target: str) -> list[str]:
-    double = "double" if target == "duckdb" else "double precision"
+def _ddl(target: Target) -> list[str]:
+    double = float_type(target)
     return [
         f"create schema if not exists {ML_SCHEMA}",
         f"""create table if not exists {ML_SCHEMA}.{REGISTRY_TABLE} (
@@ -358,77 +359,23 @@ def _ddl(target: str) -> list[str]:
     ]
 
 
-class _Session:
-    """One open warehouse transaction with ``?`` placeholders on both engines."""
-
-    def __init__(self, connection: Any, target: str) -> None:
-        self._connection = connection
-        self._target = target
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        if self._target == "postgres":
-            cursor = self._connection.execute(sql.replace("?", "%s"), tuple(params))
-            return list(cursor.fetchall()) if cursor.description else []
-        result = self._connection.execute(sql, list(params))
-        return list(result.fetchall()) if result.description else []
-
-    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        if self._target == "postgres":
-            cursor = self._connection.execute(sql.replace("?", "%s"), tuple(params))
-            names = [column.name for column in cursor.description or []]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-        result = self._connection.execute(sql, list(params))
-        names = [column[0] for column in result.description or []]
-        return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
-
-
-def _open_duckdb(settings: Settings) -> Any:
-    """The DuckDB file, or one readable line when another process holds its lock."""
-    import duckdb
-
-    from ciw.warehouse import WarehouseUnavailable, connect_duckdb
-
-    try:
-        return connect_duckdb(settings)
-    except duckdb.IOException as error:
-        first_line = str(error).strip().splitlines()[0]
-        raise WarehouseUnavailable(f"cannot open {settings.describe()}: {first_line}") from None
-
-
 @contextmanager
-def _session(settings: Settings, *, lock: bool = False) -> Iterator[_Session]:
+def _session(settings: Settings, *, lock: bool = False) -> Iterator[Session]:
     """Open, make the tables if missing, run one transaction, close.
 
-    ``lock`` serializes writers on Postgres so two trainings cannot both crown a champion;
-    DuckDB's file lock already allows one writing process only.
+    ``lock`` serializes writers so two trainings cannot both crown a champion (on DuckDB the
+    file lock already allows one writing process only).
     """
-    from ciw.warehouse import connect_postgres
+    from warehouse import adapter_for
 
-    if settings.target == "duckdb":
-        duck = _open_duckdb(settings)
-        try:
-            duck.begin()
-            session = _Session(duck, "duckdb")
-            for statement in _ddl("duckdb"):
-                duck.execute(statement)
-            yield session
-            duck.commit()
-        except BaseException:
-            duck.rollback()
-            raise
-        finally:
-            duck.close()
-        return
-    with connect_postgres(settings) as postgres:  # commits on success, rolls back on error
-        session = _Session(postgres, "postgres")
-        events = f"{ML_SCHEMA}.{EVENTS_TABLE}"
-        (present,) = session.execute("select to_regclass(?) is not null", (events,))[0]
-        if not present:  # concurrent "create ... if not exists" can collide: one at a time
-            session.execute("select pg_advisory_xact_lock(hashtext(?))", (events,))
-            for statement in _ddl("postgres"):
-                postgres.execute(statement)
+    events = f"{ML_SCHEMA}.{EVENTS_TABLE}"
+    with adapter_for(settings).session(transaction=True) as session:
+        if not session.table_exists(events):
+            session.lock(events)  # concurrent "create ... if not exists" collide: one at a time
+            for statement in _ddl(settings.target):
+                session.execute(statement)
         if lock:
-            postgres.execute(f"lock table {ML_SCHEMA}.{REGISTRY_TABLE} in exclusive mode")
+            session.lock(f"{ML_SCHEMA}.{REGISTRY_TABLE}")
         yield session
 
 
@@ -535,7 +482,7 @@ class ModelRegistry:
             )
             session.execute(
                 f"insert into {ML_SCHEMA}.{REGISTRY_TABLE} ({', '.join(row)}) "
-                f"values ({', '.join('?' for _ in row)})",
+                f"values ({', '.join('%s' for _ in row)})",
                 tuple(row.values()),
             )
             registered_reason = gate or "trained"
@@ -562,7 +509,7 @@ class ModelRegistry:
         """Every registered version (of one model, or all), newest first per model."""
         if model_name is not None:
             _spec(model_name)
-        where, params = ("where r.model_name = ?", (model_name,)) if model_name else ("", ())
+        where, params = ("where r.model_name = %s", (model_name,)) if model_name else ("", ())
         with _session(self.settings) as session:
             rows = session.rows(
                 f"{_SELECT_VERSIONS} {where} order by r.model_name, r.created_at desc, r.version",
@@ -575,7 +522,7 @@ class ModelRegistry:
         _spec(model_name)
         with _session(self.settings) as session:
             return session.rows(
-                f"select * from {ML_SCHEMA}.{EVENTS_TABLE} where model_name = ? order by event_id",
+                f"select * from {ML_SCHEMA}.{EVENTS_TABLE} where model_name = %s order by event_id",
                 (model_name,),
             )
 
@@ -619,7 +566,7 @@ class ModelRegistry:
                 raise RegistryError(f"{model_name} has no champion to roll back")
             events = session.execute(
                 f"select event, version from {ML_SCHEMA}.{EVENTS_TABLE} "
-                "where model_name = ? order by event_id",
+                "where model_name = %s order by event_id",
                 (model_name,),
             )
             stack = champion_stack([(str(event), str(version)) for event, version in events])
@@ -648,7 +595,7 @@ class ModelRegistry:
 
     def _crown(
         self,
-        session: _Session,
+        session: Session,
         model_name: str,
         version: str,
         champion: ModelVersion | None,
@@ -664,7 +611,7 @@ class ModelRegistry:
 
     @staticmethod
     def _set_status(
-        session: _Session,
+        session: Session,
         model_name: str,
         version: str,
         status: str,
@@ -673,14 +620,14 @@ class ModelRegistry:
         """Change a version's status; a promotion also stamps ``promoted_at``."""
         session.execute(
             f"update {ML_SCHEMA}.{REGISTRY_TABLE} "
-            "set status = ?, promoted_at = coalesce(?, promoted_at) "
-            "where model_name = ? and version = ?",
+            "set status = %s, promoted_at = coalesce(%s, promoted_at) "
+            "where model_name = %s and version = %s",
             (status, promoted_at, model_name, version),
         )
 
     @staticmethod
     def _event(
-        session: _Session,
+        session: Session,
         model_name: str,
         version: str,
         event: str,
@@ -692,7 +639,7 @@ class ModelRegistry:
             f"select coalesce(max(event_id), 0) + 1 from {ML_SCHEMA}.{EVENTS_TABLE}"
         )[0]
         session.execute(
-            f"insert into {ML_SCHEMA}.{EVENTS_TABLE} values (?, ?, ?, ?, ?, ?, ?)",
+            f"insert into {ML_SCHEMA}.{EVENTS_TABLE} values (%s, %s, %s, %s, %s, %s, %s)",
             (
                 int(next_id),
                 model_name,
@@ -704,22 +651,22 @@ class ModelRegistry:
             ),
         )
 
-    def _find(self, session: _Session, model_name: str, version: str) -> ModelVersion | None:
+    def _find(self, session: Session, model_name: str, version: str) -> ModelVersion | None:
         rows = session.rows(
-            f"{_SELECT_VERSIONS} where r.model_name = ? and r.version = ?",
+            f"{_SELECT_VERSIONS} where r.model_name = %s and r.version = %s",
             (model_name, version),
         )
         return self._version(rows[0]) if rows else None
 
-    def _champion(self, session: _Session, model_name: str) -> ModelVersion | None:
+    def _champion(self, session: Session, model_name: str) -> ModelVersion | None:
         rows = session.rows(
-            f"{_SELECT_VERSIONS} where r.model_name = ? and r.status = 'champion' "
+            f"{_SELECT_VERSIONS} where r.model_name = %s and r.status = 'champion' "
             "order by r.promoted_at desc",
             (model_name,),
         )
         return self._version(rows[0]) if rows else None
 
-    def _resolve(self, session: _Session, model_name: str, version: str) -> ModelVersion:
+    def _resolve(self, session: Session, model_name: str, version: str) -> ModelVersion:
         """A version by its id or a unique prefix of it (as ``ciw models list`` shows it)."""
         text = version.strip()
         if not text:
@@ -727,7 +674,7 @@ class ModelRegistry:
         matches = [
             str(row[0])
             for row in session.execute(
-                f"select version from {ML_SCHEMA}.{REGISTRY_TABLE} where model_name = ?",
+                f"select version from {ML_SCHEMA}.{REGISTRY_TABLE} where model_name = %s",
                 (model_name,),
             )
             if str(row[0]).startswith(text)

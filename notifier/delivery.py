@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from ciw.settings import Settings
 from notifier.config import NotifierError, SlackConfig, SlackDown, WebhookAmbiguous
 from notifier.messages import Alert, Message, plan_messages
 from notifier.retrying import OutcomeUnknown, SlackUnavailable, SlackUnsettled
@@ -30,6 +29,7 @@ from notifier.slack import (
     WebhookTransport,
 )
 from notifier.store import DELIVERIES_TABLE, LogRow, Store, open_store
+from warehouse.settings import Settings
 
 #: Alerts older than this are not delivered any more (a backfill must not page anyone).
 DEFAULT_MAX_AGE = timedelta(hours=72)

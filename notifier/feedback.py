@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from ciw.settings import Settings
 from notifier.config import NotifierError
 from notifier.store import ALERTS_TABLE, OPS_SCHEMA, Store, open_store
+from warehouse.settings import Settings
 
 FEEDBACK_TABLE = f"{OPS_SCHEMA}.alert_feedback"
 

@@ -10,10 +10,10 @@ import os
 import time
 from datetime import UTC, datetime
 
-from ciw.settings import Settings
 from notifier.config import NotifierError, SlackConfig
 from notifier.messages import Message
 from notifier.retrying import OutcomeUnknown
+from warehouse.settings import Settings
 
 #: The on-call channel; SLACK_DEFAULT_CHANNEL when unset.
 OPS_CHANNEL_ENV = "CIW_OPS_CHANNEL"

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ciw.settings import Settings
 from notifier.config import NotifierError
 from notifier.messages import Alert
+from warehouse.adapters import Session
+from warehouse.settings import Settings
 
 OPS_SCHEMA = "ops"
 DELIVERIES_TABLE = f"{OPS_SCHEMA}.alert_deliveries"
@@ -64,45 +65,18 @@ class LogRow:
 
 
 class Store:
-    """One open connection to the warehouse, autocommitting every statement."""
+    """One open warehouse session, autocommitting every statement."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, session: Session, settings: Settings) -> None:
         self.settings = settings
-        self._duckdb = settings.target == "duckdb"
-        self._connection: Any = None
-
-    def open(self) -> Store:
-        from ciw.warehouse import connect_duckdb, connect_postgres
-
-        if self._duckdb:
-            self._connection = connect_duckdb(self.settings)
-        else:
-            self._connection = connect_postgres(self.settings)
-            self._connection.autocommit = True
-        return self
-
-    def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        self._session = session
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run one statement and return its rows (none for statements without a result)."""
-        if self._duckdb:
-            result = self._connection.execute(sql.replace("%s", "?"), list(params))
-            return result.fetchall() if result.description else []
-        with self._connection.cursor() as cursor:
-            cursor.execute(sql, list(params))
-            return cursor.fetchall() if cursor.description else []
+        return self._session.execute(sql, params)
 
     def table_exists(self, qualified_name: str) -> bool:
-        schema, table = qualified_name.split(".")
-        rows = self.execute(
-            "select count(*) from information_schema.tables"
-            " where table_schema = %s and table_name = %s",
-            (schema, table),
-        )
-        return bool(rows[0][0])
+        return self._session.table_exists(qualified_name)
 
     def ensure_log(self) -> None:
         self.execute(f"create schema if not exists {OPS_SCHEMA}")
@@ -208,8 +182,7 @@ class Store:
 
 @contextmanager
 def open_store(settings: Settings) -> Iterator[Store]:
-    store = Store(settings).open()
-    try:
-        yield store
-    finally:
-        store.close()
+    from warehouse import adapter_for
+
+    with adapter_for(settings).session() as session:
+        yield Store(session, settings)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dagster as dg
 
-from ciw.settings import Settings
 from orchestration.alerts import build_alert_defs
 from orchestration.dbt import DBT_PROJECT, build_dbt_defs
 from orchestration.ingestion import build_ingestion_defs
@@ -18,6 +17,7 @@ from orchestration.reports import build_report_defs
 from orchestration.resources import build_resources
 from orchestration.schedules import build_schedule_defs
 from orchestration.sensors import build_sensor_defs
+from warehouse.settings import Settings
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:

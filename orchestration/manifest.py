@@ -20,8 +20,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from ciw.paths import DBT_PROJECT_DIR
-from ciw.settings import Settings
+from warehouse.paths import DBT_PROJECT_DIR
+from warehouse.settings import Settings
 
 #: Relative to the dbt project, as ``DbtProject(target_path=...)`` wants it.
 MANIFEST_TARGET = Path("target") / "dagster"

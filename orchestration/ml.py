@@ -205,8 +205,8 @@ def predictions(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
     description="Each customer's latest scores pushed to the online store for the profile API.",
 )
 def online_scores(warehouse: WarehouseResource) -> dg.Output[None]:
-    from ciw.warehouse import read_frame
     from feature_repo.store import FeatureStoreGateway
+    from warehouse import read_frame
 
     settings = warehouse.settings()
     scores = read_frame(

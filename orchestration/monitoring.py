@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from ciw.settings import Settings
 from ml.contracts import MODEL_SPECS
 from ml.monitoring import ChampionSource, MonitoringSettings, NothingToCheck, RetrainingSignal
 from orchestration.resources import WarehouseResource
+from warehouse.settings import Settings
 
 PREDICTIONS_KEY = dg.AssetKey(["ml", "predictions"])
 RETRAINING_JOB = "model_retraining"
@@ -282,7 +282,7 @@ def _warehouse_errors() -> tuple[type[Exception], ...]:
     import duckdb
     import psycopg
 
-    from ciw.warehouse import WarehouseUnavailable
+    from warehouse import WarehouseUnavailable
 
     return (WarehouseUnavailable, duckdb.IOException, psycopg.OperationalError)
 

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import dagster as dg
 
-from ciw.settings import Settings
+from warehouse.settings import Settings
 
 AssetStatus = Literal["materialized", "failed", "skipped"]
 CheckOutcome = Literal["passed", "failed", "warned"]

@@ -4,9 +4,9 @@ import datetime as dt
 
 import dagster as dg
 
-from ciw.paths import DATA_DIR
 from orchestration.dbt import model_key
 from orchestration.resources import WarehouseResource
+from warehouse.paths import DATA_DIR
 
 REPORTS_GROUP = "reports"
 REPORT_SOURCES = (
@@ -34,8 +34,8 @@ def executive_report(
 ) -> dg.MaterializeResult:
     from pathlib import Path
 
-    from ciw.warehouse import read_frame
     from reports.executive import QUERIES, build_report, render_markdown, write_report
+    from warehouse import read_frame
 
     settings = warehouse.settings()
     week_ending = (

@@ -12,9 +12,9 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
 
-from ciw.paths import DBT_PROJECT_DIR
-from ciw.settings import Settings, Target
 from orchestration.manifest import MANIFEST_DIR
+from warehouse.paths import DBT_PROJECT_DIR
+from warehouse.settings import Settings, Target
 
 
 class WarehouseResource(dg.ConfigurableResource):  # type: ignore[misc]
@@ -123,7 +123,7 @@ class WarehouseDbtCliResource(DbtCliResource):
     def cli(self, args: Sequence[str], **kwargs: Any) -> DbtCliInvocation:
         settings = self.warehouse.settings()
         if settings.target == "postgres":
-            from ciw.warehouse import ensure_postgres_database
+            from warehouse.connections import ensure_postgres_database
 
             ensure_postgres_database(settings)
         runs_root = dbt_runs_root()

@@ -46,9 +46,9 @@ def ops_message_on_run_failure(context: dg.RunFailureSensorContext) -> None:
     )
     context.log.warning(message)
     logger.warning(message)
-    from ciw.settings import Settings
     from notifier.config import NotifierError
     from notifier.ops import send_ops_message
+    from warehouse.settings import Settings
 
     try:
         where = send_ops_message(Settings.from_env(), message, key=context.dagster_run.run_id)

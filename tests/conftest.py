@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ciw.settings import Settings
+from warehouse.settings import Settings
 
 
 def _postgres_base() -> Settings:

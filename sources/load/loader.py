@@ -12,7 +12,6 @@ import os
 from collections.abc import Callable, Collection
 from pathlib import Path
 
-from ciw.settings import Settings
 from sources.contract import raw_tables
 from sources.load.checks import (
     check_bad_share,
@@ -26,6 +25,7 @@ from sources.load.read import stage_file
 from sources.load.report import FileLoad, LoadError, LoadReport
 from sources.load.sinks import Batch, DuckDBSink, PostgresSink, utc_now
 from sources.load.validate import Validated, validate_staged
+from warehouse.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -9,11 +9,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from ciw.settings import Settings
 from notifier.config import SlackConfig
 from notifier.messages import Alert
 from notifier.store import open_store
 from tests.alerting.slack_standin import VALID_TOKEN, SlackStandIn
+from warehouse.settings import Settings
 
 ALERTS_DDL = """
 create table marts.alerts (

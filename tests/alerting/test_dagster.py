@@ -8,12 +8,12 @@ from collections import Counter
 import dagster as dg
 import pytest
 
-from ciw.settings import Settings
 from orchestration.alerts import NOTIFICATIONS_KEY, build_alert_defs, slack_notifications
 from orchestration.dbt import model_key
 from orchestration.resources import WarehouseResource
 from tests.alerting.conftest import make_alert, write_alerts
 from tests.alerting.slack_standin import VALID_TOKEN, SlackStandIn
+from warehouse.settings import Settings
 
 
 def test_definitions_put_the_notifier_after_the_alerts_mart() -> None:

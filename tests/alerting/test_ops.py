@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from ciw.settings import Settings
 from notifier.config import NotifierError, SlackConfig
 from notifier.ops import send_ops_message
 from orchestration.sensors import build_ops_message
 from tests.alerting.conftest import bot_config
 from tests.alerting.slack_standin import SlackStandIn
+from warehouse.settings import Settings
 
 
 def test_ops_message_reaches_the_ops_channel(

@@ -16,7 +16,7 @@ import pytest
 
 from ciw.cli import main
 from ciw.dbt import run_dbt
-from ciw.settings import Settings
+from warehouse.settings import Settings
 
 pytestmark = pytest.mark.slow
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ciw.settings import Settings
 from feature_repo.config import FeastOptions
 from feature_repo.store import FeatureStoreGateway
 from ml.contracts import ModelSpec
+from warehouse.settings import Settings
 
 TOY_YAML = """
 version: 2
@@ -92,7 +92,7 @@ def engagement_rows() -> pd.DataFrame:
 
 
 def write_duckdb_tables(settings: Settings, tables: dict[str, pd.DataFrame]) -> None:
-    from ciw.warehouse import connect_duckdb
+    from warehouse.connections import connect_duckdb
 
     with connect_duckdb(settings) as duck:
         duck.execute("create schema if not exists features")
@@ -110,7 +110,7 @@ def _postgres_type(column: str, kind: str) -> str:
 
 
 def write_postgres_tables(settings: Settings, tables: dict[str, pd.DataFrame]) -> None:
-    from ciw.warehouse import connect_postgres
+    from warehouse.connections import connect_postgres
 
     with connect_postgres(settings) as postgres, postgres.cursor() as cursor:
         cursor.execute("create schema if not exists features")

@@ -12,7 +12,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ciw.settings import Settings
 from feature_repo.bench import bench_training_set, hand_written_training_set
 from feature_repo.config import FeastOptions
 from tests.feature_store.conftest import (
@@ -25,6 +24,7 @@ from tests.feature_store.conftest import (
     order_rows,
     write_tables,
 )
+from warehouse.settings import Settings
 
 ROWS = pd.DataFrame(
     {

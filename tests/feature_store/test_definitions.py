@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ciw.settings import Settings, SettingsError
 from feature_repo.config import FeastOptions, fill_placeholders, render_config_dict, repo_config
 from feature_repo.dbt_features import (
     FEATURES_DIR,
@@ -20,6 +19,7 @@ from feature_repo.dbt_features import (
 from feature_repo.feature_services import service_name
 from feature_repo.repository import derive_definitions
 from ml.contracts import MODEL_SPECS
+from warehouse.settings import Settings, SettingsError
 
 DATE_TYPES = {"date", "timestamp"}
 

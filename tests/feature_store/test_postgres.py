@@ -8,7 +8,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ciw.settings import Settings
 from tests.feature_store.conftest import (
     TOY_SPEC,
     day,
@@ -17,6 +16,7 @@ from tests.feature_store.conftest import (
     order_rows,
     write_tables,
 )
+from warehouse.settings import Settings
 
 pytestmark = pytest.mark.postgres
 

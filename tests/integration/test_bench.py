@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from ciw.bench import benchmark_markdown, print_benchmark, run_benchmark
-from ciw.settings import Settings
+from warehouse.settings import Settings
 
 pytestmark = pytest.mark.slow
 

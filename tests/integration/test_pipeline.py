@@ -10,21 +10,21 @@ import pytest
 
 from ciw.cli import main
 from ciw.dbt import run_dbt
-from ciw.settings import Settings
 from ml.contracts import MODEL_SPECS
 from sources.contract import raw_tables
 from tests.alerting.slack_standin import VALID_TOKEN, SlackStandIn
+from warehouse.settings import Settings
 
 pytestmark = pytest.mark.slow
 
 
 def _query(settings: Settings, sql: str) -> list[tuple]:
     if settings.target == "duckdb":
-        from ciw.warehouse import connect_duckdb
+        from warehouse.connections import connect_duckdb
 
         with connect_duckdb(settings) as connection:
             return connection.execute(sql).fetchall()
-    from ciw.warehouse import connect_postgres
+    from warehouse.connections import connect_postgres
 
     with connect_postgres(settings) as connection:
         return connection.execute(sql).fetchall()

@@ -9,8 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ciw.settings import Settings
-from ciw.warehouse import read_frame
 from ml.drift import (
     DriftInputError,
     DriftThresholds,
@@ -19,6 +17,8 @@ from ml.drift import (
     prune_reports,
     write_drift_results,
 )
+from warehouse import read_frame
+from warehouse.settings import Settings
 
 IMPORTANT = "recency_days"
 

@@ -8,8 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ciw.settings import Settings
-from ciw.warehouse import connect_duckdb, connect_postgres, read_frame
 from ml.contracts import MODEL_SPECS, predictions_ddl
 from ml.monitoring import (
     MonitoringError,
@@ -24,6 +22,9 @@ from ml.monitoring import (
     read_matured_predictions,
     write_performance_result,
 )
+from warehouse import read_frame
+from warehouse.connections import connect_duckdb, connect_postgres
+from warehouse.settings import Settings
 
 CHURN = MODEL_SPECS["customer_churn"]
 CLV = MODEL_SPECS["customer_clv"]

@@ -10,8 +10,6 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from ciw.settings import Settings
-from ciw.warehouse import read_frame
 from ml.contracts import MODEL_SPECS, predictions_ddl
 from ml.pipeline import (
     PREDICTION_COLUMNS,
@@ -19,6 +17,8 @@ from ml.pipeline import (
     score_entities,
     write_predictions,
 )
+from warehouse import read_frame
+from warehouse.settings import Settings
 
 
 class _LinearModel:

@@ -14,8 +14,6 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from ciw.settings import Settings
-from ciw.warehouse import read_frame
 from ml.contracts import MODEL_SPECS
 from ml.registry import (
     Candidate,
@@ -27,6 +25,8 @@ from ml.registry import (
     rule_gate,
     version_id,
 )
+from warehouse import read_frame
+from warehouse.settings import Settings
 
 FEATURES = ["recency_days", "order_count"]
 

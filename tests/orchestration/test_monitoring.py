@@ -10,8 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ciw.settings import Settings
-from ciw.warehouse import connect_duckdb, read_frame
 from ml.contracts import MODEL_SPECS
 from ml.drift import ColumnDrift, DriftResult, scored_frame_path, write_drift_results
 from ml.monitoring import PerformanceResult, write_performance_result
@@ -24,6 +22,9 @@ from orchestration.monitoring import (
     retraining_sensor,
 )
 from orchestration.resources import WarehouseResource
+from warehouse import read_frame
+from warehouse.connections import connect_duckdb
+from warehouse.settings import Settings
 
 FEATURES = ["recency_days", "orders_90d", "revenue_90d", "top_category"]
 

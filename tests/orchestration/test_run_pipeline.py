@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from ciw.settings import Settings
 from orchestration.pipeline import run_pipeline
 from sources.contract import raw_tables
+from warehouse.settings import Settings
 
 pytestmark = pytest.mark.slow
 

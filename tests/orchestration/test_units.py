@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from ciw.settings import SettingsError
 from orchestration.dbt import dbt_build_args, layer_group
 from orchestration.instance import prepare_dagster_home, storage_kind
 from orchestration.pipeline import pipeline_run_config, ui_command
 from orchestration.sensors import build_ops_message
+from warehouse.settings import SettingsError
 
 
 def test_ops_message_names_job_steps_first_error_line_and_run_link() -> None:

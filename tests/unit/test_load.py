@@ -13,9 +13,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ciw.settings import Settings
 from sources.contract import raw_tables
 from sources.load import LoadError, discover_exports, ensure_raw_tables, load_directory
+from warehouse.settings import Settings
 
 ORDERS_HEADER = "order_id,customer_id,ordered_at,channel,subtotal,order_total,currency"
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from ciw.settings import Settings
 from sources.load import LoadError, load_directory
 from tests.corpus.test_corpus import query
+from warehouse.settings import Settings
 
 HEADER = "order_id,customer_id,ordered_at,order_total\n"
 

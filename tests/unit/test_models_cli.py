@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from ciw.models_cli import format_table, models_group
-from ciw.settings import Settings
 from ml.registry import ModelRegistry, ModelVersion
 from tests.ml.test_registry import make_candidate, png_bytes, training_frame
+from warehouse.settings import Settings
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from ciw.settings import Settings, SettingsError
+from warehouse.settings import Settings, SettingsError
 
 
 def test_default_target_is_embedded_duckdb(monkeypatch: pytest.MonkeyPatch) -> None:

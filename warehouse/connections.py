@@ -1,14 +1,17 @@
-"""Connections to the chosen warehouse."""
+"""Opening the chosen warehouse: the DuckDB file or the PostgreSQL database.
+
+Every error here is one readable line without secrets (:class:`WarehouseUnavailable`).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ciw.settings import Settings
+from warehouse.settings import Settings
 
 if TYPE_CHECKING:
     import duckdb
-    import pandas as pd
     import psycopg
 
 
@@ -16,11 +19,16 @@ class WarehouseUnavailable(RuntimeError):
     """The warehouse cannot be reached; the message is safe to show (no secrets)."""
 
 
-def connect_duckdb(settings: Settings) -> duckdb.DuckDBPyConnection:
+def connect_duckdb(settings: Settings, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """The DuckDB file; one readable line when another process holds its lock."""
     import duckdb
 
     settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(settings.duckdb_path))
+    try:
+        return duckdb.connect(str(settings.duckdb_path), read_only=read_only)
+    except duckdb.IOException as error:
+        first_line = str(error).strip().splitlines()[0]
+        raise WarehouseUnavailable(f"cannot open {settings.describe()}: {first_line}") from None
 
 
 def ensure_postgres_database(settings: Settings) -> None:
@@ -79,23 +87,13 @@ def preflight(settings: Settings) -> None:
     if settings.target == "postgres":
         ensure_postgres_database(settings)
         return
-    import duckdb
-
-    try:
-        connect_duckdb(settings).close()
-    except duckdb.IOException as error:
-        first_line = str(error).strip().splitlines()[0]
-        raise WarehouseUnavailable(f"cannot open {settings.describe()}: {first_line}") from None
+    connect_duckdb(settings).close()
 
 
-def read_frame(settings: Settings, sql: str) -> pd.DataFrame:
-    """Run a query on the warehouse and return the rows as a DataFrame."""
-    import pandas as pd
-
-    if settings.target == "duckdb":
-        with connect_duckdb(settings) as duck:
-            return duck.execute(sql).df()
-    with connect_postgres(settings) as postgres, postgres.cursor() as cursor:
-        cursor.execute(sql)
-        columns = [column.name for column in cursor.description or []]
-        return pd.DataFrame(cursor.fetchall(), columns=columns)
+def drop_warehouse(settings: Settings) -> None:
+    """Start from nothing: the DuckDB file and its WAL, or the PostgreSQL database."""
+    if settings.target == "postgres":
+        drop_postgres_database(settings)
+        return
+    for suffix in ("", ".wal"):
+        Path(f"{settings.duckdb_path}{suffix}").unlink(missing_ok=True)
