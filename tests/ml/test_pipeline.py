@@ -189,7 +189,7 @@ def test_scoring_falls_back_to_the_rule_without_a_champion_or_when_it_fails(
 
     from ml.pipeline import NotEnoughData, score_model, scoring_dir
     from ml.registry import ModelRegistry
-    from tests.ml.test_registry import make_candidate, png_bytes, training_frame
+    from tests.ml.registry_candidates import make_candidate, png_bytes, training_frame
 
     spec = MODEL_SPECS["deal_risk"]
     registry = ModelRegistry(duckdb_settings)
