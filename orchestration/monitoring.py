@@ -4,7 +4,7 @@ Each model gets two asset checks on ``["ml", "predictions"]`` — ``<model>_drif
 HTML report linked in the metadata) and ``<model>_performance`` (matured labels vs training) —
 so their status shows beside the predictions in the UI. ``retraining_sensor`` reads what the
 checks stored (``ml.drift_results``, ``ml.model_performance``) and ``ops.alert_feedback``, and
-starts ``model_retraining`` with the reason in the run tags. The logic lives in ``ml.drift`` and
+starts ``model_retraining`` with the reason in the run tags. The logic lives in
 ``ml.monitoring``; this module only wires it.
 """
 
@@ -16,7 +16,9 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from ml.contracts import MODEL_SPECS
-from ml.monitoring import ChampionSource, MonitoringSettings, NothingToCheck, RetrainingSignal
+from ml.monitoring.champion import ChampionSource, NothingToCheck
+from ml.monitoring.retraining import RetrainingSignal
+from ml.monitoring.settings import MonitoringSettings
 from orchestration.resources import WarehouseResource
 from warehouse.settings import Settings
 
@@ -63,7 +65,7 @@ def build_drift_check(
     def drift_check(
         context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
     ) -> dg.AssetCheckResult:
-        from ml.drift import run_drift_check
+        from ml.monitoring.drift_results import run_drift_check
 
         settings = warehouse.settings()
         try:
@@ -117,7 +119,7 @@ def build_performance_check(
     def performance_check(
         context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
     ) -> dg.AssetCheckResult:
-        from ml.monitoring import run_performance_check
+        from ml.monitoring.performance import run_performance_check
 
         settings = warehouse.settings()
         try:
@@ -260,11 +262,11 @@ def collect_signals(
     limits: MonitoringSettings,
     now: datetime,
 ) -> list[RetrainingSignal]:
-    from ml.monitoring import (
+    from ml.monitoring.feedback import read_feedback
+    from ml.monitoring.retraining import (
         feedback_signals,
         latest_drift_signals,
         latest_performance_signals,
-        read_feedback,
     )
 
     moments = list(since.values())
@@ -301,7 +303,7 @@ def _warehouse_errors() -> tuple[type[Exception], ...]:
 def retraining_sensor(
     context: dg.SensorEvaluationContext, warehouse: WarehouseResource
 ) -> dg.SensorResult:
-    from ml.monitoring import plan_retraining
+    from ml.monitoring.retraining import plan_retraining
 
     limits = MonitoringSettings.from_env()
     now = datetime.now(UTC).replace(tzinfo=None)

@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 from ml.contracts import MODEL_SPECS
-from ml.drift import ColumnDrift, DriftResult, scored_frame_path, write_drift_results
-from ml.monitoring import PerformanceResult, write_performance_result
+from ml.monitoring.drift import ColumnDrift, DriftResult
+from ml.monitoring.drift_results import scored_frame_path, write_drift_results
+from ml.monitoring.performance import PerformanceResult, write_performance_result
 from ml.registry import Candidate, ModelRegistry
 from orchestration.monitoring import (
     PREDICTIONS_KEY,

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from warehouse import adapter_for, append_frame, read_frame
+from warehouse import adapter_for, append_frame, read_frame, table_exists
 from warehouse.adapters import float_type, python_value
 from warehouse.settings import Settings
 
@@ -55,6 +55,8 @@ def test_append_frame_of_nothing_still_creates_the_table(warehouse_settings: Set
     with adapter_for(warehouse_settings).session() as session:
         assert session.table_exists("scratch.points")
         assert not session.table_exists("scratch.absent")
+    assert table_exists(warehouse_settings, "scratch.points")
+    assert not table_exists(warehouse_settings, "scratch.absent")
 
 
 def test_a_failed_transaction_leaves_nothing(warehouse_settings: Settings) -> None:

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from ml.drift import check_drift, drift_report_path
-from tests.ml.test_drift import FEATURES, customer_frame
+from ml.monitoring.drift import check_drift
+from ml.monitoring.drift_results import drift_report_path
+from tests.ml.monitoring.test_drift import FEATURES, customer_frame
 from warehouse.settings import Settings
 
 SCRIPTS = re.compile(r"<script\b.*?</script>", re.DOTALL | re.IGNORECASE)

@@ -9,14 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.drift import (
-    DriftInputError,
-    DriftThresholds,
-    check_drift,
-    drift_report_path,
-    prune_reports,
-    write_drift_results,
-)
+from ml.monitoring.drift import DriftInputError, DriftThresholds, check_drift
+from ml.monitoring.drift_results import drift_report_path, prune_reports, write_drift_results
 from warehouse import read_frame
 from warehouse.settings import Settings
 
