@@ -117,15 +117,9 @@ def _ml_stages(settings: Settings, work_dir: Path, seed: int) -> list[Stage]:
     from feature_repo.bench import bench_online_profile, bench_training_set
     from feature_repo.store import FeatureStoreGateway
     from ml.contracts import MODEL_SPECS
-    from ml.pipeline import (
-        NotEnoughData,
-        build_training_set,
-        load_labels,
-        run_as_of_date,
-        score_model,
-        write_predictions,
-    )
     from ml.registry import ModelRegistry
+    from ml.scoring import score_model, write_predictions
+    from ml.training_sets import NotEnoughData, build_training_set, load_labels, run_as_of_date
     from warehouse import read_frame
 
     stages: list[Stage] = []

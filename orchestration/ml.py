@@ -3,7 +3,8 @@
 dbt features -> feast/feature_store (export + apply) -> ml/<model>/training_set -> ml/<model>/model
 (train, evaluate against the baseline, register) -> ml/predictions (every champion scores every
 current entity) -> the dbt marts that read scores -> feast/online_scores. The logic lives in
-``ml.pipeline`` and ``feature_repo``; this module only wires it.
+``ml.training_sets``, ``ml.selection``, ``ml.scoring`` and ``feature_repo``; this module only
+wires it.
 """
 
 import uuid
@@ -91,7 +92,7 @@ def _training_set_asset(spec: ModelSpec) -> dg.AssetsDefinition:
     )
     def _training_set(warehouse: WarehouseResource) -> dg.MaterializeResult:
         from feature_repo.store import FeatureStoreGateway
-        from ml.pipeline import NotEnoughData, build_training_set, run_as_of_date
+        from ml.training_sets import NotEnoughData, build_training_set, run_as_of_date
 
         settings = warehouse.settings()
         try:
@@ -122,9 +123,9 @@ def _model_asset(spec: ModelSpec) -> dg.AssetsDefinition:
         "the holdout, and never when it does not beat its rule baseline (rule:<name>).",
     )
     def _model(warehouse: WarehouseResource) -> dg.MaterializeResult:
-        from ml.pipeline import skipped_reason_path, training_set_path
         from ml.registry import ModelRegistry
         from ml.selection import train_and_register
+        from ml.training_sets import skipped_reason_path, training_set_path
 
         settings = warehouse.settings()
         path = training_set_path(settings, spec.name)
@@ -173,8 +174,9 @@ def _model_asset(spec: ModelSpec) -> dg.AssetsDefinition:
 )
 def predictions(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.Output[None]:
     from feature_repo.store import FeatureStoreGateway
-    from ml.pipeline import NotEnoughData, run_as_of_date, score_model, write_predictions
     from ml.registry import ModelRegistry
+    from ml.scoring import score_model, write_predictions
+    from ml.training_sets import NotEnoughData, run_as_of_date
 
     settings = warehouse.settings()
     gateway = FeatureStoreGateway(settings)

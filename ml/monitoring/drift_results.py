@@ -18,6 +18,7 @@ import pandas as pd
 from ml.contracts import DRIFT_TABLE, ML_SCHEMA, MODEL_SPECS
 from ml.monitoring.champion import ChampionSource, ChampionVersion, NothingToCheck
 from ml.monitoring.drift import DriftResult, DriftThresholds, check_drift
+from ml.scoring import scored_frame_path
 from warehouse.adapters import float_type
 
 if TYPE_CHECKING:
@@ -42,11 +43,6 @@ def prune_reports(folder: Path, keep: int = KEPT_REPORTS) -> list[Path]:
     for report in reports[keep:]:
         report.unlink(missing_ok=True)
     return reports[keep:]
-
-
-def scored_frame_path(settings: Settings, model_name: str) -> Path:
-    """The latest scored frame of a model (features + score), left by the scoring step."""
-    return settings.artifacts_dir / "scoring" / f"{model_name}.parquet"
 
 
 DRIFT_COLUMNS = (

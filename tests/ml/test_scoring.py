@@ -11,12 +11,8 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from ml.contracts import MODEL_SPECS, predictions_ddl
-from ml.pipeline import (
-    PREDICTION_COLUMNS,
-    label_horizon,
-    score_entities,
-    write_predictions,
-)
+from ml.scoring import PREDICTION_COLUMNS, score_entities, write_predictions
+from ml.training_sets import label_horizon
 from warehouse import read_frame
 from warehouse.settings import Settings
 
@@ -187,8 +183,9 @@ def test_scoring_falls_back_to_the_rule_without_a_champion_or_when_it_fails(
 ) -> None:
     from dataclasses import replace
 
-    from ml.pipeline import NotEnoughData, score_model, scoring_dir
     from ml.registry import ModelRegistry
+    from ml.scoring import score_model, scoring_dir
+    from ml.training_sets import NotEnoughData
     from tests.ml.registry_candidates import make_candidate, png_bytes, training_frame
 
     spec = MODEL_SPECS["deal_risk"]
