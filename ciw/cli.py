@@ -240,7 +240,7 @@ def run(as_of: dt.datetime | None, exports_dir: Path | None, target: str | None)
     Sources whose export files are absent are skipped; what raw already holds still counts.
     """
     from ciw.summary import print_pipeline_summary
-    from orchestration.pipeline import run_pipeline
+    from orchestration.launch import run_pipeline
     from warehouse.connections import preflight
 
     settings = Settings.from_env(target)
@@ -282,7 +282,7 @@ def ui(port: int, target: str | None) -> None:
     import subprocess
 
     from orchestration.instance import instance_env
-    from orchestration.pipeline import ui_command
+    from orchestration.launch import ui_command
     from warehouse.paths import PROJECT_ROOT
 
     settings = Settings.from_env(target)

@@ -1,8 +1,9 @@
-"""The Slack notifier as an asset after the dbt alerts mart, and the digest catch-up schedule.
+"""The Slack notifier as an asset after the dbt alerts mart, and the digest catch-up job.
 
 Split: the daily pipeline materializes ``alerts/slack_notifications`` right after the alerts
 mart, sending critical alerts one by one and each recipient's digest of the rest. The
-``alert_digest`` job runs the same asset alone on its own schedule (09:00 UTC): it sends
+``alert_digest`` job runs the same asset alone on its own schedule (``orchestration.schedules``,
+09:00 UTC): it sends
 whatever is still pending - digests or critical alerts that Slack refused or could not take at
 06:00 - and nothing twice, since the delivery log decides. Logic lives in ``notifier``.
 """
@@ -14,7 +15,6 @@ from orchestration.resources import WarehouseResource
 
 ALERTS_GROUP = "alerts"
 NOTIFICATIONS_KEY = dg.AssetKey(["alerts", "slack_notifications"])
-ALERT_DIGEST_CRON = "0 9 * * *"
 
 #: Slack being down is worth a few retries; a bad token or a missing mart is not.
 SLACK_RETRY = dg.RetryPolicy(max_retries=3, delay=60, backoff=dg.Backoff.EXPONENTIAL)
@@ -81,15 +81,6 @@ alert_digest_job = dg.define_asset_job(
     "take during the daily pipeline); the delivery log keeps it exactly once.",
 )
 
-alert_digest_schedule = dg.ScheduleDefinition(
-    name="alert_digest_schedule",
-    job=alert_digest_job,
-    cron_schedule=ALERT_DIGEST_CRON,
-    execution_timezone="UTC",
-)
-
 
 def build_alert_defs() -> dg.Definitions:
-    return dg.Definitions(
-        assets=[slack_notifications], jobs=[alert_digest_job], schedules=[alert_digest_schedule]
-    )
+    return dg.Definitions(assets=[slack_notifications], jobs=[alert_digest_job])

@@ -1,7 +1,7 @@
 """Everything Dagster shows: gathered from the domain modules, bound to one warehouse.
 
 ``dagster dev -m orchestration.definitions`` loads ``defs`` (warehouse from the environment);
-``orchestration.pipeline`` builds the same definitions for an explicit ``Settings``.
+``orchestration.launch`` builds the same definitions for an explicit ``Settings``.
 """
 
 from __future__ import annotations

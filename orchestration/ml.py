@@ -25,6 +25,8 @@ FEATURE_STORE_KEY = dg.AssetKey(["feast", "feature_store"])
 ONLINE_FEATURES_KEY = dg.AssetKey(["feast", "online_features"])
 ONLINE_SCORES_KEY = dg.AssetKey(["feast", "online_scores"])
 PREDICTIONS_KEY = dg.AssetKey([ML_SCHEMA, PREDICTIONS_TABLE])
+#: The job the schedule and the retraining sensor start.
+RETRAINING_JOB = "model_retraining"
 
 #: The warehouse (and the Feast stores on it) can be briefly out of reach: retry with backoff.
 #: Too little data is not an error (the asset reports why it skipped), so retries stay rare.
@@ -249,7 +251,7 @@ RETRAINING_SELECTION = (
 )
 
 model_retraining_job = dg.define_asset_job(
-    "model_retraining",
+    RETRAINING_JOB,
     selection=RETRAINING_SELECTION,
     description="Rebuild every training set, retrain and register every model, score again.",
 )

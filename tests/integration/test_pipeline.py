@@ -80,7 +80,7 @@ def test_generate_load_build(
         raw_total += int(_query(settings, f"select count(*) from {table.relation}")[0][0])
     assert raw_total == rows_loaded
 
-    from orchestration.pipeline import run_pipeline
+    from orchestration.launch import run_pipeline
 
     result = run_pipeline(settings, exports)
     assert result.success, result.failed_blocking_checks

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.pipeline import run_pipeline
+from orchestration.launch import run_pipeline
 from sources.contract import raw_tables
 from warehouse.settings import Settings
 

@@ -7,7 +7,7 @@ import pytest
 
 from orchestration.dbt import dbt_build_args, layer_group
 from orchestration.instance import prepare_dagster_home, storage_kind
-from orchestration.pipeline import pipeline_run_config, ui_command
+from orchestration.launch import pipeline_run_config, ui_command
 from orchestration.sensors import build_ops_message
 from warehouse.settings import SettingsError
 

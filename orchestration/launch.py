@@ -1,7 +1,9 @@
-"""In-process entry points for the command line: ``ciw run`` and ``ciw ui``.
+"""Launching Dagster from the command line: the daily job in process (``ciw run``) and the UI
+(``ciw ui``).
 
 ``run_pipeline`` executes the ``daily_pipeline`` job (raw loads, every dbt model and test) in
-this process and returns one row per asset with its check results, for the CLI to print.
+this process and returns one row per asset with its check results, for the CLI to print;
+``ui_command`` is the ``dagster dev`` command line on the project's definitions.
 """
 
 from __future__ import annotations
