@@ -175,10 +175,11 @@ def load(
     raw_meta.load_audit balances every file.
     """
     from sources.load import load_directory, load_mapping
+    from warehouse.locks import exclusive_run
 
     settings = Settings.from_env(target)
     mapping = load_mapping(mapping_file) if mapping_file is not None else None
-    with _progress("loading") as progress:
+    with exclusive_run(settings, "ciw load"), _progress("loading") as progress:
         report = load_directory(
             directory, settings, progress, mapping=mapping, max_bad_share=max_bad_share
         )
@@ -242,13 +243,15 @@ def run(as_of: dt.datetime | None, exports_dir: Path | None, target: str | None)
     from ciw.summary import print_pipeline_summary
     from orchestration.launch import run_pipeline
     from warehouse.connections import preflight
+    from warehouse.locks import exclusive_run
 
     settings = Settings.from_env(target)
-    preflight(settings)
     if exports_dir is not None and not exports_dir.is_dir():
         raise FileNotFoundError(f"export folder not found: {exports_dir}")
-    click.echo(f"running the daily pipeline on {settings.describe()}", err=True)
-    result = run_pipeline(settings, exports_dir, as_of=as_of.date() if as_of else None)
+    with exclusive_run(settings, "ciw run"):
+        preflight(settings)
+        click.echo(f"running the daily pipeline on {settings.describe()}", err=True)
+        result = run_pipeline(settings, exports_dir, as_of=as_of.date() if as_of else None)
     print_pipeline_summary(settings, result)
     if not result.success:
         raise PipelineFailed(result)
