@@ -316,14 +316,15 @@ def bench(customers: int, seed: int, markdown: bool, ml: bool, target: str | Non
 
     Uses its own warehouse (data/bench/*.duckdb or the ciw_bench database), never yours.
     """
-    from ciw.bench import print_benchmark, run_benchmark
+    from benchmarks.report import print_benchmark
+    from benchmarks.stages import run_benchmark
 
     settings = Settings.from_env(target)
     with _progress("benchmark") as progress:
         result = run_benchmark(customers, settings, seed=seed, progress=progress, ml=ml)
     print_benchmark(result)
     if markdown:
-        from ciw.bench import benchmark_markdown
+        from benchmarks.report import benchmark_markdown
 
         click.echo(benchmark_markdown(result))
 
@@ -334,7 +335,7 @@ def bench(customers: int, seed: int, markdown: bool, ml: bool, target: str | Non
 @_target_option
 def docs(serve: bool, port: int, target: str | None) -> None:
     """Generate the dbt docs site (models, columns, tests, lineage); --serve to browse it."""
-    from ciw.dbt import run_dbt, target_path_for
+    from warehouse.dbt import run_dbt, target_path_for
 
     settings = Settings.from_env(target)
     run_dbt(["docs", "generate"], settings)
@@ -360,8 +361,8 @@ _register_subcommands()
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions whose message is meant for the user: one line, no traceback."""
-    from ciw.dbt import DbtFailure
     from warehouse import WarehouseUnavailable
+    from warehouse.dbt import DbtFailure
 
     errors: list[type[BaseException]] = [
         SettingsError,

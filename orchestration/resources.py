@@ -68,7 +68,7 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[misc]
 def dbt_runs_root() -> Path:
     """Where each dbt invocation gets its own artifact folder.
 
-    ``CIW_DBT_TARGET_PATH`` (tests) moves it, as it moves ``ciw.dbt``'s artifacts; by default
+    ``CIW_DBT_TARGET_PATH`` (tests) moves it, as it moves ``warehouse.dbt``'s artifacts; by default
     it is beside the manifest, so dagster-dbt reuses the manifest's partial parse.
     """
     base = os.environ.get("CIW_DBT_TARGET_PATH")

@@ -13,10 +13,10 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from ciw.dbt import run_dbt
 from sources.generate import generate
 from sources.generate.config import GeneratorConfig
 from sources.load.loader import load_directory
+from warehouse.dbt import run_dbt
 from warehouse.settings import Settings
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from ciw.cli import main
-from ciw.dbt import run_dbt
 from ml.contracts import MODEL_SPECS
 from sources.contract import raw_tables
 from tests.alerting.slack_standin import VALID_TOKEN, SlackStandIn
+from warehouse.dbt import run_dbt
 from warehouse.settings import Settings
 
 pytestmark = pytest.mark.slow

@@ -1,8 +1,11 @@
+"""``ciw bench``'s stages end to end on a small generated shop, on a warehouse of its own."""
+
 from pathlib import Path
 
 import pytest
 
-from ciw.bench import benchmark_markdown, print_benchmark, run_benchmark
+from benchmarks.report import benchmark_markdown, print_benchmark
+from benchmarks.stages import run_benchmark
 from warehouse.settings import Settings
 
 pytestmark = pytest.mark.slow

@@ -1,11 +1,16 @@
-"""``ciw bench``: time each stage at a given scale, on a warehouse of its own."""
+"""Time each stage of the pipeline at a given scale, on a warehouse of its own (``ciw bench``).
+
+Generate, load and ``dbt build``; then, with ``ml``, the Feast sync, each model's training set
+(the project's Feast join, Feast's stock join and a hand-written one), training, scoring, the
+scored marts, materialization and the online profile lookup.
+"""
 
 from __future__ import annotations
 
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,9 +54,9 @@ class BenchResult:
 
 def bench_settings(settings: Settings, customers: int, work_dir: Path = BENCH_DIR) -> Settings:
     """A throwaway warehouse: never the user's own."""
-    if settings.target == "duckdb":
-        return replace(settings, duckdb_path=work_dir / f"bench_{customers}.duckdb")
-    return replace(settings, pg_database=BENCH_DATABASE)
+    return settings.elsewhere(
+        duckdb_path=work_dir / f"bench_{customers}.duckdb", pg_database=BENCH_DATABASE
+    )
 
 
 def run_benchmark(
@@ -63,9 +68,9 @@ def run_benchmark(
     progress: Callable[[str, int, int], None] | None = None,
     ml: bool = True,
 ) -> BenchResult:
-    from ciw.dbt import run_dbt
     from sources.generate import GeneratorConfig, generate
     from sources.load import load_directory
+    from warehouse.dbt import run_dbt
 
     target = bench_settings(settings, customers, work_dir)
     drop_warehouse(target)
@@ -113,14 +118,14 @@ def _ml_stages(settings: Settings, work_dir: Path, seed: int) -> list[Stage]:
     the scored marts; the online profile lookup."""
     from datetime import UTC, datetime
 
-    from ciw.dbt import run_dbt
-    from feature_repo.bench import bench_online_profile, bench_training_set
+    from benchmarks.feature_store import bench_online_profile, bench_training_set
     from feature_repo.store import FeatureStoreGateway
     from ml.contracts import MODEL_SPECS
     from ml.registry import ModelRegistry
     from ml.scoring import score_model, write_predictions
     from ml.training_sets import NotEnoughData, build_training_set, load_labels, run_as_of_date
     from warehouse import read_frame
+    from warehouse.dbt import run_dbt
 
     stages: list[Stage] = []
     gateway = FeatureStoreGateway(settings)
@@ -205,46 +210,3 @@ def _train(
     metric = ", ".join(f"{k} {v:.3f}" for k, v in list(outcome.metrics.items())[:3])
     base = ", ".join(f"{k} {v:.3f}" for k, v in list(outcome.baseline_metrics.items())[:3])
     return outcome.train_rows, f"{metric} | {outcome.baseline_name}: {base}"
-
-
-def print_benchmark(result: BenchResult) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"ciw bench: {result.customers:,} customers on {result.warehouse}")
-    for heading in ("stage", "seconds", "rows", "rows/s", "detail"):
-        table.add_column(heading, justify="left" if heading in ("stage", "detail") else "right")
-    for stage in result.stages:
-        table.add_row(
-            stage.name,
-            f"{stage.seconds:.1f}",
-            f"{stage.rows:,}",
-            f"{stage.rows_per_second:,.0f}",
-            stage.detail,
-        )
-    table.add_row("total", f"{result.total_seconds:.1f}", "", "", "")
-    console = Console()
-    console.print(table)
-    counts = Table(title="rows generated per table")
-    counts.add_column("table")
-    counts.add_column("rows", justify="right")
-    for key, rows in result.table_rows.items():
-        counts.add_row(key, f"{rows:,}")
-    console.print(counts)
-
-
-def benchmark_markdown(result: BenchResult) -> str:
-    """The figures as Markdown table rows, for docs/benchmarks.md."""
-    lines = [
-        f"### {result.customers:,} customers on {result.warehouse.split(' ')[0]}",
-        "",
-        "| stage | seconds | rows | rows/s | detail |",
-        "|---|---:|---:|---:|---|",
-    ]
-    for stage in result.stages:
-        lines.append(
-            f"| {stage.name} | {stage.seconds:.1f} | {stage.rows:,} | "
-            f"{stage.rows_per_second:,.0f} | {stage.detail} |"
-        )
-    lines.append(f"| total | {result.total_seconds:.1f} | | | |")
-    return "\n".join(lines)

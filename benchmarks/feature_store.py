@@ -1,4 +1,4 @@
-"""Benchmarks of the Feast paths against hand-written SQL on the same rows.
+"""The Feast paths against hand-written SQL on the same rows.
 
 Training set: ``FeatureStoreGateway.training_frame`` (the project's join and, for comparison,
 Feast's stock join) against one hand-written statement with the same semantics: DuckDB
@@ -22,7 +22,7 @@ from feature_repo.data_sources import FEATURES_SCHEMA, offline_parquet_path, quo
 from feature_repo.dbt_features import FEATURES_DIR, FeatureModel
 from feature_repo.store import AS_OF, FeatureStoreGateway
 from ml.contracts import MODEL_SPECS, ModelSpec
-from warehouse.settings import Settings
+from warehouse.settings import Settings, Target
 
 
 def _best_of(
@@ -90,34 +90,49 @@ def postgres_distinct_on_sql(models: Sequence[FeatureModel], ttl: timedelta) -> 
     return f"select {', '.join(selected)} from entity_rows {' '.join(joins)}"
 
 
-def hand_written_training_set(
-    gateway: FeatureStoreGateway, spec: ModelSpec, entity_rows: pd.DataFrame
+def _asof_over_parquet(
+    gateway: FeatureStoreGateway, models: list[FeatureModel], entity_rows: pd.DataFrame
 ) -> pd.DataFrame:
-    models = [gateway.models[name] for name in spec.feature_models]
-    ttl = gateway.options.ttl
-    if gateway.settings.target == "duckdb":
-        import duckdb
+    """DuckDB: the offline store is the Parquet the feature models were exported to."""
+    import duckdb
 
-        rows = entity_rows.assign(feature_ts=pd.to_datetime(entity_rows[AS_OF]))
-        with duckdb.connect() as duck:
-            duck.register("entity_rows", rows)
-            return duck.execute(duckdb_asof_sql(models, gateway.settings, ttl)).df()
-    from warehouse.connections import connect_postgres
+    rows = entity_rows.assign(feature_ts=pd.to_datetime(entity_rows[AS_OF]))
+    with duckdb.connect() as duck:
+        duck.register("entity_rows", rows)
+        return duck.execute(duckdb_asof_sql(models, gateway.settings, gateway.options.ttl)).df()
 
-    key = spec.entity_column
+
+def _distinct_on_in_warehouse(
+    gateway: FeatureStoreGateway, models: list[FeatureModel], entity_rows: pd.DataFrame
+) -> pd.DataFrame:
+    """PostgreSQL: the offline store is the warehouse; the entity rows go up as a temp table."""
+    from warehouse import adapter_for
+
+    key = models[0].entity_column
     key_type = "bigint" if models[0].entity_type == "Int64" else "text"
-    with connect_postgres(gateway.settings) as postgres, postgres.cursor() as cursor:
-        cursor.execute(
+    with adapter_for(gateway.settings).session() as session:
+        session.execute(
             f"create temp table entity_rows (row_id serial, {quote(key)} {key_type}, "
             "as_of_date date)"
         )
-        with cursor.copy(f"copy entity_rows ({quote(key)}, as_of_date) from stdin") as copy:
-            for entity_id, as_of in entity_rows[[key, AS_OF]].itertuples(index=False):
-                copy.write_row((entity_id, as_of))
-        cursor.execute("analyze entity_rows")
-        cursor.execute(postgres_distinct_on_sql(models, ttl))
-        columns = [column.name for column in cursor.description or []]
-        return pd.DataFrame(cursor.fetchall(), columns=columns)
+        session.append_frame("entity_rows", entity_rows[[key, AS_OF]])
+        session.execute("analyze entity_rows")
+        return session.frame(postgres_distinct_on_sql(models, gateway.options.ttl))
+
+
+#: The hand-written join per warehouse, over the offline data Feast reads there.
+_HAND_WRITTEN: dict[Target, Callable[..., pd.DataFrame]] = {
+    "duckdb": _asof_over_parquet,
+    "postgres": _distinct_on_in_warehouse,
+}
+
+
+def hand_written_training_set(
+    gateway: FeatureStoreGateway, spec: ModelSpec, entity_rows: pd.DataFrame
+) -> pd.DataFrame:
+    """The training set by one hand-written statement with Feast's semantics (TTL included)."""
+    models = [gateway.models[name] for name in spec.feature_models]
+    return _HAND_WRITTEN[gateway.settings.target](gateway, models, entity_rows)
 
 
 def bench_training_set(

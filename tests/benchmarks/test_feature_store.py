@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from feature_repo.bench import bench_training_set, hand_written_training_set
+from benchmarks.feature_store import bench_training_set, hand_written_training_set
 from feature_repo.config import FeastOptions
 from tests.feature_store.conftest import (
     TOY_SPEC,
