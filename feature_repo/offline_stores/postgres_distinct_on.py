@@ -3,14 +3,13 @@
 Why: the stock store's Jinja query took 13.6 s for 2,000 label rows of the customer churn
 service here, where one hash join per view (entity rows x feature rows of the same entity within
 the TTL, then ``DISTINCT ON`` the entity row ordered by feature time descending) takes about as
-long as a hand-written query for all 37k rows. Semantics are Feast's: the latest feature row on
-or before the entity timestamp, NULL when older than the view's TTL or absent.
+long as a hand-written query for all 37k rows.
 
 The entity rows go to a temp table by ``COPY`` on the same connection; the password comes from
 the rendered config (the environment), never from a file. Selected in
 ``environments/postgres*/feature_store.yaml`` as
-``type: feature_repo.postgres_offline_store.DistinctOnPostgreSQLOfflineStore``; anything this
-join does not cover falls back to the stock implementation.
+``type: feature_repo.offline_stores.postgres_distinct_on.DistinctOnPostgreSQLOfflineStore``; the
+dispatch and the fallback to the stock store are ``point_in_time.PointInTimeJoinStore``'s.
 """
 
 from __future__ import annotations
@@ -29,31 +28,25 @@ from feast.infra.offline_stores.contrib.postgres_offline_store.postgres import (
 from feast.infra.offline_stores.contrib.postgres_offline_store.postgres_source import (
     PostgreSQLSource,
 )
-from feast.infra.offline_stores.offline_store import RetrievalJob
-from feast.infra.registry.base_registry import BaseRegistry
-from feast.on_demand_feature_view import OnDemandFeatureView
 from feast.repo_config import RepoConfig
 from pydantic import StrictStr
 
-from feature_repo.offline_store import (
-    SqlRetrievalJob,
-    entity_timestamp_column,
-    naive_utc,
-    requested_features,
-    retrieval_metadata,
+from feature_repo.offline_stores.point_in_time import (
+    ENTITY_TABLE,
+    PointInTimeJoinStore,
+    ViewFeatures,
+    join_keys,
+    output_name,
+    quote,
 )
 
-ENTITY_TABLE = "feast_entity_rows"
 ROW_ID = "feast_row_id"
+STORE_TYPE = "feature_repo.offline_stores.postgres_distinct_on.DistinctOnPostgreSQLOfflineStore"
 
 
 class DistinctOnPostgreSQLOfflineStoreConfig(PostgreSQLOfflineStoreConfig):
     # The stock config narrows ``type`` to "postgres"; a custom store is named by its class path.
-    type: StrictStr = "feature_repo.postgres_offline_store.DistinctOnPostgreSQLOfflineStore"  # type: ignore[assignment]
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
+    type: StrictStr = STORE_TYPE  # type: ignore[assignment]
 
 
 _COLUMN_TYPES = {"i": "bigint", "u": "bigint", "f": "double precision", "b": "boolean"}
@@ -69,31 +62,28 @@ def column_type(series: pd.Series) -> str:
 def distinct_on_sql(
     entity_columns: list[str],
     timestamp_column: str,
-    views: list[tuple[FeatureView, list[str]]],
+    views: ViewFeatures,
     full_feature_names: bool,
 ) -> str:
     """One SELECT over the temp entity table with a DISTINCT ON join per view."""
-    stamp = _quote(timestamp_column)
-    selected = [f"entity_rows.{_quote(column)}" for column in entity_columns]
+    stamp = quote(timestamp_column)
+    selected = [f"entity_rows.{quote(column)}" for column in entity_columns]
     joins = []
     for index, (view, features) in enumerate(views):
         alias = f"view_{index}"
         source = view.batch_source
         assert isinstance(source, PostgreSQLSource)
-        feature_time = f"feature_rows.{_quote(source.timestamp_field)}"
-        key_map = view.projection.join_key_map or {
-            column.name: column.name for column in view.entity_columns
-        }
+        feature_time = f"feature_rows.{quote(source.timestamp_field)}"
         conditions = [
             *(
-                f"feature_rows.{_quote(feature_key)} = candidates.{_quote(entity_key)}"
-                for feature_key, entity_key in key_map.items()
+                f"feature_rows.{quote(feature_key)} = candidates.{quote(entity_key)}"
+                for feature_key, entity_key in join_keys(view).items()
             ),
             f"{feature_time} <= candidates.{stamp}",
         ]
         if view.ttl:
             conditions.append(f"{feature_time} >= candidates.{stamp} - {_interval(view.ttl)}")
-        columns = ", ".join(f"feature_rows.{_quote(feature)}" for feature in features)
+        columns = ", ".join(f"feature_rows.{quote(feature)}" for feature in features)
         joins.append(
             f"left join (select distinct on (candidates.{ROW_ID}) candidates.{ROW_ID}"
             f"{', ' if columns else ''}{columns} from {ENTITY_TABLE} as candidates "
@@ -102,10 +92,9 @@ def distinct_on_sql(
             + f" order by candidates.{ROW_ID}, {feature_time} desc) as {alias} "
             f"on {alias}.{ROW_ID} = entity_rows.{ROW_ID}"
         )
-        prefix = view.projection.name_alias or view.name
         for feature in features:
-            output = f"{prefix}__{feature}" if full_feature_names else feature
-            selected.append(f"{alias}.{_quote(feature)} as {_quote(output)}")
+            output = output_name(view, feature, full_feature_names)
+            selected.append(f"{alias}.{quote(feature)} as {quote(output)}")
     return f"select {', '.join(selected)} from {ENTITY_TABLE} as entity_rows " + " ".join(joins)
 
 
@@ -123,7 +112,7 @@ _ARROW_TYPES = {
 
 
 def output_arrow_types(
-    rows: pd.DataFrame, views: list[tuple[FeatureView, list[str]]], full_feature_names: bool
+    rows: pd.DataFrame, views: ViewFeatures, full_feature_names: bool
 ) -> dict[str, pyarrow.DataType]:
     """Arrow type of every output column, so the CSV result parses without guessing."""
     types = {
@@ -132,9 +121,8 @@ def output_arrow_types(
     }
     for view, features in views:
         dtypes = {field.name: str(field.dtype) for field in view.features}
-        prefix = view.projection.name_alias or view.name
         for feature in features:
-            output = f"{prefix}__{feature}" if full_feature_names else feature
+            output = output_name(view, feature, full_feature_names)
             types[output] = _ARROW_TYPES.get(dtypes.get(feature, ""), pyarrow.string())
     return types
 
@@ -162,7 +150,7 @@ def _run_postgres(
             sslmode=config.sslmode or None,
         )
         definitions = ", ".join(
-            f"{_quote(column)} {column_type(rows[column])}" for column in rows.columns
+            f"{quote(column)} {column_type(rows[column])}" for column in rows.columns
         )
         incoming = rows.to_csv(index=True, header=False).encode()
         result = io.BytesIO()
@@ -170,7 +158,7 @@ def _run_postgres(
             cursor.execute(
                 f"create temp table {ENTITY_TABLE} ({ROW_ID} bigint, {definitions}) on commit drop"
             )
-            columns = ", ".join([ROW_ID, *(_quote(column) for column in rows.columns)])
+            columns = ", ".join([ROW_ID, *(quote(column) for column in rows.columns)])
             with cursor.copy(f"copy {ENTITY_TABLE} ({columns}) from stdin (format csv)") as copy:
                 copy.write(incoming)
             cursor.execute(f"analyze {ENTITY_TABLE}")
@@ -193,55 +181,42 @@ def _run_postgres(
     return run
 
 
-def _handled_here(views: list[FeatureView]) -> bool:
-    for view in views:
-        source = view.batch_source
-        if not isinstance(source, PostgreSQLSource):
-            return False
-        if source.created_timestamp_column or source.field_mapping:
-            return False
-    return True
+class DistinctOnPostgreSQLOfflineStore(PointInTimeJoinStore, PostgreSQLOfflineStore):
+    stock = PostgreSQLOfflineStore
 
+    @classmethod
+    def handles(cls, views: list[FeatureView]) -> bool:
+        """Postgres tables or queries without created timestamps or field mappings."""
+        for view in views:
+            source = view.batch_source
+            if not isinstance(source, PostgreSQLSource):
+                return False
+            if source.created_timestamp_column or source.field_mapping:
+                return False
+        return True
 
-class DistinctOnPostgreSQLOfflineStore(PostgreSQLOfflineStore):
-    @staticmethod
-    def get_historical_features(
+    @classmethod
+    def join_sql(
+        cls,
+        entity_columns: list[str],
+        timestamp_column: str,
+        views: ViewFeatures,
+        full_feature_names: bool,
+    ) -> str:
+        return distinct_on_sql(entity_columns, timestamp_column, views, full_feature_names)
+
+    @classmethod
+    def runner(
+        cls,
         config: RepoConfig,
-        feature_views: list[FeatureView],
-        feature_refs: list[str],
-        entity_df: pd.DataFrame | str,
-        registry: BaseRegistry,
-        project: str,
-        full_feature_names: bool = False,
-        filter_by_created_timestamp: bool = False,
-        **kwargs: object,
-    ) -> RetrievalJob:
-        on_demand = OnDemandFeatureView.get_requested_odfvs(feature_refs, project, registry)
-        if not isinstance(entity_df, pd.DataFrame) or on_demand or not _handled_here(feature_views):
-            return PostgreSQLOfflineStore.get_historical_features(
-                config,
-                feature_views,
-                feature_refs,
-                entity_df,
-                registry,
-                project,
-                full_feature_names,
-                filter_by_created_timestamp,
-                **kwargs,
-            )
-        timestamp_column = entity_timestamp_column(entity_df)
-        rows = naive_utc(entity_df, timestamp_column)
-        views = requested_features(feature_views, feature_refs)
-        sql = distinct_on_sql(list(rows.columns), timestamp_column, views, full_feature_names)
-        return SqlRetrievalJob(
-            _run_postgres(
-                config.offline_store,
-                rows.reset_index(drop=True),
-                sql,
-                output_arrow_types(rows, views, full_feature_names),
-            ),
-            timestamp_column,
+        rows: pd.DataFrame,
+        sql: str,
+        views: ViewFeatures,
+        full_feature_names: bool,
+    ) -> Callable[[], pyarrow.Table]:
+        return _run_postgres(
+            config.offline_store,
+            rows.reset_index(drop=True),
             sql,
-            full_feature_names,
-            retrieval_metadata(rows, timestamp_column, feature_refs),
+            output_arrow_types(rows, views, full_feature_names),
         )
