@@ -126,10 +126,9 @@ class WarehouseDbtCliResource(DbtCliResource):
 
     def cli(self, args: Sequence[str], **kwargs: Any) -> DbtCliInvocation:
         settings = self.warehouse.settings()
-        if settings.target == "postgres":
-            from warehouse.connections import ensure_postgres_database
+        from warehouse import adapter_for
 
-            ensure_postgres_database(settings)
+        adapter_for(settings).ensure_database()
         runs_root = dbt_runs_root()
         runs_root.mkdir(parents=True, exist_ok=True)
         prune_dbt_run_folders(runs_root)

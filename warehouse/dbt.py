@@ -53,10 +53,9 @@ def run_dbt(
     echo: bool = True,
 ) -> DbtResult:
     """Run ``dbt <arguments>`` in the project with the warehouse from ``settings``."""
-    if settings.target == "postgres":
-        from warehouse.connections import ensure_postgres_database
+    from warehouse.adapters import adapter_for
 
-        ensure_postgres_database(settings)
+    adapter_for(settings).ensure_database()
     target = target_path or target_path_for(settings)
     env = {
         **os.environ,
