@@ -8,27 +8,15 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
-from typing import IO, Any
 
 import click
 
-from warehouse.settings import TARGETS, Settings
+from ciw.options import CommandError, target_option
+from warehouse.settings import Settings
 
 
-class NotifyFailed(click.ClickException):
+class NotifyFailed(CommandError):
     """A user error from the notifier, shown as one ``ciw: error:`` line like every command's."""
-
-    def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(f"ciw: error: {self.format_message()}", err=True, file=file)
-
-
-def _target_option(function: Any) -> Any:
-    return click.option(
-        "--target",
-        type=click.Choice(TARGETS),
-        default=None,
-        help="Warehouse to use. Default: $CIW_TARGET, else duckdb.",
-    )(function)
 
 
 @click.command("notify")
@@ -37,7 +25,7 @@ def _target_option(function: Any) -> Any:
     is_flag=True,
     help="Render the pending messages and print them; send nothing, log nothing.",
 )
-@_target_option
+@target_option
 def notify_command(dry_run: bool, target: str | None) -> None:
     """Deliver pending alerts from marts.alerts to Slack, exactly once.
 
@@ -100,7 +88,7 @@ def notify_command(dry_run: bool, target: str | None) -> None:
     help="Import a CSV instead: alert_id, alert_accuracy, alert_relevance, "
     "action_effectiveness, priority_rating[, comment, recorded_by, recorded_at].",
 )
-@_target_option
+@target_option
 def feedback_command(
     alert_id: str | None,
     accuracy: str | None,
