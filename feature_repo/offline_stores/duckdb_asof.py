@@ -18,7 +18,7 @@ from datetime import timedelta
 import duckdb
 import pandas as pd
 import pyarrow
-from feast.feature_view import FeatureView
+from feast.data_source import DataSource
 from feast.infra.offline_stores.duckdb import DuckDBOfflineStore, DuckDBOfflineStoreConfig
 from feast.infra.offline_stores.file_source import FileSource
 from feast.repo_config import RepoConfig
@@ -89,28 +89,16 @@ def _ttl_condition(alias: str, timestamp_column: str, ttl: timedelta | None) -> 
 class AsofDuckDBOfflineStore(PointInTimeJoinStore, DuckDBOfflineStore):
     stock = DuckDBOfflineStore
 
-    @classmethod
-    def handles(cls, views: list[FeatureView]) -> bool:
-        """Local Parquet files without created timestamps or field mappings."""
-        for view in views:
-            source = view.batch_source
-            if not isinstance(source, FileSource) or not source.path.endswith(".parquet"):
-                return False
-            if source.created_timestamp_column or source.field_mapping:
-                return False
-            if "://" in source.path:
-                return False
-        return True
+    @staticmethod
+    def reads(source: DataSource) -> bool:
+        """Local Parquet files."""
+        return (
+            isinstance(source, FileSource)
+            and source.path.endswith(".parquet")
+            and "://" not in source.path
+        )
 
-    @classmethod
-    def join_sql(
-        cls,
-        entity_columns: list[str],
-        timestamp_column: str,
-        views: ViewFeatures,
-        full_feature_names: bool,
-    ) -> str:
-        return asof_join_sql(entity_columns, timestamp_column, views, full_feature_names)
+    join_sql = staticmethod(asof_join_sql)
 
     @classmethod
     def runner(

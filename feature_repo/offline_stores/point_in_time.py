@@ -7,7 +7,7 @@ row's, ignored when older than the view's TTL; entity rows without a match keep 
 dialect does not cover (on-demand views, SQL entity dataframes, sources it cannot read, created
 timestamp dedupe, field mappings) falls back to the stock store of that dialect.
 
-A dialect gives ``stock`` (the store to fall back to) and three hooks: ``handles`` (the views
+A dialect gives ``stock`` (the store to fall back to) and three hooks: ``reads`` (the sources
 it can join), ``join_sql`` (one SELECT over the entity rows) and ``runner`` (how that SELECT
 runs, returning Arrow).
 """
@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 import pandas as pd
 import pyarrow
+from feast.data_source import DataSource
 from feast.feature_view import FeatureView
 from feast.infra.offline_stores.offline_store import (
     OfflineStore,
@@ -141,14 +142,26 @@ class PointInTimeJoinStore:
     #: The stock store of the dialect: everything this join does not cover goes there.
     stock: ClassVar[type[OfflineStore]]
 
-    @classmethod
-    def handles(cls, views: list[FeatureView]) -> bool:
-        """Whether this join can read every view's source."""
+    @staticmethod
+    def reads(source: DataSource) -> bool:
+        """Whether this join can read the source (a dialect's own kind of source)."""
         raise NotImplementedError
 
     @classmethod
+    def handles(cls, views: list[FeatureView]) -> bool:
+        """Whether this join covers every view: sources it reads, without created timestamps
+        (Feast's dedupe) or field mappings."""
+        sources = [view.batch_source for view in views]
+        return all(
+            source is not None
+            and cls.reads(source)
+            and not source.created_timestamp_column
+            and not source.field_mapping
+            for source in sources
+        )
+
+    @staticmethod
     def join_sql(
-        cls,
         entity_columns: list[str],
         timestamp_column: str,
         views: ViewFeatures,

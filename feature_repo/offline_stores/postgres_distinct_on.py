@@ -20,7 +20,7 @@ from datetime import timedelta
 
 import pandas as pd
 import pyarrow
-from feast.feature_view import FeatureView
+from feast.data_source import DataSource
 from feast.infra.offline_stores.contrib.postgres_offline_store.postgres import (
     PostgreSQLOfflineStore,
     PostgreSQLOfflineStoreConfig,
@@ -184,26 +184,12 @@ def _run_postgres(
 class DistinctOnPostgreSQLOfflineStore(PointInTimeJoinStore, PostgreSQLOfflineStore):
     stock = PostgreSQLOfflineStore
 
-    @classmethod
-    def handles(cls, views: list[FeatureView]) -> bool:
-        """Postgres tables or queries without created timestamps or field mappings."""
-        for view in views:
-            source = view.batch_source
-            if not isinstance(source, PostgreSQLSource):
-                return False
-            if source.created_timestamp_column or source.field_mapping:
-                return False
-        return True
+    @staticmethod
+    def reads(source: DataSource) -> bool:
+        """Postgres tables and queries."""
+        return isinstance(source, PostgreSQLSource)
 
-    @classmethod
-    def join_sql(
-        cls,
-        entity_columns: list[str],
-        timestamp_column: str,
-        views: ViewFeatures,
-        full_feature_names: bool,
-    ) -> str:
-        return distinct_on_sql(entity_columns, timestamp_column, views, full_feature_names)
+    join_sql = staticmethod(distinct_on_sql)
 
     @classmethod
     def runner(
