@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from warehouse.adapters import float_type
+from warehouse.settings import Target
 
 ModelKind = Literal["classifier", "regressor", "clustering", "scorecard"]
 
@@ -152,9 +153,9 @@ MODEL_SPECS: dict[str, ModelSpec] = {
 }
 
 
-def predictions_ddl(dialect: Literal["duckdb", "postgres"]) -> str:
+def predictions_ddl(target: Target) -> str:
     """``create table if not exists`` for the append-only predictions table."""
-    double = float_type(dialect)
+    double = float_type(target)
     factors = ",\n".join(
         f"    factor_{i}_name varchar,\n    factor_{i}_contribution {double}"
         for i in range(1, TOP_FACTORS + 1)
