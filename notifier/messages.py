@@ -25,6 +25,10 @@ IMMEDIATE_LIMIT_PER_DESTINATION = 20
 #: Message metadata event type; reconciliation finds sent messages by it.
 METADATA_EVENT_TYPE = "ciw_alert_delivery"
 
+#: Urgency tiers of the customer-success design: a message at once, the daily digest, the
+#: weekly digest (``alert_urgency`` in the dbt project maps severities to them).
+URGENCY_TIERS = ("immediate", "within_24h", "within_week")
+
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 _HEADINGS: dict[str, tuple[str, str, str]] = {
@@ -75,10 +79,21 @@ class Alert:
     cc_recipient: str | None
     as_of_date: date
     created_at: datetime
+    owner_user_id: str | None = None
+    #: ``immediate``, ``within_24h`` or ``within_week`` (the mart's column); None on rows built
+    #: before it: critical ones immediate, the rest the daily digest, as before tiers.
+    urgency: str | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Alert:
         return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+
+    @property
+    def tier(self) -> str:
+        """The urgency tier: a message at once, the daily digest or the weekly digest."""
+        if self.urgency in URGENCY_TIERS:
+            return self.urgency
+        return "immediate" if self.delivery_mode == "immediate" else "within_24h"
 
     @property
     def destinations(self) -> tuple[str, ...]:
