@@ -167,3 +167,28 @@ def dismiss_command(
 ) -> None:
     """Dismiss an alert (not acted on), with a note saying why."""
     _change(alert_id, target, acting_as, status="dismissed", note=note)
+
+
+@alerts_group.command("serve-actions")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8001, show_default=True)
+@_target_option
+def serve_actions_command(host: str, port: int, target: str | None) -> None:
+    """Serve POST /slack/actions (Slack's interactivity URL) on its own.
+
+    Needs SLACK_SIGNING_SECRET (requests are verified) and SLACK_BOT_TOKEN (messages are
+    updated with chat.update). `ciw serve` mounts the same router once the HTTP service exists.
+    """
+    import os
+
+    import uvicorn
+
+    from notifier.signing import SIGNING_SECRET_ENV
+    from service.routers.slack_actions import standalone_app
+
+    if not os.environ.get(SIGNING_SECRET_ENV):
+        raise NotifyFailed(f"{SIGNING_SECRET_ENV} is not set: Slack requests cannot be verified")
+    if target:
+        os.environ["CIW_TARGET"] = target
+    click.echo(f"Slack actions at http://{host}:{port}/slack/actions", err=True)
+    uvicorn.run(standalone_app(), host=host, port=port, log_level="info")

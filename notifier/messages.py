@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from notifier.buttons import alert_block_id, alert_buttons, digest_menu
+
 #: Separator of the lines in the mart's details, factors and suggested_actions columns.
 LINE_SEPARATOR = "; "
 #: Alerts listed per digest message (a section each, well under Slack's 50 blocks).
@@ -225,6 +227,7 @@ def render_alert(alert: Alert, destination: str) -> Message:
         )
         blocks.append(_section(f"*{actions_heading}:*\n{numbered}"))
     blocks.append(_context(alert, destination))
+    blocks += alert_buttons(alert.alert_id)
     return Message(
         destination=destination,
         kind="immediate",
@@ -280,7 +283,14 @@ def render_digest(destination: str, alerts: Sequence[Alert], day: date) -> list[
             _section(intro),
             {"type": "divider"},
         ]
-        blocks += [_section(_digest_line(alert)) for alert in chunk]
+        blocks += [
+            {
+                **_section(_digest_line(alert)),
+                "block_id": alert_block_id(alert.alert_id),
+                "accessory": digest_menu(alert.alert_id),
+            }
+            for alert in chunk
+        ]
         blocks.append(
             {
                 "type": "context",

@@ -37,7 +37,7 @@ def _users(session: Session, where: str = "", params: tuple[object, ...] = ()) -
     if not session.table_exists(USERS_TABLE):
         return []
     rows = session.execute(f"select {_COLUMNS} from {USERS_TABLE} {where}", params)
-    return [CrmUser(*(None if value is None else value for value in row)) for row in rows]
+    return [CrmUser(*row) for row in rows]
 
 
 def crm_user(session: Session, user_id: str) -> CrmUser | None:
