@@ -109,6 +109,30 @@ def utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def week_start(now: datetime) -> datetime:
+    """Monday 00:00 of the week ``now`` falls in."""
+    return datetime.combine(now.date() - timedelta(days=now.weekday()), datetime.min.time())
+
+
+def oldest_deliverable(now: datetime, max_age: timedelta) -> datetime:
+    return min(now - max_age, week_start(now) - timedelta(days=7))
+
+
+def deliverable(alerts: Iterable[Alert], now: datetime, max_age: timedelta) -> list[Alert]:
+    """The alerts whose time has come: ``immediate`` and ``within_24h`` ones created within
+    ``max_age``; ``within_week`` ones created last week (Monday to Sunday), so the first run
+    of a week sends the weekly digest and a failed Monday is made up on Tuesday."""
+    this_week = week_start(now)
+    chosen = []
+    for alert in alerts:
+        if alert.tier == "within_week":
+            if this_week - timedelta(days=7) <= alert.created_at < this_week:
+                chosen.append(alert)
+        elif alert.created_at >= now - max_age:
+            chosen.append(alert)
+    return chosen
+
+
 def log_destination(destination: str, mode: str) -> str:
     """The log's destination: outbox copies are kept apart, so Slack still gets them later."""
     return f"outbox:{destination}" if mode == "outbox" else destination
@@ -263,7 +287,7 @@ def deliver_pending(
     outbox_path = settings.artifacts_dir / "outbox" / f"slack-{now:%Y-%m-%d}.jsonl"
     report = DeliveryReport(mode=config.mode, dry_run=dry_run)
     with open_store(settings) as store:
-        alerts = store.recent_alerts(now - max_age)
+        alerts = deliverable(store.recent_alerts(oldest_deliverable(now, max_age)), now, max_age)
         report.alerts_considered = len(alerts)
         if dry_run:
             log = store.log_rows() if store.table_exists(DELIVERIES_TABLE) else []
