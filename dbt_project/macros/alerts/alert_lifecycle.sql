@@ -10,3 +10,8 @@
         else 'within_week'
     end
 {%- endmacro %}
+
+{#- Hours from one timestamp to another, to the minute; null when either is null. -#}
+{% macro alert_hours_between(start_expression, end_expression) -%}
+    cast({{ dbt.datediff(start_expression, end_expression, 'minute') }} as double precision) / 60
+{%- endmacro %}
