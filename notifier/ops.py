@@ -27,11 +27,11 @@ def send_ops_message(
     settings: Settings, text: str, *, key: str, config: SlackConfig | None = None
 ) -> str:
     """Post ``text`` (Slack mrkdwn) to the ops channel, or write it to the outbox; say where."""
-    from notifier.delivery import make_transport
+    from notifier.channels import slack_channel
 
     config = config or SlackConfig.from_env()
     outbox = settings.artifacts_dir / "outbox" / f"ops-{datetime.now(UTC):%Y-%m-%d}.jsonl"
-    transport, _ = make_transport(config, str(outbox), time.sleep)
+    transport, _ = slack_channel(config, outbox, time.sleep).make_transport()
     message = Message(
         destination=ops_destination(config),
         kind="ops",

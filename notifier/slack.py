@@ -46,6 +46,11 @@ class SlackRefused(RuntimeError):
     """Slack answered with an error that retrying will not cure (e.g. channel_not_found)."""
 
 
+class RefusedForGood(SlackRefused):
+    """A channel refused a message in a way no later run cures (a mail server's 5xx for an
+    address, a Teams webhook's 4xx for a card): logged ``refused``, never retried."""
+
+
 @dataclass(frozen=True)
 class Posted:
     """Where a message landed: channel id and ts (empty for webhooks and the outbox)."""
