@@ -19,6 +19,7 @@ Settings from the environment only: ``SMTP_HOST``, ``SMTP_PORT``, ``SMTP_SECURIT
 
 from __future__ import annotations
 
+import email.policy
 import os
 import smtplib
 import ssl
@@ -167,6 +168,11 @@ class EmailTransport:
             raise NotifierError(
                 f"{config.describe()} refused SMTP_USERNAME / SMTP_PASSWORD ({refused.smtp_code})"
             ) from None
+        except smtplib.SMTPNotSupportedError:
+            smtp.close()
+            raise NotifierError(
+                f"{config.describe()} offers no AUTH: unset SMTP_USERNAME, or check SMTP_SECURITY"
+            ) from None
         self._smtp = smtp
         return smtp
 
@@ -228,7 +234,8 @@ class EmailTransport:
 
     def post(self, message: Message) -> Posted:
         recipient = message.destination.removeprefix(DESTINATION_PREFIX)
-        payload = build_email(message, self.config.sender).as_bytes()
+        # CRLF line ends: smtplib sends bytes as they are, and SMTP lines end in CRLF.
+        payload = build_email(message, self.config.sender).as_bytes(policy=email.policy.SMTP)
         _, code, reason = self.retrying.call(
             "email", lambda: self._attempt(recipient, payload), smtp_verdict, unsure="stop"
         )

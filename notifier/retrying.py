@@ -44,6 +44,11 @@ class OutcomeUnknown(RuntimeError):
     """A webhook call may or may not have posted, and webhooks cannot be read back."""
 
 
+def _label(what: str) -> str:
+    """How an error names the call: 'Slack chat.postMessage', 'teams', 'email'."""
+    return what if what in ("teams", "email") else f"Slack {what}"
+
+
 class Retrying:
     """Runs a call with Slack's retry rules and paces messages per channel."""
 
@@ -103,7 +108,7 @@ class Retrying:
             if verdict.kind == "unsure":
                 self.unsure_outcomes[what] += 1
                 if unsure == "stop":
-                    raise OutcomeUnknown(f"Slack {what}: {last_problem}")
+                    raise OutcomeUnknown(f"{_label(what)}: {last_problem}")
             repeat_as_is = verdict.kind == "retry" or unsure == "repeat"
             if repeat_as_is and attempt == self.config.max_attempts:
                 break  # no attempt left to wait for
@@ -120,7 +125,7 @@ class Retrying:
             # Not found (twice), so repeating is safe now; but giving up must not release the
             # claim: a message the history shows late would then be sent twice.
             unsettled = True
-        failure = f"Slack {what} failed after {self.config.max_attempts} attempts: {last_problem}"
+        failure = f"{_label(what)} failed after {self.config.max_attempts} attempts: {last_problem}"
         if unsettled:
             raise SlackUnsettled(f"{failure} (an earlier answer was lost and not found)")
         raise SlackUnavailable(failure)
@@ -136,7 +141,7 @@ class Retrying:
                 posted = settle()
             except SlackDown as lookup_failed:
                 raise SlackUnsettled(
-                    f"Slack {what}: {problem}, and the look-up failed ({lookup_failed})"
+                    f"{_label(what)}: {problem}, and the look-up failed ({lookup_failed})"
                 ) from None
             if posted is not None:
                 return posted
