@@ -12,7 +12,8 @@ retrying in ``notifier.slack``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -259,17 +260,40 @@ def deliver_channel(
 ) -> Retrying:
     """One channel's share of a run: reconcile its interrupted claims, then send what is due."""
     transport, retrying = channel.make_transport()
-    try:
+    with closing(transport):
         transport.check()
         reconcile(store, transport, report, now, stale_after, webhook_ambiguous)
         due, skipped = due_pairs(alerts, store.log_rows(), channel.mode, channel.destinations_of)
         report.already_delivered += skipped
         send_messages(store, transport, channel.plan(due, now.date()), report, now)
+    return retrying
+
+
+@contextmanager
+def closing(transport: Transport) -> Iterator[Transport]:
+    """Close the transport's connection (SMTP keeps one open) however the sending ends."""
+    try:
+        yield transport
     finally:
         close = getattr(transport, "close", None)
         if close is not None:
             close()
-    return retrying
+
+
+def deliver_messages(
+    store: Store,
+    transport: Transport,
+    messages: Sequence[Message],
+    report: DeliveryReport,
+    now: datetime,
+    stale_after: timedelta = DEFAULT_STALE_AFTER,
+) -> None:
+    """Messages planned elsewhere (the executive report) under the same claim / confirm rules."""
+    store.ensure_log()
+    with closing(transport):
+        transport.check()
+        reconcile(store, transport, report, now, stale_after)
+        send_messages(store, transport, messages, report, now)
 
 
 def deliver_pending(

@@ -1,32 +1,15 @@
-"""Sensors: run failure → ops message to the on-call Slack channel (or the outbox file)."""
+"""Sensors: run failure → ops message to the on-call Slack channel (or the outbox file).
+
+The message is built and sent by ``notifier.ops``; the sensor only wires it.
+"""
 
 import logging
-from collections.abc import Sequence
 
 import dagster as dg
 
+from notifier.ops import build_ops_message
+
 logger = logging.getLogger("ciw.ops")
-
-#: Where the on-call engineer opens a run; the UI's default address (``ciw ui``).
-DEFAULT_UI_URL = "http://127.0.0.1:3000"
-
-
-def build_ops_message(
-    job_name: str,
-    run_id: str,
-    failed_steps: Sequence[str],
-    error: str | None,
-    ui_url: str = DEFAULT_UI_URL,
-) -> str:
-    """The ops message for a failed run: what failed, the first error line, where to look."""
-    steps = ", ".join(failed_steps) if failed_steps else "no step recorded"
-    first_line = (error or "").strip().splitlines()[0] if (error or "").strip() else "no message"
-    return (
-        f":rotating_light: Dagster run of `{job_name}` failed\n"
-        f"failed steps: {steps}\n"
-        f"error: {first_line[:300]}\n"
-        f"run: {ui_url.rstrip('/')}/runs/{run_id}"
-    )
 
 
 @dg.run_failure_sensor(

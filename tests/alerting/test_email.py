@@ -216,3 +216,52 @@ def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SMTP_PORT", "abc")
     with pytest.raises(NotifierError, match="SMTP_PORT must be a port number"):
         EmailConfig.from_env()
+
+
+def test_weekly_executive_report_goes_to_leadership_once_with_its_charts(
+    warehouse_settings: Settings, smtp: SmtpStandIn, tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    import pandas as pd
+
+    from notifier.executive_email import email_executive_report
+    from reports.executive import build_report, write_report
+
+    write_users(warehouse_settings, CRM_USERS)
+    dates = pd.to_datetime(["2026-11-23", "2026-11-30"])
+    frames = {
+        "pipeline": pd.DataFrame(
+            {
+                "as_of_date": list(dates) * 2,
+                "segment": ["all", "all", "smb", "smb"],
+                "pipeline_health_index": [70.0, 60.0, 65.0, 55.0],
+                "open_pipeline_amount": [1e6, 9e5, 4e5, 3e5],
+                "win_rate_90d": [0.3, 0.28, 0.25, 0.2],
+            }
+        ),
+        "segments": pd.DataFrame(),
+        "customer_churn": pd.DataFrame({"as_of_date": dates, "churn_rate": [0.1, 0.12]}),
+        "account_churn": pd.DataFrame(),
+    }
+    report = build_report(frames, dt.date(2026, 12, 6))
+    chart_dir = write_report(report, tmp_path / "report").parent
+    config = email_config(smtp)
+
+    first = email_executive_report(warehouse_settings, report, chart_dir, config=config)
+    again = email_executive_report(warehouse_settings, report, chart_dir, config=config)
+
+    leaders = sorted([email_of("M1"), email_of("M2"), email_of("X1")])
+    assert sorted(r.rcpt_tos[0] for r in smtp.received) == leaders
+    assert (first.deliveries, again.deliveries, again.already_delivered) == (3, 0, 3)
+    mail = smtp.received[0].message
+    assert mail["Subject"] == "Executive report, week ending 2026-12-06"
+    assert (
+        "Pipeline health index 60/100 (below the floor of 65"
+        in mail.get_body(("plain",)).get_content()
+    )
+    html = mail.get_body(("html",)).get_content()
+    assert 'src="cid:pipeline_health"' in html and 'src="cid:churn_rates"' in html
+    images = {part["Content-ID"] for part in mail.walk() if part.get_content_type() == "image/png"}
+    assert images == {"<pipeline_health>", "<churn_rates>"}
+    assert "report:executive:2026-12-06" in mail.get_body(("plain",)).get_content()
