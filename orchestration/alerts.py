@@ -10,7 +10,7 @@ whatever is still pending - digests or critical alerts that Slack refused or cou
 import dagster as dg
 
 from orchestration.dbt import model_key
-from orchestration.resources import WarehouseResource
+from orchestration.resources import WAREHOUSE_WRITER_TAGS, WarehouseResource
 
 ALERTS_GROUP = "alerts"
 NOTIFICATIONS_KEY = dg.AssetKey(["alerts", "slack_notifications"])
@@ -76,6 +76,7 @@ def slack_notifications(
 
 alert_digest_job = dg.define_asset_job(
     "alert_digest",
+    tags=WAREHOUSE_WRITER_TAGS,
     selection=dg.AssetSelection.assets(NOTIFICATIONS_KEY),
     description="Send the alerts still pending (digests and critical alerts Slack could not "
     "take during the daily pipeline); the delivery log keeps it exactly once.",

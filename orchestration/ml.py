@@ -15,7 +15,7 @@ import pandas as pd
 
 from ml.contracts import ML_SCHEMA, MODEL_SPECS, PREDICTIONS_TABLE, ModelSpec
 from orchestration.dbt import model_key
-from orchestration.resources import WarehouseResource
+from orchestration.resources import WAREHOUSE_WRITER_TAGS, WarehouseResource
 
 FEAST_GROUP = "feature_store"
 ML_GROUP = "ml"
@@ -248,6 +248,7 @@ RETRAINING_SELECTION = (
 
 model_retraining_job = dg.define_asset_job(
     "model_retraining",
+    tags=WAREHOUSE_WRITER_TAGS,
     selection=RETRAINING_SELECTION,
     description="Rebuild every training set, retrain and register every model, score again.",
 )

@@ -16,6 +16,10 @@ from orchestration.manifest import MANIFEST_DIR
 from warehouse.paths import DBT_PROJECT_DIR
 from warehouse.settings import Settings, Target
 
+#: Jobs that write the warehouse carry this tag; dagster.yaml lets one such run go at a time
+#: (``ciw run`` and ``ciw load`` take the warehouse's run lock themselves: warehouse/locks.py).
+WAREHOUSE_WRITER_TAGS = {"ciw/warehouse": "writer"}
+
 
 class WarehouseResource(dg.ConfigurableResource):  # type: ignore[misc]
     """The one warehouse every step uses. The password is read from ``CIW_PG_PASSWORD``

@@ -4,6 +4,7 @@ import dagster as dg
 
 from orchestration.ml import model_retraining_job
 from orchestration.reports import REPORTS_GROUP, weekly_executive_report_job
+from orchestration.resources import WAREHOUSE_WRITER_TAGS
 
 DAILY_PIPELINE_CRON = "0 6 * * *"
 WEEKLY_REPORT_CRON = "0 8 * * 1"
@@ -13,6 +14,7 @@ TIMEZONE = "UTC"
 #: The whole graph but the weekly report: raw loads, every dbt model and its tests, and more.
 daily_pipeline_job = dg.define_asset_job(
     "daily_pipeline",
+    tags=WAREHOUSE_WRITER_TAGS,
     selection=dg.AssetSelection.all() - dg.AssetSelection.groups(REPORTS_GROUP),
     description="Load every source, build and test the dbt layers, refresh Feast, train and "
     "register the models, score, build the scored marts and alerts, notify.",

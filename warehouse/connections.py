@@ -20,12 +20,24 @@ class WarehouseUnavailable(RuntimeError):
 
 
 def connect_duckdb(settings: Settings, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """The DuckDB file; one readable line when another process holds its lock."""
+    """The DuckDB file. While another process holds its lock, wait (``CIW_LOCK_TIMEOUT``),
+    then end with one line naming that process and what to do."""
     import duckdb
 
+    from warehouse.locks import holder_of, wait_for
+
     settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+
+    def is_busy(error: Exception) -> str | None:
+        text = str(error)
+        return holder_of(text) if "lock" in text.lower() else None
+
     try:
-        return duckdb.connect(str(settings.duckdb_path), read_only=read_only)
+        return wait_for(
+            lambda: duckdb.connect(str(settings.duckdb_path), read_only=read_only),
+            lambda error: is_busy(error) if isinstance(error, duckdb.IOException) else None,
+            f"cannot open {settings.describe()}",
+        )
     except duckdb.IOException as error:
         first_line = str(error).strip().splitlines()[0]
         raise WarehouseUnavailable(f"cannot open {settings.describe()}: {first_line}") from None

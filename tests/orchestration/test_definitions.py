@@ -1,6 +1,7 @@
 """Every definition loads: a broken import or a bad wiring fails here, not in the UI."""
 
 import json
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -120,3 +121,22 @@ def test_loading_does_not_parse_when_the_manifest_is_current(
     monkeypatch.setattr(manifest, "parse_project", fail)
     assert not manifest.manifest_is_stale()
     assert manifest.ensure_manifest() == MANIFEST_PATH
+
+
+def test_one_warehouse_writing_run_at_a_time(
+    repository: dg.RepositoryDefinition, tmp_path: Path
+) -> None:
+    import yaml
+
+    from orchestration.instance import INSTANCE_FILES, prepare_dagster_home
+    from orchestration.resources import WAREHOUSE_WRITER_TAGS
+
+    for name in ("daily_pipeline", "model_retraining", "alert_digest"):
+        assert repository.get_job(name).tags.items() >= WAREHOUSE_WRITER_TAGS.items(), name
+    [(key, value)] = WAREHOUSE_WRITER_TAGS.items()
+    for path in INSTANCE_FILES.values():
+        limits = yaml.safe_load(path.read_text())["concurrency"]["runs"]
+        assert {"key": key, "value": value, "limit": 1} in limits["tag_concurrency_limits"]
+    instance = dg.DagsterInstance.from_config(str(prepare_dagster_home(tmp_path, "sqlite")))
+    queue = instance.get_concurrency_config().run_queue_config
+    assert {"key": key, "value": value, "limit": 1} in queue.tag_concurrency_limits

@@ -175,6 +175,7 @@ def test_a_duckdb_file_locked_by_another_process_is_one_line(
 ) -> None:
     monkeypatch.setenv("CIW_TARGET", "duckdb")
     monkeypatch.setenv("CIW_DUCKDB_PATH", str(duckdb_settings.duckdb_path))
+    monkeypatch.setenv("CIW_LOCK_TIMEOUT", "0")
     holder = subprocess.Popen(
         [
             sys.executable,
