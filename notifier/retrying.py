@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Literal, TypeVar
 
 from notifier.answers import Verdict, error_verdict
@@ -64,13 +65,24 @@ class Retrying:
         self.lookups = 0  # conversations.history look-ups made to settle them
 
     def pace(self, channel: str) -> None:
-        """Keep to about one message per second per channel."""
+        """Keep to about one message per second per channel: wait until the interval has
+        passed since the last post to ``channel`` ended (``posted``)."""
         last = self._last_post.get(channel)
         if last is not None:
             wait = self.config.min_interval_seconds - (time.monotonic() - last)
             if wait > 0:
                 self.sleep(wait)
         self._last_post[channel] = time.monotonic()
+
+    @contextmanager
+    def paced(self, channel: str) -> Iterator[None]:
+        """``pace`` before a post, and the clock restarted once its answer is in: the server
+        took the message before answering, so its side sees at least the interval too."""
+        self.pace(channel)
+        try:
+            yield
+        finally:
+            self._last_post[channel] = time.monotonic()
 
     def backoff(self, attempt: int) -> float:
         return float(self.config.backoff_seconds * 2 ** (attempt - 1))

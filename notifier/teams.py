@@ -103,11 +103,11 @@ class TeamsTransport:
             return error.code, error.read().decode("utf-8", "replace"), dict(error.headers)
 
     def post(self, message: Message) -> Posted:
-        self.retrying.pace("teams")
         body = json.dumps(card_payload(message), ensure_ascii=False).encode()
-        status, text, _ = self.retrying.call(
-            "teams", lambda: self._send(body), teams_verdict, unsure="stop"
-        )
+        with self.retrying.paced("teams"):
+            status, text, _ = self.retrying.call(
+                "teams", lambda: self._send(body), teams_verdict, unsure="stop"
+            )
         if status in (200, 202):
             return Posted(channel_id=None, ts=None)
         if status in (401, 403, 404):

@@ -138,6 +138,7 @@ class SlackStandIn:
                 "blocks": payload.get("blocks"),
                 "metadata": payload.get("metadata"),
                 "hidden_from_history": self.history_lag,
+                "received_at": time.monotonic(),
             }
             self.messages.append(message)
             count = len(self.messages)

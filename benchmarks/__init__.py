@@ -1,0 +1,1 @@
+"""Benchmark scripts that need the test stand-ins (so they live outside ``ciw bench``)."""
