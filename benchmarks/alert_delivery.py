@@ -24,7 +24,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from notifier.config import SlackConfig
-from notifier.delivery import channel_of, deliver_pending
+from notifier.delivery import deliver_pending
+from notifier.due import channel_of
 from tests.alerting.conftest import make_alert, write_alerts, write_users
 from tests.alerting.slack_standin import VALID_TOKEN, SlackStandIn
 from warehouse.settings import Settings

@@ -44,8 +44,8 @@ def list_command(
     target: str | None,
 ) -> None:
     """Alerts, newest first, with status, owner and assignee."""
+    from notifier.alert_list import list_alerts
     from notifier.config import NotifierError
-    from notifier.lifecycle import list_alerts
 
     try:
         rows = list_alerts(

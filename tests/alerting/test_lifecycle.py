@@ -6,15 +6,14 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
+from notifier.alert_list import alert_events, list_alerts
 from notifier.lifecycle import (
     Actor,
     InvalidTransition,
     LifecycleError,
     NotAllowed,
     UnknownAlert,
-    alert_events,
     change_alert,
-    list_alerts,
 )
 from tests.alerting.conftest import CRM_USERS, make_alert, write_alerts, write_users
 from warehouse.settings import Settings

@@ -14,9 +14,9 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
+from notifier.alert_list import alert_events
 from notifier.buttons import ACK, ASSIGN_ME, DIGEST_MENU, RATING_BLOCK, RESOLVE, SEND_RATING
 from notifier.delivery import deliver_pending
-from notifier.lifecycle import alert_events
 from notifier.signing import sign
 from service.routers.slack_actions import standalone_app
 from tests.alerting.conftest import (

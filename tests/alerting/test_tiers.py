@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from notifier.delivery import deliver_pending, deliverable, week_start
+from notifier.delivery import deliver_pending
+from notifier.due import deliverable, week_start
 from notifier.messages import plan_messages
 from tests.alerting.conftest import bot_config, make_alert, write_alerts
 from tests.alerting.slack_standin import SlackStandIn
