@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -27,7 +28,17 @@ logger = logging.getLogger("ciw.slack_actions")
 MAX_BODY_BYTES = 256 * 1024
 
 router = APIRouter(tags=["slack"])
-replay_guard = ReplayGuard()
+_guard_lock = threading.Lock()
+
+
+def _replay_guard(request: Request) -> ReplayGuard:
+    """The signatures this app has accepted (one guard per app that mounts the router)."""
+    state = request.app.state
+    with _guard_lock:  # two first requests at once must not get two guards
+        if not hasattr(state, "slack_replay_guard"):
+            state.slack_replay_guard = ReplayGuard()
+    guard: ReplayGuard = state.slack_replay_guard
+    return guard
 
 
 def _error(status: int, detail: str) -> JSONResponse:
@@ -52,7 +63,7 @@ async def slack_actions(request: Request) -> Response:
             request.headers.get("X-Slack-Request-Timestamp"),
             request.headers.get("X-Slack-Signature"),
             body,
-            replay_guard,
+            _replay_guard(request),
         )
     except SignatureRejected as rejected:
         logger.warning("refused a Slack action request: %s", rejected)
