@@ -26,6 +26,8 @@ from pathlib import Path
 from notifier.config import SlackConfig
 from notifier.delivery import deliver_pending
 from notifier.due import channel_of
+from notifier.email import EmailConfig
+from notifier.teams import TeamsConfig
 from tests.alerting.conftest import make_alert, write_alerts, write_users
 from tests.alerting.slack_standin import VALID_TOKEN, SlackStandIn
 from warehouse.settings import Settings
@@ -43,6 +45,16 @@ def warehouse(target: str, directory: Path) -> Settings:
     with psycopg.connect(base.pg_conninfo(), autocommit=True) as admin:
         admin.execute(f"create database {name}")
     return replace(base, pg_database=name, artifacts_root=directory / "artifacts")
+
+
+def drop_warehouse(settings: Settings) -> None:
+    if settings.target != "postgres":
+        return
+    import psycopg
+
+    base = replace(settings, pg_database="postgres")
+    with psycopg.connect(base.pg_conninfo(), autocommit=True) as admin:
+        admin.execute(f"drop database if exists {settings.pg_database}")
 
 
 def alerts(count: int, destinations: int, mix: str) -> list:  # type: ignore[type-arg]
@@ -80,6 +92,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch, ExitStack() as stack:
         settings = warehouse(args.target, Path(scratch))
+        stack.callback(drop_warehouse, settings)
         slack = SlackStandIn().start()
         stack.callback(slack.stop)
         batch = alerts(args.alerts, args.destinations, args.mix)
@@ -87,11 +100,14 @@ def main() -> None:
         users = [(f"B{i:03d}", None, f"Owner {i}", "rep") for i in range(args.destinations)]
         write_users(settings, users)
         config = SlackConfig(bot_token=VALID_TOKEN, api_url=slack.api_url)  # 1 msg/s/channel
-        extra = {}
-        if args.channels == "all":
-            extra = other_channels(stack, Path(scratch))
+        teams, email = (
+            other_channels(stack, Path(scratch)) if args.channels == "all" else (None, None)
+        )
+        if email is None:  # not from the environment either: Slack alone
+            email = EmailConfig()
+            teams = TeamsConfig()
         started = time.perf_counter()
-        report = deliver_pending(settings, config=config, now=MONDAY, **extra)
+        report = deliver_pending(settings, config=config, now=MONDAY, teams=teams, email=email)
         elapsed = time.perf_counter() - started
         gaps = shortest_gap(slack)
         print(f"warehouse: {args.target}; channels: {', '.join(report.channels)}; mix: {args.mix}")
@@ -122,9 +138,7 @@ def shortest_gap(slack: SlackStandIn) -> float:
     return min(gaps) if gaps else float("nan")
 
 
-def other_channels(stack: ExitStack, scratch: Path) -> dict[str, object]:
-    from notifier.email import EmailConfig
-    from notifier.teams import TeamsConfig
+def other_channels(stack: ExitStack, scratch: Path) -> tuple[TeamsConfig, EmailConfig]:
     from tests.alerting.smtp_standin import PASSWORD, USERNAME, SmtpStandIn, tls_files
     from tests.alerting.teams_standin import TeamsStandIn
 
@@ -132,17 +146,14 @@ def other_channels(stack: ExitStack, scratch: Path) -> dict[str, object]:
     stack.callback(teams.stop)
     smtp = SmtpStandIn(*tls_files(scratch)).start()
     stack.callback(smtp.stop)
-    return {
-        "teams": TeamsConfig(webhook_url=teams.url),
-        "email": EmailConfig(
-            host="127.0.0.1",
-            port=smtp.port,
-            username=USERNAME,
-            password=PASSWORD,
-            sender="alerts@bench.test",
-            ca_file=str(smtp.cert),
-        ),
-    }
+    return TeamsConfig(webhook_url=teams.url), EmailConfig(
+        host="127.0.0.1",
+        port=smtp.port,
+        username=USERNAME,
+        password=PASSWORD,
+        sender="alerts@bench.test",
+        ca_file=str(smtp.cert),
+    )
 
 
 if __name__ == "__main__":
