@@ -285,3 +285,36 @@ def test_without_a_signing_secret_the_endpoint_is_off(
     answer = post(url, payload(message, slack_id("R1"), button(ACK, ALERT.alert_id)))
     assert answer.status_code == 503
     assert alert_events(settings, ALERT.alert_id) == []
+
+
+def test_ciw_serves_the_endpoint_on_its_own(duckdb_settings: Settings, tmp_path: Any) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "CIW_DUCKDB_PATH": str(duckdb_settings.duckdb_path)}
+    env.pop("SLACK_SIGNING_SECRET", None)
+    command = [sys.executable, "-m", "ciw.cli", "alerts", "serve-actions", "--port", str(port)]
+    refused = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 1
+    assert "SLACK_SIGNING_SECRET is not set" in refused.stderr
+    server = subprocess.Popen(
+        command, env={**env, "SLACK_SIGNING_SECRET": SECRET}, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                answer = httpx.post(f"http://127.0.0.1:{port}/slack/actions", content=b"x=1")
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline and server.poll() is None
+                time.sleep(0.2)
+        assert answer.status_code == 401
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
