@@ -197,6 +197,7 @@ def docs(serve: bool, port: int, target: str | None) -> None:
 
 def _register_subcommands() -> None:
     """Command groups that live in their own modules (cheap to import: no heavy libraries)."""
+    from ciw.alerts_cli import alerts_group
     from ciw.backtest_cli import backtest_command
     from ciw.models_cli import models_group
     from ciw.notify_cli import feedback_command, notify_command
@@ -208,6 +209,7 @@ def _register_subcommands() -> None:
     cli.add_command(notify_command)
     cli.add_command(feedback_command)
     cli.add_command(backtest_command)
+    cli.add_command(alerts_group)
 
 
 _register_subcommands()

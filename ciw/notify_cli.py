@@ -27,9 +27,11 @@ class NotifyFailed(CommandError):
 )
 @target_option
 def notify_command(dry_run: bool, target: str | None) -> None:
-    """Deliver pending alerts from marts.alerts to Slack, exactly once.
+    """Deliver pending alerts from marts.alerts to Slack, Teams and email, exactly once.
 
-    Critical alerts go at once, one message each; the others as one digest per recipient.
+    Immediate (critical) alerts go at once, one message each; within_24h ones in the daily
+    digest per recipient, within_week ones in the weekly digest. Teams: TEAMS_WEBHOOK_URL;
+    email: SMTP_HOST and friends (docs/alerts.md).
     Slack settings: SLACK_BOT_TOKEN (Web API; SLACK_API_URL for a stand-in or proxy) or
     SLACK_WEBHOOK_URL, and SLACK_DEFAULT_CHANNEL for recipients Slack cannot reach. Without
     credentials the messages are written to a local outbox file. A webhook message whose answer

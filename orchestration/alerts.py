@@ -31,9 +31,10 @@ class SlackNotificationsConfig(dg.Config):  # type: ignore[misc]
     group_name=ALERTS_GROUP,
     deps=[model_key("alerts")],
     retry_policy=SLACK_RETRY,
-    description="Pending alerts delivered to Slack exactly once: critical alerts at once, the "
-    "rest as one digest per recipient (ops.alert_deliveries is the log). Without Slack "
-    "credentials the messages go to the outbox file under the artifacts directory.",
+    description="Pending alerts delivered exactly once to Slack, and to Teams and email when "
+    "configured: immediate alerts at once, daily and weekly digests per recipient "
+    "(ops.alert_deliveries is the log). Without Slack credentials the Slack messages go to the "
+    "outbox file under the artifacts directory.",
 )
 def slack_notifications(
     context: dg.AssetExecutionContext,
@@ -65,6 +66,8 @@ def slack_notifications(
         "history_lookups": report.lookups,
         "resent_after_lost_answer": report.resent_unsure,
         "failed": report.failed,
+        "refused_for_good": report.refused,
+        "channels": ", ".join(report.channels),
         "waited_seconds": round(report.waited_seconds, 1),
         "destinations": dg.MetadataValue.json(dict(report.messages_by_destination)),
         "summary": report.summary(),

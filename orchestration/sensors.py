@@ -18,6 +18,7 @@ import dagster as dg
 from ml.contracts import MODEL_SPECS
 from ml.monitoring.retraining import RetrainingSignal
 from ml.monitoring.settings import MonitoringSettings
+from notifier.ops import build_ops_message
 from orchestration.ml import RETRAINING_JOB
 from orchestration.resources import WarehouseResource
 from warehouse.settings import Settings
@@ -25,27 +26,6 @@ from warehouse.settings import Settings
 logger = logging.getLogger("ciw.ops")
 SENSOR_NAME = "retraining_sensor"
 LastTriggers = dict[str, dict[str, datetime]]
-
-#: Where the on-call engineer opens a run; the UI's default address (``ciw ui``).
-DEFAULT_UI_URL = "http://127.0.0.1:3000"
-
-
-def build_ops_message(
-    job_name: str,
-    run_id: str,
-    failed_steps: Sequence[str],
-    error: str | None,
-    ui_url: str = DEFAULT_UI_URL,
-) -> str:
-    """The ops message for a failed run: what failed, the first error line, where to look."""
-    steps = ", ".join(failed_steps) if failed_steps else "no step recorded"
-    first_line = (error or "").strip().splitlines()[0] if (error or "").strip() else "no message"
-    return (
-        f":rotating_light: Dagster run of `{job_name}` failed\n"
-        f"failed steps: {steps}\n"
-        f"error: {first_line[:300]}\n"
-        f"run: {ui_url.rstrip('/')}/runs/{run_id}"
-    )
 
 
 @dg.run_failure_sensor(

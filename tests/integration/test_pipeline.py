@@ -89,8 +89,12 @@ def test_every_model_is_scored_by_its_champion_or_its_rule(
 
 
 def test_each_alert_reached_slack_once_per_destination(built_warehouse: BuiltWarehouse) -> None:
+    # within_week alerts wait for next week's digest (docs/alerts.md, urgency tiers)
     alerts = {
-        alert_id for (alert_id,) in built_warehouse.query("select alert_id from marts.alerts")
+        alert_id
+        for (alert_id,) in built_warehouse.query(
+            "select alert_id from marts.alerts where urgency <> 'within_week'"
+        )
     }
     assert alerts
     pairs = [
