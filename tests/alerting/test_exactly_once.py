@@ -10,12 +10,9 @@ real sockets, the stand-in on loopback.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -207,20 +204,6 @@ def kill_then_rerun(settings: Settings, slack: SlackStandIn, request: int, when:
     slack.scripts.clear()
     deliver_pending(settings, config=bot_config(slack), stale_after=NOW)
     assert_exactly_once(settings, slack, alerts)
-
-
-@pytest.fixture
-def memory_duckdb_settings(tmp_path: Path) -> Iterator[Settings]:
-    """DuckDB in /dev/shm when there is one: every claim and confirmation is committed at once
-    and a commit's flush to disk costs a tenth of a second here. A SIGKILL loses nothing the
-    kernel holds, on tmpfs or on disk, so the crash test means the same."""
-    shm = Path("/dev/shm")
-    directory = Path(tempfile.mkdtemp(dir=shm)) if shm.is_dir() else tmp_path
-    try:
-        yield Settings(target="duckdb", duckdb_path=directory / "warehouse.duckdb")
-    finally:
-        if directory != tmp_path:
-            shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.mark.slow

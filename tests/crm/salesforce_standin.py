@@ -63,7 +63,8 @@ class SalesforceStandIn:
         self.org = Org()
         self.tokens: set[str] = set()
         self.calls: list[Call] = []
-        self.faults: dict[str, list[Fault]] = {}
+        #: Per route (token / write), the next requests' answers; None answers normally.
+        self.faults: dict[str, list[Fault | None]] = {}
         self.kill_on_request: tuple[int, int, When] | None = None
         self.killed = False
         self._requests = 0
@@ -71,7 +72,9 @@ class SalesforceStandIn:
         self._lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"standin": self})
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -89,7 +92,7 @@ class SalesforceStandIn:
         self.server.shutdown()
         self.server.server_close()
 
-    def script(self, route: str, *faults: Fault) -> None:
+    def script(self, route: str, *faults: Fault | None) -> None:
         with self._lock:
             self.faults.setdefault(route, []).extend(faults)
 

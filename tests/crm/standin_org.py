@@ -61,6 +61,8 @@ class Org:
     records: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     #: Successful writes per (object, key): a value sent twice counts twice.
     writes: Counter[tuple[str, str]] = field(default_factory=Counter)
+    #: Records created by an upsert, per (object, key): a task made twice would count 2.
+    created: Counter[tuple[str, str]] = field(default_factory=Counter)
     #: (object, key) -> per-record errors to answer instead of writing, used up one by one.
     refusals: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)  # malformed requests seen
@@ -152,16 +154,15 @@ class Org:
                 return _failed(
                     error("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id"), False
                 )
-            missing = [name for name in TASK_REQUIRED if name not in values]
-            if sobject != "Task" or missing:
-                needed = missing or {"Lead": ["LastName", "Company"]}.get(sobject, ["Name"])
-                return _failed(
-                    error(
-                        "REQUIRED_FIELD_MISSING", f"Required fields are missing: {needed}", needed
-                    ),
-                    upsert,
-                )
+            if sobject == "Task":
+                missing = [name for name in TASK_REQUIRED if name not in values]
+            else:  # creating a lead or an account needs fields the writeback never sends
+                missing = {"Lead": ["LastName", "Company"]}.get(sobject, ["Name"])
+            if missing:
+                problem = f"Required fields are missing: {missing}"
+                return _failed(error("REQUIRED_FIELD_MISSING", problem, missing), upsert)
             existing = store[key] = {"Id": self._new_id(sobject)}
+            self.created[(sobject, key)] += 1
         existing.update(values)
         self.writes[(sobject, key)] += 1
         answer: dict[str, Any] = {"id": existing["Id"], "success": True, "errors": []}
