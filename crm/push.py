@@ -54,7 +54,23 @@ class PushReport:
     @property
     def records(self) -> Counter[str]:
         """Records to send, by object."""
-        return Counter({name: len(self.plan.records(name)) for name in SEND_ORDER} | {})
+        return Counter({name: len(self.plan.records(name)) for name in SEND_ORDER})
+
+    def diff_rows(self) -> list[tuple[str, str, str, str, str, str]]:
+        """The diff as rows to show: object, record, field, value in the CRM, new value, note.
+        A task is one row: its subject, due date and related record."""
+        rows = []
+        for write in sorted(self.plan.writes, key=lambda write: SEND_ORDER.index(write.sobject)):
+            note = f"attempt {write.attempt}" if write.is_retry else ""
+            if write.sobject == TASK:
+                task = decode(write.new_value)
+                new = f"{task['Subject']} (due {task['ActivityDate']}, {task['Priority']})"
+                rows.append((TASK, write.record_key, "new task", "", new, note))
+                continue
+            old = "" if write.old_value is None else str(decode(write.old_value))
+            new = str(decode(write.new_value))
+            rows.append((write.sobject, write.record_key, write.field, old, new, note))
+        return rows
 
     def summary(self) -> str:
         if not self.configured and not self.dry_run:

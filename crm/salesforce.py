@@ -209,7 +209,8 @@ class SalesforceTarget:
         code, message = _error_of(response)
         message = self.config.scrub(message, self._token or "")
         if status == 429 or status >= 500 or code in RETRYABLE_CODES:
-            raise _Retry(f"{status} {code or ''} {message}".strip(), _retry_after(response))
+            problem = " ".join(part for part in (str(status), code, message) if part)
+            raise _Retry(problem, _retry_after(response))
         if auth_endpoint:
             raise CrmAuthError(
                 f"the Salesforce token endpoint refused the client credentials ({status}"
