@@ -5,7 +5,10 @@ Pure functions over rows, so every rule is testable without a warehouse or a CRM
 * a field is sent when its value differs from the last value the CRM confirmed (``written``);
 * a write left ``failed`` (the CRM refused the record) or ``pending`` (claimed by a run that
   stopped or crashed; older than ``stale_after``) is sent again while the marts still want
-  that value, and ``superseded`` once they want another (or no longer score the record);
+  that value - up to ``max_record_attempts`` times - and ``superseded`` once they want
+  another (or no longer score the record);
+* records scored as of a date older than ``max_score_age`` (a backfill, ``ciw run --as-of``)
+  are left alone: the CRM never gets an old score back;
 * a task is raised when a record's trigger field changes into its task levels (a lead becomes
   Critical, an account High or Critical); its key (record and as-of date) is claimed once, and
   it is sent again only while the log has no ``written`` row for it.
@@ -17,13 +20,27 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from crm.config import SalesforceConfig
 from crm.desired import TASK, TASK_TRIGGERS, Desired, task_fields, task_key
 
+
+@dataclass(frozen=True)
+class Policy:
+    """When a claim is stale, when a refused record is given up, how old a score may be."""
+
+    #: A ``pending`` claim younger than this may belong to a run still sending: left alone.
+    stale_after: timedelta = timedelta(minutes=10)
+    #: A value refused this many times is not sent again until the marts change it.
+    max_record_attempts: int = 10
+    #: Records scored as of an older date are not written (a backfill must not reach the CRM).
+    max_score_age: timedelta = timedelta(days=7)
+
+
+DEFAULT_POLICY = Policy()
 #: The log's ``field`` for a task: the whole Task record is one write.
 TASK_FIELD = "*"
 OPEN_STATUSES = ("pending", "failed")
@@ -84,6 +101,8 @@ class Plan:
     superseded: list[tuple[LogRow, str]] = field(default_factory=list)
     unchanged: int = 0  # fields whose value the CRM already holds
     in_flight: int = 0  # writes another run claimed moments ago: left to it
+    given_up: int = 0  # values refused ``max_record_attempts`` times: not sent again
+    too_old: int = 0  # records scored as of a date older than ``max_score_age``
     missing_marts: list[str] = field(default_factory=list)
 
     def records(self, sobject: str) -> dict[str, list[Write]]:
@@ -132,22 +151,27 @@ def plan_writes(
     config: SalesforceConfig,
     *,
     now: datetime,
-    stale_after: timedelta,
+    policy: Policy = DEFAULT_POLICY,
 ) -> Plan:
     """What to claim and send now; see the module docstring for the rules."""
     states = _states(log)
     plan = Plan()
     visited: set[tuple[str, str, str]] = set()
+    oldest = (now - policy.max_score_age).date()
 
     def in_flight(row: LogRow) -> bool:
-        return row.status == "pending" and now - row.claimed_at < stale_after
+        return row.status == "pending" and now - row.claimed_at < policy.stale_after
 
     for record in desired:
-        for name, value in record.values.items():
+        keys = [(record.sobject, record.record_key, name) for name in record.values]
+        visited.update(keys)
+        if record.as_of_date < oldest:
+            plan.too_old += 1
+            continue
+        for key, value in zip(keys, record.values.values(), strict=True):
             if value is None:
                 continue  # never clear a CRM field the marts have no value for
-            key = (record.sobject, record.record_key, name)
-            visited.add(key)
+            name = key[2]
             state = states.get(key, _FieldState())
             new = encode(value)
             if state.open is not None:
@@ -155,7 +179,10 @@ def plan_writes(
                     plan.in_flight += 1
                     continue
                 if state.open.new_value == new:
-                    plan.writes.append(_resend(state.open))
+                    if state.open.attempt >= policy.max_record_attempts:
+                        plan.given_up += 1
+                    else:
+                        plan.writes.append(_resend(state.open))
                     continue
                 plan.superseded.append((state.open, f"replaced by {new}"))
             last = state.written.new_value if state.written else None
@@ -173,6 +200,8 @@ def plan_writes(
         if key[0] == TASK:  # a raised task stands even when its record left the marts
             if in_flight(state.open):
                 plan.in_flight += 1
+            elif state.open.attempt >= policy.max_record_attempts:
+                plan.given_up += 1
             else:
                 plan.writes.append(_resend(state.open))
         else:
@@ -199,7 +228,3 @@ def _raised_task(
         return None
     body = encode(task_fields(record, config))
     return Write(TASK, key, TASK_FIELD, 1, None, body, 1, record.as_of_date)
-
-
-def with_attempt(write: Write, attempt: int) -> Write:
-    return replace(write, attempt=attempt)

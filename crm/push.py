@@ -5,7 +5,7 @@ and ``ops.crm_writeback``, works out the diff (``crm.plan``) and records every w
 about to send as ``pending``. Then it sends leads, accounts and tasks in batches of at most
 200, and settles each batch's rows (``written`` or ``failed`` with the CRM's error) as soon
 as the answer is in. A crash leaves ``pending`` rows, which the next run sends again once
-they are older than ``stale_after``; that is safe because every write is an upsert of
+they are older than ``Policy.stale_after``; that is safe because every write is an upsert of
 absolute values by the record's key, and every task is upserted by its own key: sending it
 twice leaves one task.
 """
@@ -16,20 +16,18 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from crm.config import CrmError, SalesforceConfig
 from crm.desired import ACCOUNT, LEAD, TASK, read_desired
 from crm.log import LOG_TABLE, PLAN_LOCK, Outcome, claim, ensure_log, read_log, settle
-from crm.plan import Plan, Write, decode, plan_writes
+from crm.plan import DEFAULT_POLICY, Plan, Policy, Write, decode, plan_writes
 from crm.salesforce import RecordResult, SalesforceTarget
 from warehouse.adapters import Session, adapter_for
 from warehouse.settings import Settings
 
 TARGET = "salesforce"
 SEND_ORDER = (LEAD, ACCOUNT, TASK)
-#: A ``pending`` claim younger than this may belong to a run still sending: left alone.
-DEFAULT_STALE_AFTER = timedelta(minutes=10)
 
 
 def utc_now() -> datetime:
@@ -107,6 +105,12 @@ class PushReport:
             parts.append(f"{len(plan.superseded)} superseded by newer values")
         if plan.in_flight:
             parts.append(f"{plan.in_flight} claimed by a run still in flight")
+        if plan.given_up:
+            parts.append(
+                f"{plan.given_up} refused too often: not sent again until their value changes"
+            )
+        if plan.too_old:
+            parts.append(f"{plan.too_old} records scored too long ago (a backfill?): left alone")
         if plan.missing_marts:
             parts.append(f"missing: {', '.join(plan.missing_marts)}")
         if self.token_fetches > 1:
@@ -122,7 +126,7 @@ def push(
     dry_run: bool = False,
     config: SalesforceConfig | None = None,
     now: datetime | None = None,
-    stale_after: timedelta = DEFAULT_STALE_AFTER,
+    policy: Policy = DEFAULT_POLICY,
     sleep: Callable[[float], None] = time.sleep,
 ) -> PushReport:
     """Plan the diff and, unless ``dry_run``, claim and send it. Without credentials (and
@@ -139,7 +143,7 @@ def push(
             ensure_log(session)
         log = read_log(session, TARGET) if session.table_exists(LOG_TABLE) else []
         desired, missing = read_desired(session)
-        report.plan = plan_writes(desired, log, config, now=now, stale_after=stale_after)
+        report.plan = plan_writes(desired, log, config, now=now, policy=policy)
         report.plan.missing_marts = missing
         if not dry_run:
             claim(session, report.plan, TARGET, now)

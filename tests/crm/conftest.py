@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +16,8 @@ from tests.crm.salesforce_standin import CLIENT_ID, CLIENT_SECRET, SalesforceSta
 from warehouse import adapter_for
 from warehouse.settings import Settings
 
-AS_OF = date(2026, 11, 22)
+#: Yesterday: the writeback leaves records scored more than a week ago alone.
+AS_OF = datetime.now(UTC).date() - timedelta(days=1)
 OWNERS = ["USR0001", "USR0002", "USR0003"]
 
 MARTS_DDL = {

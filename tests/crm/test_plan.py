@@ -8,7 +8,7 @@ from typing import Any
 
 from crm.config import SalesforceConfig
 from crm.desired import Desired, desired_account, desired_lead, task_fields, task_key
-from crm.plan import TASK_FIELD, LogRow, encode, plan_writes
+from crm.plan import TASK_FIELD, LogRow, Policy, encode, plan_writes
 
 NOW = datetime(2026, 11, 22, 7, 0)
 AS_OF = date(2026, 11, 22)
@@ -70,7 +70,7 @@ def written(record: str, field: str, value: Any, generation: int = 1, **kw: Any)
 
 
 def plan(desired: list[Desired], log: list[LogRow]) -> Any:
-    return plan_writes(desired, log, CONFIG, now=NOW, stale_after=STALE)
+    return plan_writes(desired, log, CONFIG, now=NOW, policy=Policy(stale_after=STALE))
 
 
 def sent(result: Any) -> list[tuple[str, str, str, int, int]]:
@@ -273,3 +273,23 @@ def test_records_that_left_the_marts_supersede_their_open_writes_but_tasks_stand
         ("Lead_Score__c", "no longer in the scored marts")
     ]
     assert sent(result) == [("Task", key, TASK_FIELD, 1, 2)]
+
+
+def test_a_value_refused_too_often_is_given_up_until_it_changes() -> None:
+    refused = written("LEAD1", "Lead_Score__c", 85, status="failed", attempt=10)
+    log = [refused, written("LEAD1", "Priority__c", "Critical")]
+
+    same = plan([desired_lead(lead_row(85.0, "critical"))], log)
+    changed = plan([desired_lead(lead_row(86.0, "critical"))], log)
+
+    assert same.writes == [] and same.given_up == 1
+    assert sent(changed) == [("Lead", "LEAD1", "Lead_Score__c", 2, 1)]
+
+
+def test_records_scored_long_ago_are_left_alone() -> None:
+    old = desired_lead(lead_row(85.0, "critical", as_of_date=AS_OF - timedelta(days=8)))
+    log = [written("LEAD1", "Lead_Score__c", 80, status="failed")]
+
+    result = plan([old], log)
+
+    assert result.writes == [] and result.superseded == [] and result.too_old == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
+from datetime import timedelta
 
 from crm.desired import task_key
 from crm.push import push
@@ -51,7 +52,8 @@ def test_first_push_writes_every_value_and_one_task_per_tasked_record(
     lead_task = tasks[task_key("Lead", critical[0].lead_id, AS_OF)]
     assert lead_task["WhoId"] == org.records["Lead"][critical[0].lead_id]["Id"]
     assert lead_task["OwnerId"] == org.records["User"][critical[0].owner or ""]["Id"]
-    assert lead_task["ActivityDate"] == "2026-11-23" and lead_task["Priority"] == "High"
+    assert lead_task["ActivityDate"] == (AS_OF + timedelta(days=1)).isoformat()
+    assert lead_task["Priority"] == "High"
     account_task = tasks[task_key("Account", risky[0].account_id, AS_OF)]
     assert account_task["WhatId"] == org.records["Account"][risky[0].account_id]["Id"]
     assert "Churn risk intervention" in account_task["Subject"]
@@ -249,3 +251,17 @@ def test_the_secret_never_reaches_the_log(
 
     text = repr(log_rows(duckdb_settings))
     assert CLIENT_SECRET not in text and "00DSTANDIN!" not in text
+
+
+def test_a_backfill_never_writes_old_scores(
+    duckdb_settings: Settings, salesforce: SalesforceStandIn
+) -> None:
+    leads = make_leads(4)
+    write_marts(duckdb_settings, leads, [], as_of=AS_OF - timedelta(days=90))
+    seed_org(salesforce, leads, [])
+
+    report = push(duckdb_settings, config=standin_config(salesforce))
+
+    assert report.plan.too_old == 4 and report.plan.writes == []
+    assert salesforce.calls == []
+    assert "4 records scored too long ago (a backfill?): left alone" in report.summary()
