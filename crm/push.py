@@ -82,11 +82,15 @@ class PushReport:
         verb = "would send" if self.dry_run else "sent"
         parts = [
             f"{verb} {values} field values and {self.records[TASK]} tasks"
-            f" on {sum(self.records.values())} records ({counts or 'none'})"
+            f" on {sum(self.records.values())} records ({counts})"
+            if plan.writes
+            else "nothing to send"
         ]
         if not self.dry_run and plan.writes:
             written = ", ".join(f"{n} {name}" for name, n in self.written.items())
-            parts.append(f"written: {written or 'none'} in {self.requests} requests")
+            parts.append(
+                f"written: {written or 'none'} in {self.requests} requests (token included)"
+            )
         if self.failed:
             parts.append(
                 f"refused: {', '.join(f'{n} {name}' for name, n in self.failed.items())}"
