@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from crm.plan import LogRow, Plan, Write
+from crm.plan import LogRow, Plan, Value, Write
 from warehouse.adapters import Session
 
 LOG_TABLE = "ops.crm_writeback"
@@ -84,7 +84,7 @@ def claim(session: Session, plan: Plan, target: str, now: datetime) -> None:
             [
                 {
                     "target": target,
-                    **{name: getattr(write, name) for name in _KEY},
+                    **_key(write),
                     "old_value": write.old_value,
                     "new_value": write.new_value,
                     "status": "pending",
@@ -107,10 +107,7 @@ def claim(session: Session, plan: Plan, target: str, now: datetime) -> None:
     _update(
         session,
         target,
-        [
-            {**_key_of_row(row), "attempt": row.attempt, "error": why}
-            for row, why in plan.superseded
-        ],
+        [{**_key(row), "attempt": row.attempt, "error": why} for row, why in plan.superseded],
         "status = 'superseded', error = incoming.error",
         (),
     )
@@ -140,12 +137,8 @@ def settle(session: Session, target: str, outcomes: Sequence[Outcome], now: date
     )
 
 
-def _key(write: Write) -> dict[str, Any]:
-    return {name: getattr(write, name) for name in _KEY}
-
-
-def _key_of_row(row: LogRow) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in _KEY}
+def _key(value: Value) -> dict[str, Any]:
+    return dict(zip(_KEY, value.key, strict=True))
 
 
 def _update(

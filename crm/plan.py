@@ -55,8 +55,8 @@ def decode(text: str | None) -> Any:
 
 
 @dataclass(frozen=True)
-class LogRow:
-    """One row of ``ops.crm_writeback``: one value of one field, or one task."""
+class Value:
+    """One value of one field of one record (a task: its fields, as one value)."""
 
     sobject: str
     record_key: str
@@ -64,6 +64,16 @@ class LogRow:
     generation: int
     old_value: str | None
     new_value: str
+
+    @property
+    def key(self) -> tuple[str, str, str, int]:
+        return (self.sobject, self.record_key, self.field, self.generation)
+
+
+@dataclass(frozen=True)
+class LogRow(Value):
+    """One row of ``ops.crm_writeback``."""
+
     status: str
     attempt: int
     claimed_at: datetime
@@ -73,21 +83,11 @@ class LogRow:
 
 
 @dataclass(frozen=True)
-class Write:
-    """A log row this run claims and sends: new (``attempt`` 1) or sent again."""
+class Write(Value):
+    """A value this run claims and sends: new (``attempt`` 1) or sent again."""
 
-    sobject: str
-    record_key: str
-    field: str
-    generation: int
-    old_value: str | None
-    new_value: str
     attempt: int
     as_of_date: date | None
-
-    @property
-    def key(self) -> tuple[str, str, str, int]:
-        return (self.sobject, self.record_key, self.field, self.generation)
 
     @property
     def is_retry(self) -> bool:

@@ -37,6 +37,15 @@ MARTS_DDL = {
 }
 
 
+def band(value: float, floors: tuple[float, float, float], *, inclusive: bool) -> str:
+    """critical / high / medium / low by the marts' thresholds (lead scores count the floor
+    in, churn probabilities must pass it)."""
+    for floor, name in zip(floors, ("critical", "high", "medium"), strict=True):
+        if value >= floor if inclusive else value > floor:
+            return name
+    return "low"
+
+
 @dataclass(frozen=True)
 class Lead:
     lead_id: str
@@ -45,10 +54,7 @@ class Lead:
 
     @property
     def priority(self) -> str:
-        for floor, name in ((80, "critical"), (60, "high"), (40, "medium")):
-            if self.score >= floor:
-                return name
-        return "low"
+        return band(self.score, (80, 60, 40), inclusive=True)
 
     def row(self, as_of: date) -> tuple[Any, ...]:
         points = [self.score / 6] * 6
@@ -72,10 +78,7 @@ class Account:
 
     @property
     def band(self) -> str:
-        for floor, name in ((0.8, "critical"), (0.6, "high"), (0.4, "medium")):
-            if self.probability > floor:
-                return name
-        return "low"
+        return band(self.probability, (0.8, 0.6, 0.4), inclusive=False)
 
     def risk_row(self, as_of: date) -> tuple[Any, ...]:
         factors = ("support_tickets_30d", "usage_trend", "days_to_renewal")

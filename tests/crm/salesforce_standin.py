@@ -16,24 +16,22 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-import signal
 import socket
 import struct
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
 from tests.crm.standin_org import Malformed, Org
+from tests.kill_switch import KillSwitch
 
 CLIENT_ID = "standin-client-id"
 CLIENT_SECRET = "standin-client-secret-3f9a"
 TOKEN_PATH = "/services/oauth2/token"
 WRITE_PATH = re.compile(r"^/services/data/v(\d{2}\.\d)/composite/sobjects(?:/(\w+)/(\w+))?$")
-When = Literal["before", "after"]
 
 
 @dataclass
@@ -58,16 +56,14 @@ class Call:
     authorization: str = ""
 
 
-class SalesforceStandIn:
+class SalesforceStandIn(KillSwitch):
     def __init__(self) -> None:
+        super().__init__()
         self.org = Org()
         self.tokens: set[str] = set()
         self.calls: list[Call] = []
         #: Per route (token / write), the next requests' answers; None answers normally.
         self.faults: dict[str, list[Fault | None]] = {}
-        self.kill_on_request: tuple[int, int, When] | None = None
-        self.killed = False
-        self._requests = 0
         self._issued = 0
         self._lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"standin": self})
@@ -109,18 +105,6 @@ class SalesforceStandIn:
         with self._lock:
             queue = self.faults.get(route) or []
             return queue.pop(0) if queue else None
-
-    def count_request(self) -> When | None:
-        with self._lock:
-            self._requests += 1
-            if self.kill_on_request and self._requests == self.kill_on_request[0]:
-                return self.kill_on_request[2]
-        return None
-
-    def kill_client(self) -> None:
-        assert self.kill_on_request is not None
-        os.kill(self.kill_on_request[1], signal.SIGKILL)
-        self.killed = True
 
     def issue_token(self) -> str:
         with self._lock:

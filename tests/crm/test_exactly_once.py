@@ -11,10 +11,7 @@ and changes nothing (upserts by key).
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -32,11 +29,12 @@ from tests.crm.conftest import (
     standin_config,
     write_marts,
 )
-from tests.crm.salesforce_standin import CLIENT_ID, CLIENT_SECRET, Fault, SalesforceStandIn, When
+from tests.crm.salesforce_standin import CLIENT_ID, CLIENT_SECRET, Fault, SalesforceStandIn
 from tests.crm.standin_org import EXTERNAL_ID, TASK_KEY
+from tests.kill_switch import KillWhen as When
+from tests.kill_switch import run_child
 from warehouse.settings import Settings
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BATCH_SIZE = 5
 #: The rerun takes over the killed run's claims at once (not after ten minutes).
 RERUN_AT_ONCE = Policy(stale_after=timedelta(0))
@@ -78,14 +76,7 @@ def killed_run(settings: Settings, standin: SalesforceStandIn, request: int, whe
         "CRM_BATCH_SIZE": str(BATCH_SIZE),
     }
     standin.script("write", None, Fault(503, act=True))  # the second batch's answer is lost
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD], cwd=PROJECT_ROOT, env=env, stdin=subprocess.PIPE
-    )
-    standin.kill_on_request = (request, child.pid, when)
-    assert child.stdin is not None
-    child.stdin.write(b"go\n")
-    child.stdin.close()
-    return child.wait(timeout=120)
+    return run_child(CHILD, env, standin, request, when)
 
 
 def sent_records(standin: SalesforceStandIn, since: int) -> list[tuple[str, str]]:

@@ -265,3 +265,29 @@ def test_a_backfill_never_writes_old_scores(
     assert report.plan.too_old == 4 and report.plan.writes == []
     assert salesforce.calls == []
     assert "4 records scored too long ago (a backfill?): left alone" in report.summary()
+
+
+def test_a_refused_value_the_marts_replaced_is_superseded_and_the_new_one_sent(
+    warehouse_settings: Settings, salesforce: SalesforceStandIn
+) -> None:
+    lead = Lead("LEAD0000007", 30.0)
+    write_marts(warehouse_settings, [lead], [])
+    seed_org(salesforce, [lead], [])
+    salesforce.org.refuse("Lead", lead.lead_id, "UNABLE_TO_LOCK_ROW", "unable to obtain lock")
+    config = standin_config(salesforce)
+    push(warehouse_settings, config=config)
+
+    write_marts(warehouse_settings, [replace(lead, score=35.0)], [])  # still Low
+    report = push(warehouse_settings, config=config)
+
+    assert len(report.plan.superseded) == 1 and report.written == {"Lead": 1}
+    rows = [
+        (row["field"], row["generation"], row["status"], row["old_value"], row["new_value"])
+        for row in log_rows(warehouse_settings)
+    ]
+    assert rows == [
+        ("Lead_Score__c", 1, "superseded", None, "30"),
+        ("Lead_Score__c", 2, "written", None, "35"),
+        ("Priority__c", 1, "written", None, '"Low"'),
+    ]
+    assert salesforce.org.records["Lead"][lead.lead_id]["Lead_Score__c"] == 35
