@@ -5,8 +5,9 @@ One row per (target, object, record, field, generation): a field's first value i
 1, each new value the next. Statuses: ``pending`` (claimed; the request may or may not have
 reached the CRM), ``written`` (the CRM confirmed the record), ``failed`` (the CRM refused the
 record, or the run stopped before or while sending it: sent again next run), ``superseded``
-(never written, and the marts now want another value). Rows are written in bulk through a
-temporary table, so a batch of 200 records costs a few statements, not hundreds.
+(never written, and the marts now want another value). Rows are written in bulk - new ones
+appended as a frame, changes joined from a ``values`` list - so a batch of 200 records
+costs one statement, not hundreds.
 """
 
 from __future__ import annotations
@@ -44,7 +45,6 @@ create table if not exists {LOG_TABLE} (
 #: Serializes planners on PostgreSQL (DuckDB takes one writer per file anyway).
 PLAN_LOCK = "crm_writeback:plan"
 _KEY = ("sobject", "record_key", "field", "generation")
-_INCOMING = "crm_writeback_incoming"
 
 
 @dataclass(frozen=True)
@@ -100,16 +100,15 @@ def claim(session: Session, plan: Plan, target: str, now: datetime) -> None:
     _update(
         session,
         target,
-        [{**_key(write), "attempt": write.attempt, "error": None} for write in retries],
-        "status = 'pending', attempt = incoming.attempt, error = null, claimed_at = %s",
-        (now,),
+        [{**_key(write), "attempt": write.attempt, "changed_at": now} for write in retries],
+        "status = 'pending', attempt = incoming.attempt, error = null,"
+        " claimed_at = incoming.changed_at",
     )
     _update(
         session,
         target,
-        [{**_key(row), "attempt": row.attempt, "error": why} for row, why in plan.superseded],
+        [{**_key(row), "error": why} for row, why in plan.superseded],
         "status = 'superseded', error = incoming.error",
-        (),
     )
 
 
@@ -123,6 +122,7 @@ def settle(session: Session, target: str, outcomes: Sequence[Outcome], now: date
             "status": outcome.status,
             "crm_id": outcome.crm_id,
             "created": outcome.created,
+            "changed_at": now,
         }
         for outcome in outcomes
     ]
@@ -131,9 +131,8 @@ def settle(session: Session, target: str, outcomes: Sequence[Outcome], now: date
         target,
         rows,
         "status = incoming.status, error = incoming.error, crm_id = incoming.crm_id,"
-        " created = incoming.created, sent_at = %s,"
-        " written_at = case when incoming.status = 'written' then %s end",
-        (now, now),
+        " created = incoming.created, sent_at = incoming.changed_at,"
+        " written_at = case when incoming.status = 'written' then incoming.changed_at end",
     )
 
 
@@ -141,47 +140,45 @@ def _key(value: Value) -> dict[str, Any]:
     return dict(zip(_KEY, value.key, strict=True))
 
 
+#: The columns an update joins on or sets, with their types (every row supplies them all).
+_INCOMING_COLUMNS = {
+    "sobject": "varchar",
+    "record_key": "varchar",
+    "field": "varchar",
+    "generation": "integer",
+    "attempt": "integer",
+    "error": "varchar",
+    "status": "varchar",
+    "crm_id": "varchar",
+    "created": "boolean",
+    "changed_at": "timestamp",
+    "target": "varchar",
+}
+#: Rows per update statement (PostgreSQL takes at most 65535 parameters in one).
+_ROWS_PER_STATEMENT = 1000
+
+
 def _update(
     session: Session,
     target: str,
     rows: list[dict[str, Any]],
     assignments: str,
-    params: Sequence[Any],
 ) -> None:
     """``update ... set <assignments>`` for each open row (pending or failed) with one of
-    ``rows``' keys, joined from a temporary table: a settled row is never changed again."""
-    if not rows:
-        return
-    import pandas as pd
-
-    columns = {
-        "sobject": "varchar",
-        "record_key": "varchar",
-        "field": "varchar",
-        "generation": "integer",
-        "attempt": "integer",
-        "error": "varchar",
-        "status": "varchar",
-        "crm_id": "varchar",
-        "created": "boolean",
-    }
-    frame = pd.DataFrame(rows)
-    for name in columns:
-        if name not in frame:
-            frame[name] = None
-    frame["created"] = frame["created"].astype(object)
-    session.execute(f"drop table if exists {_INCOMING}")
-    session.execute(
-        f"create temporary table {_INCOMING} ("
-        + ", ".join(f"{name} {kind}" for name, kind in columns.items())
-        + ")"
-    )
-    session.append_frame(_INCOMING, frame[list(columns)])
-    condition = " and ".join(f"{LOG_TABLE}.{name} = incoming.{name}" for name in _KEY)
-    session.execute(
-        f"update {LOG_TABLE} set {assignments} from {_INCOMING} as incoming"
-        f" where {LOG_TABLE}.target = %s and {LOG_TABLE}.status in ('pending', 'failed')"
-        f" and {condition}",
-        (*params, target),
-    )
-    session.execute(f"drop table {_INCOMING}")
+    ``rows``' keys, joined from a ``values`` list (one statement, one commit, per thousand
+    rows): a settled row is never changed again. Every parameter sits in the ``values``
+    list: DuckDB numbers an update's parameters in its own order, not the text's."""
+    names = list(_INCOMING_COLUMNS)
+    #: The first row names the types (a values list takes its column types from there).
+    typed_row = "(" + ", ".join(f"cast(%s as {kind})" for kind in _INCOMING_COLUMNS.values()) + ")"
+    plain_row = "(" + ", ".join(["%s"] * len(names)) + ")"
+    condition = " and ".join(f"{LOG_TABLE}.{name} = incoming.{name}" for name in ("target", *_KEY))
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        chunk = rows[start : start + _ROWS_PER_STATEMENT]
+        session.execute(
+            f"update {LOG_TABLE} set {assignments}"
+            f" from (values {', '.join([typed_row] + [plain_row] * (len(chunk) - 1))})"
+            f" as incoming ({', '.join(names)})"
+            f" where {LOG_TABLE}.status in ('pending', 'failed') and {condition}",
+            [{**row, "target": target}.get(name) for row in chunk for name in names],
+        )

@@ -130,12 +130,13 @@ def write_marts(
         for table, columns in MARTS_DDL.items():
             session.execute(f"drop table if exists {table}")
             session.execute(f"create table {table} {columns}")
-            if rows[table]:
-                width = len(rows[table][0])
-                values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(rows[table]))
+            step = 1000  # rows per statement: PostgreSQL takes at most 65535 parameters
+            for start in range(0, len(rows[table]), step):
+                chunk = rows[table][start : start + step]
+                row = "(" + ", ".join(["%s"] * len(chunk[0])) + ")"
                 session.execute(
-                    f"insert into {table} values {values}",
-                    [value for row in rows[table] for value in row],
+                    f"insert into {table} values {', '.join([row] * len(chunk))}",
+                    [value for row in chunk for value in row],
                 )
 
 
