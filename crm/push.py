@@ -106,7 +106,7 @@ class PushReport:
             parts.append(f"{retried} sent again (refused or interrupted before)")
         parts.append(f"{plan.unchanged} unchanged")
         if plan.superseded:
-            parts.append(f"{len(plan.superseded)} superseded by newer values")
+            parts.append(f"{len(plan.superseded)} unsent values superseded (the marts changed)")
         if plan.in_flight:
             parts.append(f"{plan.in_flight} claimed by a run still in flight")
         if plan.given_up:
