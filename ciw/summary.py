@@ -168,6 +168,7 @@ def _where_to_look(settings: Settings) -> Any:
         "  scores        marts.customer_risk_scores, account_risk_scores, deal_risk_scores",
         f"  models        .venv/bin/ciw models list{target_flag}  (versions, metrics vs baseline)",
         f"  alerts        marts.alerts; .venv/bin/ciw notify --dry-run{target_flag}",
+        f"  CRM           ops.crm_writeback; .venv/bin/ciw crm push --dry-run{target_flag}",
         f"  files         {settings.artifacts_dir} (registry, drift reports, Slack outbox)",
         f"  benchmark     .venv/bin/ciw bench --customers 10000{target_flag}",
     ]

@@ -7,6 +7,8 @@ in which case they fail: CI always runs them.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -36,6 +38,20 @@ def _postgres_reachable(settings: Settings) -> str | None:
 @pytest.fixture
 def duckdb_settings(tmp_path: Path) -> Settings:
     return Settings(target="duckdb", duckdb_path=tmp_path / "warehouse.duckdb")
+
+
+@pytest.fixture
+def memory_duckdb_settings(tmp_path: Path) -> Iterator[Settings]:
+    """DuckDB in /dev/shm when there is one: every claim and confirmation is committed at once
+    and a commit's flush to disk costs a tenth of a second here. A SIGKILL loses nothing the
+    kernel holds, on tmpfs or on disk, so the crash test means the same."""
+    shm = Path("/dev/shm")
+    directory = Path(tempfile.mkdtemp(dir=shm)) if shm.is_dir() else tmp_path
+    try:
+        yield Settings(target="duckdb", duckdb_path=directory / "warehouse.duckdb")
+    finally:
+        if directory != tmp_path:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def require_postgres() -> Settings:

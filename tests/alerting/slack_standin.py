@@ -22,10 +22,11 @@ import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
 from tests.alerting.standin_faults import HTML_PAGE, Action, Faults
+from tests.kill_switch import KillSwitch, KillWhen
 
 __all__ = ["VALID_TOKEN", "Action", "Call", "Faults", "KillWhen", "SlackStandIn"]
 
@@ -41,11 +42,9 @@ class Call:
     action: str = "200"  # Action.name
 
 
-KillWhen = Literal["before", "after"]
-
-
-class SlackStandIn:
+class SlackStandIn(KillSwitch):
     def __init__(self) -> None:
+        super().__init__()
         self.messages: list[dict[str, Any]] = []
         #: chat.update calls that changed a message, and chat.postEphemeral calls, in order.
         self.updates: list[dict[str, Any]] = []
@@ -53,15 +52,11 @@ class SlackStandIn:
         self.calls: list[Call] = []
         self.scripts: dict[str, list[Action]] = {}
         self.kill_after_posts: tuple[int, int] | None = None  # (n-th post, pid)
-        #: (n-th request of any method, pid, before or after acting on it)
-        self.kill_on_request: tuple[int, int, KillWhen] | None = None
         self.faults: Faults | None = None
         #: How many conversations.history answers leave a new message out (the history lags
         #: behind chat.postMessage); counted, not timed, so that a loaded machine cannot change
         #: what a test sees.
         self.history_lag = 0
-        self.requests = 0
-        self.killed = False
         self._lock = threading.Lock()
         self._counter = 0
         self._stopped = False
@@ -106,19 +101,6 @@ class SlackStandIn:
     def record_call(self, method: str, status: int, action: str = "200") -> None:
         with self._lock:
             self.calls.append(Call(method, time.monotonic(), status, action))
-
-    def count_request(self) -> KillWhen | None:
-        """Count a request; when it is the one to crash the client on, say when."""
-        with self._lock:
-            self.requests += 1
-            if self.kill_on_request and self.requests == self.kill_on_request[0]:
-                return self.kill_on_request[2]
-        return None
-
-    def kill_client(self) -> None:
-        assert self.kill_on_request is not None
-        os.kill(self.kill_on_request[1], signal.SIGKILL)
-        self.killed = True
 
     def visible(self, message: dict[str, Any]) -> bool:
         """Whether this conversations.history answer shows the message (see ``history_lag``)."""

@@ -10,14 +10,8 @@ real sockets, the stand-in on loopback.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -28,9 +22,9 @@ from notifier.store import open_store
 from tests.alerting.conftest import bot_config, make_alert, write_alerts
 from tests.alerting.slack_standin import VALID_TOKEN, Action, Faults, KillWhen, SlackStandIn
 from tests.alerting.standin_faults import lost_reply
+from tests.kill_switch import run_child
 from warehouse.settings import Settings
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NOW = timedelta(0)
 SEED = int(os.environ.get("CIW_FAULT_SEED", "20261203"))
 
@@ -184,14 +178,7 @@ def killed_run(settings: Settings, slack: SlackStandIn, request: int, when: Kill
         "SLACK_API_URL": slack.api_url,
     }
     env.pop("SLACK_WEBHOOK_URL", None)
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD], cwd=PROJECT_ROOT, env=env, stdin=subprocess.PIPE
-    )
-    slack.kill_on_request = (request, child.pid, when)
-    assert child.stdin is not None
-    child.stdin.write(b"go\n")
-    child.stdin.close()
-    return child.wait(timeout=60)
+    return run_child(CHILD, env, slack, request, when)
 
 
 def kill_then_rerun(settings: Settings, slack: SlackStandIn, request: int, when: KillWhen) -> None:
@@ -207,20 +194,6 @@ def kill_then_rerun(settings: Settings, slack: SlackStandIn, request: int, when:
     slack.scripts.clear()
     deliver_pending(settings, config=bot_config(slack), stale_after=NOW)
     assert_exactly_once(settings, slack, alerts)
-
-
-@pytest.fixture
-def memory_duckdb_settings(tmp_path: Path) -> Iterator[Settings]:
-    """DuckDB in /dev/shm when there is one: every claim and confirmation is committed at once
-    and a commit's flush to disk costs a tenth of a second here. A SIGKILL loses nothing the
-    kernel holds, on tmpfs or on disk, so the crash test means the same."""
-    shm = Path("/dev/shm")
-    directory = Path(tempfile.mkdtemp(dir=shm)) if shm.is_dir() else tmp_path
-    try:
-        yield Settings(target="duckdb", duckdb_path=directory / "warehouse.duckdb")
-    finally:
-        if directory != tmp_path:
-            shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.mark.slow
