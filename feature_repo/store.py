@@ -245,16 +245,28 @@ class FeatureStoreGateway:
     # -- online --------------------------------------------------------------------------------
 
     def materialize(self, end: datetime) -> int:
-        """Latest feature values up to ``end`` (within the TTL) into the online store.
+        """New feature values up to ``end`` into the online store, for the views it serves.
 
+        Only the customer views the profile reads are served. The first call reaches back one
+        TTL; each later one starts where the previous one ended (Feast keeps every view's last
+        materialization end), so a daily run reads one day's rows, not the whole window.
         Returns how many feature views were materialized.
         """
         self._require_synced()
         end_utc = end if end.tzinfo else end.replace(tzinfo=UTC)
-        views = list(self.definitions.feature_views)
-        self.store.materialize(
-            start_date=end_utc - self.options.ttl, end_date=end_utc, feature_views=views
-        )
+        views = [view.name for view in self._customer_views()]
+        fresh, caught_up = [], []
+        for name in views:
+            last = self.store.get_feature_view(name).most_recent_end_time
+            last_utc = None if last is None else (last if last.tzinfo else last.replace(tzinfo=UTC))
+            # Never materialized, or an earlier as-of date than the last run: one TTL's window.
+            (fresh if last_utc is None or last_utc > end_utc else caught_up).append(name)
+        if fresh:
+            self.store.materialize(
+                start_date=end_utc - self.options.ttl, end_date=end_utc, feature_views=fresh
+            )
+        if caught_up:
+            self.store.materialize_incremental(end_date=end_utc, feature_views=caught_up)
         return len(views)
 
     def push_scores(self, scores: pd.DataFrame) -> None:

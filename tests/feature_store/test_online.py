@@ -91,3 +91,15 @@ def test_scores_with_missing_values_are_pushed_as_nulls(toy_gateway: FeatureStor
     assert one["clv_horizon_days"] is None and one["segment_name"] is None
     three = toy_gateway.customer_profile(3)
     assert (three["clv_horizon_days"], three["segment_name"]) == (180, "At risk")
+
+
+def test_a_later_materialization_starts_where_the_last_one_ended(
+    toy_gateway: FeatureStoreGateway,
+) -> None:
+    toy_gateway.materialize(datetime(2026, 1, 20, tzinfo=UTC))
+    assert toy_gateway.customer_profile(1)["orders_30d"] == 2
+    toy_gateway.materialize(datetime(2026, 2, 10, tzinfo=UTC))  # incremental: Jan 20 .. Feb 10
+    assert toy_gateway.customer_profile(1)["orders_30d"] == 99
+    for view in toy_gateway.definitions.feature_views.values():
+        last = toy_gateway.store.get_feature_view(view.name).most_recent_end_time
+        assert last is not None and last.replace(tzinfo=UTC) == datetime(2026, 2, 10, tzinfo=UTC)
