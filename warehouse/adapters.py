@@ -66,15 +66,20 @@ class Session(ABC):
         """Serialize writers on ``key`` until the transaction ends."""
 
 
+def _duckdb_args(sql: str, params: Sequence[Any]) -> tuple[str, list[Any]]:
+    """DuckDB's ``?`` placeholders for ``%s``; without parameters the text is left alone."""
+    return (sql.replace("%s", "?"), list(params)) if params else (sql, [])
+
+
 class DuckDBSession(Session):
     def _run(self, sql: str, params: Sequence[Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
-        result = self.connection.execute(sql.replace("%s", "?"), list(params))
+        result = self.connection.execute(*_duckdb_args(sql, params))
         if not result.description:
             return [], []
         return [column[0] for column in result.description], result.fetchall()
 
     def frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
-        return self.connection.execute(sql.replace("%s", "?"), list(params)).df()
+        return self.connection.execute(*_duckdb_args(sql, params)).df()
 
     def append_frame(self, table: str, frame: pd.DataFrame) -> int:
         if frame.empty:
@@ -93,7 +98,8 @@ class DuckDBSession(Session):
 class PostgresSession(Session):
     def _run(self, sql: str, params: Sequence[Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
         with self.connection.cursor() as cursor:
-            cursor.execute(sql, list(params))
+            # Without parameters the text is sent as is: a literal % needs no escaping.
+            cursor.execute(sql, list(params) if params else None)
             if not cursor.description:
                 return [], []
             return [column.name for column in cursor.description], cursor.fetchall()

@@ -122,3 +122,10 @@ def test_ensure_database_prepares_the_warehouse_before_dbt_connects(
 def test_only_duckdb_takes_a_single_writer() -> None:
     single = {target: adapter_for(Settings(target=target)).single_writer for target in TARGETS}
     assert single == {"duckdb": True, "postgres": False}
+
+
+def test_a_literal_percent_needs_no_escaping_without_parameters(
+    warehouse_settings: Settings,
+) -> None:
+    frame = read_frame(warehouse_settings, "select 'raw%s' like 'raw%' as matched")
+    assert bool(frame["matched"].iloc[0])
