@@ -152,9 +152,9 @@ def run_pipeline_as_of(
         **dict.fromkeys(SILENCED_ENVIRONMENT),
     }
     with temporary_environment(overrides):
-        from orchestration.definitions import build_definitions
+        from orchestration.launch import daily_job
 
-        job = build_definitions(settings).resolve_job_def("daily_pipeline")
+        job = daily_job(settings, train=True)  # a backtest's own warehouse: always trains
         instance = open_instance(settings, home=work_dir / "dagster", storage="sqlite")
         run_config = pipeline_run_config(None, as_of)
         for source in SOURCES:  # an explicit empty landing folder: the loads are skipped

@@ -54,17 +54,48 @@ def cli() -> None:
     ),
 )
 @click.option(
+    "--train/--no-train",
+    default=None,
+    help="Also train every model (default: only on a warehouse whose models were never trained; "
+    "afterwards the monthly schedule, the retraining sensor or `ciw train` retrain).",
+)
+@click.option(
     "-v", "--verbose", is_flag=True, help="Show every dbt and Dagster line instead of progress."
 )
 @target_option
 def run(
-    as_of: dt.datetime | None, exports_dir: Path | None, verbose: bool, target: str | None
+    as_of: dt.datetime | None,
+    exports_dir: Path | None,
+    train: bool | None,
+    verbose: bool,
+    target: str | None,
 ) -> None:
     """Run the daily pipeline in process: raw loads, every dbt model and test, as Dagster assets.
 
     Sources whose export files are absent are skipped; what raw already holds still counts.
     The screen shows progress per layer and a summary; the full log goes to a file.
     """
+    _run_command(as_of.date() if as_of else None, exports_dir, train, verbose, target)
+
+
+@cli.command()
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Show every dbt and Dagster line instead of progress."
+)
+@target_option
+def train(verbose: bool, target: str | None) -> None:
+    """Retrain every model now: the daily pipeline with training sets, training, registration
+    (a challenger is crowned only when it beats the champion), scoring and the scored marts."""
+    _run_command(None, None, True, verbose, target)
+
+
+def _run_command(
+    as_of: dt.date | None,
+    exports_dir: Path | None,
+    train: bool | None,
+    verbose: bool,
+    target: str | None,
+) -> None:
     from ciw.summary import print_pipeline_summary
     from warehouse.connections import preflight
     from warehouse.locks import exclusive_run
@@ -72,17 +103,16 @@ def run(
     settings = Settings.from_env(target)
     if exports_dir is not None and not exports_dir.is_dir():
         raise FileNotFoundError(f"export folder not found: {exports_dir}")
-    day = as_of.date() if as_of else None
-    with exclusive_run(settings, "ciw run"):
+    with exclusive_run(settings, "ciw train" if train else "ciw run"):
         preflight(settings)
         if verbose:
             from orchestration.launch import run_pipeline
 
-            click.echo(f"running the daily pipeline on {settings.describe()}", err=True)
-            result = run_pipeline(settings, exports_dir, as_of=day)
+            click.echo(f"running the pipeline on {settings.describe()}", err=True)
+            result = run_pipeline(settings, exports_dir, as_of=as_of, train=train)
             log_path = None
         else:
-            result, log_path = _run_quietly(settings, exports_dir, day)
+            result, log_path = _run_quietly(settings, exports_dir, as_of, train)
     print_pipeline_summary(settings, result)
     if log_path is not None:
         click.echo(f"full log: {log_path}")
@@ -91,18 +121,18 @@ def run(
 
 
 def _run_quietly(
-    settings: Settings, exports_dir: Path | None, as_of: dt.date | None
+    settings: Settings, exports_dir: Path | None, as_of: dt.date | None, train: bool | None
 ) -> tuple[Any, Path]:
     """The run behind a progress view; everything it prints goes to a log file."""
     from ciw.run_view import ProgressView, RunProgress, new_log_path, quiet_terminal
 
     log_path = new_log_path(settings.artifacts_dir / "logs")
-    click.echo(f"running the daily pipeline on {settings.describe()}; log: {log_path}", err=True)
+    click.echo(f"running the pipeline on {settings.describe()}; log: {log_path}", err=True)
     with quiet_terminal(log_path) as terminal:
         from orchestration.launch import asset_groups, daily_job, run_pipeline
 
-        job = daily_job(settings)
-        title = "daily pipeline" + (f" as of {as_of}" if as_of else "")
+        job = daily_job(settings, train=train)
+        title = f"{job.name}" + (f" as of {as_of}" if as_of else "")
         with ProgressView(RunProgress(asset_groups(job)), terminal, title) as view:
             result = run_pipeline(settings, exports_dir, as_of=as_of, listener=view, job=job)
     return result, log_path

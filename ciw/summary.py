@@ -76,9 +76,10 @@ def outcome_line(success: bool, untrained: int) -> str:
 def not_trained(settings: Settings) -> dict[str, str]:
     """Models whose latest training produced no version, with the reason it recorded."""
     from ml.contracts import MODEL_SPECS
+    from ml.registry import registry_root
     from ml.selection import read_last_training
 
-    root = settings.artifacts_dir / "registry"
+    root = registry_root(settings)
     found: dict[str, str] = {}
     for name in MODEL_SPECS:
         record = read_last_training(root, name)

@@ -255,7 +255,8 @@ class FeatureStoreGateway:
         self._require_synced()
         end_utc = end if end.tzinfo else end.replace(tzinfo=UTC)
         views = [view.name for view in self._customer_views()]
-        fresh, caught_up = [], []
+        fresh: list[str] = []
+        caught_up: list[str] = []
         for name in views:
             last = self.store.get_feature_view(name).most_recent_end_time
             last_utc = None if last is None else (last if last.tzinfo else last.replace(tzinfo=UTC))

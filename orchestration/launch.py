@@ -132,10 +132,24 @@ def asset_groups(job: dg.JobDefinition) -> dict[str, str]:
     }
 
 
-def daily_job(settings: Settings) -> dg.JobDefinition:
-    from orchestration.definitions import build_definitions
+def needs_training(settings: Settings) -> bool:
+    """Whether some model was never trained on this warehouse (its first run trains)."""
+    from ml.contracts import MODEL_SPECS
+    from ml.registry import registry_root
+    from ml.selection import read_last_training
 
-    return build_definitions(settings).resolve_job_def("daily_pipeline")
+    root = registry_root(settings)
+    return any(read_last_training(root, name) is None for name in MODEL_SPECS)
+
+
+def daily_job(settings: Settings, *, train: bool | None = None) -> dg.JobDefinition:
+    """The daily pipeline; with ``train`` (default: when a model was never trained) the full
+    pipeline, which also trains."""
+    from orchestration.definitions import build_definitions
+    from orchestration.schedules import DAILY_JOB, FULL_JOB
+
+    train = needs_training(settings) if train is None else train
+    return build_definitions(settings).resolve_job_def(FULL_JOB if train else DAILY_JOB)
 
 
 def run_pipeline(
@@ -146,6 +160,7 @@ def run_pipeline(
     instance: dg.DagsterInstance | None = None,
     listener: Listener | None = None,
     job: dg.JobDefinition | None = None,
+    train: bool | None = None,
 ) -> PipelineResult:
     """Materialize the whole asset graph in process on the warehouse of ``settings``.
 
@@ -154,10 +169,11 @@ def run_pipeline(
     ``--vars {as_of_date: ...}``. ``instance`` defaults to the persistent one under
     DAGSTER_HOME, so the run shows in the UI afterwards. ``listener`` hears every step start,
     materialization, check result and failure as it happens (the CLI's progress view).
+    ``train`` picks the full pipeline (default: when a model was never trained here).
     """
     from orchestration.instance import open_instance
 
-    job = job or daily_job(settings)
+    job = job or daily_job(settings, train=train)
     instance = instance or open_instance(settings)
     run_config = pipeline_run_config(exports_dir, as_of)
     executed = job

@@ -1,10 +1,11 @@
 """Every schedule (UTC): the daily pipeline, the alert digest catch-up, the weekly executive
-report and the monthly retraining; and the daily pipeline job, which is the whole graph."""
+report and the monthly retraining; and the pipeline jobs: the daily one scores with the
+champions, the full one (a warehouse's first run, ``ciw train``) also trains."""
 
 import dagster as dg
 
 from orchestration.alerts import alert_digest_job
-from orchestration.ml import model_retraining_job
+from orchestration.ml import TRAINING_SELECTION, model_retraining_job
 from orchestration.reports import REPORTS_GROUP, weekly_executive_report_job
 from orchestration.resources import WAREHOUSE_WRITER_TAGS
 
@@ -14,13 +15,27 @@ WEEKLY_REPORT_CRON = "0 8 * * 1"
 MONTHLY_RETRAINING_CRON = "0 4 1 * *"
 TIMEZONE = "UTC"
 
-#: The whole graph but the weekly report: raw loads, every dbt model and its tests, and more.
+DAILY_JOB = "daily_pipeline"
+FULL_JOB = "full_pipeline"
+EVERYTHING_BUT_REPORTS = dg.AssetSelection.all() - dg.AssetSelection.groups(REPORTS_GROUP)
+
+#: One day's work: raw loads, every dbt model and its tests, Feast, scoring with the champions,
+#: the scored marts, alerts and their delivery. Training is left to the full pipeline.
 daily_pipeline_job = dg.define_asset_job(
-    "daily_pipeline",
+    DAILY_JOB,
     tags=WAREHOUSE_WRITER_TAGS,
-    selection=dg.AssetSelection.all() - dg.AssetSelection.groups(REPORTS_GROUP),
-    description="Load every source, build and test the dbt layers, refresh Feast, train and "
-    "register the models, score, build the scored marts and alerts, notify.",
+    selection=EVERYTHING_BUT_REPORTS - TRAINING_SELECTION,
+    description="Load every source, build and test the dbt layers, refresh Feast, score with "
+    "the champions, build the scored marts and alerts, notify. Trains nothing.",
+)
+
+#: The daily pipeline with training: a warehouse's first run, and ``ciw train``.
+full_pipeline_job = dg.define_asset_job(
+    FULL_JOB,
+    tags=WAREHOUSE_WRITER_TAGS,
+    selection=EVERYTHING_BUT_REPORTS,
+    description="The daily pipeline plus training sets, training and registration of every "
+    "model: a warehouse's first run, and `ciw train`.",
 )
 
 daily_pipeline_schedule = dg.ScheduleDefinition(
@@ -51,7 +66,7 @@ monthly_retraining_schedule = dg.ScheduleDefinition(
 
 def build_schedule_defs() -> dg.Definitions:
     return dg.Definitions(
-        jobs=[daily_pipeline_job],
+        jobs=[daily_pipeline_job, full_pipeline_job],
         schedules=[
             daily_pipeline_schedule,
             alert_digest_schedule,

@@ -10,6 +10,7 @@
 - ``model_registry``: ``ModelRegistry``, which the pipeline and ``ciw models`` call.
 """
 
+from ml.registry.artifacts import registry_root
 from ml.registry.model_registry import ModelRegistry
 from ml.registry.policy import champion_stack, is_better, rule_gate
 from ml.registry.store import EVENTS, EVENTS_TABLE, STATUSES
@@ -32,6 +33,7 @@ __all__ = [
     "champion_stack",
     "data_fingerprint",
     "is_better",
+    "registry_root",
     "rule_gate",
     "version_id",
 ]

@@ -19,6 +19,12 @@ import pandas as pd
 
 from ml.contracts import ModelSpec
 from ml.registry.versions import Candidate, ModelVersion, RegistryError, clean_metrics, json_default
+from warehouse.settings import Settings
+
+
+def registry_root(settings: Settings) -> Path:
+    """Where a warehouse's model versions live: ``<artifacts_dir>/registry``."""
+    return settings.artifacts_dir / "registry"
 
 
 def write_artifacts(

@@ -31,7 +31,7 @@ class ModelRegistry:
 
     def __init__(self, settings: Settings, root: Path | None = None) -> None:
         self.settings = settings
-        self.root = root if root is not None else settings.artifacts_dir / "registry"
+        self.root = root if root is not None else artifacts.registry_root(settings)
 
     def register(
         self,

@@ -135,7 +135,7 @@ def test_one_warehouse_writing_run_at_a_time(
     from orchestration.instance import INSTANCE_FILES, prepare_dagster_home
     from orchestration.resources import WAREHOUSE_WRITER_TAGS
 
-    for name in ("daily_pipeline", "model_retraining", "alert_digest"):
+    for name in ("daily_pipeline", "full_pipeline", "model_retraining", "alert_digest"):
         assert repository.get_job(name).tags.items() >= WAREHOUSE_WRITER_TAGS.items(), name
     [(key, value)] = WAREHOUSE_WRITER_TAGS.items()
     for path in INSTANCE_FILES.values():
@@ -144,3 +144,46 @@ def test_one_warehouse_writing_run_at_a_time(
     instance = dg.DagsterInstance.from_config(str(prepare_dagster_home(tmp_path, "sqlite")))
     queue = instance.get_concurrency_config().run_queue_config
     assert {"key": key, "value": value, "limit": 1} in queue.tag_concurrency_limits
+
+
+def test_the_daily_job_scores_with_the_champions_and_the_full_job_also_trains(
+    repository: dg.RepositoryDefinition,
+) -> None:
+    from ml.contracts import MODEL_SPECS
+    from orchestration.ml import PREDICTIONS_KEY, model_asset_key, training_set_key
+
+    def keys(job_name: str) -> set[dg.AssetKey]:
+        graph = repository.get_job(job_name).asset_layer.asset_graph
+        return set(graph.executable_asset_keys)
+
+    training = {model_asset_key(name) for name in MODEL_SPECS} | {
+        training_set_key(name) for name in MODEL_SPECS
+    }
+    daily, full = keys("daily_pipeline"), keys("full_pipeline")
+    assert not training & daily
+    assert training <= full
+    assert full - daily == training
+    assert PREDICTIONS_KEY in daily
+
+
+def test_a_warehouse_trains_until_every_model_has_had_a_training(tmp_path: Path) -> None:
+    import json
+
+    from ml.contracts import MODEL_SPECS
+    from ml.registry import registry_root
+    from ml.selection import last_training_path
+    from orchestration.launch import needs_training
+    from warehouse.settings import Settings
+
+    settings = Settings(duckdb_path=tmp_path / "w.duckdb", artifacts_root=tmp_path / "artifacts")
+    assert needs_training(settings)
+    names = list(MODEL_SPECS)
+    for name in names[:-1]:
+        path = last_training_path(registry_root(settings), name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"trained": False, "reason": "too little history"}))
+    assert needs_training(settings)  # one model never tried
+    path = last_training_path(registry_root(settings), names[-1])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"trained": True}))
+    assert not needs_training(settings)
