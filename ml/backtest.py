@@ -35,14 +35,15 @@ CEILING_FOLDS = 5
 CEILING_MIN_CUSTOMERS = 200
 _CEILING_PARAMS: dict[str, Any] = {
     "learning_rate": 0.03,
-    "num_leaves": 15,
-    "min_data_in_leaf": 50,
+    "num_leaves": 7,
+    "min_data_in_leaf": 100,
+    "lambda_l2": 10.0,
     "deterministic": True,
     "force_row_wise": True,
     "num_threads": 1,
     "verbosity": -1,
 }
-_CEILING_ROUNDS = 150
+_CEILING_ROUNDS = 100
 
 
 class BacktestError(ValueError):
