@@ -112,7 +112,7 @@ def screen_table(result: BacktestResult) -> str:
     )
     if CEILING in result.metrics:
         lines.append(
-            "  ceiling: LightGBM cross-fitted on this holdout (upper bound, not a forecast)"
+            "  ceiling: LightGBM cross-fitted on this holdout's own outcomes (no forecast)"
         )
     lines.append("champions")
     for champion in result.champions:

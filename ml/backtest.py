@@ -28,7 +28,7 @@ CHURN_METRICS = ("roc_auc", "pr_auc", "brier", "lift_at_10")
 REVENUE_METRICS = ("mae", "spearman", "total_revenue_error")
 PROJECT = "project"
 BASELINE = "bgnbd_gamma_gamma"
-#: The in-period ceiling: what a model of the as-of order features could reach at best.
+#: The in-period reference: a model of the as-of order features fitted on the holdout itself.
 CEILING = "ceiling"
 CEILING_FOLDS = 5
 #: Fewer customers than this (or one churn class): no ceiling, NaN scores.
@@ -243,10 +243,13 @@ def ceiling_scores(
     """Cross-fitted scores of LightGBM trained on the holdout outcome itself.
 
     Each customer is scored by a model fitted on the other folds of the *same* holdout, from
-    the order features at the as-of date plus the baseline's scores. Such a model has seen the
-    holdout's season and population, which no forecast made at the as-of date can, so its
-    margin over the baseline is an upper bound on what a model of these inputs could gain on
-    this holdout (up to fold noise). NaN scores when there are too few customers or one class.
+    the order features at the as-of date plus the baseline's scores, boosted from the
+    baseline. Such a model has seen the holdout's season and population, which no forecast
+    made at the as-of date can, so its margin over the baseline says how much these inputs
+    explain beyond BG/NBD on this holdout. It is a reference, not a strict bound: it learns
+    from one cross-section only (a forecast trained on many as-of dates can beat it), and on
+    a few thousand customers fold noise can put it below the baseline. NaN scores when there
+    are too few customers or one class.
     """
     import lightgbm as lgb
     from sklearn.model_selection import KFold

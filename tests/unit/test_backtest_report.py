@@ -71,7 +71,7 @@ def test_the_ceiling_is_a_third_column_and_in_the_json(tmp_path: Path) -> None:
     assert header.split()[-1] == "ceiling"
     auc = next(line for line in table.splitlines() if "ROC-AUC" in line)
     assert auc.split()[-1] == "1.0000"  # the ceiling's scores separate the classes
-    assert "(upper bound, not a forecast)" in table
+    assert "cross-fitted on this holdout's own outcomes" in table
     assert document["metrics"][CEILING]["churn"]["roc_auc"] == 1.0
 
 
