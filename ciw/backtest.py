@@ -19,9 +19,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ciw.paths import DATA_DIR
-from ciw.settings import Settings
 from ml.backtest import BacktestError, HoldoutWindow
+from warehouse.paths import DATA_DIR
+from warehouse.settings import Settings
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -96,13 +96,9 @@ def backtest_settings(settings: Settings, window: HoldoutWindow, work_dir: Path)
 
 def reset_warehouse(settings: Settings) -> None:
     """Start from nothing: the DuckDB file (or the database) and the artifacts go."""
-    if settings.target == "duckdb":
-        for suffix in ("", ".wal"):
-            Path(f"{settings.duckdb_path}{suffix}").unlink(missing_ok=True)
-    else:
-        from ciw.warehouse import drop_postgres_database
+    from warehouse.connections import drop_warehouse
 
-        drop_postgres_database(settings)
+    drop_warehouse(settings)
     shutil.rmtree(settings.artifacts_dir, ignore_errors=True)
 
 
@@ -110,8 +106,8 @@ def read_orders(settings: Settings) -> pd.DataFrame:
     """Raw orders as staging keeps them: the latest row per order, cancelled ones left out."""
     import pandas as pd
 
-    from ciw.warehouse import read_frame
     from sources.contract import raw_table
+    from warehouse import read_frame
 
     relation = raw_table("commerce.orders").relation
     raw = read_frame(
@@ -145,8 +141,8 @@ def run_pipeline_as_of(
     """
     from orchestration.ingestion import SOURCES
     from orchestration.instance import open_instance
+    from orchestration.launch import pipeline_run_config, summarize
     from orchestration.ml import model_asset_key, training_set_key
-    from orchestration.pipeline import pipeline_run_config, summarize
     from orchestration.resources import temporary_environment
 
     overrides: dict[str, str | None] = {
@@ -192,7 +188,7 @@ def read_scores(settings: Settings) -> pd.DataFrame:
     """Each unified customer's scores from the mart; empty when the mart was not built."""
     import pandas as pd
 
-    from ciw.warehouse import read_frame
+    from warehouse import read_frame
 
     try:
         scores = read_frame(
@@ -226,7 +222,7 @@ def read_order_features(settings: Settings, as_of: dt.date) -> pd.DataFrame:
 
 def unify_customers(settings: Settings, orders: pd.DataFrame) -> pd.DataFrame:
     """Orders keyed by the unified customer id the marts use (identity resolution's map)."""
-    from ciw.warehouse import read_frame
+    from warehouse import read_frame
 
     try:
         mapping = read_frame(

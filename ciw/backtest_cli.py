@@ -18,7 +18,7 @@ from typing import TextIO
 
 import click
 
-from ciw.settings import TARGETS, Settings
+from warehouse.settings import TARGETS, Settings
 
 DEFAULT_EXPORTS = Path("data/sample_exports")
 

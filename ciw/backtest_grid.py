@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 from ciw.backtest import BacktestRequest, BacktestResult, backtest_dir, run_backtest
 from ciw.backtest_report import result_document
-from ciw.settings import Settings
 from ml.backtest import BASELINE, PROJECT, HoldoutWindow
+from warehouse.settings import Settings
 
 if TYPE_CHECKING:
     import pandas as pd

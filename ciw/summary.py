@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ciw.settings import Settings
+from warehouse.settings import Settings
 
 LAYERS = ("staging", "intermediate", "features", "marts")
 

@@ -3,7 +3,7 @@
 The YAML files under ``feature_repo/environments/`` hold the shape of each environment with
 ``${VARIABLE}`` placeholders, so that the same files work with the stock ``feast`` CLI (which
 expands environment variables). In process the placeholders are filled from
-``ciw.settings.Settings`` instead of the process environment: tests run several warehouses at
+``warehouse.settings.Settings`` instead of the process environment: tests run several warehouses at
 once, and each must get its own registry, online store and offline folder under
 ``settings.artifacts_dir / "feast"``. The password only ever lives in memory.
 """
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 import yaml
 
-from ciw.settings import Settings, SettingsError
+from warehouse.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from feast.repo_config import RepoConfig

@@ -12,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from ciw.settings import Settings
 from feature_repo.config import feast_dir
 from feature_repo.dbt_features import FeastType, FeatureModel
+from warehouse.settings import Settings
 
 if TYPE_CHECKING:
     from feast.data_source import DataSource

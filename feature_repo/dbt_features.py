@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import yaml
 
-from ciw.paths import DBT_PROJECT_DIR
+from warehouse.paths import DBT_PROJECT_DIR
 
 FEATURES_DIR = DBT_PROJECT_DIR / "models" / "features"
 

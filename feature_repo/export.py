@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ciw.settings import Settings
 from feature_repo.data_sources import (
     FEATURES_SCHEMA,
     offline_parquet_path,
@@ -22,6 +21,7 @@ from feature_repo.data_sources import (
     select_sql,
 )
 from feature_repo.dbt_features import FeatureDefinitionError, FeatureModel
+from warehouse.settings import Settings
 
 if TYPE_CHECKING:
     import duckdb

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from ciw.settings import Settings
 from feature_repo.data_sources import offline_parquet_path, quote
 from feature_repo.dbt_features import FeatureModel
+from warehouse.settings import Settings
 
 if TYPE_CHECKING:
     from feast import Entity, FeatureView

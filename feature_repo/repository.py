@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ciw.settings import Settings
 from feature_repo.config import FeastOptions
 from feature_repo.data_sources import build_source
 from feature_repo.dbt_features import FeatureModel
@@ -20,6 +19,7 @@ from feature_repo.feature_views import (
     scores_source,
 )
 from ml.contracts import ModelSpec
+from warehouse.settings import Settings
 
 if TYPE_CHECKING:
     from feast import Entity, FeatureService, FeatureView

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ciw.settings import Settings
 from feature_repo.config import FeastOptions, feast_dir, repo_config
 from feature_repo.data_sources import FEATURES_SCHEMA, offline_parquet_path, quote
 from feature_repo.dbt_features import FEATURES_DIR, FeatureModel, load_feature_models
@@ -30,6 +29,7 @@ from feature_repo.repository import (
     derive_definitions,
 )
 from ml.contracts import MODEL_SPECS, ModelSpec
+from warehouse.settings import Settings
 
 if TYPE_CHECKING:
     from feast import FeatureStore, FeatureView
@@ -114,8 +114,8 @@ class FeatureStoreGateway:
         exported = unchanged = 0
         missing: tuple[str, ...] = ()
         if self.settings.target == "duckdb":
-            from ciw.warehouse import connect_duckdb
             from feature_repo.export import export_features
+            from warehouse.connections import connect_duckdb
 
             with connect_duckdb(self.settings) as duck:
                 outcome = export_features(
@@ -227,7 +227,7 @@ class FeatureStoreGateway:
                     [pd.Timestamp(as_of_date) + pd.Timedelta(days=1)],
                 ).df()
         else:
-            from ciw.warehouse import read_frame
+            from warehouse import read_frame
 
             table = f"{quote(FEATURES_SCHEMA)}.{quote(model.name)}"
             frame = read_frame(

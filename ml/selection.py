@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ciw.settings import Settings
 from ml.contracts import ModelSpec
+from warehouse.settings import Settings
 
 if TYPE_CHECKING:
     from ml.candidates import Evaluation
@@ -87,8 +87,8 @@ def configured_horizon(spec: ModelSpec) -> int | None:
     """The spec's label horizon: the environment override, else the dbt project's var."""
     import yaml
 
-    from ciw.paths import DBT_PROJECT_DIR
-    from ciw.settings import dbt_vars_from_env
+    from warehouse.paths import DBT_PROJECT_DIR
+    from warehouse.settings import dbt_vars_from_env
 
     if spec.horizon_var is None:
         return None
@@ -102,7 +102,7 @@ def configured_horizon(spec: ModelSpec) -> int | None:
 
 def order_cross_sections(settings: Settings, dates: list[date]) -> pd.DataFrame:
     """customer_order_features rows on the given as-of dates."""
-    from ciw.warehouse import read_frame
+    from warehouse import read_frame
 
     if not dates:
         return pd.DataFrame()
@@ -116,7 +116,7 @@ def order_cross_sections(settings: Settings, dates: list[date]) -> pd.DataFrame:
 
 def order_feature_counts(settings: Settings) -> dict[date, int]:
     """Customers per as-of date of customer_order_features."""
-    from ciw.warehouse import read_frame
+    from warehouse import read_frame
 
     frame = read_frame(
         settings,
@@ -173,9 +173,9 @@ def train_and_register(
     ``trained=False`` with every reason joined.
     """
     from ml.candidates import choose, fit_btyd_candidates, label_holdout, uses_btyd
-    from ml.monitoring import table_exists
-    from ml.pipeline import label_horizon, run_as_of_date
     from ml.training import fit_and_evaluate
+    from ml.training_sets import label_horizon, run_as_of_date
+    from warehouse import table_exists
 
     reasons: dict[str, str] = {}
     supervised: TrainingResult | None = None

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ciw.settings import Settings
 from notifier.config import NotifierError
 from notifier.messages import Alert
+from warehouse.adapters import Session
+from warehouse.settings import Settings
 
 OPS_SCHEMA = "ops"
 DELIVERIES_TABLE = f"{OPS_SCHEMA}.alert_deliveries"
@@ -43,9 +44,13 @@ create table if not exists {DELIVERIES_TABLE} (
 #: ``sent``: Slack confirmed (ts kept); ``outbox``: written to the local file;
 #: ``unknown``: a webhook call that may or may not have posted - its answer was lost, or a
 #: crash interrupted it - never resent (SLACK_WEBHOOK_AMBIGUOUS=skip, see docs/alerts.md);
-#: ``failed``: Slack refused it for good (retried on the next run).
-STATUSES = ("sending", "sent", "outbox", "unknown", "failed")
-DONE_STATUSES = ("sent", "outbox", "unknown")
+#: ``failed``: refused, e.g. Slack's channel_not_found or an SMTP 4xx (retried on the next
+#: runs, at most ``MAX_ATTEMPTS`` claims in all); ``refused``: refused for good, e.g. an address
+#: the mail server rejects with a 5xx (never retried; ``error`` holds the server's reason).
+STATUSES = ("sending", "sent", "outbox", "unknown", "failed", "refused")
+DONE_STATUSES = ("sent", "outbox", "unknown", "refused")
+#: Claims of one (alert, destination) across runs before a ``failed`` one is given up.
+MAX_ATTEMPTS = 5
 #: What ``unknown`` was called before; ``ensure_log`` renames old rows.
 LEGACY_UNKNOWN_STATUS = "unconfirmed"
 
@@ -64,45 +69,22 @@ class LogRow:
 
 
 class Store:
-    """One open connection to the warehouse, autocommitting every statement."""
+    """One open warehouse session, autocommitting every statement."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, session: Session, settings: Settings) -> None:
         self.settings = settings
-        self._duckdb = settings.target == "duckdb"
-        self._connection: Any = None
+        self._session = session
 
-    def open(self) -> Store:
-        from ciw.warehouse import connect_duckdb, connect_postgres
-
-        if self._duckdb:
-            self._connection = connect_duckdb(self.settings)
-        else:
-            self._connection = connect_postgres(self.settings)
-            self._connection.autocommit = True
-        return self
-
-    def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+    @property
+    def session(self) -> Session:
+        return self._session
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run one statement and return its rows (none for statements without a result)."""
-        if self._duckdb:
-            result = self._connection.execute(sql.replace("%s", "?"), list(params))
-            return result.fetchall() if result.description else []
-        with self._connection.cursor() as cursor:
-            cursor.execute(sql, list(params))
-            return cursor.fetchall() if cursor.description else []
+        return self._session.execute(sql, params)
 
     def table_exists(self, qualified_name: str) -> bool:
-        schema, table = qualified_name.split(".")
-        rows = self.execute(
-            "select count(*) from information_schema.tables"
-            " where table_schema = %s and table_name = %s",
-            (schema, table),
-        )
-        return bool(rows[0][0])
+        return self._session.table_exists(qualified_name)
 
     def ensure_log(self) -> None:
         self.execute(f"create schema if not exists {OPS_SCHEMA}")
@@ -157,8 +139,8 @@ class Store:
                     f"update {DELIVERIES_TABLE} set status = 'sending', delivery_key = %s,"
                     " delivery_kind = %s, attempts = attempts + 1, claimed_at = %s, error = null"
                     " where alert_id = %s and destination = %s and status = 'failed'"
-                    " returning alert_id",
-                    (delivery_key, kind, now, alert_id, destination),
+                    " and attempts < %s returning alert_id",
+                    (delivery_key, kind, now, alert_id, destination, MAX_ATTEMPTS),
                 )
             claimed += len(inserted)
         if claimed < len(pairs):
@@ -190,6 +172,14 @@ class Store:
             (error[:500], delivery_key),
         )
 
+    def refuse(self, delivery_key: str, reason: str) -> None:
+        """Refused for good (e.g. a mail server's 5xx for the address): never retried."""
+        self.execute(
+            f"update {DELIVERIES_TABLE} set status = 'refused', error = %s"
+            " where delivery_key = %s and status = 'sending'",
+            (reason[:500], delivery_key),
+        )
+
     def release(self, delivery_key: str, only_status: str = "sending") -> None:
         """Drop claims that certainly did not reach Slack, so the pairs are due again."""
         self.execute(
@@ -208,8 +198,7 @@ class Store:
 
 @contextmanager
 def open_store(settings: Settings) -> Iterator[Store]:
-    store = Store(settings).open()
-    try:
-        yield store
-    finally:
-        store.close()
+    from warehouse import adapter_for
+
+    with adapter_for(settings).session() as session:
+        yield Store(session, settings)

@@ -8,12 +8,12 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject, dbt_assets
 
-from ciw.paths import DBT_PROJECT_DIR
-from ciw.settings import dbt_vars_from_env
 from ml.contracts import ML_SCHEMA
 from orchestration.ingestion import raw_asset_key
 from orchestration.manifest import MANIFEST_TARGET, ensure_manifest
 from orchestration.resources import WarehouseDbtCliResource
+from warehouse.paths import DBT_PROJECT_DIR
+from warehouse.settings import dbt_vars_from_env
 
 LAYERS = ("staging", "intermediate", "features", "marts")
 

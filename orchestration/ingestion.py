@@ -12,9 +12,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from ciw.paths import PROJECT_ROOT
 from orchestration.resources import WarehouseResource
 from sources.contract import RawTable, raw_tables
+from warehouse.paths import PROJECT_ROOT
 
 SOURCES = ("crm", "support", "product", "billing", "commerce")
 RAW_GROUP = "raw"

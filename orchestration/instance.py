@@ -14,8 +14,8 @@ from typing import Literal
 
 import dagster as dg
 
-from ciw.paths import PROJECT_ROOT
-from ciw.settings import Settings, SettingsError
+from warehouse.paths import PROJECT_ROOT
+from warehouse.settings import Settings, SettingsError
 
 Storage = Literal["sqlite", "postgres"]
 DEFAULT_DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"
@@ -70,7 +70,7 @@ def open_instance(
 
     env = instance_env(settings, home, storage)
     if (storage or storage_kind()) == "postgres":
-        from ciw.warehouse import ensure_postgres_database
+        from warehouse.connections import ensure_postgres_database
 
         ensure_postgres_database(settings)
     with temporary_environment(env):

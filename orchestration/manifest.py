@@ -7,7 +7,7 @@ so loading the definitions costs nothing when the manifest is current, everywher
 it first: ``python -m orchestration.manifest``.
 
 The manifest lives in ``dbt_project/target/dagster/``, apart from the per-warehouse artifacts
-that ``ciw.dbt`` writes to ``dbt_project/target/<target>/``.
+that ``warehouse.dbt`` writes to ``dbt_project/target/<target>/``.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from ciw.paths import DBT_PROJECT_DIR
-from ciw.settings import Settings
+from warehouse.paths import DBT_PROJECT_DIR
+from warehouse.settings import Settings
 
 #: Relative to the dbt project, as ``DbtProject(target_path=...)`` wants it.
 MANIFEST_TARGET = Path("target") / "dagster"

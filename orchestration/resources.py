@@ -12,9 +12,13 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
 
-from ciw.paths import DBT_PROJECT_DIR
-from ciw.settings import Settings, Target
 from orchestration.manifest import MANIFEST_DIR
+from warehouse.paths import DBT_PROJECT_DIR
+from warehouse.settings import Settings, Target
+
+#: Jobs that write the warehouse carry this tag; dagster.yaml lets one such run go at a time
+#: (``ciw run`` and ``ciw load`` take the warehouse's run lock themselves: warehouse/locks.py).
+WAREHOUSE_WRITER_TAGS = {"ciw/warehouse": "writer"}
 
 
 class WarehouseResource(dg.ConfigurableResource):  # type: ignore[misc]
@@ -64,7 +68,7 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[misc]
 def dbt_runs_root() -> Path:
     """Where each dbt invocation gets its own artifact folder.
 
-    ``CIW_DBT_TARGET_PATH`` (tests) moves it, as it moves ``ciw.dbt``'s artifacts; by default
+    ``CIW_DBT_TARGET_PATH`` (tests) moves it, as it moves ``warehouse.dbt``'s artifacts; by default
     it is beside the manifest, so dagster-dbt reuses the manifest's partial parse.
     """
     base = os.environ.get("CIW_DBT_TARGET_PATH")
@@ -122,10 +126,9 @@ class WarehouseDbtCliResource(DbtCliResource):
 
     def cli(self, args: Sequence[str], **kwargs: Any) -> DbtCliInvocation:
         settings = self.warehouse.settings()
-        if settings.target == "postgres":
-            from ciw.warehouse import ensure_postgres_database
+        from warehouse import adapter_for
 
-            ensure_postgres_database(settings)
+        adapter_for(settings).ensure_database()
         runs_root = dbt_runs_root()
         runs_root.mkdir(parents=True, exist_ok=True)
         prune_dbt_run_folders(runs_root)

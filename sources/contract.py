@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from ciw.paths import DBT_PROJECT_DIR
+from warehouse.paths import DBT_PROJECT_DIR
 
 #: Load metadata added to every raw row, with their warehouse types.
 METADATA_COLUMNS: dict[str, str] = {

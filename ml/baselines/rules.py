@@ -71,8 +71,8 @@ class RuleConfig:
 def project_rule_config() -> RuleConfig:
     """The rule parameters as the dbt build sees them: dbt_project.yml vars, then the
     environment's overrides (``CIW_*_HORIZON_DAYS``)."""
-    from ciw.paths import DBT_PROJECT_DIR
-    from ciw.settings import dbt_vars_from_env
+    from warehouse.paths import DBT_PROJECT_DIR
+    from warehouse.settings import dbt_vars_from_env
 
     project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
     variables: dict[str, Any] = {**(project.get("vars") or {}), **dbt_vars_from_env()}

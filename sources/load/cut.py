@@ -9,27 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ciw.settings import Settings
+from warehouse.settings import Settings
 
 
 def _execute(settings: Settings, statements: list[str]) -> list[int]:
-    """Run statements in one transaction; the first column of each one's first row."""
-    from ciw.warehouse import connect_duckdb, connect_postgres
+    """Run statements in one transaction; the first column of each one's first row (or 0)."""
+    from warehouse import adapter_for
 
     results: list[int] = []
-    if settings.target == "duckdb":
-        with connect_duckdb(settings) as duck:
-            duck.execute("begin")
-            for statement in statements:
-                row = duck.execute(statement).fetchone()
-                results.append(int(row[0]) if row else 0)
-            duck.execute("commit")
-        return results
-    with connect_postgres(settings) as postgres:
+    with adapter_for(settings).session(transaction=True) as session:
         for statement in statements:
-            cursor = postgres.execute(statement)
-            row = cursor.fetchone() if cursor.description else None
-            results.append(int(row[0]) if row else cursor.rowcount)
+            rows = session.execute(statement)
+            results.append(int(rows[0][0]) if rows else 0)
     return results
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from ciw.settings import Settings
-from ciw.warehouse import connect_duckdb, connect_postgres
 from sources.contract import METADATA_COLUMNS, RawTable, raw_tables
+from warehouse.adapters import Session
+from warehouse.settings import Settings
 
 if TYPE_CHECKING:
-    import duckdb
-    import psycopg
+    pass
 
 META_SCHEMA = "raw_meta"
 QUARANTINE_RELATION = f"{META_SCHEMA}.quarantine"
@@ -106,20 +105,12 @@ def _schemas(tables: Iterable[RawTable]) -> list[str]:
     return [schema for schema, _, _ in _wanted(tables)]
 
 
-def ensure_duckdb(connection: duckdb.DuckDBPyConnection) -> None:
+def ensure_tables(session: Session) -> None:
+    """Create the raw and load-metadata tables that are missing; add missing columns."""
     tables = list(raw_tables().values())
-    rows = connection.execute(_existing_query(_schemas(tables))).fetchall()
+    rows = session.execute(_existing_query(_schemas(tables)))
     for statement in ddl_statements(rows, tables):
-        connection.execute(statement)
-
-
-def ensure_postgres(connection: psycopg.Connection) -> None:
-    """Create what is missing, in one committed transaction."""
-    tables = list(raw_tables().values())
-    with connection.transaction():
-        rows = connection.execute(_existing_query(_schemas(tables))).fetchall()
-        for statement in ddl_statements(rows, tables):
-            connection.execute(statement)  # type: ignore[arg-type]
+        session.execute(statement)
 
 
 def ensure_raw_tables(settings: Settings) -> None:
@@ -128,12 +119,7 @@ def ensure_raw_tables(settings: Settings) -> None:
     Every source is optional: a warehouse that never received a file for a source still has
     its raw tables. Existing tables keep their rows; contract columns they lack are added.
     """
-    if settings.target == "duckdb":
-        duck = connect_duckdb(settings)
-        try:
-            ensure_duckdb(duck)
-        finally:
-            duck.close()
-    else:
-        with connect_postgres(settings) as pg:
-            ensure_postgres(pg)
+    from warehouse import adapter_for
+
+    with adapter_for(settings).session(transaction=True) as session:
+        ensure_tables(session)

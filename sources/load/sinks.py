@@ -8,8 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ciw.settings import Settings
-from ciw.warehouse import connect_duckdb, connect_postgres
 from sources.contract import METADATA_COLUMNS, RawTable
 from sources.load.checks import count_repeats
 from sources.load.ddl import (
@@ -17,14 +15,16 @@ from sources.load.ddl import (
     AUDIT_RELATION,
     QUARANTINE_COLUMNS,
     QUARANTINE_RELATION,
-    ensure_duckdb,
-    ensure_postgres,
+    ensure_tables,
     quote,
     relation,
 )
 from sources.load.read import first_line, literal
 from sources.load.report import FileLoad, LoadError
 from sources.load.validate import Validated
+from warehouse.adapters import DuckDBSession, PostgresSession
+from warehouse.connections import connect_duckdb, connect_postgres
+from warehouse.settings import Settings, Target
 
 if TYPE_CHECKING:
     import duckdb
@@ -152,7 +152,7 @@ class DuckDBSink:
     def __init__(self, settings: Settings) -> None:
         self.connection: duckdb.DuckDBPyConnection = connect_duckdb(settings)
         self.connection.execute("set TimeZone = 'UTC'")
-        ensure_duckdb(self.connection)
+        ensure_tables(DuckDBSession(self.connection))
         self._scratch = tempfile.TemporaryDirectory(prefix="ciw-load-")
         self.scratch = Path(self._scratch.name)
 
@@ -234,7 +234,8 @@ class PostgresSink:
         self._changed: set[str] = set()
         self.pg: psycopg.Connection = connect_postgres(settings)
         try:
-            ensure_postgres(self.pg)
+            with self.pg.transaction():
+                ensure_tables(PostgresSession(self.pg))
             self.duck = duckdb.connect()
             self.duck.execute("set TimeZone = 'UTC'")
             self.duck.execute(f"set temp_directory = {literal(self._scratch.name)}")
@@ -362,3 +363,15 @@ class PostgresSink:
             self.pg.close()
         finally:
             self._scratch.cleanup()
+
+
+Sink = DuckDBSink | PostgresSink
+
+#: How a file reaches each warehouse: validated in the DuckDB file itself, or validated in an
+#: in-memory DuckDB and copied to PostgreSQL.
+SINKS: dict[Target, type[Sink]] = {"duckdb": DuckDBSink, "postgres": PostgresSink}
+
+
+def open_sink(settings: Settings) -> Sink:
+    """The sink of the warehouse ``settings`` point at."""
+    return SINKS[settings.target](settings)

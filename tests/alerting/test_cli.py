@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from ciw.notify_cli import feedback_command, notify_command
-from ciw.settings import Settings
 from tests.alerting.conftest import make_alert, write_alerts
+from warehouse.settings import Settings
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from ciw.settings import Settings
 from notifier.config import NotifierError, SlackConfig
 from notifier.delivery import deliver_pending
 from notifier.store import open_store
@@ -24,6 +23,7 @@ from tests.alerting.conftest import (
     write_alerts,
 )
 from tests.alerting.slack_standin import VALID_TOKEN, Action, SlackStandIn
+from warehouse.settings import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -240,7 +240,7 @@ def _crashing_run(settings: Settings, slack: SlackStandIn, kill_after: int) -> i
         [
             sys.executable,
             "-c",
-            "from ciw.settings import Settings; from notifier import "
+            "from warehouse.settings import Settings; from notifier import "
             "deliver_pending; deliver_pending(Settings.from_env())",
         ],
         cwd=PROJECT_ROOT,

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pytest
 
-from ciw.settings import Settings
 from notifier.config import SlackDown
 from notifier.delivery import DeliveryReport, deliver_pending
 from notifier.messages import Alert
@@ -29,6 +28,7 @@ from notifier.store import open_store
 from tests.alerting.conftest import bot_config, make_alert, write_alerts
 from tests.alerting.slack_standin import VALID_TOKEN, Action, Faults, KillWhen, SlackStandIn
 from tests.alerting.standin_faults import lost_reply
+from warehouse.settings import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NOW = timedelta(0)
@@ -132,7 +132,7 @@ CHILD = """
 import dataclasses, sys
 sys.stdin.readline()  # wait until the stand-in knows this process's pid
 from datetime import timedelta
-from ciw.settings import Settings
+from warehouse.settings import Settings
 from notifier.config import SlackConfig
 from notifier.delivery import deliver_pending
 config = dataclasses.replace(

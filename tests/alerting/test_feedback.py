@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from ciw.settings import Settings
 from notifier.feedback import (
     Feedback,
     FeedbackError,
@@ -19,6 +18,7 @@ from notifier.feedback import (
 )
 from notifier.store import open_store
 from tests.alerting.conftest import make_alert, write_alerts
+from warehouse.settings import Settings
 
 NOW = datetime(2026, 11, 22, 9, 30)
 HEADER = "alert_id,alert_accuracy,alert_relevance,action_effectiveness,priority_rating,comment\n"

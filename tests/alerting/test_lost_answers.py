@@ -10,13 +10,13 @@ from datetime import timedelta
 
 import pytest
 
-from ciw.settings import Settings
 from notifier.config import SlackDown
 from notifier.delivery import deliver_pending
 from notifier.store import open_store
 from tests.alerting.conftest import bot_config, make_alert, webhook_config, write_alerts
 from tests.alerting.slack_standin import Action, SlackStandIn
 from tests.alerting.standin_faults import lost_by_reset, lost_in_garbage, lost_reply
+from warehouse.settings import Settings
 
 LOST_ANSWERS = {
     "500": lost_reply(500),

@@ -10,7 +10,6 @@ import pytest
 from click.testing import CliRunner
 
 from ciw.notify_cli import notify_command
-from ciw.settings import Settings
 from notifier.config import NotifierError, SlackConfig
 from notifier.delivery import DeliveryReport, count_retries, deliver_pending
 from notifier.messages import render_alert
@@ -21,6 +20,7 @@ from orchestration.resources import WarehouseResource
 from tests.alerting.conftest import leave_crashed_claim, make_alert, webhook_config, write_alerts
 from tests.alerting.slack_standin import SlackStandIn
 from tests.alerting.standin_faults import lost_reply
+from warehouse.settings import Settings
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from ciw.settings import Settings
 from sources.load import LoadError, load_directory, load_mapping
+from warehouse.settings import Settings
 
 CASES = Path(__file__).parent / "cases"
 ORDERS, CUSTOMERS, ITEMS = "commerce.orders", "commerce.customers", "commerce.order_items"

@@ -15,8 +15,8 @@ import duckdb
 import pytest
 
 from ciw.cli import main
-from ciw.dbt import run_dbt
-from ciw.settings import Settings
+from warehouse.dbt import run_dbt
+from warehouse.settings import Settings
 
 pytestmark = pytest.mark.slow
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ciw.settings import Settings
 from feature_repo.config import FeastOptions
 from feature_repo.store import FeatureStoreGateway
 from ml.contracts import ModelSpec
+from warehouse.settings import Settings
 
 TOY_YAML = """
 version: 2
@@ -92,7 +92,7 @@ def engagement_rows() -> pd.DataFrame:
 
 
 def write_duckdb_tables(settings: Settings, tables: dict[str, pd.DataFrame]) -> None:
-    from ciw.warehouse import connect_duckdb
+    from warehouse.connections import connect_duckdb
 
     with connect_duckdb(settings) as duck:
         duck.execute("create schema if not exists features")
@@ -110,7 +110,7 @@ def _postgres_type(column: str, kind: str) -> str:
 
 
 def write_postgres_tables(settings: Settings, tables: dict[str, pd.DataFrame]) -> None:
-    from ciw.warehouse import connect_postgres
+    from warehouse.connections import connect_postgres
 
     with connect_postgres(settings) as postgres, postgres.cursor() as cursor:
         cursor.execute("create schema if not exists features")
@@ -136,12 +136,17 @@ def write_tables(settings: Settings, tables: dict[str, pd.DataFrame]) -> None:
         write_postgres_tables(settings, tables)
 
 
-@pytest.fixture
-def toy_features_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "dbt_features"
+def write_toy_features_dir(parent: Path) -> Path:
+    """A dbt features folder holding only the toy feature YAML."""
+    folder = parent / "dbt_features"
     folder.mkdir()
     (folder / "_toy__features.yml").write_text(TOY_YAML)
     return folder
+
+
+@pytest.fixture
+def toy_features_dir(tmp_path: Path) -> Path:
+    return write_toy_features_dir(tmp_path)
 
 
 def make_gateway(

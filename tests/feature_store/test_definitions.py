@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ciw.settings import Settings, SettingsError
 from feature_repo.config import FeastOptions, fill_placeholders, render_config_dict, repo_config
 from feature_repo.dbt_features import (
     FEATURES_DIR,
@@ -20,6 +19,7 @@ from feature_repo.dbt_features import (
 from feature_repo.feature_services import service_name
 from feature_repo.repository import derive_definitions
 from ml.contracts import MODEL_SPECS
+from warehouse.settings import Settings, SettingsError
 
 DATE_TYPES = {"date", "timestamp"}
 
@@ -166,7 +166,8 @@ def test_each_warehouse_gets_its_own_feast_paths(tmp_path: Path) -> None:
     assert one["registry"]["path"] != two["registry"]["path"]
     assert one["online_store"]["path"] != two["online_store"]["path"]
     config = repo_config(first, FeastOptions())
-    assert config.offline_store.type == "feature_repo.offline_store.AsofDuckDBOfflineStore"
+    fast = "feature_repo.offline_stores.duckdb_asof.AsofDuckDBOfflineStore"
+    assert config.offline_store.type == fast
     stock = render_config_dict(first, replace(FeastOptions(), offline_join="stock"))
     assert stock["offline_store"]["type"] == "duckdb"
 

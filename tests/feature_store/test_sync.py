@@ -7,7 +7,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ciw.settings import Settings
 from feature_repo.dbt_features import FeatureDefinitionError
 from feature_repo.store import FeatureStoreGateway
 from tests.feature_store.conftest import (
@@ -17,6 +16,7 @@ from tests.feature_store.conftest import (
     make_gateway,
     write_tables,
 )
+from warehouse.settings import Settings
 
 
 def test_a_second_sync_does_nothing_and_a_changed_model_is_exported_again(

@@ -14,7 +14,7 @@ import pytest
 
 from ciw.backtest_grid import generated_transactions, write_orders_only_export
 from ciw.cli import main
-from ciw.settings import Settings
+from warehouse.settings import Settings
 
 END = dt.date(2026, 10, 31)
 CALIBRATION_END = dt.date(2026, 7, 31)
@@ -116,7 +116,7 @@ def test_backtest_on_postgres_leaves_the_users_database_alone(
     monkeypatch: pytest.MonkeyPatch,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    from ciw.warehouse import read_frame
+    from warehouse import read_frame
 
     export, mapping = _export(tmp_path, customers=1_000)
     monkeypatch.setenv("CIW_PG_DATABASE", postgres_settings.pg_database)

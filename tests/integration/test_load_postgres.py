@@ -13,9 +13,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ciw.settings import Settings
 from sources.contract import raw_tables
 from sources.load import LoadError, load_directory
+from warehouse.settings import Settings
 
 pytestmark = pytest.mark.postgres
 

@@ -19,8 +19,6 @@ from sklearn.metrics import roc_auc_score
 
 from ciw.backtest_grid import ORDERS_ONLY_MAPPING, generated_transactions
 from ciw.cli import main
-from ciw.settings import Settings
-from ciw.warehouse import read_frame
 from ml.baselines.btyd import (
     bgnbd_expected_purchases,
     bgnbd_probability_no_purchase,
@@ -28,6 +26,8 @@ from ml.baselines.btyd import (
     fit_gamma_gamma,
     gamma_gamma_expected_spend,
 )
+from warehouse import read_frame
+from warehouse.settings import Settings
 
 pytestmark = pytest.mark.slow
 

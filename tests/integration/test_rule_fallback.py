@@ -17,10 +17,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ciw.settings import Settings
-from ciw.warehouse import read_frame
 from ml.baselines.rules import RuleConfig, health_components, lead_score_points, project_rule_config
-from orchestration.pipeline import run_pipeline
+from orchestration.launch import run_pipeline
+from warehouse import read_frame
+from warehouse.settings import Settings
 
 pytestmark = pytest.mark.slow
 

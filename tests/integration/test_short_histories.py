@@ -16,8 +16,8 @@ import pytest
 
 from ciw.backtest_grid import generated_transactions, write_orders_only_export
 from ciw.cli import main
-from ciw.settings import Settings
-from ciw.warehouse import read_frame
+from warehouse import read_frame
+from warehouse.settings import Settings
 
 pytestmark = pytest.mark.slow
 

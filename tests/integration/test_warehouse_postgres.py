@@ -4,8 +4,9 @@ from dataclasses import replace
 import psycopg
 import pytest
 
-from ciw.settings import Settings
-from ciw.warehouse import WarehouseUnavailable, drop_postgres_database, ensure_postgres_database
+from warehouse import WarehouseUnavailable
+from warehouse.connections import drop_postgres_database, ensure_postgres_database
+from warehouse.settings import Settings
 
 pytestmark = pytest.mark.postgres
 

@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ciw.settings import Settings
 from ml.candidates import BASELINE_NAME, backtest_date, choose, in_data_backtest
 from ml.contracts import MODEL_SPECS
 from ml.registry import ModelRegistry
 from ml.selection import read_last_training, train_and_register
 from ml.training import TrainingResult
 from tests.ml.conftest import DATA_END, order_cross_sections, simulate_orders
+from warehouse.settings import Settings
 
 CHURN = MODEL_SPECS["customer_churn"]
 CLV = MODEL_SPECS["customer_clv"]
@@ -90,14 +90,14 @@ def test_lightgbm_takes_over_only_when_better_and_as_well_calibrated() -> None:
 def _write_table(settings: Settings, table: str, frame: pd.DataFrame) -> None:
     schema = table.split(".")[0]
     if settings.target == "duckdb":
-        from ciw.warehouse import connect_duckdb
+        from warehouse.connections import connect_duckdb
 
         with connect_duckdb(settings) as duck:
             duck.execute(f"create schema if not exists {schema}")
             duck.register("incoming", frame)
             duck.execute(f"create or replace table {table} as select * from incoming")
         return
-    from ciw.warehouse import connect_postgres
+    from warehouse.connections import connect_postgres
 
     types = {
         "i": "bigint",

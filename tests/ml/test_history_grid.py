@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ciw.settings import Settings
 from ml.contracts import MODEL_SPECS
 from ml.registry import ModelRegistry
 from ml.selection import train_and_register
@@ -29,6 +28,7 @@ from tests.ml.conftest import (
     simulate_orders,
 )
 from tests.ml.test_candidates import _write_table
+from warehouse.settings import Settings
 
 HISTORY_MONTHS = (3, 6, 9, 12, 18)
 HORIZONS = (30, 90, 180, 270)

@@ -1,6 +1,7 @@
 """Every definition loads: a broken import or a bad wiring fails here, not in the UI."""
 
 import json
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from orchestration.dbt import LAYERS, MANIFEST_PATH
 from orchestration.ingestion import raw_asset_key
 from orchestration.schedules import (
+    ALERT_DIGEST_CRON,
     DAILY_PIPELINE_CRON,
     MONTHLY_RETRAINING_CRON,
     WEEKLY_REPORT_CRON,
@@ -82,9 +84,12 @@ def test_schedules_and_sensors(repository: dg.RepositoryDefinition) -> None:
     assert WEEKLY_REPORT_CRON == "0 8 * * 1"
     assert crons["monthly_retraining_schedule"].cron_schedule == MONTHLY_RETRAINING_CRON
     assert {schedule.execution_timezone for schedule in crons.values()} == {"UTC"}
+    assert crons["alert_digest_schedule"].cron_schedule == ALERT_DIGEST_CRON == "0 9 * * *"
     assert crons["daily_pipeline_schedule"].job_name == "daily_pipeline"
-    sensors = {sensor.name for sensor in repository.sensor_defs}
-    assert "ops_message_on_run_failure" in sensors
+    assert len(crons) == 4
+    sensors = {sensor.name: sensor for sensor in repository.sensor_defs}
+    assert set(sensors) == {"ops_message_on_run_failure", "retraining_sensor"}
+    assert sensors["retraining_sensor"].job_name == "model_retraining"
 
 
 def test_loads_and_dbt_retry_with_backoff(repository: dg.RepositoryDefinition) -> None:
@@ -120,3 +125,22 @@ def test_loading_does_not_parse_when_the_manifest_is_current(
     monkeypatch.setattr(manifest, "parse_project", fail)
     assert not manifest.manifest_is_stale()
     assert manifest.ensure_manifest() == MANIFEST_PATH
+
+
+def test_one_warehouse_writing_run_at_a_time(
+    repository: dg.RepositoryDefinition, tmp_path: Path
+) -> None:
+    import yaml
+
+    from orchestration.instance import INSTANCE_FILES, prepare_dagster_home
+    from orchestration.resources import WAREHOUSE_WRITER_TAGS
+
+    for name in ("daily_pipeline", "model_retraining", "alert_digest"):
+        assert repository.get_job(name).tags.items() >= WAREHOUSE_WRITER_TAGS.items(), name
+    [(key, value)] = WAREHOUSE_WRITER_TAGS.items()
+    for path in INSTANCE_FILES.values():
+        limits = yaml.safe_load(path.read_text())["concurrency"]["runs"]
+        assert {"key": key, "value": value, "limit": 1} in limits["tag_concurrency_limits"]
+    instance = dg.DagsterInstance.from_config(str(prepare_dagster_home(tmp_path, "sqlite")))
+    queue = instance.get_concurrency_config().run_queue_config
+    assert {"key": key, "value": value, "limit": 1} in queue.tag_concurrency_limits

@@ -5,8 +5,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from ciw.settings import Settings
 from orchestration.instance import open_instance
+from warehouse.settings import Settings
 
 pytestmark = pytest.mark.postgres
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ciw.paths import PROJECT_ROOT
+from warehouse.paths import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -40,8 +40,8 @@ def _get(url: str, payload: bytes | None = None, timeout: float = 10) -> bytes:
 
 
 def test_webserver_serves_assets_grouped_with_their_checks(isolated: Path) -> None:
-    from ciw.settings import Settings
     from orchestration.instance import instance_env
+    from warehouse.settings import Settings
 
     port = _free_port()
     env = {**os.environ, **instance_env(Settings(duckdb_path=isolated / "warehouse.duckdb"))}

@@ -86,14 +86,16 @@ def test_warehouse_locked_by_another_process_is_one_line(
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
         monkeypatch.setenv("CIW_DUCKDB_PATH", str(path))
+        monkeypatch.setenv("CIW_LOCK_TIMEOUT", "0.5")
         code = main(["run", "--target", "duckdb"])
     finally:
         holder.kill()
         holder.wait()
-    err = capsys.readouterr().err
+    waiting, error = capsys.readouterr().err.strip().splitlines()
     assert code == 1
-    assert f"cannot open DuckDB file {path}" in err
-    assert len(err.strip().splitlines()) == 1
+    assert waiting.startswith(f"cannot open DuckDB file {path} yet: it is in use by process ")
+    assert error.startswith(f"ciw: error: cannot open DuckDB file {path}: it is in use by ")
+    assert f"(kill {holder.pid})" in error
 
 
 def test_profile_of_an_unknown_customer_is_one_line(

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from ciw.settings import Settings
 from sources.load import LoadError, load_directory, load_mapping
 from sources.load.report import FileLoad, LoadReport
 from tests.corpus.test_corpus import query
+from warehouse.settings import Settings
 
 HEADER = "CustomerID;InvoiceDate;Amount\n"
 BASKET = "17850;2024-12-01 08:26;3,50\n"  # the same item twice in one basket, one line each

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from ciw.models_cli import format_table, models_group
-from ciw.settings import Settings
 from ml.registry import ModelRegistry, ModelVersion
-from tests.ml.test_registry import make_candidate, png_bytes, training_frame
+from tests.ml.registry_candidates import make_candidate, png_bytes, training_frame
+from warehouse.settings import Settings
 
 
 @pytest.fixture
@@ -175,6 +175,7 @@ def test_a_duckdb_file_locked_by_another_process_is_one_line(
 ) -> None:
     monkeypatch.setenv("CIW_TARGET", "duckdb")
     monkeypatch.setenv("CIW_DUCKDB_PATH", str(duckdb_settings.duckdb_path))
+    monkeypatch.setenv("CIW_LOCK_TIMEOUT", "0")
     holder = subprocess.Popen(
         [
             sys.executable,

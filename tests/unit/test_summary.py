@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ciw.settings import Settings
 from ciw.summary import model_rows, model_table, not_trained, outcome_line
 from ml.contracts import MODEL_SPECS
+from warehouse.settings import Settings
 
 
 def test_every_model_is_listed_and_an_untrained_one_says_so(duckdb_settings: Settings) -> None:

@@ -57,7 +57,8 @@ routed as (
         case when cc_slack_user_id <> coalesce(owner_slack_user_id, '') then cc_slack_user_id end as cc_recipient,
         window_key,
         as_of_date,
-        {{ alert_created_at() }} as created_at
+        {{ alert_created_at() }} as created_at,
+        {{ alert_urgency('severity') }} as urgency
     from candidates
 ),
 
@@ -119,7 +120,8 @@ final as (
         cc_recipient,
         window_key,
         as_of_date,
-        created_at
+        created_at,
+        urgency
     from new_alerts
 )
 

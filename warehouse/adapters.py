@@ -1,0 +1,248 @@
+"""One adapter per warehouse, so callers never branch on the target.
+
+SQL given to a session uses ``%s`` placeholders on both engines (translated to ``?`` for
+DuckDB). :meth:`Session.append_frame` is the one way a frame is appended to a table: a DuckDB
+insert from the registered frame, a PostgreSQL ``COPY``.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from warehouse.connections import connect_duckdb, connect_postgres, ensure_postgres_database
+from warehouse.settings import Settings, Target
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class Session(ABC):
+    """One open connection: statements, rows, frames and appends in one place."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    @abstractmethod
+    def _run(self, sql: str, params: Sequence[Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run one statement; its column names and rows (none for statements without)."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement and return its rows (empty for statements without a result)."""
+        return self._run(sql, params)[1]
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """The rows of a query as dicts keyed by column name."""
+        names, rows = self._run(sql, params)
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        import pandas as pd
+
+        names, rows = self._run(sql, params)
+        return pd.DataFrame(rows, columns=names)
+
+    def table_exists(self, qualified_name: str) -> bool:
+        """Whether ``schema.table`` exists (information_schema answers on both engines)."""
+        schema, table = qualified_name.split(".", 1)
+        found = self.execute(
+            "select count(*) from information_schema.tables"
+            " where table_schema = %s and table_name = %s",
+            (schema, table),
+        )
+        return bool(found[0][0])
+
+    def ensure_schema(self, schema: str) -> None:
+        self.execute(f"create schema if not exists {schema}")
+
+    @abstractmethod
+    def append_frame(self, table: str, frame: pd.DataFrame) -> int:
+        """Append ``frame``'s rows to ``table`` (its columns by name); the number appended."""
+
+    def lock(self, key: str) -> None:  # noqa: B027 - DuckDB needs nothing: one writer per file
+        """Serialize writers on ``key`` until the transaction ends."""
+
+
+class DuckDBSession(Session):
+    def _run(self, sql: str, params: Sequence[Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
+        result = self.connection.execute(sql.replace("%s", "?"), list(params))
+        if not result.description:
+            return [], []
+        return [column[0] for column in result.description], result.fetchall()
+
+    def frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        return self.connection.execute(sql.replace("%s", "?"), list(params)).df()
+
+    def append_frame(self, table: str, frame: pd.DataFrame) -> int:
+        if frame.empty:
+            return 0
+        columns = ", ".join(frame.columns)
+        self.connection.register("_ciw_incoming", frame)
+        try:
+            self.connection.execute(
+                f"insert into {table} ({columns}) select {columns} from _ciw_incoming"
+            )
+        finally:
+            self.connection.unregister("_ciw_incoming")
+        return len(frame)
+
+
+class PostgresSession(Session):
+    def _run(self, sql: str, params: Sequence[Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, list(params))
+            if not cursor.description:
+                return [], []
+            return [column.name for column in cursor.description], cursor.fetchall()
+
+    def ensure_schema(self, schema: str) -> None:
+        # Two writers creating one schema at once collide on its unique name: one at a time.
+        self.lock(f"schema:{schema}")
+        super().ensure_schema(schema)
+
+    def append_frame(self, table: str, frame: pd.DataFrame) -> int:
+        if frame.empty:
+            return 0
+        columns = ", ".join(frame.columns)
+        with (
+            self.connection.cursor() as cursor,
+            cursor.copy(f"copy {table} ({columns}) from stdin") as copy,
+        ):
+            for row in frame.itertuples(index=False, name=None):
+                copy.write_row([python_value(value) for value in row])
+        return len(frame)
+
+    def lock(self, key: str) -> None:
+        self.execute("select pg_advisory_xact_lock(hashtext(%s))", (key,))
+
+
+def python_value(value: object) -> object:
+    """numpy / pandas scalars as plain Python for the PostgreSQL driver; NaN and NaT as NULL."""
+    import pandas as pd
+
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    item = getattr(value, "item", None)
+    if callable(item):
+        plain = item()
+        return None if isinstance(plain, float) and math.isnan(plain) else plain
+    return value
+
+
+class Adapter(ABC):
+    """How one kind of warehouse is opened and what its SQL types are called."""
+
+    target: ClassVar[Target]
+    #: The type name of a double-precision column in DDL this project writes by hand.
+    float_type: ClassVar[str]
+    #: Whether only one process may write at a time (a DuckDB file takes one writer).
+    single_writer: ClassVar[bool]
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @abstractmethod
+    def _open(self) -> Session:
+        """A new session on a new connection, autocommitting each statement."""
+
+    @contextmanager
+    def session(self, *, transaction: bool = False) -> Iterator[Session]:
+        """A session; with ``transaction``, every statement commits together or not at all."""
+        session = self._open()
+        connection = session.connection
+        try:
+            if transaction:
+                self._begin(session)
+            yield session
+            if transaction:
+                connection.commit()
+        except BaseException:
+            if transaction:
+                connection.rollback()
+            raise
+        finally:
+            connection.close()
+
+    def _begin(self, session: Session) -> None:
+        session.connection.begin()
+
+    @abstractmethod
+    def ensure_database(self) -> None:
+        """Make sure the warehouse exists before another tool (dbt) connects to it."""
+
+    def read_frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        with self.session() as session:
+            return session.frame(sql, params)
+
+    def append_frame(self, table: str, frame: pd.DataFrame, *, ddl: Sequence[str] = ()) -> int:
+        """Append ``frame`` to ``schema.table`` in one transaction, first creating the schema
+        and running ``ddl`` (``create table if not exists ...``) when given."""
+        if frame.empty and not ddl:
+            return 0
+        with self.session(transaction=True) as session:
+            session.ensure_schema(table.split(".", 1)[0])
+            for statement in ddl:
+                session.execute(statement)
+            return session.append_frame(table, frame)
+
+
+class DuckDBAdapter(Adapter):
+    target = "duckdb"
+    float_type = "double"
+    single_writer = True
+
+    def _open(self) -> Session:
+        return DuckDBSession(connect_duckdb(self.settings))
+
+    def ensure_database(self) -> None:
+        """The file's folder; DuckDB creates the file itself on first connection."""
+        self.settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+
+
+class PostgresAdapter(Adapter):
+    target = "postgres"
+    float_type = "double precision"
+    single_writer = False
+
+    def _open(self) -> Session:
+        connection = connect_postgres(self.settings)
+        connection.autocommit = True
+        return PostgresSession(connection)
+
+    def _begin(self, session: Session) -> None:
+        session.connection.autocommit = False
+
+    def ensure_database(self) -> None:
+        """The configured database, created when the server lacks it."""
+        ensure_postgres_database(self.settings)
+
+
+ADAPTERS: dict[Target, type[Adapter]] = {"duckdb": DuckDBAdapter, "postgres": PostgresAdapter}
+
+
+def float_type(target: Target) -> str:
+    """The name of a double-precision column type in ``target``'s DDL."""
+    return ADAPTERS[target].float_type
+
+
+def adapter_for(settings: Settings) -> Adapter:
+    """The adapter of the warehouse ``settings`` point at."""
+    return ADAPTERS[settings.target](settings)
+
+
+__all__ = [
+    "Adapter",
+    "DuckDBAdapter",
+    "PostgresAdapter",
+    "Session",
+    "adapter_for",
+    "float_type",
+    "python_value",
+]

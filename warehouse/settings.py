@@ -1,0 +1,127 @@
+"""One setting picks the warehouse for every component.
+
+``--target`` on the command line wins, then ``CIW_TARGET``, then the embedded default (DuckDB).
+Connection details come from the environment only; the password is never printed.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal, cast
+
+from warehouse.paths import DATA_DIR
+
+Target = Literal["duckdb", "postgres"]
+TARGETS: tuple[Target, ...] = ("duckdb", "postgres")
+
+
+class SettingsError(ValueError):
+    """A setting has a value the project cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    target: Target = "duckdb"
+    duckdb_path: Path = DATA_DIR / "warehouse.duckdb"
+    pg_host: str = "127.0.0.1"
+    pg_port: int = 5432
+    pg_user: str = "postgres"
+    pg_password: str = field(default="", repr=False)
+    pg_database: str = "ciw"
+    #: Files the pipeline writes beside the warehouse: model registry, Feast, drift reports,
+    #: the Slack outbox. None: next to the DuckDB file, or data/artifacts/<database> on Postgres.
+    artifacts_root: Path | None = None
+
+    @classmethod
+    def from_env(cls, target: str | None = None) -> Settings:
+        chosen = (target or os.environ.get("CIW_TARGET") or "duckdb").strip().lower()
+        if chosen not in TARGETS:
+            raise SettingsError(f"unknown target {chosen!r}; choose one of: {', '.join(TARGETS)}")
+        port_text = os.environ.get("CIW_PG_PORT", "5432")
+        if not port_text.isdigit():
+            raise SettingsError(f"CIW_PG_PORT must be a port number, got {port_text!r}")
+        return cls(
+            target=cast(Target, chosen),
+            duckdb_path=Path(os.environ.get("CIW_DUCKDB_PATH", str(DATA_DIR / "warehouse.duckdb"))),
+            pg_host=os.environ.get("CIW_PG_HOST", "127.0.0.1"),
+            pg_port=int(port_text),
+            pg_user=os.environ.get("CIW_PG_USER", "postgres"),
+            pg_password=os.environ.get("CIW_PG_PASSWORD", ""),
+            pg_database=os.environ.get("CIW_PG_DATABASE", "ciw"),
+            artifacts_root=Path(root) if (root := os.environ.get("CIW_ARTIFACTS_DIR")) else None,
+        )
+
+    @property
+    def artifacts_dir(self) -> Path:
+        """Where this warehouse's files live (``CIW_ARTIFACTS_DIR`` wins)."""
+        if self.artifacts_root is not None:
+            return self.artifacts_root
+        if self.target == "duckdb":
+            return self.duckdb_path.parent / "artifacts"
+        return DATA_DIR / "artifacts" / self.pg_database
+
+    def elsewhere(self, *, duckdb_path: Path, pg_database: str) -> Settings:
+        """The same kind of warehouse in another place (a benchmark's or a backtest's own):
+        the DuckDB file ``duckdb_path``, or the database ``pg_database`` on the same server."""
+        if self.target == "duckdb":
+            return replace(self, duckdb_path=duckdb_path)
+        return replace(self, pg_database=pg_database)
+
+    def pg_conninfo(self, database: str | None = None) -> str:
+        """A libpq connection string; contains the password, so never log it."""
+        parts = {
+            "host": self.pg_host,
+            "port": str(self.pg_port),
+            "user": self.pg_user,
+            "dbname": database or self.pg_database,
+            "connect_timeout": "5",
+        }
+        if self.pg_password:
+            parts["password"] = self.pg_password
+        return " ".join(f"{key}='{value}'" for key, value in parts.items())
+
+    def describe(self) -> str:
+        """Where the warehouse is, safe to print."""
+        if self.target == "duckdb":
+            return f"DuckDB file {self.duckdb_path}"
+        return f"PostgreSQL {self.pg_user}@{self.pg_host}:{self.pg_port}/{self.pg_database}"
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment for a dbt process so that profiles.yml points at this warehouse."""
+        return {
+            "CIW_TARGET": self.target,
+            "CIW_DUCKDB_PATH": str(self.duckdb_path.resolve()),
+            "CIW_PG_HOST": self.pg_host,
+            "CIW_PG_PORT": str(self.pg_port),
+            "CIW_PG_USER": self.pg_user,
+            "CIW_PG_PASSWORD": self.pg_password,
+            "CIW_PG_DATABASE": self.pg_database,
+        }
+
+
+#: dbt vars a deployment may set from the environment (name -> dbt var). The label horizons
+#: decide what the models predict ("revenue in the next N days"); the spine must reach back
+#: beyond the longest horizon for labels to mature.
+DBT_VAR_ENVIRONMENT = {
+    "CIW_CHURN_HORIZON_DAYS": "churn_horizon_days",
+    "CIW_CLV_HORIZON_DAYS": "clv_horizon_days",
+    "CIW_ACCOUNT_CHURN_HORIZON_DAYS": "account_churn_horizon_days",
+    "CIW_LEAD_CONVERSION_HORIZON_DAYS": "lead_conversion_horizon_days",
+    "CIW_FEATURE_SPINE_PERIODS": "feature_spine_periods",
+    "CIW_FEATURE_SPINE_STEP_DAYS": "feature_spine_step_days",
+}
+
+
+def dbt_vars_from_env() -> dict[str, int]:
+    """The dbt vars set through the environment (positive whole numbers), for every dbt call."""
+    found: dict[str, int] = {}
+    for env_name, var_name in DBT_VAR_ENVIRONMENT.items():
+        text = os.environ.get(env_name, "").strip()
+        if not text:
+            continue
+        if not text.isdigit() or int(text) < 1:
+            raise SettingsError(f"{env_name} must be a positive whole number of days, got {text!r}")
+        found[var_name] = int(text)
+    return found
