@@ -206,7 +206,7 @@ def read_order_features(settings: Settings, as_of: dt.date) -> pd.DataFrame:
     """customer_order_features on the run's as-of date, by customer; empty when not built."""
     import pandas as pd
 
-    from ciw.warehouse import read_frame
+    from warehouse import read_frame
 
     try:
         features = read_frame(
