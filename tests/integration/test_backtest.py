@@ -146,7 +146,7 @@ def test_backtest_on_postgres_leaves_the_users_database_alone(
     _check_document(document)
     schemas = read_frame(
         postgres_settings,
-        "select schema_name from information_schema.schemata where schema_name like 'raw%'",
+        "select schema_name from information_schema.schemata where left(schema_name, 3) = 'raw'",
     )
     assert schemas.empty  # nothing was loaded into the user's database
 
