@@ -202,6 +202,24 @@ def read_scores(settings: Settings) -> pd.DataFrame:
     return scores.set_index("customer_id").astype(float)
 
 
+def read_order_features(settings: Settings, as_of: dt.date) -> pd.DataFrame:
+    """customer_order_features on the run's as-of date, by customer; empty when not built."""
+    import pandas as pd
+
+    from warehouse import read_frame
+
+    try:
+        features = read_frame(
+            settings,
+            "select * from features.customer_order_features "
+            f"where as_of_date = cast('{as_of.isoformat()}' as date)",
+        )
+    except Exception:  # the run failed before the features: no ceiling, not a crash
+        return pd.DataFrame()
+    features["customer_id"] = features["customer_id"].astype("int64")
+    return features.set_index("customer_id")
+
+
 def unify_customers(settings: Settings, orders: pd.DataFrame) -> pd.DataFrame:
     """Orders keyed by the unified customer id the marts use (identity resolution's map)."""
     from warehouse import read_frame
@@ -259,8 +277,10 @@ def run_backtest(
 
     from ml.backtest import (
         BASELINE,
+        CEILING,
         PROJECT,
         btyd_baseline,
+        ceiling_scores,
         holdout_metrics,
         holdout_truth,
         split_orders,
@@ -320,6 +340,11 @@ def run_backtest(
         PROJECT: holdout_metrics(truth, project),
         BASELINE: holdout_metrics(truth, baseline),
     }
+    features = read_order_features(target, window.as_of)
+    if not features.empty:
+        step("cross-fitting the in-period ceiling on the holdout")
+        ceiling = ceiling_scores(truth, features, baseline)
+        result.metrics[CEILING] = holdout_metrics(truth, ceiling)
     result.champions = champions(target, reasons)
     result.seconds["evaluation"] = time.perf_counter() - clock
     return result, truth, {PROJECT: project, BASELINE: baseline}

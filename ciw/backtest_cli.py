@@ -71,6 +71,25 @@ def progress_printer(terminal: TextIO) -> Callable[[str], None]:
     return show
 
 
+def positive_ints(
+    context: click.Context | None, parameter: click.Parameter | None, value: str | None
+) -> tuple[int, ...] | None:
+    """``"9,12,15"`` -> (9, 12, 15); a clear usage error for anything else."""
+    if value is None:
+        return None
+    try:
+        numbers = tuple(int(part) for part in value.split(",") if part.strip())
+    except ValueError:
+        numbers = ()
+    if not numbers or min(numbers) < 1:
+        name = parameter.name if parameter is not None else "value"
+        raise click.BadParameter(
+            f"expected positive whole numbers separated by commas, got {value!r}",
+            param_hint=f"--{name}",
+        )
+    return numbers
+
+
 def _date(value: dt.datetime | None) -> dt.date | None:
     return value.date() if value is not None else None
 
@@ -129,6 +148,18 @@ def _date(value: dt.datetime | None) -> dt.date | None:
     show_default=True,
     help="With --grid: customers to generate.",
 )
+@click.option(
+    "--histories",
+    callback=positive_ints,
+    default=None,
+    help="With --grid: months of history, comma separated (default 3,6,9,12,18).",
+)
+@click.option(
+    "--horizons",
+    callback=positive_ints,
+    default=None,
+    help="With --grid: horizons in days, comma separated (default 30,90,180,270).",
+)
 def backtest_command(
     calibration_end: dt.datetime | None,
     holdout_end: dt.datetime | None,
@@ -138,6 +169,8 @@ def backtest_command(
     out_dir: Path | None,
     grid: bool,
     customers: int,
+    histories: tuple[int, ...] | None,
+    horizons: tuple[int, ...] | None,
 ) -> None:
     """Run the pipeline as of a past date on a warehouse of its own and score the holdout.
 
@@ -151,11 +184,18 @@ def backtest_command(
 
     settings = Settings.from_env(target)
     if grid:
-        from ciw.backtest_grid import run_grid
+        from ciw.backtest_grid import HISTORY_MONTHS, HORIZON_DAYS, run_grid
 
         out = out_dir or OUTPUT_DIR / "grid"
         with output_to(out / "backtest.log") as terminal:
-            table = run_grid(settings, customers, out, progress_printer(terminal))
+            table = run_grid(
+                settings,
+                customers,
+                out,
+                progress_printer(terminal),
+                histories=histories or HISTORY_MONTHS,
+                horizons=horizons or HORIZON_DAYS,
+            )
         click.echo(table)
         click.echo(f"table: {out / 'grid.md'}; log: {out / 'backtest.log'}")
         return

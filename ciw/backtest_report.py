@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ml.backtest import BASELINE, CHURN_METRICS, PROJECT, REVENUE_METRICS, jsonable
+from ml.backtest import BASELINE, CEILING, CHURN_METRICS, PROJECT, REVENUE_METRICS, jsonable
 
 if TYPE_CHECKING:
     import numpy as np
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ciw.backtest import BacktestResult
 
 WIDTH = 80
-LABELS = {PROJECT: "project", BASELINE: "BG/NBD + GG"}
+LABELS = {PROJECT: "project", BASELINE: "BG/NBD + GG", CEILING: "ceiling"}
 METRIC_NAMES = {
     "roc_auc": "ROC-AUC",
     "pr_auc": "PR-AUC",
@@ -87,34 +87,33 @@ def result_document(result: BacktestResult, mapping: Path | None) -> dict[str, A
 def screen_table(result: BacktestResult) -> str:
     """Metrics side by side, then the champions; never wider than 80 columns."""
     window = result.window
-    row = "{:<26}{:>14}{:>14}"
+    scorers = [name for name in (PROJECT, BASELINE, CEILING) if name in result.metrics]
+    row = "{:<26}" + "{:>14}" * len(scorers)
     lines = [
         *textwrap.wrap(f"Backtest: {window.describe()}", WIDTH, subsequent_indent="  "),
         f"{result.customers:,} customers with a calibration order; "
         f"{result.holdout_orders:,} holdout orders",
         "",
-        row.format("", LABELS[PROJECT], LABELS[BASELINE]),
+        row.format("", *(LABELS[name] for name in scorers)),
     ]
     parts = (
         ("churn", CHURN_METRICS, f"churn (no order in {window.horizon_days} days)"),
         ("revenue", REVENUE_METRICS, f"revenue in {window.horizon_days} days"),
     )
     for part, names, title in parts:
-        project, baseline = result.metrics[PROJECT][part], result.metrics[BASELINE][part]
         lines.append(title)
         for metric in ("share_scored", *names):
             label = "customers scored" if metric == "share_scored" else METRIC_NAMES[metric]
-            lines.append(
-                row.format(
-                    f"  {label}",
-                    _value(metric, project.get(metric)),
-                    _value(metric, baseline.get(metric)),
-                )
-            )
+            values = (_value(metric, result.metrics[name][part].get(metric)) for name in scorers)
+            lines.append(row.format(f"  {label}", *values))
     lines.append(
         f"  churned {_value('share_scored', result.churned_share)}; actual holdout "
         f"revenue {result.holdout_revenue:,.2f}"
     )
+    if CEILING in result.metrics:
+        lines.append(
+            "  ceiling: LightGBM cross-fitted on this holdout's own outcomes (no forecast)"
+        )
     lines.append("champions")
     for champion in result.champions:
         lines.extend(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,8 @@ from ml.backtest import (
     BacktestError,
     HoldoutWindow,
     btyd_baseline,
+    ceiling_matrix,
+    ceiling_scores,
     holdout_metrics,
     holdout_truth,
     jsonable,
@@ -124,3 +127,75 @@ def test_the_baseline_scores_every_calibration_customer() -> None:
     assert len(baseline) == calibration["customer_id"].nunique()
     assert baseline["churn_probability"].between(0, 1).all()
     assert (baseline["predicted_revenue"] >= 0).all()
+
+
+def _ceiling_case(seed: int, customers: int = 1_500) -> tuple[pd.DataFrame, ...]:
+    """Churn and revenue driven by a 'signal' feature the baseline ignores (the baseline
+    ranks by 'recency' alone, which carries part of the outcome)."""
+    rng = np.random.default_rng(seed)
+    index = pd.Index(range(1, customers + 1), name="customer_id")
+    recency = rng.uniform(0, 300, customers)
+    signal = rng.normal(0, 1, customers)
+    logit = -1.0 + recency / 150 - 1.5 * signal
+    churned = rng.random(customers) < 1 / (1 + np.exp(-logit))
+    revenue = np.where(churned, 0.0, np.round(rng.gamma(2.0, 20.0, customers), 2))
+    truth = pd.DataFrame({"churned": churned, "revenue": revenue}, index=index)
+    features = pd.DataFrame(
+        {
+            "recency_days": recency,
+            "signal": signal,
+            "first_order_date": pd.Timestamp("2025-01-01"),  # dates never become inputs
+            "as_of_date": pd.Timestamp("2026-01-01"),
+        },
+        index=index,
+    )
+    probability = 1 / (1 + np.exp(-(-1.0 + recency / 150)))
+    baseline = pd.DataFrame(
+        {"churn_probability": probability, "predicted_revenue": (1 - probability) * 40.0},
+        index=index,
+    )
+    return truth, features, baseline
+
+
+def test_the_ceiling_finds_signal_the_baseline_ignores() -> None:
+    truth, features, baseline = _ceiling_case(seed=5)
+
+    ceiling = holdout_metrics(truth, ceiling_scores(truth, features, baseline))
+    reference = holdout_metrics(truth, baseline)
+
+    assert ceiling["churn"]["share_scored"] == 1.0
+    assert ceiling["churn"]["roc_auc"] > reference["churn"]["roc_auc"] + 0.05
+    assert ceiling["revenue"]["spearman"] > reference["revenue"]["spearman"] + 0.05
+
+
+def test_without_extra_signal_the_ceiling_is_level_with_the_baseline() -> None:
+    truth, features, baseline = _ceiling_case(seed=6)
+    features = features.drop(columns="signal")
+    truth = truth.assign(
+        churned=np.random.default_rng(1).random(len(truth))
+        < baseline["churn_probability"].to_numpy()
+    )
+
+    ceiling = holdout_metrics(truth, ceiling_scores(truth, features, baseline))
+    reference = holdout_metrics(truth, baseline)
+
+    assert abs(ceiling["churn"]["roc_auc"] - reference["churn"]["roc_auc"]) < 0.03
+
+
+def test_the_ceiling_reads_numbers_only_and_is_nan_on_too_few_customers() -> None:
+    truth, features, baseline = _ceiling_case(seed=7, customers=150)
+    features["segment_id"] = 3  # ids never become inputs
+    features["monetary"] = [Decimal("1.50")] * len(features)  # PostgreSQL numeric
+
+    matrix = ceiling_matrix(features, baseline)
+    scores = ceiling_scores(truth, features, baseline)
+
+    assert sorted(matrix.columns) == [
+        "baseline_churn_probability",
+        "baseline_predicted_revenue",
+        "monetary",
+        "recency_days",
+        "signal",
+    ]
+    assert matrix["monetary"].dtype == "float64"
+    assert scores.isna().all().all() and list(scores.index) == list(truth.index)

@@ -12,7 +12,7 @@ import pandas as pd
 from ciw.backtest import BacktestResult, Champion
 from ciw.backtest_grid import GridCell, grid_markdown, months_before
 from ciw.backtest_report import result_document, screen_table, write_outputs
-from ml.backtest import BASELINE, PROJECT, HoldoutWindow, holdout_metrics
+from ml.backtest import BASELINE, CEILING, PROJECT, HoldoutWindow, holdout_metrics
 
 REASON = (
     "only 0 rows to fit on before the calibration slice from 2026-07-10: need more as-of "
@@ -58,6 +58,23 @@ def test_the_screen_table_fits_80_columns_and_says_why_a_model_is_missing() -> N
     assert scored and all(line.split()[-2:] == ["0.0%", "100.0%"] for line in scored)
 
 
+def test_the_ceiling_is_a_third_column_and_in_the_json(tmp_path: Path) -> None:
+    result, truth, scores = _result()
+    ceiling = scores[BASELINE].assign(churn_probability=truth["churned"].astype(float) * 0.9)
+    result.metrics[CEILING] = holdout_metrics(truth, ceiling)
+
+    table = screen_table(result)
+    document = result_document(result, None)
+
+    assert all(len(line) <= 80 for line in table.splitlines())
+    header = next(line for line in table.splitlines() if "BG/NBD + GG" in line)
+    assert header.split()[-1] == "ceiling"
+    auc = next(line for line in table.splitlines() if "ROC-AUC" in line)
+    assert auc.split()[-1] == "1.0000"  # the ceiling's scores separate the classes
+    assert "cross-fitted on this holdout's own outcomes" in table
+    assert document["metrics"][CEILING]["churn"]["roc_auc"] == 1.0
+
+
 def test_outputs_without_project_scores_still_hold_the_baseline(tmp_path: Path) -> None:
     result, truth, scores = _result()
     path = write_outputs(result, truth, scores, tmp_path, None)
@@ -86,3 +103,16 @@ def test_the_grid_table_lists_untrained_models_with_their_reason() -> None:
     assert f"[1] {REASON}" in table
     assert "| 6 months | 90 days | error: boom |" in table
     assert months_before(dt.date(2026, 5, 31), 3) == dt.date(2026, 2, 28)
+
+
+def test_grid_lists_parse_comma_separated_positive_numbers() -> None:
+    import click
+    import pytest
+
+    from ciw.backtest_cli import positive_ints
+
+    assert positive_ints(None, None, "9,12, 15") == (9, 12, 15)
+    assert positive_ints(None, None, None) is None
+    for bad in ("", "9,x", "0,12", "-3"):
+        with pytest.raises(click.BadParameter, match="positive whole numbers"):
+            positive_ints(None, None, bad)
