@@ -8,10 +8,6 @@
 
 with
 
-as_of_dates as (
-    select * from {{ ref('int_as_of_dates') }}
-),
-
 accounts as (
     select * from {{ ref('stg_crm__accounts') }}
 ),
@@ -41,8 +37,7 @@ billing_features as (
 ),
 
 latest_date as (
-    select as_of_date from as_of_dates
-    where is_latest
+    {{ run_as_of_date() }}
 ),
 
 decision_makers as (
@@ -66,7 +61,7 @@ recent_wins as (
     where
         opportunities.is_won
         and opportunities.closed_at < latest_date.as_of_date
-        and opportunities.closed_at >= {{ b2b_days_before('latest_date.as_of_date', 365) }}
+        and opportunities.closed_at >= {{ days_before('latest_date.as_of_date', 365) }}
     group by opportunities.account_id
 ),
 
@@ -199,11 +194,11 @@ final as (
         cast(owners.segment as {{ dbt.type_string() }}) as segment,
         cast(owners.industry as {{ dbt.type_string() }}) as industry,
         cast(owners.region as {{ dbt.type_string() }}) as region,
-        cast(overall.mrr as double precision) as mrr,
+        cast(overall.mrr as {{ dbt.type_float() }}) as mrr,
         {%- for component in components %}
-            cast(overall.{{ component }}_score as double precision) as {{ component }}_score,
+            cast(overall.{{ component }}_score as {{ dbt.type_float() }}) as {{ component }}_score,
         {%- endfor %}
-        cast(overall.overall_score as double precision) as overall_score,
+        cast(overall.overall_score as {{ dbt.type_float() }}) as overall_score,
         cast(
             case
                 when overall.overall_score >= 0.7 then 'healthy'

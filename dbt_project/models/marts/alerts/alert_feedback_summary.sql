@@ -13,13 +13,8 @@ alerts as (
     select * from {{ ref('alerts') }}
 ),
 
-as_of_dates as (
-    select * from {{ ref('int_as_of_dates') }}
-),
-
 run_date as (
-    select as_of_date from as_of_dates
-    where is_latest
+    {{ run_as_of_date() }}
 ),
 
 scored_feedback as (
@@ -62,7 +57,7 @@ summary as (
         avg(is_inaccurate) as inaccurate_share,
         avg(relevance_score) as relevance_score,
         avg(effectiveness_score) as effectiveness_score,
-        avg(cast(priority_rating as double precision)) as avg_priority_rating,
+        avg(cast(priority_rating as {{ dbt.type_float() }})) as avg_priority_rating,
         max(recorded_at) as last_feedback_at
     from scored_feedback
     group by alert_type, entity_type
@@ -80,11 +75,11 @@ final as (
         cast(feedback_count as {{ dbt.type_int() }}) as feedback_count,
         cast(alerts_rated as {{ dbt.type_int() }}) as alerts_rated,
         cast(feedback_count_30d as {{ dbt.type_int() }}) as feedback_count_30d,
-        cast(accuracy_score as double precision) as accuracy_score,
-        cast(inaccurate_share as double precision) as inaccurate_share,
-        cast(relevance_score as double precision) as relevance_score,
-        cast(effectiveness_score as double precision) as effectiveness_score,
-        cast(avg_priority_rating as double precision) as avg_priority_rating,
+        cast(accuracy_score as {{ dbt.type_float() }}) as accuracy_score,
+        cast(inaccurate_share as {{ dbt.type_float() }}) as inaccurate_share,
+        cast(relevance_score as {{ dbt.type_float() }}) as relevance_score,
+        cast(effectiveness_score as {{ dbt.type_float() }}) as effectiveness_score,
+        cast(avg_priority_rating as {{ dbt.type_float() }}) as avg_priority_rating,
         last_feedback_at
     from summary
 )

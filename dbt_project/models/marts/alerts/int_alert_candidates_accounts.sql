@@ -9,10 +9,6 @@
 
 with
 
-as_of_dates as (
-    select * from {{ ref('int_as_of_dates') }}
-),
-
 risk_scores as (
     select * from {{ ref('account_risk_scores') }}
 ),
@@ -34,8 +30,7 @@ crm_users as (
 ),
 
 run_date as (
-    select as_of_date from as_of_dates
-    where is_latest
+    {{ run_as_of_date() }}
 ),
 
 account_owners as (
@@ -143,7 +138,7 @@ usage_decline as (
             "'Look for open support tickets or outages'",
         ]) }} as suggested_actions,
         latest_usage.usage_30d_vs_90d_ratio as metric_value,
-        cast({{ var('alert_usage_decline_ratio') }} as double precision) as threshold_value,
+        cast({{ var('alert_usage_decline_ratio') }} as {{ dbt.type_float() }}) as threshold_value,
         account_owners.owner_user_id,
         account_owners.owner_name,
         account_owners.owner_slack_user_id,
@@ -185,7 +180,7 @@ upsell_opportunity as (
             "'Schedule an expansion call with the decision maker'",
         ]) }} as suggested_actions,
         latest_usage.usage_30d_vs_90d_ratio as metric_value,
-        cast({{ var('alert_upsell_min_usage_ratio') }} as double precision) as threshold_value,
+        cast({{ var('alert_upsell_min_usage_ratio') }} as {{ dbt.type_float() }}) as threshold_value,
         account_owners.owner_user_id,
         account_owners.owner_name,
         account_owners.owner_slack_user_id,

@@ -10,10 +10,6 @@
 
 with
 
-as_of_dates as (
-    select * from {{ ref('int_as_of_dates') }}
-),
-
 risk_scores as (
     select * from {{ ref('customer_risk_scores') }}
 ),
@@ -39,8 +35,7 @@ cart_events as (
 ),
 
 run_date as (
-    select as_of_date from as_of_dates
-    where is_latest
+    {{ run_as_of_date() }}
 ),
 
 at_risk_customers as (
@@ -177,8 +172,8 @@ ltv_milestone as (
             "'Invite the customer to the loyalty programme''s next tier'",
             "'Ask for a review or a referral'",
         ]) }} as suggested_actions,
-        cast(milestones_crossed.lifetime_revenue as double precision) as metric_value,
-        cast(milestones_crossed.milestone_amount as double precision) as threshold_value,
+        cast(milestones_crossed.lifetime_revenue as {{ dbt.type_float() }}) as metric_value,
+        cast(milestones_crossed.milestone_amount as {{ dbt.type_float() }}) as threshold_value,
         run_date.as_of_date,
         'milestone-' || {{ alert_number('milestones_crossed.milestone_amount') }} as window_key
     from milestones_crossed
@@ -263,8 +258,8 @@ cart_abandonment as (
             "'Send a cart reminder with the items left behind'",
             "'Offer free shipping or a small discount if the cart is large'",
         ]) }} as suggested_actions,
-        cast(abandoned_carts.cart_value as double precision) as metric_value,
-        cast({{ cart_hours }} as double precision) as threshold_value,
+        cast(abandoned_carts.cart_value as {{ dbt.type_float() }}) as metric_value,
+        cast({{ cart_hours }} as {{ dbt.type_float() }}) as threshold_value,
         run_date.as_of_date
     from abandoned_carts
     cross join run_date

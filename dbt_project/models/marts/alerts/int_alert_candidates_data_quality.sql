@@ -9,17 +9,12 @@
 
 with
 
-as_of_dates as (
-    select * from {{ ref('int_as_of_dates') }}
-),
-
 quality_days as (
     select * from {{ ref('data_quality_metrics') }}
 ),
 
 run_date as (
-    select as_of_date from as_of_dates
-    where is_latest
+    {{ run_as_of_date() }}
 ),
 
 latest_days as (
@@ -73,8 +68,8 @@ final as (
             "'See raw_meta.quarantine for the rejected rows and reasons'",
             "'Check the source export and reload the file'",
         ]) }} as suggested_actions,
-        cast(breaches.lowest_pct as double precision) as metric_value,
-        cast({{ min_pct }} as double precision) as threshold_value,
+        cast(breaches.lowest_pct as {{ dbt.type_float() }}) as metric_value,
+        cast({{ min_pct }} as {{ dbt.type_float() }}) as threshold_value,
         cast(null as {{ dbt.type_string() }}) as owner_user_id,
         cast(null as {{ dbt.type_string() }}) as owner_name,
         cast(null as {{ dbt.type_string() }}) as owner_slack_user_id,

@@ -11,10 +11,6 @@
 
 with
 
-as_of_dates as (
-    select * from {{ ref('int_as_of_dates') }}
-),
-
 deal_scores as (
     select * from {{ ref('deal_risk_scores') }}
 ),
@@ -36,8 +32,7 @@ crm_users as (
 ),
 
 run_date as (
-    select as_of_date from as_of_dates
-    where is_latest
+    {{ run_as_of_date() }}
 ),
 
 scored_deals as (
@@ -89,8 +84,8 @@ high_risk_deal as (
             "case when is_stalled or is_slow_in_stage then 'Reduce POC scope to accelerate' end",
             "case when has_competitor then 'Review competitive landscape' else 'Confirm budget, decision maker and timeline' end",
         ]) }} as suggested_actions,
-        cast(risk_score as double precision) as metric_value,
-        cast({{ deal_threshold }} as double precision) as threshold_value,
+        cast(risk_score as {{ dbt.type_float() }}) as metric_value,
+        cast({{ deal_threshold }} as {{ dbt.type_float() }}) as threshold_value,
         owner_user_id,
         owner_name,
         owner_slack_user_id,
@@ -132,7 +127,7 @@ win_rate_decline as (
             "'Assess pricing strategy'",
         ]) }} as suggested_actions,
         segment_quarters.win_rate_change_points as metric_value,
-        cast(-1 * {{ var('alert_win_rate_decline_points') }} as double precision) as threshold_value,
+        cast(-1 * {{ var('alert_win_rate_decline_points') }} as {{ dbt.type_float() }}) as threshold_value,
         cast(null as {{ dbt.type_string() }}) as owner_user_id,
         cast(null as {{ dbt.type_string() }}) as owner_name,
         cast(null as {{ dbt.type_string() }}) as owner_slack_user_id,
@@ -272,7 +267,7 @@ low_pipeline_health as (
             "'Review sales process effectiveness'",
         ]) }} as suggested_actions,
         pipeline_health_index as metric_value,
-        cast({{ health_threshold }} as double precision) as threshold_value,
+        cast({{ health_threshold }} as {{ dbt.type_float() }}) as threshold_value,
         cast(null as {{ dbt.type_string() }}) as owner_user_id,
         cast(null as {{ dbt.type_string() }}) as owner_name,
         cast(null as {{ dbt.type_string() }}) as owner_slack_user_id,

@@ -8,8 +8,8 @@
 
 with
 
-as_of_dates as (
-    select * from {{ ref('int_as_of_dates') }}
+run_date as (
+    {{ run_as_of_date() }}
 ),
 
 lead_features as (
@@ -31,10 +31,8 @@ latest_lead_features as (
         max(lead_features.source_conversion_rate) over () as best_source_conversion_rate,
         max(lead_features.industry_conversion_rate) over () as best_industry_conversion_rate
     from lead_features
-    inner join as_of_dates
-        on
-            lead_features.as_of_date = as_of_dates.as_of_date
-            and as_of_dates.is_latest
+    inner join run_date
+        on lead_features.as_of_date = run_date.as_of_date
 ),
 
 latest_open_leads as (
@@ -94,13 +92,13 @@ final as (
         scored.email_open_count,
         scored.web_visit_count,
         scored.lead_age_days,
-        cast(scored.source_points as double precision) as source_points,
-        cast(scored.email_points as double precision) as email_points,
-        cast(scored.web_points as double precision) as web_points,
-        cast(scored.company_size_points as double precision) as company_size_points,
-        cast(scored.recency_points as double precision) as recency_points,
-        cast(scored.industry_points as double precision) as industry_points,
-        cast(scored.lead_score as double precision) as lead_score,
+        cast(scored.source_points as {{ dbt.type_float() }}) as source_points,
+        cast(scored.email_points as {{ dbt.type_float() }}) as email_points,
+        cast(scored.web_points as {{ dbt.type_float() }}) as web_points,
+        cast(scored.company_size_points as {{ dbt.type_float() }}) as company_size_points,
+        cast(scored.recency_points as {{ dbt.type_float() }}) as recency_points,
+        cast(scored.industry_points as {{ dbt.type_float() }}) as industry_points,
+        cast(scored.lead_score as {{ dbt.type_float() }}) as lead_score,
         cast(
             case
                 when scored.lead_score >= 80 then 'critical'

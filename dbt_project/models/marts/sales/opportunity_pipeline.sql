@@ -6,8 +6,8 @@
 
 with
 
-as_of_dates as (
-    select * from {{ ref('int_as_of_dates') }}
+run_date as (
+    {{ run_as_of_date() }}
 ),
 
 opportunity_features as (
@@ -29,10 +29,8 @@ users as (
 latest_open_deals as (
     select opportunity_features.*
     from opportunity_features
-    inner join as_of_dates
-        on
-            opportunity_features.as_of_date = as_of_dates.as_of_date
-            and as_of_dates.is_latest
+    inner join run_date
+        on opportunity_features.as_of_date = run_date.as_of_date
 ),
 
 indicators as (
@@ -87,7 +85,7 @@ final as (
             + case when indicators.has_weak_lead_source then 1 else 0 end
             + case when indicators.has_competitor then 1 else 0 end
             + case when indicators.is_past_expected_close then 1 else 0 end
-            as integer
+            as {{ dbt.type_int() }}
         ) as risk_indicator_count,
         cast(indicators.owner_user_id as {{ dbt.type_string() }}) as owner_user_id,
         cast(owner_user.full_name as {{ dbt.type_string() }}) as owner_name,
