@@ -12,8 +12,8 @@ accounts as (
     select * from {{ ref('stg_crm__accounts') }}
 ),
 
-users as (
-    select * from {{ ref('stg_crm__users') }}
+account_owners as (
+    select * from {{ ref('int_account_owners') }}
 ),
 
 contacts as (
@@ -169,21 +169,17 @@ owners as (
         accounts.segment,
         accounts.industry,
         accounts.region,
-        accounts.owner_user_id,
-        owner_user.full_name as owner_name,
-        owner_user.slack_user_id as owner_slack_user_id,
-        accounts.csm_user_id,
-        csm_user.full_name as csm_name,
-        csm_user.slack_user_id as csm_slack_user_id,
-        manager_user.user_id as manager_user_id,
-        manager_user.slack_user_id as manager_slack_user_id
+        account_owners.account_executive_user_id as owner_user_id,
+        account_owners.account_executive_name as owner_name,
+        account_owners.account_executive_slack_user_id as owner_slack_user_id,
+        account_owners.csm_user_id,
+        account_owners.csm_name,
+        account_owners.csm_slack_user_id,
+        account_owners.manager_user_id,
+        account_owners.manager_slack_user_id
     from accounts
-    left join users as owner_user
-        on accounts.owner_user_id = owner_user.user_id
-    left join users as csm_user
-        on accounts.csm_user_id = csm_user.user_id
-    left join users as manager_user
-        on coalesce(csm_user.manager_user_id, owner_user.manager_user_id) = manager_user.user_id
+    left join account_owners
+        on accounts.account_id = account_owners.account_id
 ),
 
 final as (

@@ -25,8 +25,8 @@ accounts as (
     select * from {{ ref('stg_crm__accounts') }}
 ),
 
-crm_users as (
-    select * from {{ ref('stg_crm__users') }}
+owners as (
+    select * from {{ ref('int_account_owners') }}
 ),
 
 run_date as (
@@ -37,17 +37,13 @@ account_owners as (
     select
         accounts.account_id,
         accounts.account_name,
-        coalesce(csms.user_id, executives.user_id) as owner_user_id,
-        coalesce(csms.full_name, executives.full_name) as owner_name,
-        coalesce(csms.slack_user_id, executives.slack_user_id) as owner_slack_user_id,
-        managers.slack_user_id as manager_slack_user_id
+        owners.owner_user_id,
+        owners.owner_name,
+        owners.owner_slack_user_id,
+        owners.manager_slack_user_id
     from accounts
-    left join crm_users as csms
-        on accounts.csm_user_id = csms.user_id and csms.is_active
-    left join crm_users as executives
-        on accounts.owner_user_id = executives.user_id and executives.is_active
-    left join crm_users as managers
-        on coalesce(csms.manager_user_id, executives.manager_user_id) = managers.user_id
+    left join owners
+        on accounts.account_id = owners.account_id
 ),
 
 latest_usage as (

@@ -21,7 +21,7 @@ leads as (
 ),
 
 users as (
-    select * from {{ ref('stg_crm__users') }}
+    select * from {{ ref('int_crm_users_with_managers') }}
 ),
 
 latest_lead_features as (
@@ -85,7 +85,7 @@ final as (
         cast(owner_user.full_name as {{ dbt.type_string() }}) as owner_name,
         cast(owner_user.slack_user_id as {{ dbt.type_string() }}) as owner_slack_user_id,
         cast(owner_user.manager_user_id as {{ dbt.type_string() }}) as manager_user_id,
-        cast(manager_user.slack_user_id as {{ dbt.type_string() }}) as manager_slack_user_id,
+        cast(owner_user.manager_slack_user_id as {{ dbt.type_string() }}) as manager_slack_user_id,
         scored.lead_source,
         scored.industry,
         scored.company_size_band,
@@ -110,8 +110,6 @@ final as (
     from scored
     left join users as owner_user
         on scored.owner_user_id = owner_user.user_id
-    left join users as manager_user
-        on owner_user.manager_user_id = manager_user.user_id
 )
 
 select * from final

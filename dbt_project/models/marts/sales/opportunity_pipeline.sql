@@ -23,7 +23,7 @@ accounts as (
 ),
 
 users as (
-    select * from {{ ref('stg_crm__users') }}
+    select * from {{ ref('int_crm_users_with_managers') }}
 ),
 
 latest_open_deals as (
@@ -91,14 +91,12 @@ final as (
         cast(owner_user.full_name as {{ dbt.type_string() }}) as owner_name,
         cast(owner_user.slack_user_id as {{ dbt.type_string() }}) as owner_slack_user_id,
         cast(owner_user.manager_user_id as {{ dbt.type_string() }}) as manager_user_id,
-        cast(manager_user.slack_user_id as {{ dbt.type_string() }}) as manager_slack_user_id
+        cast(owner_user.manager_slack_user_id as {{ dbt.type_string() }}) as manager_slack_user_id
     from indicators
     left join accounts
         on indicators.account_id = accounts.account_id
     left join users as owner_user
         on indicators.owner_user_id = owner_user.user_id
-    left join users as manager_user
-        on owner_user.manager_user_id = manager_user.user_id
 )
 
 select * from final

@@ -15,7 +15,7 @@ stage_durations as (
 ),
 
 users as (
-    select * from {{ ref('stg_crm__users') }}
+    select * from {{ ref('int_crm_users_with_managers') }}
 ),
 
 run_date as (
@@ -79,7 +79,7 @@ final as (
         cast(rep_user.full_name as {{ dbt.type_string() }}) as owner_name,
         cast(rep_user.slack_user_id as {{ dbt.type_string() }}) as owner_slack_user_id,
         cast(rep_user.manager_user_id as {{ dbt.type_string() }}) as manager_user_id,
-        cast(manager_user.slack_user_id as {{ dbt.type_string() }}) as manager_slack_user_id,
+        cast(rep_user.manager_slack_user_id as {{ dbt.type_string() }}) as manager_slack_user_id,
         cast(rep_quarters.closed_deals as {{ dbt.type_int() }}) as closed_deals,
         cast(rep_quarters.won_deals as {{ dbt.type_int() }}) as won_deals,
         cast(rep_quarters.won_amount as {{ dbt.type_float() }}) as won_amount,
@@ -110,8 +110,6 @@ final as (
         on rep_quarters.quarter_start_date = team_quarters.quarter_start_date
     left join users as rep_user
         on rep_quarters.owner_user_id = rep_user.user_id
-    left join users as manager_user
-        on rep_user.manager_user_id = manager_user.user_id
 )
 
 select * from final
