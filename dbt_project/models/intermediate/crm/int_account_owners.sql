@@ -19,6 +19,7 @@ users as (
 assigned as (
     select
         accounts.account_id,
+        accounts.account_name,
         accounts.owner_user_id as account_executive_user_id,
         executives.full_name as account_executive_name,
         executives.slack_user_id as account_executive_slack_user_id,
@@ -59,6 +60,7 @@ responsible as (
 final as (
     select
         responsible.account_id,
+        responsible.account_name,
         responsible.account_executive_user_id,
         responsible.account_executive_name,
         responsible.account_executive_slack_user_id,
