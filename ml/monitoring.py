@@ -43,14 +43,6 @@ CAUSES: tuple[Cause, ...] = ("drift", "performance", "feedback")
 FEEDBACK_TABLE = "ops.alert_feedback"
 ALERTS_TABLE = "marts.alerts"
 
-#: Alert types whose feedback judges a model; feedback on the others does not retrain anything.
-MODEL_ALERT_TYPES: dict[str, tuple[str, ...]] = {
-    "customer_churn": ("churn_risk",),
-    "account_churn": ("churn_risk", "usage_decline"),
-    "deal_risk": ("high_risk_deal", "rep_performance"),
-    "customer_clv": ("ltv_milestone", "upsell_opportunity"),
-}
-
 
 class MonitoringError(ValueError):
     """A monitoring input is unusable; the message names what is wrong."""
@@ -394,25 +386,26 @@ def inaccurate_share(feedback: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_feedback(settings: Settings, since: datetime | None = None) -> pd.DataFrame:
-    """Feedback rows with their alert type ('unknown' before the alerts mart exists)."""
+    """Feedback rows with their alert type ('unknown' before the alerts mart exists) and the
+    model the alert's feedback judges (``marts.alerts.model_name``; null for other alerts)."""
     from warehouse import read_frame
 
     columns = ["feedback_id", "alert_id", "recorded_at", "alert_accuracy", "alert_type"]
     if not table_exists(settings, FEEDBACK_TABLE):
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=[*columns, "model_name"])
     where = f"where feedback.recorded_at > {_timestamp_literal(since)}" if since else ""
     if table_exists(settings, ALERTS_TABLE):
-        alert_type = "coalesce(alerts.alert_type, 'unknown')"
+        alert_type, model_name = "coalesce(alerts.alert_type, 'unknown')", "alerts.model_name"
         join = (
-            f"left join (select distinct alert_id, alert_type from {ALERTS_TABLE}) as alerts"
-            " on feedback.alert_id = alerts.alert_id"
+            f"left join (select distinct alert_id, alert_type, model_name from {ALERTS_TABLE})"
+            " as alerts on feedback.alert_id = alerts.alert_id"
         )
     else:
-        alert_type, join = "'unknown'", ""
+        alert_type, model_name, join = "'unknown'", "cast(null as varchar)", ""
     return read_frame(
         settings,
         f"select feedback.feedback_id, feedback.alert_id, feedback.recorded_at, "
-        f"feedback.alert_accuracy, {alert_type} as alert_type "
+        f"feedback.alert_accuracy, {alert_type} as alert_type, {model_name} as model_name "
         f"from {FEEDBACK_TABLE} as feedback {join} {where}",
     )
 
@@ -521,13 +514,14 @@ def feedback_signals(
     *,
     threshold: int,
     now: datetime,
-    model_alert_types: Mapping[str, Sequence[str]] = MODEL_ALERT_TYPES,
 ) -> list[RetrainingSignal]:
-    """A signal per model with at least ``threshold`` new feedback rows on its alert types."""
+    """A signal per model with at least ``threshold`` new feedback rows on the alerts it judges
+    (the ``model_name`` of each feedback row's alert; seed alert_types decides it)."""
     signals = []
-    for model, alert_types in model_alert_types.items():
-        since = since_by_model.get(model)
-        count = count_new_feedback(feedback, since, alert_types)
+    for model in MODEL_SPECS:
+        rows = feedback[feedback["model_name"] == model]
+        alert_types = sorted(rows["alert_type"].unique())
+        count = count_new_feedback(rows, since_by_model.get(model), alert_types)
         if threshold > 0 and count >= threshold:
             signals.append(
                 RetrainingSignal(

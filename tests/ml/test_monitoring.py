@@ -236,15 +236,22 @@ def test_feedback_share_and_new_rows(warehouse_settings: Settings) -> None:
         "recorded_at timestamp, recorded_by varchar, alert_accuracy varchar)",
         f"insert into ops.alert_feedback values {feedback}",
         "create schema if not exists marts",
-        "create table marts.alerts (alert_id varchar, alert_type varchar)",
-        "insert into marts.alerts values ('a1', 'churn_risk'), ('a2', 'churn_risk'), "
-        "('a3', 'high_risk_deal')",
+        "create table marts.alerts (alert_id varchar, alert_type varchar, model_name varchar)",
+        "insert into marts.alerts values ('a1', 'churn_risk', 'customer_churn'), "
+        "('a2', 'churn_risk', 'account_churn'), ('a3', 'cart_abandonment', null)",
     )
 
     rows = read_feedback(warehouse_settings)
     shares = inaccurate_share(rows).set_index("alert_type")
 
     assert len(rows) == 5
+    models = rows.set_index("feedback_id")["model_name"]
+    assert models[["f0", "f1", "f2"]].tolist() == [
+        "customer_churn",
+        "customer_churn",
+        "account_churn",
+    ]
+    assert models[["f3", "f4"]].isna().all()  # an alert no model raises; an unknown alert
     assert shares.loc["churn_risk", "feedback_rows"] == 3
     assert shares.loc["churn_risk", "share"] == pytest.approx(2 / 3)
     assert shares.loc["unknown", "feedback_rows"] == 1
@@ -256,13 +263,20 @@ def test_feedback_share_and_new_rows(warehouse_settings: Settings) -> None:
     assert sorted(since["feedback_id"]) == ["f3", "f4"]
 
 
-def test_enough_feedback_on_a_models_alert_types_is_a_signal() -> None:
+def test_enough_feedback_on_the_alerts_a_model_raised_is_a_signal() -> None:
+    """Feedback counts for the model of its alert (marts.alerts.model_name): churn alerts on
+    shop customers judge customer_churn, those on accounts account_churn."""
     now = datetime(2026, 11, 22, 6)
     feedback = pd.DataFrame(
         {
-            "alert_type": ["churn_risk"] * 4 + ["high_risk_deal"],
+            "alert_type": ["churn_risk"] * 6
+            + ["usage_decline", "high_risk_deal", "cart_abandonment"],
+            "model_name": ["customer_churn"] * 4 + ["account_churn"] * 3 + ["deal_risk", None],
             "recorded_at": pd.to_datetime(
-                ["2026-11-01", "2026-11-02", "2026-11-20", "2026-11-21", "2026-11-21"]
+                [
+                    *("2026-11-01", "2026-11-02", "2026-11-20", "2026-11-21"),
+                    *("2026-11-01", "2026-11-21", "2026-11-21", "2026-11-21", "2026-11-21"),
+                ]
             ),
         }
     )
@@ -274,8 +288,8 @@ def test_enough_feedback_on_a_models_alert_types_is_a_signal() -> None:
         ("customer_churn", "feedback"),
         ("account_churn", "feedback"),
     ]
-    assert "2 new feedback rows" in signals[0].detail
-    assert "4 new feedback rows" in signals[1].detail
+    assert signals[0].detail == "2 new feedback rows on churn_risk"
+    assert signals[1].detail == "3 new feedback rows on churn_risk, usage_decline"
 
 
 def test_plan_retraining_honours_evidence_age_and_cool_down() -> None:
