@@ -182,8 +182,10 @@ def test_a_performance_drop_and_enough_feedback_retrain_once(
             "from range(4) as t(i)"
         )
         duck.execute("create schema marts")
+        # A churn alert on an account: its feedback judges the account churn model only.
         duck.execute(
-            "create table marts.alerts as select 'a1' as alert_id, 'churn_risk' as alert_type"
+            "create table marts.alerts as select 'a1' as alert_id, 'churn_risk' as alert_type,"
+            " 'account_churn' as model_name"
         )
 
     first = evaluate(settings, instance, cursor=None)
@@ -191,7 +193,7 @@ def test_a_performance_drop_and_enough_feedback_retrain_once(
 
     assert len(first.run_requests) == 1 and second.run_requests == []
     tags = first.run_requests[0].tags
-    assert tags["ciw/retrain_models"] == "account_churn,customer_churn,deal_risk"
+    assert tags["ciw/retrain_models"] == "account_churn,deal_risk"
     assert tags["ciw/retrain_causes"] == "feedback,performance"
     assert "roc_auc 0.6400 vs 0.8100" in tags["ciw/retrain_reason"]
 
