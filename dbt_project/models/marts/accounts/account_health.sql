@@ -1,7 +1,8 @@
 {#-
     Account health at the run's as-of date for every account with a running subscription:
     five component scores in [0, 1] from the point-in-time features, their weighted
-    average (var `account_health_weights`) and the weakest component as the driver.
+    average (var `account_health_weights`) and the weakest component as the driver, with the
+    usage signals behind the usage score (the usage-decline and upsell alerts filter on them).
 -#}
 {%- set weights = var('account_health_weights') %}
 {%- set components = ['usage', 'engagement', 'support', 'financial', 'relationship'] %}
@@ -69,13 +70,17 @@ account_signals as (
     select
         billing_features.account_id,
         billing_features.as_of_date,
+        usage_features.event_count_30d,
         usage_features.event_count_90d,
         usage_features.usage_30d_vs_90d_ratio,
         usage_features.feature_adoption_rate_30d,
+        usage_features.features_used_30d,
         usage_features.usage_trend_pct,
+        usage_features.days_since_last_usage,
         usage_features.active_days_30d,
         usage_features.weekly_to_monthly_active_ratio,
         usage_features.active_users_30d,
+        usage_features.power_user_ratio_30d,
         support_features.tickets_30d,
         support_features.escalations_90d,
         support_features.csat_avg_90d,
@@ -209,6 +214,14 @@ final as (
                 {%- endfor %}
             end as {{ dbt.type_string() }}
         ) as lowest_component,
+        {%- for column in ['event_count_30d', 'event_count_90d', 'active_users_30d', 'days_since_last_usage',
+                           'features_used_30d'] %}
+            cast(overall.{{ column }} as {{ dbt.type_int() }}) as {{ column }},
+        {%- endfor %}
+        {%- for column in ['usage_30d_vs_90d_ratio', 'usage_trend_pct', 'power_user_ratio_30d',
+                           'feature_adoption_rate_30d'] %}
+            cast(overall.{{ column }} as {{ dbt.type_float() }}) as {{ column }},
+        {%- endfor %}
         cast(owners.owner_user_id as {{ dbt.type_string() }}) as owner_user_id,
         cast(owners.owner_name as {{ dbt.type_string() }}) as owner_name,
         cast(owners.owner_slack_user_id as {{ dbt.type_string() }}) as owner_slack_user_id,
