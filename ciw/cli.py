@@ -234,27 +234,59 @@ def _print_load_report(report: Any, settings: Settings) -> None:
         "Default: $CIW_EXPORTS_DIR, else none (run over the raw layer as it is)."
     ),
 )
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Show every dbt and Dagster line instead of progress."
+)
 @_target_option
-def run(as_of: dt.datetime | None, exports_dir: Path | None, target: str | None) -> None:
+def run(
+    as_of: dt.datetime | None, exports_dir: Path | None, verbose: bool, target: str | None
+) -> None:
     """Run the daily pipeline in process: raw loads, every dbt model and test, as Dagster assets.
 
     Sources whose export files are absent are skipped; what raw already holds still counts.
+    The screen shows progress per layer and a summary; the full log goes to a file.
     """
     from ciw.summary import print_pipeline_summary
-    from orchestration.pipeline import run_pipeline
     from warehouse.connections import preflight
     from warehouse.locks import exclusive_run
 
     settings = Settings.from_env(target)
     if exports_dir is not None and not exports_dir.is_dir():
         raise FileNotFoundError(f"export folder not found: {exports_dir}")
+    day = as_of.date() if as_of else None
     with exclusive_run(settings, "ciw run"):
         preflight(settings)
-        click.echo(f"running the daily pipeline on {settings.describe()}", err=True)
-        result = run_pipeline(settings, exports_dir, as_of=as_of.date() if as_of else None)
+        if verbose:
+            from orchestration.pipeline import run_pipeline
+
+            click.echo(f"running the daily pipeline on {settings.describe()}", err=True)
+            result = run_pipeline(settings, exports_dir, as_of=day)
+            log_path = None
+        else:
+            result, log_path = _run_quietly(settings, exports_dir, day)
     print_pipeline_summary(settings, result)
+    if log_path is not None:
+        click.echo(f"full log: {log_path}")
     if not result.success:
         raise PipelineFailed(result)
+
+
+def _run_quietly(
+    settings: Settings, exports_dir: Path | None, as_of: dt.date | None
+) -> tuple[Any, Path]:
+    """The run behind a progress view; everything it prints goes to a log file."""
+    from ciw.run_view import ProgressView, RunProgress, new_log_path, quiet_terminal
+
+    log_path = new_log_path(settings.artifacts_dir / "logs")
+    click.echo(f"running the daily pipeline on {settings.describe()}; log: {log_path}", err=True)
+    with quiet_terminal(log_path) as terminal:
+        from orchestration.pipeline import asset_groups, daily_job, run_pipeline
+
+        job = daily_job(settings)
+        title = "daily pipeline" + (f" as of {as_of}" if as_of else "")
+        with ProgressView(RunProgress(asset_groups(job)), terminal, title) as view:
+            result = run_pipeline(settings, exports_dir, as_of=as_of, listener=view, job=job)
+    return result, log_path
 
 
 @cli.command()

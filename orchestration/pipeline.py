@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import dagster as dg
 
+from orchestration.run_events import Listener, listening_logger
 from warehouse.settings import Settings
 
 AssetStatus = Literal["materialized", "failed", "skipped"]
@@ -111,27 +112,60 @@ def _step_of(job: dg.JobDefinition, key: dg.AssetKey) -> str | None:
     return str(node_handle) if node_handle else None
 
 
+def run_plan(job: dg.JobDefinition) -> dict[str, int]:
+    """How many assets each group of ``job`` has: what a progress view counts towards."""
+    graph = job.asset_layer.asset_graph
+    plan: Counter[str] = Counter()
+    for key in graph.executable_asset_keys:
+        plan[graph.get(key).group_name or "default"] += 1
+    return dict(plan)
+
+
+def asset_groups(job: dg.JobDefinition) -> dict[str, str]:
+    """Each asset's group, by the asset key's user string."""
+    graph = job.asset_layer.asset_graph
+    return {
+        key.to_user_string(): graph.get(key).group_name or "default"
+        for key in graph.executable_asset_keys
+    }
+
+
+def daily_job(settings: Settings) -> dg.JobDefinition:
+    from orchestration.definitions import build_definitions
+
+    return build_definitions(settings).resolve_job_def("daily_pipeline")
+
+
 def run_pipeline(
     settings: Settings,
     exports_dir: Path | None = None,
     *,
     as_of: date | None = None,
     instance: dg.DagsterInstance | None = None,
+    listener: Listener | None = None,
+    job: dg.JobDefinition | None = None,
 ) -> PipelineResult:
     """Materialize the whole asset graph in process on the warehouse of ``settings``.
 
     ``exports_dir`` (default ``$CIW_EXPORTS_DIR``, else none: loads skipped) is where the
     loads look; absent sources are skipped. ``as_of`` is passed to dbt as
     ``--vars {as_of_date: ...}``. ``instance`` defaults to the persistent one under
-    DAGSTER_HOME, so the run shows in the UI afterwards.
+    DAGSTER_HOME, so the run shows in the UI afterwards. ``listener`` hears every step start,
+    materialization, check result and failure as it happens (the CLI's progress view).
     """
-    from orchestration.definitions import build_definitions
     from orchestration.instance import open_instance
 
-    job = build_definitions(settings).resolve_job_def("daily_pipeline")
+    job = job or daily_job(settings)
     instance = instance or open_instance(settings)
-    result = job.execute_in_process(
-        run_config=pipeline_run_config(exports_dir, as_of),
+    run_config = pipeline_run_config(exports_dir, as_of)
+    executed = job
+    if listener is not None:
+        executed = job.with_logger_defs(
+            {"console": dg.colored_console_logger, "ciw_progress": listening_logger(listener)}
+        )
+        run_config["loggers"]["ciw_progress"] = {}
+    result = executed.execute_in_process(
+        run_config=run_config,
         instance=instance,
         raise_on_error=False,
         tags={"ciw/target": settings.target, **({"ciw/as_of": as_of.isoformat()} if as_of else {})},

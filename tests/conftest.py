@@ -16,6 +16,8 @@ import pytest
 
 from warehouse.settings import Settings
 
+pytest_plugins = ["tests.built"]
+
 
 def _postgres_base() -> Settings:
     return replace(Settings.from_env("postgres"), pg_database="postgres")
@@ -36,12 +38,8 @@ def duckdb_settings(tmp_path: Path) -> Settings:
     return Settings(target="duckdb", duckdb_path=tmp_path / "warehouse.duckdb")
 
 
-@pytest.fixture
-def postgres_settings(tmp_path: Path) -> Iterator[Settings]:
-    """A fresh, uniquely named database on the real server, dropped afterwards."""
-    import psycopg
-    from psycopg import sql
-
+def require_postgres() -> Settings:
+    """The server's settings (database ``postgres``); skip, or fail in CI, when unreachable."""
     base = _postgres_base()
     problem = _postgres_reachable(base)
     if problem:
@@ -50,6 +48,16 @@ def postgres_settings(tmp_path: Path) -> Iterator[Settings]:
                 f"PostgreSQL is required (CIW_REQUIRE_POSTGRES=1) but unreachable: {problem}"
             )
         pytest.skip(f"PostgreSQL unreachable: {problem}")
+    return base
+
+
+@pytest.fixture
+def postgres_settings(tmp_path: Path) -> Iterator[Settings]:
+    """A fresh, uniquely named database on the real server, dropped afterwards."""
+    import psycopg
+    from psycopg import sql
+
+    base = require_postgres()
     name = f"ciw_test_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(base.pg_conninfo(), autocommit=True) as admin:
         admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
@@ -68,3 +76,14 @@ def warehouse_settings(request: pytest.FixtureRequest) -> Settings:
     fixture_name = "duckdb_settings" if request.param == "duckdb" else "postgres_settings"
     settings: Settings = request.getfixturevalue(fixture_name)
     return settings
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests on a built warehouse share one worker per target, so each is built once."""
+    from tests.built import xdist_group_of
+
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        group = xdist_group_of(list(getattr(item, "fixturenames", ())), callspec and callspec.id)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
