@@ -141,8 +141,8 @@ def run_pipeline_as_of(
     """
     from orchestration.ingestion import SOURCES
     from orchestration.instance import open_instance
+    from orchestration.launch import pipeline_run_config, summarize
     from orchestration.ml import model_asset_key, training_set_key
-    from orchestration.pipeline import pipeline_run_config, summarize
     from orchestration.resources import temporary_environment
 
     overrides: dict[str, str | None] = {

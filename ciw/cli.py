@@ -8,16 +8,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
-from warehouse.settings import TARGETS, Settings, SettingsError
-
-ProgressCallback = Callable[[str, int, int], None]
+from ciw.options import progress_bar, target_option
+from warehouse.settings import Settings, SettingsError
 
 
 class PipelineFailed(RuntimeError):
@@ -30,36 +27,6 @@ class PipelineFailed(RuntimeError):
         super().__init__(f"pipeline run {result.run_id} failed: {detail}")
 
 
-def _target_option(function: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--target",
-        type=click.Choice(TARGETS),
-        default=None,
-        help="Warehouse to use. Default: $CIW_TARGET, else duckdb.",
-    )(function)
-
-
-@contextmanager
-def _progress(description: str) -> Iterator[ProgressCallback]:
-    """A progress bar on stderr fed by ``callback(item, done, total)``."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[item]}"),
-        TimeElapsedColumn(),
-        transient=True,
-    ) as progress:
-        task = progress.add_task(description, total=None, item="")
-
-        def callback(item: str, done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total, item=item)
-
-        yield callback
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="customer-intelligence-warehouse")
 def cli() -> None:
@@ -67,154 +34,6 @@ def cli() -> None:
 
     Start with `ciw generate`, `ciw load` and `ciw run`; `ciw bench` measures each stage.
     """
-
-
-@cli.command()
-@click.option(
-    "--customers",
-    type=click.IntRange(min=10),
-    default=2_000,
-    show_default=True,
-    help="Scale knob: number of commerce customers; accounts, deals, tickets and events follow.",
-)
-@click.option(
-    "--seed", type=int, default=42, show_default=True, help="Random seed: same seed, same files."
-)
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("data/sample_exports"),
-    show_default=True,
-    help="Folder to write the exports to.",
-)
-@click.option(
-    "--end-date",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="Last day of data (YYYY-MM-DD). Default: today (UTC).",
-)
-@click.option(
-    "--history-days",
-    type=click.IntRange(min=28),
-    default=730,
-    show_default=True,
-    help="Days of history before the end date (e.g. 274 for a 9-month shop).",
-)
-@click.option(
-    "--dirty-share",
-    type=click.FloatRange(0, 0.5),
-    default=0.01,
-    show_default=True,
-    help="Share of dirty rows per table (null keys, duplicates, bad values).",
-)
-@click.option(
-    "--format",
-    "file_format",
-    type=click.Choice(["mixed", "csv", "parquet"]),
-    default="mixed",
-    show_default=True,
-    help="mixed: CRM, support and billing as CSV; product and commerce as Parquet.",
-)
-@_target_option
-def generate(
-    customers: int,
-    seed: int,
-    out_dir: Path,
-    end_date: dt.datetime | None,
-    history_days: int,
-    dirty_share: float,
-    file_format: str,
-    target: str | None,
-) -> None:
-    """Write realistic source exports (CSV and Parquet) for every source system.
-
-    --target is accepted for uniformity; generating only writes files.
-    """
-    from sources.generate import GeneratorConfig
-    from sources.generate import generate as generate_exports
-
-    config = GeneratorConfig(
-        customers=customers,
-        seed=seed,
-        end_date=end_date.date() if end_date else None,
-        history_days=history_days,
-        dirty_share=dirty_share,
-        file_format=file_format,  # type: ignore[arg-type]
-    )
-    with _progress("generating") as progress:
-        counts = generate_exports(out_dir, config, progress)
-    total = sum(counts.values())
-    click.echo(f"wrote {total:,} rows in {len(counts)} tables to {out_dir}")
-
-
-@cli.command()
-@click.argument("directory", type=click.Path(path_type=Path))
-@click.option(
-    "--mapping",
-    "mapping_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Mapping YAML: file patterns to tables, column renames, formats (docs/loading.md).",
-)
-@click.option(
-    "--max-bad-share",
-    type=click.FloatRange(0, 1),
-    default=None,
-    help="Share of a file's rows that may be quarantined before the load fails whole. "
-    "Default: $CIW_MAX_BAD_SHARE, else 0.2.",
-)
-@_target_option
-def load(
-    directory: Path, mapping_file: Path | None, max_bad_share: float | None, target: str | None
-) -> None:
-    """Validate export files in DIRECTORY and load them into the raw layer.
-
-    Files are found by the mapping's patterns, else as DIRECTORY/<source>/<table>*.csv|parquet|
-    jsonl. Rows that fail validation go to raw_meta.quarantine with the reason;
-    raw_meta.load_audit balances every file.
-    """
-    from sources.load import load_directory, load_mapping
-    from warehouse.locks import exclusive_run
-
-    settings = Settings.from_env(target)
-    mapping = load_mapping(mapping_file) if mapping_file is not None else None
-    with exclusive_run(settings, "ciw load"), _progress("loading") as progress:
-        report = load_directory(
-            directory, settings, progress, mapping=mapping, max_bad_share=max_bad_share
-        )
-    _print_load_report(report, settings)
-
-
-def _print_load_report(report: Any, settings: Settings) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"Loaded into {settings.describe()}")
-    headings = ("table", "files", "read", "loaded", "quarantined", "unchanged")
-    for heading in headings:
-        table.add_column(heading, justify="left" if heading == "table" else "right")
-    per_table: dict[str, list[int]] = {}
-    for file_load in report.files:
-        totals = per_table.setdefault(file_load.table_key, [0, 0, 0, 0, 0])
-        totals[0] += 1
-        totals[1] += file_load.rows_read
-        totals[2] += file_load.rows_loaded
-        totals[3] += file_load.rows_quarantined
-        totals[4] += file_load.rows_unchanged
-    for key, (files, read, loaded, quarantined, unchanged) in sorted(per_table.items()):
-        table.add_row(
-            key, str(files), f"{read:,}", f"{loaded:,}", f"{quarantined:,}", f"{unchanged:,}"
-        )
-    Console().print(table)
-    if report.rows_quarantined:
-        click.echo(
-            f"{report.rows_quarantined:,} rows quarantined: see raw_meta.quarantine for the reasons"
-        )
-    if report.rows_unchanged:
-        click.echo(f"{report.rows_unchanged:,} rows were already loaded unchanged and were skipped")
-    if note := report.duplicate_lines_note():
-        click.echo(note)
 
 
 @cli.command()
@@ -237,7 +56,7 @@ def _print_load_report(report: Any, settings: Settings) -> None:
 @click.option(
     "-v", "--verbose", is_flag=True, help="Show every dbt and Dagster line instead of progress."
 )
-@_target_option
+@target_option
 def run(
     as_of: dt.datetime | None, exports_dir: Path | None, verbose: bool, target: str | None
 ) -> None:
@@ -257,7 +76,7 @@ def run(
     with exclusive_run(settings, "ciw run"):
         preflight(settings)
         if verbose:
-            from orchestration.pipeline import run_pipeline
+            from orchestration.launch import run_pipeline
 
             click.echo(f"running the daily pipeline on {settings.describe()}", err=True)
             result = run_pipeline(settings, exports_dir, as_of=day)
@@ -280,7 +99,7 @@ def _run_quietly(
     log_path = new_log_path(settings.artifacts_dir / "logs")
     click.echo(f"running the daily pipeline on {settings.describe()}; log: {log_path}", err=True)
     with quiet_terminal(log_path) as terminal:
-        from orchestration.pipeline import asset_groups, daily_job, run_pipeline
+        from orchestration.launch import asset_groups, daily_job, run_pipeline
 
         job = daily_job(settings)
         title = "daily pipeline" + (f" as of {as_of}" if as_of else "")
@@ -291,7 +110,7 @@ def _run_quietly(
 
 @cli.command()
 @click.argument("customer_id", type=int)
-@_target_option
+@target_option
 def profile(customer_id: int, target: str | None) -> None:
     """Print one customer's serving profile as JSON: online features plus latest scores."""
     import json
@@ -311,13 +130,13 @@ def profile(customer_id: int, target: str | None) -> None:
 
 @cli.command()
 @click.option("--port", type=click.IntRange(1, 65535), default=3000, show_default=True)
-@_target_option
+@target_option
 def ui(port: int, target: str | None) -> None:
     """Start the Dagster UI (assets by layer, checks, runs, schedules) on 127.0.0.1."""
     import subprocess
 
     from orchestration.instance import instance_env
-    from orchestration.pipeline import ui_command
+    from orchestration.launch import ui_command
     from warehouse.paths import PROJECT_ROOT
 
     settings = Settings.from_env(target)
@@ -342,20 +161,21 @@ def ui(port: int, target: str | None) -> None:
     show_default=True,
     help="Also time Feast, training sets, training, scoring and the online profile lookup.",
 )
-@_target_option
+@target_option
 def bench(customers: int, seed: int, markdown: bool, ml: bool, target: str | None) -> None:
     """Time generate, load, dbt build and the ML stages at a given scale; print the figures.
 
     Uses its own warehouse (data/bench/*.duckdb or the ciw_bench database), never yours.
     """
-    from ciw.bench import print_benchmark, run_benchmark
+    from benchmarks.report import print_benchmark
+    from benchmarks.stages import run_benchmark
 
     settings = Settings.from_env(target)
-    with _progress("benchmark") as progress:
+    with progress_bar("benchmark") as progress:
         result = run_benchmark(customers, settings, seed=seed, progress=progress, ml=ml)
     print_benchmark(result)
     if markdown:
-        from ciw.bench import benchmark_markdown
+        from benchmarks.report import benchmark_markdown
 
         click.echo(benchmark_markdown(result))
 
@@ -363,10 +183,10 @@ def bench(customers: int, seed: int, markdown: bool, ml: bool, target: str | Non
 @cli.command()
 @click.option("--serve", is_flag=True, help="Serve the site after generating it.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
-@_target_option
+@target_option
 def docs(serve: bool, port: int, target: str | None) -> None:
     """Generate the dbt docs site (models, columns, tests, lineage); --serve to browse it."""
-    from ciw.dbt import run_dbt, target_path_for
+    from warehouse.dbt import run_dbt, target_path_for
 
     settings = Settings.from_env(target)
     run_dbt(["docs", "generate"], settings)
@@ -377,14 +197,19 @@ def docs(serve: bool, port: int, target: str | None) -> None:
 
 def _register_subcommands() -> None:
     """Command groups that live in their own modules (cheap to import: no heavy libraries)."""
+    from ciw.alerts_cli import alerts_group
     from ciw.backtest_cli import backtest_command
     from ciw.models_cli import models_group
     from ciw.notify_cli import feedback_command, notify_command
+    from ciw.sources_cli import generate, load
 
+    cli.add_command(generate)
+    cli.add_command(load)
     cli.add_command(models_group)
     cli.add_command(notify_command)
     cli.add_command(feedback_command)
     cli.add_command(backtest_command)
+    cli.add_command(alerts_group)
 
 
 _register_subcommands()
@@ -392,8 +217,8 @@ _register_subcommands()
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions whose message is meant for the user: one line, no traceback."""
-    from ciw.dbt import DbtFailure
     from warehouse import WarehouseUnavailable
+    from warehouse.dbt import DbtFailure
 
     errors: list[type[BaseException]] = [
         SettingsError,

@@ -1,6 +1,6 @@
 """``ciw models``: list the registered model versions, promote one by hand, roll back.
 
-The registry (ml/registry.py) decides champions after each training; these commands are how a
+The registry (``ml/registry/``) decides champions after each training; these commands are how a
 person looks at that decision and overrides it. Registry errors end as one line,
 ``ciw: error: ...``, like every other user error of the command line.
 """
@@ -8,14 +8,15 @@ person looks at that decision and overrides it. Registry errors end as one line,
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from ciw.options import CommandError, target_option
 from ml.contracts import MODEL_SPECS
-from warehouse.settings import TARGETS, Settings
+from warehouse.settings import Settings
 
 if TYPE_CHECKING:
     from ml.registry import ModelRegistry, ModelVersion
@@ -34,20 +35,8 @@ LIST_HEADINGS = (
 )
 
 
-class ModelsError(click.ClickException):
+class ModelsError(CommandError):
     """A registry request the user can fix; shown as ``ciw: error: <message>``."""
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"ciw: error: {self.format_message()}", err=True, file=file)
-
-
-def _target_option(function: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--target",
-        type=click.Choice(TARGETS),
-        default=None,
-        help="Warehouse to use. Default: $CIW_TARGET, else duckdb.",
-    )(function)
 
 
 _model_choice = click.Choice(sorted(MODEL_SPECS))
@@ -118,7 +107,7 @@ def models_group() -> None:
 
 @models_group.command("list")
 @click.option("--model", "model_name", type=_model_choice, default=None, help="Only this model.")
-@_target_option
+@target_option
 def list_versions(model_name: str | None, target: str | None) -> None:
     """List versions, their status and holdout metric vs baseline.
 
@@ -163,7 +152,7 @@ def not_trained_lines(registry_root: Any, model_name: str | None) -> list[str]:
 @models_group.command()
 @click.argument("model_name", metavar="MODEL", type=_model_choice)
 @click.argument("version")
-@_target_option
+@target_option
 def promote(model_name: str, version: str, target: str | None) -> None:
     """Make VERSION the champion of MODEL by hand.
 
@@ -182,7 +171,7 @@ def promote(model_name: str, version: str, target: str | None) -> None:
 
 @models_group.command()
 @click.argument("model_name", metavar="MODEL", type=_model_choice)
-@_target_option
+@target_option
 def rollback(model_name: str, target: str | None) -> None:
     """Put MODEL's previous champion back.
 

@@ -8,27 +8,15 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
-from typing import IO, Any
 
 import click
 
-from warehouse.settings import TARGETS, Settings
+from ciw.options import CommandError, target_option
+from warehouse.settings import Settings
 
 
-class NotifyFailed(click.ClickException):
+class NotifyFailed(CommandError):
     """A user error from the notifier, shown as one ``ciw: error:`` line like every command's."""
-
-    def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(f"ciw: error: {self.format_message()}", err=True, file=file)
-
-
-def _target_option(function: Any) -> Any:
-    return click.option(
-        "--target",
-        type=click.Choice(TARGETS),
-        default=None,
-        help="Warehouse to use. Default: $CIW_TARGET, else duckdb.",
-    )(function)
 
 
 @click.command("notify")
@@ -37,11 +25,13 @@ def _target_option(function: Any) -> Any:
     is_flag=True,
     help="Render the pending messages and print them; send nothing, log nothing.",
 )
-@_target_option
+@target_option
 def notify_command(dry_run: bool, target: str | None) -> None:
-    """Deliver pending alerts from marts.alerts to Slack, exactly once.
+    """Deliver pending alerts from marts.alerts to Slack, Teams and email, exactly once.
 
-    Critical alerts go at once, one message each; the others as one digest per recipient.
+    Immediate (critical) alerts go at once, one message each; within_24h ones in the daily
+    digest per recipient, within_week ones in the weekly digest. Teams: TEAMS_WEBHOOK_URL;
+    email: SMTP_HOST and friends (docs/alerts.md).
     Slack settings: SLACK_BOT_TOKEN (Web API; SLACK_API_URL for a stand-in or proxy) or
     SLACK_WEBHOOK_URL, and SLACK_DEFAULT_CHANNEL for recipients Slack cannot reach. Without
     credentials the messages are written to a local outbox file. A webhook message whose answer
@@ -100,7 +90,7 @@ def notify_command(dry_run: bool, target: str | None) -> None:
     help="Import a CSV instead: alert_id, alert_accuracy, alert_relevance, "
     "action_effectiveness, priority_rating[, comment, recorded_by, recorded_at].",
 )
-@_target_option
+@target_option
 def feedback_command(
     alert_id: str | None,
     accuracy: str | None,

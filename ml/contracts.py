@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from warehouse.adapters import float_type
+from warehouse.settings import Target
 
 ModelKind = Literal["classifier", "regressor", "clustering", "scorecard"]
 
@@ -49,6 +50,10 @@ class ModelSpec:
     higher_is_better: bool = True
     #: dbt var holding the label horizon in days (None: no horizon).
     horizon_var: str | None = None
+    #: The learners ``ml.training.fit_and_evaluate`` fits and compares on the holdout, in order
+    #: (the first wins a tie). Customer churn and CLV are also judged beside the BTYD models of
+    #: ``ml.candidates``, which need no learner here.
+    candidates: tuple[str, ...] = ()
     description: str = ""
 
 
@@ -78,6 +83,7 @@ MODEL_SPECS: dict[str, ModelSpec] = {
             label_column="is_churned",
             primary_metric="roc_auc",
             horizon_var="churn_horizon_days",
+            candidates=("lightgbm",),
             description="Commerce churn: no purchase in the next N days (LightGBM, calibrated).",
         ),
         ModelSpec(
@@ -91,6 +97,7 @@ MODEL_SPECS: dict[str, ModelSpec] = {
             primary_metric="mae",
             higher_is_better=False,
             horizon_var="clv_horizon_days",
+            candidates=("lightgbm",),
             description="Customer lifetime value: revenue in the next N days (LightGBM regressor).",
         ),
         ModelSpec(
@@ -100,6 +107,7 @@ MODEL_SPECS: dict[str, ModelSpec] = {
             kind="clustering",
             feature_models=CUSTOMER_ORDER_FEATURES,
             primary_metric="silhouette",
+            candidates=("kmeans",),
             description="RFM segments (KMeans on recency, frequency, monetary), named.",
         ),
         ModelSpec(
@@ -112,6 +120,7 @@ MODEL_SPECS: dict[str, ModelSpec] = {
             label_column="is_churned",
             primary_metric="roc_auc",
             horizon_var="account_churn_horizon_days",
+            candidates=("lightgbm",),
             description="Account churn: subscription cancelled in the next N days (LightGBM).",
         ),
         ModelSpec(
@@ -124,6 +133,7 @@ MODEL_SPECS: dict[str, ModelSpec] = {
             label_column="is_won",
             invert_label=True,
             primary_metric="roc_auc",
+            candidates=("logistic", "lightgbm"),
             description="Deal risk: lost vs won (logistic regression, LightGBM challenger).",
         ),
         ModelSpec(
@@ -136,15 +146,16 @@ MODEL_SPECS: dict[str, ModelSpec] = {
             label_column="is_converted",
             primary_metric="roc_auc",
             horizon_var="lead_conversion_horizon_days",
+            candidates=("logistic",),
             description="Lead score: converted within N days (logistic regression).",
         ),
     )
 }
 
 
-def predictions_ddl(dialect: Literal["duckdb", "postgres"]) -> str:
+def predictions_ddl(target: Target) -> str:
     """``create table if not exists`` for the append-only predictions table."""
-    double = float_type(dialect)
+    double = float_type(target)
     factors = ",\n".join(
         f"    factor_{i}_name varchar,\n    factor_{i}_contribution {double}"
         for i in range(1, TOP_FACTORS + 1)

@@ -173,9 +173,9 @@ def train_and_register(
     ``trained=False`` with every reason joined.
     """
     from ml.candidates import choose, fit_btyd_candidates, label_holdout, uses_btyd
-    from ml.monitoring import table_exists
-    from ml.pipeline import label_horizon, run_as_of_date
     from ml.training import fit_and_evaluate
+    from ml.training_sets import label_horizon, run_as_of_date
+    from warehouse import table_exists
 
     reasons: dict[str, str] = {}
     supervised: TrainingResult | None = None

@@ -1,11 +1,11 @@
 """Fit a model for one ModelSpec on a point-in-time training frame and evaluate it on a holdout.
 
 ``fit_and_evaluate`` is the single entry point the orchestration calls. It splits by time only
-(holdout = the latest as-of dates; training labels must mature before it), fits the model the
-architecture names for the spec, scores the holdout with the model and with its baseline
-(BG/NBD + Gamma-Gamma for churn and CLV, the rule of ``ml/baselines/rules.py`` for account
-churn, deal risk and lead score, rule-based RFM groups for segmentation), and returns the model
-with metrics, plots and a drift reference.
+(holdout = the latest as-of dates; training labels must mature before it), fits the learners
+the spec names (``ModelSpec.candidates``, see ``ml.learners``) and keeps the best on the holdout,
+scores the holdout with it and with its baseline (BG/NBD + Gamma-Gamma for churn and CLV, the
+rule of ``ml/baselines/rules.py`` for account churn, deal risk and lead score, rule-based RFM
+groups for segmentation), and returns the model with metrics, plots and a drift reference.
 """
 
 from __future__ import annotations
@@ -18,24 +18,16 @@ import numpy as np
 import pandas as pd
 
 from ml import plots
-from ml.baselines.features import (
-    DatewiseBtyd,
-    btyd_baseline_predictions,
-    fit_btyd,
-    has_order_features,
-)
+from ml.baselines.features import btyd_baseline_predictions, has_order_features
 from ml.baselines.rules import RULES, project_rule_config
 from ml.contracts import ModelSpec
 from ml.evaluation import classifier_metrics, clustering_metrics, is_better, regressor_metrics
+from ml.learners import FitInputs, fit_candidates
 from ml.models.base import FittedModel
 from ml.models.features import FeaturePlan, as_numeric, plan_features
-from ml.models.gbm import fit_gbm
-from ml.models.linear import fit_logistic
 from ml.models.segments import fit_segments, nearest_archetype
 from ml.splits import TimeSplit, as_of_dates, time_split
 
-#: Keys of ``params`` meant for the logistic regression; all others go to LightGBM.
-LOGISTIC_PARAMS = frozenset({"C", "max_iter"})
 #: Rows kept in the drift reference snapshot.
 REFERENCE_ROWS = 50_000
 
@@ -133,22 +125,6 @@ def _baseline_scores(
     return name, np.full(len(holdout), float(train_target.mean()))
 
 
-def _stacked_btyd(
-    spec: ModelSpec, fit_rows: pd.DataFrame, horizon: int | None, seed: int
-) -> DatewiseBtyd | None:
-    """Stacked BTYD features: refitted per as-of date, falling back to the parameters of the
-    latest fit-slice cross-section for small scoring batches."""
-    if spec.entity != "customer" or horizon is None or not has_order_features(fit_rows):
-        return None
-    dates = as_of_dates(fit_rows)
-    latest = fit_rows[(dates == dates.max()).to_numpy()]
-    try:
-        fallback = fit_btyd(latest, seed=seed)
-    except ValueError:  # too few customers for BTYD: the trees train without the stack
-        return None
-    return DatewiseBtyd(fallback=fallback, seed=seed)
-
-
 def _supervised(
     spec: ModelSpec,
     frame: pd.DataFrame,
@@ -159,38 +135,16 @@ def _supervised(
 ) -> TrainingResult:
     target = target_values(spec, frame)
     split: TimeSplit = time_split(frame, horizon)
-    fit_rows, calibration_rows = frame.iloc[split.fit], frame.iloc[split.calibration]
-    holdout_rows = frame.iloc[split.holdout]
     y_fit, y_cal, y_hold = target[split.fit], target[split.calibration], target[split.holdout]
+    holdout_rows = frame.iloc[split.holdout]
     classifier = spec.kind != "regressor"
     if classifier:
         _check_classes(spec, y_fit, "fit")
         _check_classes(spec, y_hold, "holdout")
-    plan: FeaturePlan = plan_features(fit_rows, spec)
-    logistic_params = {k: v for k, v in (params or {}).items() if k in LOGISTIC_PARAMS}
-    gbm_params = {k: v for k, v in (params or {}).items() if k not in LOGISTIC_PARAMS}
-    candidates: dict[str, FittedModel] = {}
-    if spec.name in ("deal_risk", "lead_score"):
-        training_rows = frame.iloc[np.concatenate([split.fit, split.calibration])]
-        y_train = np.concatenate([y_fit, y_cal])
-        candidates["logistic"] = fit_logistic(
-            spec.name, plan, training_rows, y_train, seed=seed, params=logistic_params
-        )
-    if spec.name != "lead_score":
-        btyd = _stacked_btyd(spec, fit_rows, horizon, seed)
-        candidates["lightgbm"] = fit_gbm(
-            spec.name,
-            "classifier" if classifier else "regressor",
-            plan,
-            fit_rows,
-            y_fit,
-            calibration_rows,
-            y_cal,
-            seed=seed,
-            params=gbm_params,
-            btyd=btyd,
-            horizon_days=horizon,
-        )
+    plan: FeaturePlan = plan_features(frame.iloc[split.fit], spec)
+    candidates = fit_candidates(
+        FitInputs(spec, frame, split, target, plan, seed, horizon, dict(params or {}))
+    )
     evaluate = classifier_metrics if classifier else regressor_metrics
     scored = {name: model.predict(holdout_rows) for name, model in candidates.items()}
     candidate_metrics = {name: evaluate(y_hold, score) for name, score in scored.items()}

@@ -12,23 +12,29 @@ retrying in ``notifier.slack``.
 from __future__ import annotations
 
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from notifier.channels import Channel, email_channel, slack_channel, teams_channel
 from notifier.config import NotifierError, SlackConfig, SlackDown, WebhookAmbiguous
-from notifier.messages import Alert, Message, plan_messages
-from notifier.retrying import OutcomeUnknown, SlackUnavailable, SlackUnsettled
-from notifier.slack import (
-    BotTransport,
-    OutboxTransport,
-    Retrying,
-    SlackRefused,
-    Transport,
-    WebhookTransport,
+from notifier.due import (
+    channel_of,
+    channel_of_mode,
+    deliverable,
+    due_pairs,
+    log_destination,
+    oldest_deliverable,
 )
+from notifier.email import EmailConfig
+from notifier.messages import Alert, Message
+from notifier.people import users_by_id
+from notifier.report import DeliveryReport
+from notifier.retrying import OutcomeUnknown, SlackUnavailable, SlackUnsettled
+from notifier.slack import RefusedForGood, Retrying, SlackRefused, Transport
 from notifier.store import DELIVERIES_TABLE, LogRow, Store, open_store
+from notifier.teams import TeamsConfig
 from warehouse.settings import Settings
 
 #: Alerts older than this are not delivered any more (a backfill must not page anyone).
@@ -37,120 +43,22 @@ DEFAULT_MAX_AGE = timedelta(hours=72)
 DEFAULT_STALE_AFTER = timedelta(minutes=10)
 
 
-@dataclass
-class DeliveryReport:
-    """What one notifier run did; ``summary()`` is the line the CLI prints."""
-
-    mode: str
-    dry_run: bool = False
-    alerts_considered: int = 0
-    messages_by_kind: Counter[str] = field(default_factory=Counter)
-    messages_by_destination: Counter[str] = field(default_factory=Counter)
-    deliveries: int = 0  # (alert, destination) pairs delivered in this run
-    already_delivered: int = 0
-    reconciled_sent: int = 0  # crashed claims found in Slack: confirmed, not resent
-    reconciled_resent: int = 0  # crashed claims not found: due again
-    unknown: int = 0  # webhook deliveries that may or may not have arrived: never resent
-    unsettled: int = 0  # answer lost and the look-up inconclusive: left ``sending``
-    answers_lost: int = 0  # chat.postMessage / webhook answers lost (5xx, reset, timeout, ...)
-    lookups: int = 0  # conversations.history look-ups that settled them
-    resent_unsure: int = 0  # webhook messages resent after a lost answer (at least once)
-    failed: int = 0
-    waited_seconds: float = 0.0
-    outbox_path: str | None = None
-    planned: list[Message] = field(default_factory=list, repr=False)
-
-    @property
-    def messages(self) -> int:
-        return sum(self.messages_by_kind.values())
-
-    def summary(self) -> str:
-        verb = "would send" if self.dry_run else ("wrote" if self.mode == "outbox" else "sent")
-        kinds = ", ".join(
-            f"{count} {kind}" for kind, count in sorted(self.messages_by_kind.items())
-        )
-        parts = [
-            f"{verb} {self.messages} messages ({kinds or 'none'}) covering"
-            f" {self.deliveries} alert deliveries"
-            f" to {len(self.messages_by_destination)} destinations",
-            f"{self.already_delivered} already delivered",
-        ]
-        if self.reconciled_sent or self.reconciled_resent:
-            parts.append(
-                f"reconciled {self.reconciled_sent + self.reconciled_resent} interrupted "
-                f"({self.reconciled_sent} found in Slack, {self.reconciled_resent} resent)"
-            )
-        if self.answers_lost and self.mode == "bot":
-            parts.append(
-                f"{self.answers_lost} lost answers checked with {self.lookups} history look-ups"
-            )
-        if self.unknown or self.mode == "webhook":
-            parts.append(
-                f"{self.unknown} unknown (webhook answer lost or run interrupted; never resent)"
-            )
-        if self.resent_unsure:
-            parts.append(
-                f"{self.resent_unsure} webhook messages resent after a lost answer"
-                " (SLACK_WEBHOOK_AMBIGUOUS=retry: at least once, possibly twice)"
-            )
-        if self.unsettled:
-            parts.append(
-                f"{self.unsettled} left sending (answer lost, look-up inconclusive):"
-                " the next run reconciles them"
-            )
-        if self.failed:
-            parts.append(f"{self.failed} refused by Slack (retried next run)")
-        if self.outbox_path:
-            parts.append(f"no Slack credentials: messages are in {self.outbox_path}")
-        return "; ".join(parts)
-
-
 def utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def log_destination(destination: str, mode: str) -> str:
-    """The log's destination: outbox copies are kept apart, so Slack still gets them later."""
-    return f"outbox:{destination}" if mode == "outbox" else destination
+#: Calls whose lost answers are counted as such in the report (writes, not look-ups).
+WRITE_CALLS = ("chat.postMessage", "webhook", "teams", "email")
 
 
-def due_pairs(
-    alerts: Iterable[Alert], log: Iterable[LogRow], mode: str
-) -> tuple[list[tuple[Alert, str]], int]:
-    """(alert, destination) pairs with no finished or in-flight log row, and how many had one."""
-    taken = {(row.alert_id, row.destination) for row in log if row.status != "failed"}
-    due: list[tuple[Alert, str]] = []
-    skipped = 0
-    for alert in alerts:
-        for destination in alert.destinations:
-            if (alert.alert_id, log_destination(destination, mode)) in taken:
-                skipped += 1
-            else:
-                due.append((alert, destination))
-    return due, skipped
-
-
-def count_retries(report: DeliveryReport, retrying: Retrying) -> None:
-    """Copy the retry counters of a run into its report."""
-    report.waited_seconds = sum(retrying.waits)
-    report.answers_lost = (
-        retrying.unsure_outcomes["chat.postMessage"] + retrying.unsure_outcomes["webhook"]
+def count_retries(report: DeliveryReport, *retryings: Retrying) -> None:
+    """Copy the retry counters of a run (one ``Retrying`` per channel) into its report."""
+    report.waited_seconds = sum(sum(retrying.waits) for retrying in retryings)
+    report.answers_lost = sum(
+        retrying.unsure_outcomes[call] for retrying in retryings for call in WRITE_CALLS
     )
-    report.lookups = retrying.lookups
-    report.resent_unsure = retrying.repeated_unsure["webhook"]
-
-
-def make_transport(
-    config: SlackConfig, outbox_path: str, sleep: Callable[[float], None]
-) -> tuple[Transport, Retrying]:
-    from pathlib import Path
-
-    retrying = Retrying(config, sleep=sleep)
-    if config.mode == "bot":
-        return BotTransport(config, retrying), retrying
-    if config.mode == "webhook":
-        return WebhookTransport(config, retrying), retrying
-    return OutboxTransport(Path(outbox_path)), retrying
+    report.lookups = sum(retrying.lookups for retrying in retryings)
+    report.resent_unsure = sum(retrying.repeated_unsure["webhook"] for retrying in retryings)
 
 
 def reconcile(
@@ -167,8 +75,11 @@ def reconcile(
     under ``retry``. When the look-up fails the claims stay ``sending`` for a later run:
     releasing them could send a message twice."""
     interrupted: dict[str, list[LogRow]] = {}
+    channel = channel_of_mode(transport.mode)
     for row in store.log_rows():
-        if row.status == "sending" and row.claimed_at <= now - stale_after:
+        if row.status != "sending" or row.claimed_at > now - stale_after:
+            continue
+        if channel_of(row.destination) == channel:  # each channel settles its own claims
             interrupted.setdefault(row.delivery_key, []).append(row)
     for key, rows in sorted(interrupted.items()):
         first = rows[0]
@@ -177,8 +88,10 @@ def reconcile(
             store.release(key)
             report.reconciled_resent += len(rows)
             continue
-        if transport.mode == "webhook":
-            store.mark_unknown(key, "interrupted by a crash; a webhook cannot be read back")
+        if transport.mode in ("webhook", "teams", "email"):
+            store.mark_unknown(
+                key, f"interrupted by a crash; a {transport.mode} message cannot be read back"
+            )
             report.unknown += len(rows)
             continue
         try:
@@ -212,6 +125,10 @@ def send_messages(
             continue
         try:
             posted = transport.post(message)
+        except RefusedForGood as refused:
+            store.refuse(message.delivery_key, str(refused))
+            report.refused += len(pairs)
+            continue
         except SlackRefused as refused:
             store.fail(message.delivery_key, str(refused))
             report.failed += len(pairs)
@@ -245,50 +162,127 @@ def send_messages(
         report.deliveries += len(pairs)
 
 
+def channels_for(
+    store: Store,
+    alerts: Sequence[Alert],
+    config: SlackConfig,
+    outbox_path: Path,
+    sleep: Callable[[float], None],
+    teams: TeamsConfig | None = None,
+    email: EmailConfig | None = None,
+) -> list[Channel]:
+    """Slack, then Teams and email when configured (settings from the environment)."""
+    teams = teams or TeamsConfig.from_env()
+    email = email or EmailConfig.from_env()
+    channels = [slack_channel(config, outbox_path, sleep)]
+    if teams.webhook_url:
+        channels.append(teams_channel(teams, sleep))
+    if email.enabled:
+        owners = {alert.owner_user_id for alert in alerts if alert.owner_user_id}
+        users = users_by_id(store.session, owners)
+        emails = {user_id: user.email for user_id, user in users.items() if user.email}
+        channels.append(email_channel(email, emails, sleep))
+    return channels
+
+
+def deliver_channel(
+    store: Store,
+    channel: Channel,
+    alerts: Sequence[Alert],
+    report: DeliveryReport,
+    now: datetime,
+    stale_after: timedelta,
+    webhook_ambiguous: WebhookAmbiguous,
+) -> Retrying:
+    """One channel's share of a run: reconcile its interrupted claims, then send what is due."""
+    transport, retrying = channel.make_transport()
+    with closing(transport):
+        transport.check()
+        reconcile(store, transport, report, now, stale_after, webhook_ambiguous)
+        due, skipped = due_pairs(alerts, store.log_rows(), channel.mode, channel.destinations_of)
+        report.already_delivered += skipped
+        send_messages(store, transport, channel.plan(due, now.date()), report, now)
+    return retrying
+
+
+@contextmanager
+def closing(transport: Transport) -> Iterator[Transport]:
+    """Close the transport's connection (SMTP keeps one open) however the sending ends."""
+    try:
+        yield transport
+    finally:
+        close = getattr(transport, "close", None)
+        if close is not None:
+            close()
+
+
+def deliver_messages(
+    store: Store,
+    transport: Transport,
+    messages: Sequence[Message],
+    report: DeliveryReport,
+    now: datetime,
+    stale_after: timedelta = DEFAULT_STALE_AFTER,
+) -> None:
+    """Messages planned elsewhere (the executive report) under the same claim / confirm rules."""
+    store.ensure_log()
+    with closing(transport):
+        transport.check()
+        reconcile(store, transport, report, now, stale_after)
+        send_messages(store, transport, messages, report, now)
+
+
 def deliver_pending(
     settings: Settings,
     *,
     dry_run: bool = False,
     now: datetime | None = None,
     config: SlackConfig | None = None,
+    teams: TeamsConfig | None = None,
+    email: EmailConfig | None = None,
     max_age: timedelta = DEFAULT_MAX_AGE,
     stale_after: timedelta = DEFAULT_STALE_AFTER,
     sleep: Callable[[float], None] = time.sleep,
 ) -> DeliveryReport:
-    """Deliver the alerts of marts.alerts created within ``max_age`` before ``now`` that the
-    delivery log does not show as delivered. ``dry_run`` renders the messages (``planned``)
-    and touches neither Slack nor the log. Slack settings come from the environment."""
+    """Deliver the alerts of marts.alerts whose time has come (``deliverable``) that the
+    delivery log does not show as delivered, on every configured channel in turn (Slack, then
+    Teams and email). ``dry_run`` renders the messages (``planned``) and touches neither the
+    channels nor the log. Channel settings come from the environment unless given."""
     now = now or utc_now()
     config = config or SlackConfig.from_env()
     outbox_path = settings.artifacts_dir / "outbox" / f"slack-{now:%Y-%m-%d}.jsonl"
     report = DeliveryReport(mode=config.mode, dry_run=dry_run)
+    retryings: list[Retrying] = []
     with open_store(settings) as store:
-        alerts = store.recent_alerts(now - max_age)
+        alerts = deliverable(store.recent_alerts(oldest_deliverable(now, max_age)), now, max_age)
         report.alerts_considered = len(alerts)
+        channels = channels_for(store, alerts, config, outbox_path, sleep, teams, email)
+        report.channels = [channel.kind for channel in channels]
         if dry_run:
             log = store.log_rows() if store.table_exists(DELIVERIES_TABLE) else []
-            due, report.already_delivered = due_pairs(alerts, log, config.mode)
-            report.planned = plan_messages(due, now.date())
+            for channel in channels:
+                due, skipped = due_pairs(alerts, log, channel.mode, channel.destinations_of)
+                report.already_delivered += skipped
+                report.planned += channel.plan(due, now.date())
             for message in report.planned:
                 report.messages_by_kind[message.kind] += 1
                 report.messages_by_destination[message.destination] += 1
                 report.deliveries += len(message.alert_ids)
             return report
         store.ensure_log()
-        transport, retrying = make_transport(config, str(outbox_path), sleep)
         try:
-            transport.check()
-            reconcile(store, transport, report, now, stale_after, config.webhook_ambiguous)
-            due, skipped = due_pairs(alerts, store.log_rows(), config.mode)
-            report.already_delivered += skipped
-            send_messages(store, transport, plan_messages(due, now.date()), report, now)
+            for channel in channels:
+                retryings.append(
+                    deliver_channel(
+                        store, channel, alerts, report, now, stale_after, config.webhook_ambiguous
+                    )
+                )
         except SlackDown as down:
-            count_retries(report, retrying)
             if not (report.messages or report.unknown or report.unsettled or report.failed):
                 raise
             raise SlackDown(f"{down}; before stopping, this run {report.summary()}") from None
         finally:
-            count_retries(report, retrying)
-    if config.mode == "outbox" and report.messages:
+            count_retries(report, *retryings)
+    if config.mode == "outbox" and report.messages_by_kind:
         report.outbox_path = str(outbox_path)
     return report

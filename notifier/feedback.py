@@ -12,15 +12,12 @@ from datetime import datetime
 from pathlib import Path
 
 from notifier.config import NotifierError
+from notifier.ratings import ACCURACY, EFFECTIVENESS, PRIORITIES, RELEVANCE
 from notifier.store import ALERTS_TABLE, OPS_SCHEMA, Store, open_store
 from warehouse.settings import Settings
 
 FEEDBACK_TABLE = f"{OPS_SCHEMA}.alert_feedback"
 
-ACCURACY = ("accurate", "somewhat_accurate", "inaccurate")
-RELEVANCE = ("very_relevant", "relevant", "not_relevant")
-EFFECTIVENESS = ("very_effective", "effective", "not_effective")
-PRIORITIES = (1, 2, 3, 4, 5)
 
 #: CSV columns: the first five are required, the others optional.
 REQUIRED_COLUMNS = (

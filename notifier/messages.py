@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from notifier.alert_types import alert_types
+from notifier.buttons import alert_block_id, alert_buttons, digest_menu
 
 #: Separator of the lines in the mart's details, factors and suggested_actions columns.
 LINE_SEPARATOR = "; "
@@ -27,6 +28,10 @@ SECTION_LIMIT = 3000
 IMMEDIATE_LIMIT_PER_DESTINATION = 20
 #: Message metadata event type; reconciliation finds sent messages by it.
 METADATA_EVENT_TYPE = "ciw_alert_delivery"
+
+#: Urgency tiers of the customer-success design: a message at once, the daily digest, the
+#: weekly digest (``alert_urgency`` in the dbt project maps severities to them).
+URGENCY_TIERS = ("immediate", "within_24h", "within_week")
 
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
@@ -54,10 +59,21 @@ class Alert:
     cc_recipient: str | None
     as_of_date: date
     created_at: datetime
+    owner_user_id: str | None = None
+    #: ``immediate``, ``within_24h`` or ``within_week`` (the mart's column); None on rows built
+    #: before it: critical ones immediate, the rest the daily digest, as before tiers.
+    urgency: str | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Alert:
         return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+
+    @property
+    def tier(self) -> str:
+        """The urgency tier: a message at once, the daily digest or the weekly digest."""
+        if self.urgency in URGENCY_TIERS:
+            return self.urgency
+        return "immediate" if self.delivery_mode == "immediate" else "within_24h"
 
     @property
     def destinations(self) -> tuple[str, ...]:
@@ -194,6 +210,7 @@ def render_alert(alert: Alert, destination: str) -> Message:
         )
         blocks.append(_section(f"*{actions_heading}:*\n{numbered}"))
     blocks.append(_context(alert, destination))
+    blocks += alert_buttons(alert.alert_id)
     return Message(
         destination=destination,
         kind="immediate",
@@ -224,7 +241,9 @@ def sort_alerts(alerts: Iterable[Alert]) -> list[Alert]:
     )
 
 
-def render_digest(destination: str, alerts: Sequence[Alert], day: date) -> list[Message]:
+def render_digest(
+    destination: str, alerts: Sequence[Alert], day: date, kind: str = "digest"
+) -> list[Message]:
     """The daily digest of one destination: its non-critical alerts, most severe first, in as
     many messages as needed to stay within Slack's limits (each says which part it is)."""
     ordered = sort_alerts(alerts)
@@ -242,14 +261,22 @@ def render_digest(destination: str, alerts: Sequence[Alert], day: date) -> list[
     messages = []
     for index, chunk in enumerate(chunks, 1):
         part = f" ({index}/{len(chunks)})" if len(chunks) > 1 else ""
-        header = f"📋 Daily alert digest, {day.isoformat()}{part}"
+        heading = "Weekly alert digest" if kind == "weekly" else "Daily alert digest"
+        header = f"📋 {heading}, {day.isoformat()}{part}"
         intro = f"{_mention(destination)}: {len(ordered)} {noun} ({tally})."
         blocks: list[dict[str, Any]] = [
             {"type": "header", "text": {"type": "plain_text", "text": header[:HEADER_LIMIT]}},
             _section(intro),
             {"type": "divider"},
         ]
-        blocks += [_section(_digest_line(alert)) for alert in chunk]
+        blocks += [
+            {
+                **_section(_digest_line(alert)),
+                "block_id": alert_block_id(alert.alert_id),
+                "accessory": digest_menu(alert.alert_id),
+            }
+            for alert in chunk
+        ]
         blocks.append(
             {
                 "type": "context",
@@ -267,7 +294,7 @@ def render_digest(destination: str, alerts: Sequence[Alert], day: date) -> list[
         messages.append(
             Message(
                 destination=destination,
-                kind="digest",
+                kind=kind,
                 alert_ids=tuple(alert.alert_id for alert in chunk),
                 text=text,
                 blocks=blocks,
@@ -281,25 +308,24 @@ def plan_messages(
     day: date,
     immediate_limit: int = IMMEDIATE_LIMIT_PER_DESTINATION,
 ) -> list[Message]:
-    """The messages for the (alert, destination) pairs still due: one per critical alert and
-    destination (at most ``immediate_limit`` per destination and run, so a flood of critical
-    scores cannot hold a channel for an hour at one message a second; the rest join the
-    digest), then one digest (in parts when long) per destination of the others."""
+    """The messages for the (alert, destination) pairs still due: one per ``immediate`` alert
+    and destination (at most ``immediate_limit`` per destination and run, so a flood of critical
+    scores cannot hold a channel for an hour at one message a second; the rest join the daily
+    digest), then per destination one daily digest of the ``within_24h`` alerts and one weekly
+    digest of the ``within_week`` ones (each in parts when long)."""
     pairs = list(due)
     order = {alert.alert_id: rank for rank, alert in enumerate(sort_alerts(a for a, _ in pairs))}
     immediate: list[Message] = []
     sent_at_once: dict[str, int] = {}
-    digests: dict[str, list[Alert]] = {}
+    digests: dict[tuple[str, str], list[Alert]] = {}
     for alert, destination in sorted(pairs, key=lambda pair: (order[pair[0].alert_id], pair[1])):
-        if (
-            alert.delivery_mode == "immediate"
-            and sent_at_once.get(destination, 0) < immediate_limit
-        ):
+        if alert.tier == "immediate" and sent_at_once.get(destination, 0) < immediate_limit:
             sent_at_once[destination] = sent_at_once.get(destination, 0) + 1
             immediate.append(render_alert(alert, destination))
         else:
-            digests.setdefault(destination, []).append(alert)
+            kind = "weekly" if alert.tier == "within_week" else "digest"
+            digests.setdefault((kind, destination), []).append(alert)
     messages = immediate
-    for destination in sorted(digests):
-        messages += render_digest(destination, digests[destination], day)
+    for kind, destination in sorted(digests):
+        messages += render_digest(destination, digests[kind, destination], day, kind)
     return messages

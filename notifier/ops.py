@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from notifier.config import NotifierError, SlackConfig
@@ -17,6 +18,26 @@ from warehouse.settings import Settings
 
 #: The on-call channel; SLACK_DEFAULT_CHANNEL when unset.
 OPS_CHANNEL_ENV = "CIW_OPS_CHANNEL"
+#: Where the on-call engineer opens a run; the Dagster UI's default address (``ciw ui``).
+DEFAULT_UI_URL = "http://127.0.0.1:3000"
+
+
+def build_ops_message(
+    job_name: str,
+    run_id: str,
+    failed_steps: Sequence[str],
+    error: str | None,
+    ui_url: str = DEFAULT_UI_URL,
+) -> str:
+    """The ops message for a failed run: what failed, the first error line, where to look."""
+    steps = ", ".join(failed_steps) if failed_steps else "no step recorded"
+    first_line = (error or "").strip().splitlines()[0] if (error or "").strip() else "no message"
+    return (
+        f":rotating_light: Dagster run of `{job_name}` failed\n"
+        f"failed steps: {steps}\n"
+        f"error: {first_line[:300]}\n"
+        f"run: {ui_url.rstrip('/')}/runs/{run_id}"
+    )
 
 
 def ops_destination(config: SlackConfig) -> str:
@@ -27,11 +48,11 @@ def send_ops_message(
     settings: Settings, text: str, *, key: str, config: SlackConfig | None = None
 ) -> str:
     """Post ``text`` (Slack mrkdwn) to the ops channel, or write it to the outbox; say where."""
-    from notifier.delivery import make_transport
+    from notifier.channels import slack_channel
 
     config = config or SlackConfig.from_env()
     outbox = settings.artifacts_dir / "outbox" / f"ops-{datetime.now(UTC):%Y-%m-%d}.jsonl"
-    transport, _ = make_transport(config, str(outbox), time.sleep)
+    transport, _ = slack_channel(config, outbox, time.sleep).make_transport()
     message = Message(
         destination=ops_destination(config),
         kind="ops",

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Literal, TypeVar
 
 from notifier.answers import Verdict, error_verdict
@@ -44,6 +45,11 @@ class OutcomeUnknown(RuntimeError):
     """A webhook call may or may not have posted, and webhooks cannot be read back."""
 
 
+def _label(what: str) -> str:
+    """How an error names the call: 'Slack chat.postMessage', 'teams', 'email'."""
+    return what if what in ("teams", "email") else f"Slack {what}"
+
+
 class Retrying:
     """Runs a call with Slack's retry rules and paces messages per channel."""
 
@@ -59,13 +65,24 @@ class Retrying:
         self.lookups = 0  # conversations.history look-ups made to settle them
 
     def pace(self, channel: str) -> None:
-        """Keep to about one message per second per channel."""
+        """Keep to about one message per second per channel: wait until the interval has
+        passed since the last post to ``channel`` ended (``posted``)."""
         last = self._last_post.get(channel)
         if last is not None:
             wait = self.config.min_interval_seconds - (time.monotonic() - last)
             if wait > 0:
                 self.sleep(wait)
         self._last_post[channel] = time.monotonic()
+
+    @contextmanager
+    def paced(self, channel: str) -> Iterator[None]:
+        """``pace`` before a post, and the clock restarted once its answer is in: the server
+        took the message before answering, so its side sees at least the interval too."""
+        self.pace(channel)
+        try:
+            yield
+        finally:
+            self._last_post[channel] = time.monotonic()
 
     def backoff(self, attempt: int) -> float:
         return float(self.config.backoff_seconds * 2 ** (attempt - 1))
@@ -103,7 +120,7 @@ class Retrying:
             if verdict.kind == "unsure":
                 self.unsure_outcomes[what] += 1
                 if unsure == "stop":
-                    raise OutcomeUnknown(f"Slack {what}: {last_problem}")
+                    raise OutcomeUnknown(f"{_label(what)}: {last_problem}")
             repeat_as_is = verdict.kind == "retry" or unsure == "repeat"
             if repeat_as_is and attempt == self.config.max_attempts:
                 break  # no attempt left to wait for
@@ -120,7 +137,7 @@ class Retrying:
             # Not found (twice), so repeating is safe now; but giving up must not release the
             # claim: a message the history shows late would then be sent twice.
             unsettled = True
-        failure = f"Slack {what} failed after {self.config.max_attempts} attempts: {last_problem}"
+        failure = f"{_label(what)} failed after {self.config.max_attempts} attempts: {last_problem}"
         if unsettled:
             raise SlackUnsettled(f"{failure} (an earlier answer was lost and not found)")
         raise SlackUnavailable(failure)
@@ -136,7 +153,7 @@ class Retrying:
                 posted = settle()
             except SlackDown as lookup_failed:
                 raise SlackUnsettled(
-                    f"Slack {what}: {problem}, and the look-up failed ({lookup_failed})"
+                    f"{_label(what)}: {problem}, and the look-up failed ({lookup_failed})"
                 ) from None
             if posted is not None:
                 return posted

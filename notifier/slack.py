@@ -46,6 +46,11 @@ class SlackRefused(RuntimeError):
     """Slack answered with an error that retrying will not cure (e.g. channel_not_found)."""
 
 
+class RefusedForGood(SlackRefused):
+    """A channel refused a message in a way no later run cures (a mail server's 5xx for an
+    address, a Teams webhook's 4xx for a card): logged ``refused``, never retried."""
+
+
 @dataclass(frozen=True)
 class Posted:
     """Where a message landed: channel id and ts (empty for webhooks and the outbox)."""
@@ -147,23 +152,23 @@ class BotTransport:
     def _post_to(
         self, message: Message, channel: str, text: str, blocks: list[dict[str, Any]]
     ) -> Posted:
-        self.retrying.pace(channel)
         started = datetime.now(UTC).replace(tzinfo=None)
 
         def settle() -> Posted | None:
             return self.find(message.delivery_key, channel, started)
 
-        answer = self._api(
-            "chat.postMessage",
-            unsure="settle",
-            settle=settle,
-            channel=channel,
-            text=text,
-            blocks=blocks,
-            metadata=message.metadata,
-            unfurl_links=False,
-            unfurl_media=False,
-        )
+        with self.retrying.paced(channel):
+            answer = self._api(
+                "chat.postMessage",
+                unsure="settle",
+                settle=settle,
+                channel=channel,
+                text=text,
+                blocks=blocks,
+                metadata=message.metadata,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
         if isinstance(answer, Posted):
             return answer
         return Posted(channel_id=answer.get("channel"), ts=answer.get("ts"))
@@ -255,7 +260,6 @@ class WebhookTransport:
         """Webhooks have no auth test; a bad URL shows on the first message."""
 
     def post(self, message: Message) -> Posted:
-        self.retrying.pace("webhook")
         mention = f"<@{message.destination}> " if message.destination[:1] in ("U", "W") else ""
         target = {
             "type": "context",
@@ -269,7 +273,8 @@ class WebhookTransport:
             return webhook_verdict(response.status_code, response.body, response.headers)
 
         unsure: Unsure = "stop" if self.config.webhook_ambiguous == "skip" else "repeat"
-        response = self.retrying.call("webhook", attempt, classify, unsure)
+        with self.retrying.paced("webhook"):
+            response = self.retrying.call("webhook", attempt, classify, unsure)
         if response.status_code == 200:
             return Posted(channel_id=None, ts=None)
         body = str(response.body or "").strip()

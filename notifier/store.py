@@ -44,9 +44,13 @@ create table if not exists {DELIVERIES_TABLE} (
 #: ``sent``: Slack confirmed (ts kept); ``outbox``: written to the local file;
 #: ``unknown``: a webhook call that may or may not have posted - its answer was lost, or a
 #: crash interrupted it - never resent (SLACK_WEBHOOK_AMBIGUOUS=skip, see docs/alerts.md);
-#: ``failed``: Slack refused it for good (retried on the next run).
-STATUSES = ("sending", "sent", "outbox", "unknown", "failed")
-DONE_STATUSES = ("sent", "outbox", "unknown")
+#: ``failed``: refused, e.g. Slack's channel_not_found or an SMTP 4xx (retried on the next
+#: runs, at most ``MAX_ATTEMPTS`` claims in all); ``refused``: refused for good, e.g. an address
+#: the mail server rejects with a 5xx (never retried; ``error`` holds the server's reason).
+STATUSES = ("sending", "sent", "outbox", "unknown", "failed", "refused")
+DONE_STATUSES = ("sent", "outbox", "unknown", "refused")
+#: Claims of one (alert, destination) across runs before a ``failed`` one is given up.
+MAX_ATTEMPTS = 5
 #: What ``unknown`` was called before; ``ensure_log`` renames old rows.
 LEGACY_UNKNOWN_STATUS = "unconfirmed"
 
@@ -70,6 +74,10 @@ class Store:
     def __init__(self, session: Session, settings: Settings) -> None:
         self.settings = settings
         self._session = session
+
+    @property
+    def session(self) -> Session:
+        return self._session
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run one statement and return its rows (none for statements without a result)."""
@@ -131,8 +139,8 @@ class Store:
                     f"update {DELIVERIES_TABLE} set status = 'sending', delivery_key = %s,"
                     " delivery_kind = %s, attempts = attempts + 1, claimed_at = %s, error = null"
                     " where alert_id = %s and destination = %s and status = 'failed'"
-                    " returning alert_id",
-                    (delivery_key, kind, now, alert_id, destination),
+                    " and attempts < %s returning alert_id",
+                    (delivery_key, kind, now, alert_id, destination, MAX_ATTEMPTS),
                 )
             claimed += len(inserted)
         if claimed < len(pairs):
@@ -162,6 +170,14 @@ class Store:
             f"update {DELIVERIES_TABLE} set status = 'failed', error = %s"
             " where delivery_key = %s and status = 'sending'",
             (error[:500], delivery_key),
+        )
+
+    def refuse(self, delivery_key: str, reason: str) -> None:
+        """Refused for good (e.g. a mail server's 5xx for the address): never retried."""
+        self.execute(
+            f"update {DELIVERIES_TABLE} set status = 'refused', error = %s"
+            " where delivery_key = %s and status = 'sending'",
+            (reason[:500], delivery_key),
         )
 
     def release(self, delivery_key: str, only_status: str = "sending") -> None:

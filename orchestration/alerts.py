@@ -1,8 +1,9 @@
-"""The Slack notifier as an asset after the dbt alerts mart, and the digest catch-up schedule.
+"""The Slack notifier as an asset after the dbt alerts mart, and the digest catch-up job.
 
 Split: the daily pipeline materializes ``alerts/slack_notifications`` right after the alerts
 mart, sending critical alerts one by one and each recipient's digest of the rest. The
-``alert_digest`` job runs the same asset alone on its own schedule (09:00 UTC): it sends
+``alert_digest`` job runs the same asset alone on its own schedule (``orchestration.schedules``,
+09:00 UTC): it sends
 whatever is still pending - digests or critical alerts that Slack refused or could not take at
 06:00 - and nothing twice, since the delivery log decides. Logic lives in ``notifier``.
 """
@@ -14,7 +15,6 @@ from orchestration.resources import WAREHOUSE_WRITER_TAGS, WarehouseResource
 
 ALERTS_GROUP = "alerts"
 NOTIFICATIONS_KEY = dg.AssetKey(["alerts", "slack_notifications"])
-ALERT_DIGEST_CRON = "0 9 * * *"
 
 #: Slack being down is worth a few retries; a bad token or a missing mart is not.
 SLACK_RETRY = dg.RetryPolicy(max_retries=3, delay=60, backoff=dg.Backoff.EXPONENTIAL)
@@ -31,9 +31,10 @@ class SlackNotificationsConfig(dg.Config):  # type: ignore[misc]
     group_name=ALERTS_GROUP,
     deps=[model_key("alerts")],
     retry_policy=SLACK_RETRY,
-    description="Pending alerts delivered to Slack exactly once: critical alerts at once, the "
-    "rest as one digest per recipient (ops.alert_deliveries is the log). Without Slack "
-    "credentials the messages go to the outbox file under the artifacts directory.",
+    description="Pending alerts delivered exactly once to Slack, and to Teams and email when "
+    "configured: immediate alerts at once, daily and weekly digests per recipient "
+    "(ops.alert_deliveries is the log). Without Slack credentials the Slack messages go to the "
+    "outbox file under the artifacts directory.",
 )
 def slack_notifications(
     context: dg.AssetExecutionContext,
@@ -65,6 +66,8 @@ def slack_notifications(
         "history_lookups": report.lookups,
         "resent_after_lost_answer": report.resent_unsure,
         "failed": report.failed,
+        "refused_for_good": report.refused,
+        "channels": ", ".join(report.channels),
         "waited_seconds": round(report.waited_seconds, 1),
         "destinations": dg.MetadataValue.json(dict(report.messages_by_destination)),
         "summary": report.summary(),
@@ -82,15 +85,6 @@ alert_digest_job = dg.define_asset_job(
     "take during the daily pipeline); the delivery log keeps it exactly once.",
 )
 
-alert_digest_schedule = dg.ScheduleDefinition(
-    name="alert_digest_schedule",
-    job=alert_digest_job,
-    cron_schedule=ALERT_DIGEST_CRON,
-    execution_timezone="UTC",
-)
-
 
 def build_alert_defs() -> dg.Definitions:
-    return dg.Definitions(
-        assets=[slack_notifications], jobs=[alert_digest_job], schedules=[alert_digest_schedule]
-    )
+    return dg.Definitions(assets=[slack_notifications], jobs=[alert_digest_job])

@@ -1,7 +1,7 @@
 """Everything Dagster shows: gathered from the domain modules, bound to one warehouse.
 
 ``dagster dev -m orchestration.definitions`` loads ``defs`` (warehouse from the environment);
-``orchestration.pipeline`` builds the same definitions for an explicit ``Settings``.
+``orchestration.launch`` builds the same definitions for an explicit ``Settings``.
 """
 
 from __future__ import annotations
@@ -17,12 +17,14 @@ from orchestration.reports import build_report_defs
 from orchestration.resources import build_resources
 from orchestration.schedules import build_schedule_defs
 from orchestration.sensors import build_sensor_defs
+from warehouse import adapter_for
 from warehouse.settings import Settings
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    # One DuckDB file takes one writer: run steps one after another there.
-    executor = dg.in_process_executor if settings.target == "duckdb" else dg.multiprocess_executor
+    # A warehouse that takes one writer (a DuckDB file) runs steps one after another.
+    one_writer = adapter_for(settings).single_writer
+    executor = dg.in_process_executor if one_writer else dg.multiprocess_executor
     return dg.Definitions.merge(
         build_ingestion_defs(),
         build_dbt_defs(),

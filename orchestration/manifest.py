@@ -7,7 +7,7 @@ so loading the definitions costs nothing when the manifest is current, everywher
 it first: ``python -m orchestration.manifest``.
 
 The manifest lives in ``dbt_project/target/dagster/``, apart from the per-warehouse artifacts
-that ``ciw.dbt`` writes to ``dbt_project/target/<target>/``.
+that ``warehouse.dbt`` writes to ``dbt_project/target/<target>/``.
 """
 
 from __future__ import annotations

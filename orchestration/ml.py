@@ -3,7 +3,8 @@
 dbt features -> feast/feature_store (export + apply) -> ml/<model>/training_set -> ml/<model>/model
 (train, evaluate against the baseline, register) -> ml/predictions (every champion scores every
 current entity) -> the dbt marts that read scores -> feast/online_scores. The logic lives in
-``ml.pipeline`` and ``feature_repo``; this module only wires it.
+``ml.training_sets``, ``ml.selection``, ``ml.scoring`` and ``feature_repo``; this module only
+wires it.
 """
 
 import uuid
@@ -24,6 +25,8 @@ FEATURE_STORE_KEY = dg.AssetKey(["feast", "feature_store"])
 ONLINE_FEATURES_KEY = dg.AssetKey(["feast", "online_features"])
 ONLINE_SCORES_KEY = dg.AssetKey(["feast", "online_scores"])
 PREDICTIONS_KEY = dg.AssetKey([ML_SCHEMA, PREDICTIONS_TABLE])
+#: The job the schedule and the retraining sensor start.
+RETRAINING_JOB = "model_retraining"
 
 #: The warehouse (and the Feast stores on it) can be briefly out of reach: retry with backoff.
 #: Too little data is not an error (the asset reports why it skipped), so retries stay rare.
@@ -91,7 +94,7 @@ def _training_set_asset(spec: ModelSpec) -> dg.AssetsDefinition:
     )
     def _training_set(warehouse: WarehouseResource) -> dg.MaterializeResult:
         from feature_repo.store import FeatureStoreGateway
-        from ml.pipeline import NotEnoughData, build_training_set, run_as_of_date
+        from ml.training_sets import NotEnoughData, build_training_set, run_as_of_date
 
         settings = warehouse.settings()
         try:
@@ -122,9 +125,9 @@ def _model_asset(spec: ModelSpec) -> dg.AssetsDefinition:
         "the holdout, and never when it does not beat its rule baseline (rule:<name>).",
     )
     def _model(warehouse: WarehouseResource) -> dg.MaterializeResult:
-        from ml.pipeline import skipped_reason_path, training_set_path
         from ml.registry import ModelRegistry
         from ml.selection import train_and_register
+        from ml.training_sets import skipped_reason_path, training_set_path
 
         settings = warehouse.settings()
         path = training_set_path(settings, spec.name)
@@ -173,8 +176,9 @@ def _model_asset(spec: ModelSpec) -> dg.AssetsDefinition:
 )
 def predictions(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.Output[None]:
     from feature_repo.store import FeatureStoreGateway
-    from ml.pipeline import NotEnoughData, run_as_of_date, score_model, write_predictions
     from ml.registry import ModelRegistry
+    from ml.scoring import score_model, write_predictions
+    from ml.training_sets import NotEnoughData, run_as_of_date
 
     settings = warehouse.settings()
     gateway = FeatureStoreGateway(settings)
@@ -247,7 +251,7 @@ RETRAINING_SELECTION = (
 )
 
 model_retraining_job = dg.define_asset_job(
-    "model_retraining",
+    RETRAINING_JOB,
     tags=WAREHOUSE_WRITER_TAGS,
     selection=RETRAINING_SELECTION,
     description="Rebuild every training set, retrain and register every model, score again.",

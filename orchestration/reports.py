@@ -27,7 +27,8 @@ class ExecutiveReportConfig(dg.Config):  # type: ignore[misc]
 @dg.asset(
     group_name=REPORTS_GROUP,
     deps=[model_key(name) for name in REPORT_SOURCES],
-    description="Weekly executive report: pipeline, segment and churn trends (Markdown + PNG).",
+    description="Weekly executive report: pipeline, segment and churn trends (Markdown + PNG),"
+    " emailed to the CRO and sales leadership when SMTP is configured.",
 )
 def executive_report(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, config: ExecutiveReportConfig
@@ -45,11 +46,23 @@ def executive_report(
     report = build_report(frames, week_ending)
     path = write_report(report, Path(config.reports_dir) / "executive" / week_ending.isoformat())
     context.log.info(f"executive report written to {path}")
+    from notifier.config import NotifierError, SlackDown
+    from notifier.executive_email import email_executive_report
+
+    try:  # to the CRO and sales leadership, when SMTP_HOST is set; once per week and person
+        emailed = email_executive_report(settings, report, path.parent)
+    except SlackDown as down:
+        raise dg.Failure(description=str(down)) from None
+    except NotifierError as error:
+        raise dg.Failure(description=str(error), allow_retries=False) from None
+    context.log.info(f"executive report email: {emailed.summary()}")
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(path)),
             "headlines": len(report.headlines),
             "preview": dg.MetadataValue.md(render_markdown(report)),
+            "emailed_to": emailed.deliveries,
+            "email_refused": emailed.refused + emailed.failed,
         }
     )
 

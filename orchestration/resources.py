@@ -68,7 +68,7 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[misc]
 def dbt_runs_root() -> Path:
     """Where each dbt invocation gets its own artifact folder.
 
-    ``CIW_DBT_TARGET_PATH`` (tests) moves it, as it moves ``ciw.dbt``'s artifacts; by default
+    ``CIW_DBT_TARGET_PATH`` (tests) moves it, as it moves ``warehouse.dbt``'s artifacts; by default
     it is beside the manifest, so dagster-dbt reuses the manifest's partial parse.
     """
     base = os.environ.get("CIW_DBT_TARGET_PATH")
@@ -126,10 +126,9 @@ class WarehouseDbtCliResource(DbtCliResource):
 
     def cli(self, args: Sequence[str], **kwargs: Any) -> DbtCliInvocation:
         settings = self.warehouse.settings()
-        if settings.target == "postgres":
-            from warehouse.connections import ensure_postgres_database
+        from warehouse import adapter_for
 
-            ensure_postgres_database(settings)
+        adapter_for(settings).ensure_database()
         runs_root = dbt_runs_root()
         runs_root.mkdir(parents=True, exist_ok=True)
         prune_dbt_run_folders(runs_root)

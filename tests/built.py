@@ -34,7 +34,7 @@ class BuiltWarehouse:
     settings: Settings
     exports: Path
     env: dict[str, str]
-    result: Any  # orchestration.pipeline.PipelineResult
+    result: Any  # orchestration.launch.PipelineResult
     slack_messages: list[dict[str, Any]] = field(default_factory=list)
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
@@ -54,7 +54,7 @@ class BuiltWarehouse:
 
 def _build(settings: Settings, root: Path) -> BuiltWarehouse:
     from ciw.cli import main
-    from orchestration.pipeline import run_pipeline
+    from orchestration.launch import run_pipeline
     from orchestration.resources import temporary_environment
     from tests.alerting.slack_standin import VALID_TOKEN, SlackStandIn
 

@@ -21,6 +21,12 @@ def read_frame(settings: Settings, sql: str, params: Sequence[Any] = ()) -> pd.D
     return adapter_for(settings).read_frame(sql, params)
 
 
+def table_exists(settings: Settings, qualified_name: str) -> bool:
+    """Whether ``schema.table`` exists in the warehouse."""
+    with adapter_for(settings).session() as session:
+        return session.table_exists(qualified_name)
+
+
 def append_frame(
     settings: Settings, table: str, frame: pd.DataFrame, *, ddl: Sequence[str] = ()
 ) -> int:
@@ -38,4 +44,5 @@ __all__ = [
     "adapter_for",
     "append_frame",
     "read_frame",
+    "table_exists",
 ]

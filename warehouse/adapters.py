@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from warehouse.connections import connect_duckdb, connect_postgres
+from warehouse.connections import connect_duckdb, connect_postgres, ensure_postgres_database
 from warehouse.settings import Settings, Target
 
 if TYPE_CHECKING:
@@ -142,6 +142,8 @@ class Adapter(ABC):
     target: ClassVar[Target]
     #: The type name of a double-precision column in DDL this project writes by hand.
     float_type: ClassVar[str]
+    #: Whether only one process may write at a time (a DuckDB file takes one writer).
+    single_writer: ClassVar[bool]
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -171,6 +173,10 @@ class Adapter(ABC):
     def _begin(self, session: Session) -> None:
         session.connection.begin()
 
+    @abstractmethod
+    def ensure_database(self) -> None:
+        """Make sure the warehouse exists before another tool (dbt) connects to it."""
+
     def read_frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         with self.session() as session:
             return session.frame(sql, params)
@@ -190,14 +196,20 @@ class Adapter(ABC):
 class DuckDBAdapter(Adapter):
     target = "duckdb"
     float_type = "double"
+    single_writer = True
 
     def _open(self) -> Session:
         return DuckDBSession(connect_duckdb(self.settings))
+
+    def ensure_database(self) -> None:
+        """The file's folder; DuckDB creates the file itself on first connection."""
+        self.settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
 
 
 class PostgresAdapter(Adapter):
     target = "postgres"
     float_type = "double precision"
+    single_writer = False
 
     def _open(self) -> Session:
         connection = connect_postgres(self.settings)
@@ -206,6 +218,10 @@ class PostgresAdapter(Adapter):
 
     def _begin(self, session: Session) -> None:
         session.connection.autocommit = False
+
+    def ensure_database(self) -> None:
+        """The configured database, created when the server lacks it."""
+        ensure_postgres_database(self.settings)
 
 
 ADAPTERS: dict[Target, type[Adapter]] = {"duckdb": DuckDBAdapter, "postgres": PostgresAdapter}

@@ -7,7 +7,7 @@ Connection details come from the environment only; the password is never printed
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, cast
 
@@ -61,6 +61,13 @@ class Settings:
         if self.target == "duckdb":
             return self.duckdb_path.parent / "artifacts"
         return DATA_DIR / "artifacts" / self.pg_database
+
+    def elsewhere(self, *, duckdb_path: Path, pg_database: str) -> Settings:
+        """The same kind of warehouse in another place (a benchmark's or a backtest's own):
+        the DuckDB file ``duckdb_path``, or the database ``pg_database`` on the same server."""
+        if self.target == "duckdb":
+            return replace(self, duckdb_path=duckdb_path)
+        return replace(self, pg_database=pg_database)
 
     def pg_conninfo(self, database: str | None = None) -> str:
         """A libpq connection string; contains the password, so never log it."""

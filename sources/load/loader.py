@@ -23,7 +23,7 @@ from sources.load.discover import batch_id_of, discover_exports
 from sources.load.mapping import Mapping
 from sources.load.read import stage_file
 from sources.load.report import FileLoad, LoadError, LoadReport
-from sources.load.sinks import Batch, DuckDBSink, PostgresSink, utc_now
+from sources.load.sinks import Batch, open_sink, utc_now
 from sources.load.validate import Validated, validate_staged
 from warehouse.settings import Settings
 
@@ -67,9 +67,7 @@ def load_directory(
     """
     limit = max_bad_share_from_env() if max_bad_share is None else max_bad_share
     exports = discover_exports(Path(directory), mapping, sources)
-    sink: DuckDBSink | PostgresSink = (
-        DuckDBSink(settings) if settings.target == "duckdb" else PostgresSink(settings)
-    )
+    sink = open_sink(settings)
     connection = sink.validator
     tables = raw_tables()
     total = len(exports) * 2

@@ -24,7 +24,7 @@ from sources.load.report import FileLoad, LoadError
 from sources.load.validate import Validated
 from warehouse.adapters import DuckDBSession, PostgresSession
 from warehouse.connections import connect_duckdb, connect_postgres
-from warehouse.settings import Settings
+from warehouse.settings import Settings, Target
 
 if TYPE_CHECKING:
     import duckdb
@@ -363,3 +363,15 @@ class PostgresSink:
             self.pg.close()
         finally:
             self._scratch.cleanup()
+
+
+Sink = DuckDBSink | PostgresSink
+
+#: How a file reaches each warehouse: validated in the DuckDB file itself, or validated in an
+#: in-memory DuckDB and copied to PostgreSQL.
+SINKS: dict[Target, type[Sink]] = {"duckdb": DuckDBSink, "postgres": PostgresSink}
+
+
+def open_sink(settings: Settings) -> Sink:
+    """The sink of the warehouse ``settings`` point at."""
+    return SINKS[settings.target](settings)

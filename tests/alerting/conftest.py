@@ -20,7 +20,8 @@ create table marts.alerts (
     alert_id varchar, alert_type varchar, entity_type varchar, entity_id varchar,
     entity_name varchar, severity varchar, delivery_mode varchar, title varchar, details varchar,
     factors varchar, suggested_actions varchar, owner_name varchar, recipient varchar,
-    cc_recipient varchar, as_of_date date, created_at timestamp
+    cc_recipient varchar, as_of_date date, created_at timestamp, owner_user_id varchar,
+    urgency varchar
 )
 """
 
@@ -37,6 +38,8 @@ def make_alert(
     cc_recipient: str | None = None,
     alert_type: str = "high_risk_deal",
     created_at: datetime | None = None,
+    owner_user_id: str | None = None,
+    urgency: str | None = None,
 ) -> Alert:
     return Alert(
         alert_id=f"{number:032x}",
@@ -57,6 +60,8 @@ def make_alert(
         cc_recipient=cc_recipient,
         as_of_date=date(2026, 11, 22),
         created_at=created_at or utc_now() - timedelta(minutes=5),
+        owner_user_id=owner_user_id,
+        urgency=urgency,
     )
 
 
@@ -75,6 +80,49 @@ def write_alerts(settings: Settings, alerts: Sequence[Alert]) -> None:
             + ", ".join([row] * len(alerts)),
             [value for alert in alerts for value in astuple(alert)],
         )
+
+
+USERS_DDL = """
+create table staging.stg_crm__users (
+    user_id varchar, manager_user_id varchar, full_name varchar, email varchar,
+    user_role varchar, team_name varchar, region varchar, slack_user_id varchar,
+    is_active boolean, created_at timestamp
+)
+"""
+
+#: A small CRM: a manager (M1) of two reps (R1, R2), a CSM (C1) under another manager (M2),
+#: a CRO; each with a Slack member id (``S`` + user id) and an email.
+CRM_USERS = (
+    ("M1", None, "Maria Manager", "manager"),
+    ("M2", None, "Mo Manager", "manager"),
+    ("R1", "M1", "Sarah Miller", "rep"),
+    ("R2", "M1", "Raj Rep", "rep"),
+    ("C1", "M2", "Cara Csm", "csm"),
+    ("X1", None, "Cleo Cro", "cro"),
+)
+
+
+def slack_id(user_id: str) -> str:
+    return f"US{user_id}"
+
+
+def email_of(user_id: str) -> str:
+    return f"{user_id.lower()}@example.test"
+
+
+def write_users(settings: Settings, users: Sequence[tuple[str, str | None, str, str]]) -> None:
+    """The CRM users staging table as dbt builds it, with Slack ids and emails."""
+    with open_store(settings) as store:
+        store.execute("create schema if not exists staging")
+        if not store.table_exists("staging.stg_crm__users"):
+            store.execute(USERS_DDL)
+        for user_id, manager, name, role in users:
+            store.execute(
+                "insert into staging.stg_crm__users (user_id, manager_user_id, full_name, email,"
+                " user_role, team_name, region, slack_user_id, is_active, created_at)"
+                " values (%s, %s, %s, %s, %s, 'sales', 'emea', %s, true, %s)",
+                (user_id, manager, name, email_of(user_id), role, slack_id(user_id), utc_now()),
+            )
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """A local HTTP server standing in for Slack's Web API and an incoming webhook.
 
-It implements auth.test, chat.postMessage, conversations.open, conversations.list and
-conversations.history (with message metadata), and a webhook path. Tests script the next
+It implements auth.test, chat.postMessage, chat.update and chat.postEphemeral (both recorded),
+conversations.open, conversations.list and conversations.history (with message metadata), and
+a webhook path. Tests script the next
 answers of a method (``standin_faults.Action``): HTTP errors with headers (429 + Retry-After,
 500), slow answers (a delay before answering, with or without posting the message), a message
 posted and then its answer lost (a 5xx, a proxy's HTML page, a reset, an unparsable 200); or
@@ -46,6 +47,9 @@ KillWhen = Literal["before", "after"]
 class SlackStandIn:
     def __init__(self) -> None:
         self.messages: list[dict[str, Any]] = []
+        #: chat.update calls that changed a message, and chat.postEphemeral calls, in order.
+        self.updates: list[dict[str, Any]] = []
+        self.ephemerals: list[dict[str, Any]] = []
         self.calls: list[Call] = []
         self.scripts: dict[str, list[Action]] = {}
         self.kill_after_posts: tuple[int, int] | None = None  # (n-th post, pid)
@@ -134,12 +138,26 @@ class SlackStandIn:
                 "blocks": payload.get("blocks"),
                 "metadata": payload.get("metadata"),
                 "hidden_from_history": self.history_lag,
+                "received_at": time.monotonic(),
             }
             self.messages.append(message)
             count = len(self.messages)
         if self.kill_after_posts and count == self.kill_after_posts[0]:
             os.kill(self.kill_after_posts[1], signal.SIGKILL)
         return message
+
+    def update(self, params: dict[str, Any]) -> dict[str, Any]:
+        """chat.update: the message at (channel id, ts) gets the new text and blocks."""
+        with self._lock:
+            for message in self.messages:
+                if channel_id(message["channel"]) == params["channel"] and (
+                    message["ts"] == params["ts"]
+                ):
+                    message["text"] = params.get("text", message["text"])
+                    message["blocks"] = params.get("blocks", message["blocks"])
+                    self.updates.append(dict(params))
+                    return {"ok": True, "channel": params["channel"], "ts": params["ts"]}
+        return {"ok": False, "error": "message_not_found"}
 
     def alert_ids_received(self) -> list[str]:
         """Every alert id in every message received, with repeats (exactly once = no repeats)."""
@@ -272,6 +290,14 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "chat.postMessage":
             message = standin.post(params["channel"], params)
             return {"ok": True, "channel": channel_id(message["channel"]), "ts": message["ts"]}
+        if method == "chat.update":
+            return standin.update(params)
+        if method == "chat.postEphemeral":
+            with standin._lock:
+                standin.ephemerals.append(
+                    {"channel": params["channel"], "user": params["user"], "text": params["text"]}
+                )
+            return {"ok": True, "message_ts": f"{time.time():.6f}"}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": channel_id(str(params["users"]))}}
         if method == "conversations.list":

@@ -11,6 +11,7 @@ import pytest
 from orchestration.alerts import NOTIFICATIONS_KEY, build_alert_defs, slack_notifications
 from orchestration.dbt import model_key
 from orchestration.resources import WarehouseResource
+from orchestration.schedules import alert_digest_schedule
 from tests.alerting.conftest import make_alert, write_alerts
 from tests.alerting.slack_standin import VALID_TOKEN, SlackStandIn
 from warehouse.settings import Settings
@@ -24,7 +25,9 @@ def test_definitions_put_the_notifier_after_the_alerts_mart() -> None:
     spec = defs.resolve_assets_def(NOTIFICATIONS_KEY).specs_by_key[NOTIFICATIONS_KEY]
 
     assert [dep.asset_key for dep in spec.deps] == [model_key("alerts")]
-    assert defs.resolve_schedule_def("alert_digest_schedule").cron_schedule == "0 9 * * *"
+    assert defs.resolve_job_def("alert_digest").asset_layer.asset_graph.get(NOTIFICATIONS_KEY)
+    assert alert_digest_schedule.cron_schedule == "0 9 * * *"
+    assert alert_digest_schedule.job_name == "alert_digest"
 
 
 def test_asset_delivers_once_and_records_counts(

@@ -50,7 +50,8 @@ def test_delivery_key_is_stable_and_differs_per_destination() -> None:
 def test_copied_manager_sees_who_the_alert_was_for() -> None:
     alert = make_alert(1, severity="critical", cc_recipient="U0MANAGER1")
 
-    context = render_alert(alert, "U0MANAGER1").blocks[-1]["elements"][0]["text"]
+    blocks = render_alert(alert, "U0MANAGER1").blocks
+    context = next(block for block in blocks if block["type"] == "context")["elements"][0]["text"]
 
     assert "copied to you (sent to <@U0REP00001>)" in context
 

@@ -7,8 +7,7 @@ import json
 import pytest
 
 from notifier.config import NotifierError, SlackConfig
-from notifier.ops import send_ops_message
-from orchestration.sensors import build_ops_message
+from notifier.ops import build_ops_message, send_ops_message
 from tests.alerting.conftest import bot_config
 from tests.alerting.slack_standin import SlackStandIn
 from warehouse.settings import Settings
@@ -56,3 +55,24 @@ def test_ops_message_whose_webhook_answer_is_lost_is_not_resent(
 
     assert "may have arrived" in where
     assert len(slack.messages) == 1 and len(slack.calls) == 1
+
+
+def test_ops_message_names_job_steps_first_error_line_and_run_link() -> None:
+    message = build_ops_message(
+        job_name="daily_pipeline",
+        run_id="abc123",
+        failed_steps=["load_crm", "dbt_models"],
+        error="dbt build failed\nTraceback (most recent call last): ...",
+        ui_url="http://ui.example:3000/",
+    )
+    assert "`daily_pipeline` failed" in message
+    assert "failed steps: load_crm, dbt_models" in message
+    assert "error: dbt build failed" in message
+    assert "Traceback" not in message
+    assert message.endswith("run: http://ui.example:3000/runs/abc123")
+
+
+def test_ops_message_without_steps_or_error() -> None:
+    message = build_ops_message("weekly_executive_report", "r1", [], None)
+    assert "no step recorded" in message
+    assert "error: no message" in message

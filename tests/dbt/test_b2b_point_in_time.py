@@ -15,11 +15,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ciw.dbt import run_dbt
 from sources.generate import generate
 from sources.generate.config import GeneratorConfig
 from sources.load.loader import load_directory
 from tests.dbt.rows import same_rows
+from warehouse.dbt import run_dbt
 from warehouse.settings import Settings
 
 pytestmark = pytest.mark.slow

@@ -16,8 +16,8 @@ import duckdb
 import pytest
 
 from ciw.cli import main
-from ciw.dbt import run_dbt
 from tests.dbt.rows import same_rows
+from warehouse.dbt import run_dbt
 from warehouse.settings import Settings
 
 pytestmark = pytest.mark.slow

@@ -12,8 +12,8 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from ciw.dbt import run_dbt
 from tests.built import BuiltWarehouse
+from warehouse.dbt import run_dbt
 from warehouse.settings import Settings
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]

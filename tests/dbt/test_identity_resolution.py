@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from ciw.cli import main
-from ciw.dbt import run_dbt
+from warehouse.dbt import run_dbt
 from warehouse.settings import Settings
 
 pytestmark = pytest.mark.slow

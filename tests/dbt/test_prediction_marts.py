@@ -12,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ciw.dbt import run_dbt
-from ml.pipeline import PREDICTION_COLUMNS, write_predictions
+from ml.scoring import PREDICTION_COLUMNS, write_predictions
 from warehouse import read_frame
+from warehouse.dbt import run_dbt
 from warehouse.settings import Settings
 
 pytestmark = pytest.mark.slow

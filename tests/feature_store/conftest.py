@@ -136,12 +136,17 @@ def write_tables(settings: Settings, tables: dict[str, pd.DataFrame]) -> None:
         write_postgres_tables(settings, tables)
 
 
-@pytest.fixture
-def toy_features_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "dbt_features"
+def write_toy_features_dir(parent: Path) -> Path:
+    """A dbt features folder holding only the toy feature YAML."""
+    folder = parent / "dbt_features"
     folder.mkdir()
     (folder / "_toy__features.yml").write_text(TOY_YAML)
     return folder
+
+
+@pytest.fixture
+def toy_features_dir(tmp_path: Path) -> Path:
+    return write_toy_features_dir(tmp_path)
 
 
 def make_gateway(

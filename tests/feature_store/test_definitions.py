@@ -166,7 +166,8 @@ def test_each_warehouse_gets_its_own_feast_paths(tmp_path: Path) -> None:
     assert one["registry"]["path"] != two["registry"]["path"]
     assert one["online_store"]["path"] != two["online_store"]["path"]
     config = repo_config(first, FeastOptions())
-    assert config.offline_store.type == "feature_repo.offline_store.AsofDuckDBOfflineStore"
+    fast = "feature_repo.offline_stores.duckdb_asof.AsofDuckDBOfflineStore"
+    assert config.offline_store.type == fast
     stock = render_config_dict(first, replace(FeastOptions(), offline_join="stock"))
     assert stock["offline_store"]["type"] == "duckdb"
 

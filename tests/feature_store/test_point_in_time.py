@@ -7,6 +7,8 @@ import math
 import pandas as pd
 import pytest
 
+from feature_repo.offline_stores.duckdb_asof import AsofDuckDBOfflineStore
+from feature_repo.offline_stores.point_in_time import SqlRetrievalJob
 from feature_repo.store import FeatureStoreError, FeatureStoreGateway
 from tests.feature_store.conftest import TOY_SPEC, day, make_gateway
 
@@ -99,6 +101,37 @@ def test_the_project_join_matches_feasts_stock_join(
     theirs = stock.training_frame(TOY_SPEC, rows)
     pd.testing.assert_frame_equal(ours, theirs, check_dtype=False)
     assert ours["orders_30d"].notna().sum() == 3  # the rows within 30 days of a feature row
+
+
+def test_the_project_join_is_the_one_that_runs(toy_gateway: FeatureStoreGateway) -> None:
+    rows = pd.DataFrame({"customer_id": [1], "as_of_date": pd.to_datetime(["2026-01-20"])})
+    service = toy_gateway.definitions.services[TOY_SPEC.name]
+
+    job = toy_gateway.store.get_historical_features(entity_df=rows, features=service)
+
+    assert isinstance(job, SqlRetrievalJob)
+    assert job.to_sql().count("asof left join") == len(TOY_SPEC.feature_models)
+    assert job.to_df()["orders_30d"].tolist() == [2]
+
+
+def test_sources_the_project_join_cannot_read_go_to_stock_feast() -> None:
+    from feast import Entity, FeatureView, Field, FileSource, ValueType
+    from feast.types import Int64
+
+    def view(path: str = "toy.parquet", **source: str) -> FeatureView:
+        return FeatureView(
+            name="toy",
+            entities=[
+                Entity(name="customer", join_keys=["customer_id"], value_type=ValueType.INT64)
+            ],
+            schema=[Field(name="orders_30d", dtype=Int64)],
+            source=FileSource(path=path, timestamp_field="as_of_ts", **source),
+        )
+
+    assert AsofDuckDBOfflineStore.handles([view()])
+    assert not AsofDuckDBOfflineStore.handles([view(created_timestamp_column="loaded_at")])
+    assert not AsofDuckDBOfflineStore.handles([view(), view(path="s3://bucket/toy.parquet")])
+    assert not AsofDuckDBOfflineStore.handles([view(path="toy.csv")])
 
 
 def test_bad_entity_rows_give_one_clear_line(toy_gateway: FeatureStoreGateway) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from feature_repo.offline_stores.point_in_time import SqlRetrievalJob
 from tests.feature_store.conftest import (
     TOY_SPEC,
     day,
@@ -79,6 +80,12 @@ def test_postgres_project_join_matches_feasts_stock_join(
     ours = make_gateway(postgres_settings, toy_features_dir)
     ours.sync()
     stock = make_gateway(postgres_settings, toy_features_dir, offline_join="stock")
+    job = ours.store.get_historical_features(
+        entity_df=LABELS[["customer_id"]].assign(as_of_date=pd.to_datetime(LABELS["as_of_date"])),
+        features=ours.definitions.services[TOY_SPEC.name],
+    )
+    assert isinstance(job, SqlRetrievalJob)
+    assert job.to_sql().count("distinct on") == len(TOY_SPEC.feature_models)
     pd.testing.assert_frame_equal(
         ours.training_frame(TOY_SPEC, LABELS),
         stock.training_frame(TOY_SPEC, LABELS),

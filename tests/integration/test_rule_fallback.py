@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from ml.baselines.rules import RuleConfig, health_components, lead_score_points, project_rule_config
-from orchestration.pipeline import run_pipeline
+from orchestration.launch import run_pipeline
 from warehouse import read_frame
 from warehouse.settings import Settings
 

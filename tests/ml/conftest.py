@@ -198,3 +198,11 @@ def order_cross_sections(
     frame = pd.concat([part for part in frames if not part.empty], ignore_index=True)
     frame["as_of_date"] = frame["as_of_date"].dt.date
     return frame
+
+
+@pytest.fixture(scope="module")
+def plot() -> bytes:
+    """A small PNG, as a registered version's plot."""
+    from tests.ml.registry_candidates import png_bytes
+
+    return png_bytes()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import math
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -12,152 +10,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.linear_model import LogisticRegression
 
-from ml.contracts import MODEL_SPECS
-from ml.registry import (
-    Candidate,
-    ModelRegistry,
-    RegistryError,
-    champion_stack,
-    data_fingerprint,
-    is_better,
-    rule_gate,
-    version_id,
+from ml.registry import ModelRegistry, RegistryError
+from tests.ml.registry_candidates import (
+    FEATURES,
+    against_rule,
+    make_candidate,
+    training_frame,
 )
 from warehouse import read_frame
 from warehouse.settings import Settings
-
-FEATURES = ["recency_days", "order_count"]
-
-
-def training_frame(rows: int = 200, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    frame = pd.DataFrame(
-        {
-            "customer_id": np.arange(100001, 100001 + rows),
-            "as_of_date": pd.Timestamp("2026-06-01").date(),
-            "recency_days": rng.integers(0, 365, rows).astype(float),
-            "order_count": rng.poisson(3, rows).astype(float),
-        }
-    )
-    frame["is_churned"] = (frame["recency_days"] + rng.normal(0, 60, rows) > 180).astype(int)
-    return frame
-
-
-def png_bytes() -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(1, 1))
-    axes.plot([0, 1], [0, 1])
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    plt.close(figure)
-    return buffer.getvalue()
-
-
-@pytest.fixture(scope="module")
-def plot() -> bytes:
-    return png_bytes()
-
-
-def make_candidate(
-    frame: pd.DataFrame,
-    plot: bytes,
-    *,
-    model_name: str = "customer_churn",
-    metric: float = 0.75,
-    c: float = 1.0,
-    seed: int = 42,
-) -> Candidate:
-    """A fitted logistic regression whose primary holdout metric is ``metric``."""
-    spec = MODEL_SPECS[model_name]
-    model = LogisticRegression(C=c, random_state=seed).fit(frame[FEATURES], frame["is_churned"])
-    reference = frame[FEATURES].assign(score=model.predict_proba(frame[FEATURES])[:, 1])
-    return Candidate(
-        model_name=model_name,
-        model=model,
-        features=list(FEATURES),
-        params={"C": c, "solver": "lbfgs"},
-        seed=seed,
-        metrics={spec.primary_metric: metric, "brier": 0.2},
-        baseline_metrics={spec.primary_metric: 0.6 if spec.higher_is_better else 80.0},
-        baseline_name="bgnbd_gamma_gamma",
-        training_window=(date(2025, 1, 1), date(2026, 3, 1)),
-        holdout_window=(date(2026, 3, 15), date(2026, 6, 1)),
-        data_fingerprint=data_fingerprint(frame),
-        plots={"roc": plot, "calibration": plot},
-        reference=reference,
-        train_rows=150,
-        holdout_rows=len(frame) - 150,
-    )
-
-
-# --- pure functions ---------------------------------------------------------------------
-
-
-def test_fingerprint_ignores_row_and_column_order_but_sees_any_change() -> None:
-    frame = training_frame()
-    shuffled = frame.sample(frac=1.0, random_state=3)[list(reversed(frame.columns))]
-    changed = frame.copy()
-    changed.loc[5, "order_count"] += 1
-
-    assert data_fingerprint(shuffled) == data_fingerprint(frame)
-    assert data_fingerprint(changed) != data_fingerprint(frame)
-    assert data_fingerprint(frame.iloc[:-1]) != data_fingerprint(frame)
-    assert data_fingerprint(frame.rename(columns={"order_count": "orders"})) != data_fingerprint(
-        frame
-    )
-
-
-def test_version_id_depends_on_each_input_and_nothing_else() -> None:
-    base = version_id("customer_churn", "abc", {"C": 1.0, "depth": 3}, 42, FEATURES)
-    assert base == version_id("customer_churn", "abc", {"depth": 3, "C": 1.0}, 42, FEATURES)
-    others = {
-        version_id("customer_clv", "abc", {"C": 1.0, "depth": 3}, 42, FEATURES),
-        version_id("customer_churn", "abd", {"C": 1.0, "depth": 3}, 42, FEATURES),
-        version_id("customer_churn", "abc", {"C": 2.0, "depth": 3}, 42, FEATURES),
-        version_id("customer_churn", "abc", {"C": 1.0, "depth": 3}, 7, FEATURES),
-        version_id("customer_churn", "abc", {"C": 1.0, "depth": 3}, 42, FEATURES[:1]),
-    }
-    assert base not in others and len(others) == 5
-
-
-@pytest.mark.parametrize(
-    ("candidate", "champion", "higher", "expected"),
-    [
-        (0.8, 0.7, True, True),
-        (0.7, 0.7, True, False),
-        (0.6, 0.7, True, False),
-        (10.0, 12.0, False, True),
-        (12.0, 10.0, False, False),
-        (math.nan, 0.7, True, False),
-        (None, 0.7, True, False),
-        (0.5, None, True, True),
-    ],
-)
-def test_is_better_follows_the_metric_direction(
-    candidate: float | None, champion: float | None, higher: bool, expected: bool
-) -> None:
-    assert is_better(candidate, champion, higher_is_better=higher) is expected
-
-
-def test_champion_stack_pops_on_rollback() -> None:
-    events = [
-        ("registered", "a"),
-        ("promoted", "a"),
-        ("promoted", "b"),
-        ("promoted", "c"),
-        ("rolled_back", "c"),
-        ("retired", "b"),
-    ]
-    assert champion_stack(events) == ["a", "b"]
-
-
-# --- on the warehouses ------------------------------------------------------------------
 
 
 def registry_for(settings: Settings, tmp_path: Path) -> ModelRegistry:
@@ -270,39 +132,12 @@ def test_challenger_replaces_champion_only_when_better_on_holdout(
     assert champion is not None and champion.version == winner.version
 
 
-def _against_rule(candidate: Candidate, rule_metric: float) -> Candidate:
-    return replace(
-        candidate,
-        baseline_name="rule:account_health",
-        baseline_metrics={"roc_auc": rule_metric, "brier": 0.3},
-    )
-
-
-def test_rule_gate_only_stops_candidates_that_lose_to_a_rule(plot: bytes) -> None:
-    spec = MODEL_SPECS["account_churn"]
-    candidate = make_candidate(training_frame(), plot, model_name="account_churn", metric=0.7)
-    assert rule_gate(candidate, spec) is None  # a BTYD or base-rate baseline never blocks
-    assert rule_gate(_against_rule(candidate, 0.65), spec) is None
-    reason = rule_gate(_against_rule(candidate, 0.7), spec)  # a tie does not beat the rule
-    assert reason == "not champion: holdout roc_auc 0.7 does not beat rule:account_health 0.7"
-    clv = MODEL_SPECS["customer_clv"]
-    regressor = replace(
-        candidate,
-        model_name="customer_clv",
-        metrics={"mae": 90.0},
-        baseline_name="rule:trailing_revenue",
-        baseline_metrics={"mae": 80.0},
-    )
-    assert rule_gate(regressor, clv) is not None  # lower MAE is better: 90 loses to 80
-    assert rule_gate(replace(regressor, metrics={"mae": 70.0}), clv) is None
-
-
 def test_a_candidate_that_loses_to_its_rule_is_kept_from_the_champion(
     warehouse_settings: Settings, tmp_path: Path, plot: bytes
 ) -> None:
     registry = registry_for(warehouse_settings, tmp_path)
     frame = training_frame()
-    loser = _against_rule(
+    loser = against_rule(
         make_candidate(frame, plot, model_name="account_churn", metric=0.7), rule_metric=0.72
     )
 
@@ -317,7 +152,7 @@ def test_a_candidate_that_loses_to_its_rule_is_kept_from_the_champion(
     events = registry.history("account_churn")
     assert [(event["event"], event["reason"]) for event in events] == [("registered", listed.note)]
 
-    winner = _against_rule(
+    winner = against_rule(
         make_candidate(frame, plot, model_name="account_churn", metric=0.8, c=0.5),
         rule_metric=0.72,
     )

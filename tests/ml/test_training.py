@@ -146,6 +146,26 @@ def test_deal_risk_compares_champion_and_challenger_deterministically(deals: pd.
     assert "segment" in first.features
 
 
+def test_the_spec_candidates_decide_which_learners_are_fitted(deals: pd.DataFrame) -> None:
+    spec = replace(MODEL_SPECS["deal_risk"], candidates=("lightgbm",))
+    result = fit_and_evaluate(spec, deals, seed=5)
+    assert result.params["champion"] == "lightgbm"
+    assert not any(name.startswith(("logistic_", "lightgbm_")) for name in result.metrics)
+    reordered = replace(spec, candidates=("lightgbm", "logistic"))
+    both = fit_and_evaluate(reordered, deals, seed=5)
+    assert {"logistic_roc_auc", "lightgbm_roc_auc"} <= set(both.metrics)
+
+
+@pytest.mark.parametrize("candidates", [(), ("lightgbm", "random_forest")])
+def test_a_spec_naming_no_known_learner_is_a_clear_error(
+    deals: pd.DataFrame, candidates: tuple[str, ...]
+) -> None:
+    spec = replace(MODEL_SPECS["deal_risk"], candidates=candidates)
+    with pytest.raises(ValueError, match="must name supervised learners") as error:
+        fit_and_evaluate(spec, deals)
+    assert "\n" not in str(error.value)
+
+
 def test_lead_score_is_logistic_with_base_rate_baseline(deals: pd.DataFrame) -> None:
     leads = deals.rename(columns={"opportunity_id": "lead_id", "is_won": "is_converted"})
     leads = leads.drop(columns="days_to_close").assign(horizon_days=30)

@@ -9,6 +9,7 @@ import pytest
 from orchestration.dbt import LAYERS, MANIFEST_PATH
 from orchestration.ingestion import raw_asset_key
 from orchestration.schedules import (
+    ALERT_DIGEST_CRON,
     DAILY_PIPELINE_CRON,
     MONTHLY_RETRAINING_CRON,
     WEEKLY_REPORT_CRON,
@@ -83,9 +84,12 @@ def test_schedules_and_sensors(repository: dg.RepositoryDefinition) -> None:
     assert WEEKLY_REPORT_CRON == "0 8 * * 1"
     assert crons["monthly_retraining_schedule"].cron_schedule == MONTHLY_RETRAINING_CRON
     assert {schedule.execution_timezone for schedule in crons.values()} == {"UTC"}
+    assert crons["alert_digest_schedule"].cron_schedule == ALERT_DIGEST_CRON == "0 9 * * *"
     assert crons["daily_pipeline_schedule"].job_name == "daily_pipeline"
-    sensors = {sensor.name for sensor in repository.sensor_defs}
-    assert "ops_message_on_run_failure" in sensors
+    assert len(crons) == 4
+    sensors = {sensor.name: sensor for sensor in repository.sensor_defs}
+    assert set(sensors) == {"ops_message_on_run_failure", "retraining_sensor"}
+    assert sensors["retraining_sensor"].job_name == "model_retraining"
 
 
 def test_loads_and_dbt_retry_with_backoff(repository: dg.RepositoryDefinition) -> None:

@@ -7,30 +7,8 @@ import pytest
 
 from orchestration.dbt import dbt_build_args, layer_group
 from orchestration.instance import prepare_dagster_home, storage_kind
-from orchestration.pipeline import pipeline_run_config, ui_command
-from orchestration.sensors import build_ops_message
+from orchestration.launch import pipeline_run_config, ui_command
 from warehouse.settings import SettingsError
-
-
-def test_ops_message_names_job_steps_first_error_line_and_run_link() -> None:
-    message = build_ops_message(
-        job_name="daily_pipeline",
-        run_id="abc123",
-        failed_steps=["load_crm", "dbt_models"],
-        error="dbt build failed\nTraceback (most recent call last): ...",
-        ui_url="http://ui.example:3000/",
-    )
-    assert "`daily_pipeline` failed" in message
-    assert "failed steps: load_crm, dbt_models" in message
-    assert "error: dbt build failed" in message
-    assert "Traceback" not in message
-    assert message.endswith("run: http://ui.example:3000/runs/abc123")
-
-
-def test_ops_message_without_steps_or_error() -> None:
-    message = build_ops_message("weekly_executive_report", "r1", [], None)
-    assert "no step recorded" in message
-    assert "error: no message" in message
 
 
 @pytest.mark.parametrize(

@@ -9,15 +9,10 @@ import pytest
 
 from sources.load import LoadError, load_directory
 from tests.corpus.test_corpus import query
+from tests.unit.load_exports import write
 from warehouse.settings import Settings
 
 HEADER = "order_id,customer_id,ordered_at,order_total\n"
-
-
-def write(directory: Path, relative: str, text: str) -> None:
-    path = directory / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
 
 
 def audit(settings: Settings) -> list[tuple[Any, ...]]:

@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 
 from ciw.models_cli import format_table, models_group
 from ml.registry import ModelRegistry, ModelVersion
-from tests.ml.test_registry import make_candidate, png_bytes, training_frame
+from tests.ml.registry_candidates import make_candidate, png_bytes, training_frame
 from warehouse.settings import Settings
 
 

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from warehouse import adapter_for, append_frame, read_frame
+from warehouse import adapter_for, append_frame, read_frame, table_exists
 from warehouse.adapters import float_type, python_value
-from warehouse.settings import Settings
+from warehouse.settings import TARGETS, Settings
 
 DDL = (
     "create table if not exists scratch.points"
@@ -55,6 +55,8 @@ def test_append_frame_of_nothing_still_creates_the_table(warehouse_settings: Set
     with adapter_for(warehouse_settings).session() as session:
         assert session.table_exists("scratch.points")
         assert not session.table_exists("scratch.absent")
+    assert table_exists(warehouse_settings, "scratch.points")
+    assert not table_exists(warehouse_settings, "scratch.absent")
 
 
 def test_a_failed_transaction_leaves_nothing(warehouse_settings: Settings) -> None:
@@ -90,3 +92,33 @@ def test_python_value_turns_numpy_and_missing_values_into_plain_ones() -> None:
 def test_float_type_names_each_engines_double() -> None:
     assert float_type("duckdb") == "double"
     assert float_type("postgres") == "double precision"
+
+
+def test_ensure_database_prepares_the_warehouse_before_dbt_connects(
+    warehouse_settings: Settings,
+) -> None:
+    from warehouse.connections import drop_warehouse
+
+    fresh = warehouse_settings.elsewhere(
+        duckdb_path=warehouse_settings.duckdb_path.parent / "nested" / "fresh.duckdb",
+        pg_database=f"{warehouse_settings.pg_database}_fresh",
+    )
+    adapter = adapter_for(fresh)
+    try:
+        adapter.ensure_database()
+        adapter.ensure_database()  # a second call finds it and changes nothing
+        if adapter.single_writer:  # DuckDB: the folder exists; dbt creates the file
+            assert fresh.duckdb_path.parent.is_dir() and not fresh.duckdb_path.exists()
+        else:
+            with adapter_for(warehouse_settings).session() as session:
+                found = session.execute(
+                    "select count(*) from pg_database where datname = %s", (fresh.pg_database,)
+                )
+            assert found == [(1,)]
+    finally:
+        drop_warehouse(fresh)
+
+
+def test_only_duckdb_takes_a_single_writer() -> None:
+    single = {target: adapter_for(Settings(target=target)).single_writer for target in TARGETS}
+    assert single == {"duckdb": True, "postgres": False}

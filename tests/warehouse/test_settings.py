@@ -47,3 +47,19 @@ def test_password_never_shows_in_repr_or_description(monkeypatch: pytest.MonkeyP
     assert "s3cret-pw" not in repr(settings)
     assert "s3cret-pw" not in settings.describe()
     assert "s3cret-pw" in settings.pg_conninfo()  # only the connection string carries it
+
+
+def test_elsewhere_moves_only_the_place_of_the_same_kind_of_warehouse(tmp_path: Path) -> None:
+    own = tmp_path / "own.duckdb"
+    duck = Settings(target="duckdb", duckdb_path=tmp_path / "mine.duckdb", pg_database="mine")
+    postgres = Settings(target="postgres", duckdb_path=tmp_path / "mine.duckdb", pg_database="mine")
+
+    assert duck.elsewhere(duckdb_path=own, pg_database="ciw_own") == Settings(
+        target="duckdb", duckdb_path=own, pg_database="mine"
+    )
+    moved = postgres.elsewhere(duckdb_path=own, pg_database="ciw_own")
+    assert (moved.target, moved.pg_database, moved.duckdb_path) == (
+        "postgres",
+        "ciw_own",
+        tmp_path / "mine.duckdb",
+    )

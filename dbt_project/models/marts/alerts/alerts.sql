@@ -46,7 +46,8 @@ routed as (
         end as cc_recipient,
         candidates.window_key,
         candidates.as_of_date,
-        {{ alert_created_at() }} as created_at
+        {{ alert_created_at() }} as created_at,
+        {{ alert_urgency('candidates.severity') }} as urgency
     from candidates
     left join alert_types
         on
@@ -113,7 +114,8 @@ final as (
         cc_recipient,
         window_key,
         as_of_date,
-        created_at
+        created_at,
+        urgency
     from new_alerts
 )
 

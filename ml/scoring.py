@@ -1,0 +1,195 @@
+"""Batch scoring: every champion scores every current entity; rows go to ``ml.predictions``.
+
+Without a champion (or when it fails) the model's rule stands in, so the scored marts never go
+empty. Predictions are appended, never updated: the table is the audit of what was scored.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ml.contracts import (
+    ML_SCHEMA,
+    PREDICTIONS_TABLE,
+    TOP_FACTORS,
+    ModelSpec,
+    predictions_ddl,
+)
+from ml.training_sets import NotEnoughData
+from warehouse import append_frame
+from warehouse.adapters import float_type
+from warehouse.settings import Settings
+
+if TYPE_CHECKING:
+    from feature_repo.store import FeatureStoreGateway
+    from ml.registry import ModelRegistry, ModelVersion
+
+log = logging.getLogger(__name__)
+
+#: Column order of ``ml.predictions`` (the contract in ml/contracts.py).
+PREDICTION_COLUMNS = [
+    "model_name",
+    "model_version",
+    "entity",
+    "entity_id",
+    "as_of_date",
+    "score",
+    "score_lower",
+    "score_upper",
+    "score_label",
+    "horizon_days",
+    *[f"factor_{i}_{part}" for i in range(1, TOP_FACTORS + 1) for part in ("name", "contribution")],
+    "scored_at",
+    "run_id",
+]
+
+
+#: Columns added to ml.predictions after its first release (added in place on old warehouses).
+ADDED_PREDICTION_COLUMNS = ("score_lower", "score_upper")
+
+
+def scoring_dir(settings: Settings) -> Path:
+    return settings.artifacts_dir / "scoring"
+
+
+def scored_frame_path(settings: Settings, model_name: str) -> Path:
+    """The latest frame a champion scored (features + score), which drift checks compare."""
+    return scoring_dir(settings) / f"{model_name}.parquet"
+
+
+def score_entities(
+    spec: ModelSpec,
+    model: Any,
+    version: str,
+    frame: pd.DataFrame,
+    *,
+    horizon_days: int | None,
+    scored_at: datetime,
+    run_id: str,
+) -> pd.DataFrame:
+    """Prediction rows (the ``ml.predictions`` contract) for every row of a scoring frame."""
+    scores = model.predict(frame)
+    lower, upper = prediction_interval(model, frame)
+    labels = model.predict_labels(frame)
+    factors = model.top_factors(frame, k=TOP_FACTORS).reset_index(drop=True)
+    rows = pd.DataFrame(
+        {
+            "model_name": spec.name,
+            "model_version": version,
+            "entity": spec.entity,
+            "entity_id": frame[spec.entity_column].astype(str).to_numpy(),
+            "as_of_date": pd.to_datetime(frame["as_of_date"]).dt.date.to_numpy(),
+            "score": pd.Series(scores, dtype="float64").to_numpy(),
+            "score_lower": lower,
+            "score_upper": upper,
+            "score_label": labels if labels is not None else None,
+            "horizon_days": horizon_days,
+        }
+    )
+    for i in range(1, TOP_FACTORS + 1):
+        for part in ("name", "contribution"):
+            column = f"factor_{i}_{part}"
+            rows[column] = factors[column].to_numpy() if column in factors.columns else None
+    rows["scored_at"] = scored_at.replace(tzinfo=None)
+    rows["run_id"] = run_id
+    return rows[PREDICTION_COLUMNS]
+
+
+def prediction_interval(model: Any, frame: pd.DataFrame) -> tuple[Any, Any]:
+    """The model's 80 % interval per row, or missing values for a model without one."""
+    interval = getattr(model, "predict_interval", None)
+    if interval is None:
+        return [None] * len(frame), [None] * len(frame)
+    lower, upper = interval(frame)
+    return pd.Series(lower, dtype="float64").to_numpy(), pd.Series(
+        upper, dtype="float64"
+    ).to_numpy()
+
+
+def score_model(
+    settings: Settings,
+    spec: ModelSpec,
+    gateway: FeatureStoreGateway,
+    registry: ModelRegistry,
+    *,
+    as_of: date,
+    run_id: str,
+    scored_at: datetime | None = None,
+) -> pd.DataFrame:
+    """Score every current entity with the champion; keep the scored frame for drift checks.
+
+    Without a champion, or when the champion fails to load or score, the model's rule
+    (``ml/baselines/rules.py``) scores the same rows with ``model_version = 'rule:<name>'``, so
+    the scored marts and alerts never go empty. Models without a rule raise NotEnoughData.
+    """
+    from ml.baselines.rules import rule_model
+
+    champion: ModelVersion | None = registry.champion(spec.name)
+    frame = gateway.scoring_frame(spec, as_of)
+    if frame.empty:
+        raise NotEnoughData(f"no {spec.entity} has features at {as_of}")
+    stamp = scored_at or datetime.now(UTC)
+    snapshot_path = scored_frame_path(settings, spec.name)
+    failure: Exception | None = None
+    if champion is not None:
+        try:
+            rows = score_entities(
+                spec,
+                registry.load_model(champion),
+                champion.version,
+                frame,
+                horizon_days=champion.params.get("horizon_days"),
+                scored_at=stamp,
+                run_id=run_id,
+            )
+        except Exception as error:  # whatever breaks the model, the rule can still score
+            failure = error
+            log.warning("%s: champion %s failed to score: %s", spec.name, champion.version, error)
+        else:
+            snapshot_path.parent.mkdir(parents=True, exist_ok=True)
+            frame.assign(score=rows["score"].to_numpy()).to_parquet(snapshot_path, index=False)
+            return rows
+    fallback = rule_model(spec.name, spec.horizon_var)
+    if fallback is None or not fallback.rule.applies(frame):
+        if failure is not None:
+            raise failure
+        raise NotEnoughData(f"{spec.name} has no champion yet")
+    log.warning("%s: serving %s instead of a model", spec.name, fallback.rule.version)
+    # The drift check compares the champion's features with the last scored frame: a rule's
+    # run leaves none, rather than a stale one.
+    snapshot_path.unlink(missing_ok=True)
+    return score_entities(
+        spec,
+        fallback,
+        fallback.rule.version,
+        frame,
+        horizon_days=fallback.horizon_days,
+        scored_at=stamp,
+        run_id=run_id,
+    )
+
+
+def predictions_statements(settings: Settings) -> list[str]:
+    """Create ml.predictions when missing, and add the columns an earlier release lacked."""
+    double = float_type(settings.target)
+    table = f"{ML_SCHEMA}.{PREDICTIONS_TABLE}"
+    return [
+        predictions_ddl(settings.target),
+        *(
+            f"alter table {table} add column if not exists {column} {double}"
+            for column in ADDED_PREDICTION_COLUMNS
+        ),
+    ]
+
+
+def write_predictions(settings: Settings, rows: pd.DataFrame) -> int:
+    """Append prediction rows to ``ml.predictions`` (never updates: the table is the audit)."""
+    rows = rows.reindex(columns=PREDICTION_COLUMNS)  # a row source without intervals: missing
+    return append_frame(
+        settings, f"{ML_SCHEMA}.{PREDICTIONS_TABLE}", rows, ddl=predictions_statements(settings)
+    )

@@ -1,0 +1,191 @@
+"""Launching Dagster from the command line: the daily job in process (``ciw run``) and the UI
+(``ciw ui``).
+
+``run_pipeline`` executes the ``daily_pipeline`` job (raw loads, every dbt model and test) in
+this process and returns one row per asset with its check results, for the CLI to print;
+``ui_command`` is the ``dagster dev`` command line on the project's definitions.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import dagster as dg
+
+from orchestration.run_events import Listener, listening_logger
+from warehouse.settings import Settings
+
+AssetStatus = Literal["materialized", "failed", "skipped"]
+CheckOutcome = Literal["passed", "failed", "warned"]
+
+
+@dataclass(frozen=True)
+class CheckSummary:
+    name: str
+    outcome: CheckOutcome
+    blocking: bool
+
+
+@dataclass(frozen=True)
+class AssetSummary:
+    asset_key: str
+    group: str
+    status: AssetStatus
+    checks: tuple[CheckSummary, ...] = ()
+
+    def check_counts(self) -> Counter[str]:
+        return Counter(check.outcome for check in self.checks)
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    run_id: str
+    success: bool
+    assets: tuple[AssetSummary, ...] = field(default_factory=tuple)
+
+    def totals(self) -> dict[str, int]:
+        """Asset statuses and check outcomes, counted: what a one-line summary needs."""
+        counts: Counter[str] = Counter(asset.status for asset in self.assets)
+        for asset in self.assets:
+            counts.update(f"checks {outcome}" for outcome in asset.check_counts().elements())
+        return dict(counts)
+
+    @property
+    def failed_blocking_checks(self) -> list[str]:
+        return [
+            f"{asset.asset_key}:{check.name}"
+            for asset in self.assets
+            for check in asset.checks
+            if check.blocking and check.outcome == "failed"
+        ]
+
+
+def pipeline_run_config(exports_dir: Path | None, as_of: date | None) -> dict[str, Any]:
+    """Run config for ``daily_pipeline``: the export folder for each load, ``as_of`` for dbt."""
+    from orchestration.ingestion import SOURCES
+
+    dbt_config = {"config": {"as_of_date": as_of and as_of.isoformat()}}
+    ops: dict[str, Any] = {"dbt_models": dbt_config, "dbt_scored_models": dbt_config}
+    if exports_dir is not None:
+        for source in SOURCES:
+            ops[f"load_{source}"] = {"config": {"exports_dir": str(Path(exports_dir).resolve())}}
+    # INFO shows one line per step and dbt model; DEBUG would print every engine event.
+    return {"ops": ops, "loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+
+def _check_outcome(evaluation: dg.AssetCheckEvaluation) -> CheckOutcome:
+    if evaluation.passed:
+        return "passed"
+    return "failed" if evaluation.severity == dg.AssetCheckSeverity.ERROR else "warned"
+
+
+def summarize(result: dg.ExecuteInProcessResult, job: dg.JobDefinition) -> PipelineResult:
+    materialized = {event.asset_key for event in result.get_asset_materialization_events()}
+    failed_steps = {event.step_key for event in result.get_step_failure_events()}
+    evaluations: dict[dg.AssetKey, list[CheckSummary]] = {}
+    graph = job.asset_layer.asset_graph
+    for evaluation in result.get_asset_check_evaluations():
+        spec = graph.get_check_spec(evaluation.asset_check_key)
+        evaluations.setdefault(evaluation.asset_key, []).append(
+            CheckSummary(
+                name=evaluation.check_name,
+                outcome=_check_outcome(evaluation),
+                blocking=spec.blocking,
+            )
+        )
+    summaries = []
+    for key in sorted(graph.executable_asset_keys, key=lambda k: k.to_user_string()):
+        node = graph.get(key)
+        status: AssetStatus = "materialized" if key in materialized else "skipped"
+        if status == "skipped" and _step_of(job, key) in failed_steps:
+            status = "failed"
+        checks = tuple(sorted(evaluations.get(key, []), key=lambda check: check.name))
+        summaries.append(AssetSummary(key.to_user_string(), node.group_name, status, checks))
+    return PipelineResult(run_id=result.run_id, success=result.success, assets=tuple(summaries))
+
+
+def _step_of(job: dg.JobDefinition, key: dg.AssetKey) -> str | None:
+    node_handle = job.asset_layer.get_op_output_handle(key).node_handle
+    return str(node_handle) if node_handle else None
+
+
+def run_plan(job: dg.JobDefinition) -> dict[str, int]:
+    """How many assets each group of ``job`` has: what a progress view counts towards."""
+    graph = job.asset_layer.asset_graph
+    plan: Counter[str] = Counter()
+    for key in graph.executable_asset_keys:
+        plan[graph.get(key).group_name or "default"] += 1
+    return dict(plan)
+
+
+def asset_groups(job: dg.JobDefinition) -> dict[str, str]:
+    """Each asset's group, by the asset key's user string."""
+    graph = job.asset_layer.asset_graph
+    return {
+        key.to_user_string(): graph.get(key).group_name or "default"
+        for key in graph.executable_asset_keys
+    }
+
+
+def daily_job(settings: Settings) -> dg.JobDefinition:
+    from orchestration.definitions import build_definitions
+
+    return build_definitions(settings).resolve_job_def("daily_pipeline")
+
+
+def run_pipeline(
+    settings: Settings,
+    exports_dir: Path | None = None,
+    *,
+    as_of: date | None = None,
+    instance: dg.DagsterInstance | None = None,
+    listener: Listener | None = None,
+    job: dg.JobDefinition | None = None,
+) -> PipelineResult:
+    """Materialize the whole asset graph in process on the warehouse of ``settings``.
+
+    ``exports_dir`` (default ``$CIW_EXPORTS_DIR``, else none: loads skipped) is where the
+    loads look; absent sources are skipped. ``as_of`` is passed to dbt as
+    ``--vars {as_of_date: ...}``. ``instance`` defaults to the persistent one under
+    DAGSTER_HOME, so the run shows in the UI afterwards. ``listener`` hears every step start,
+    materialization, check result and failure as it happens (the CLI's progress view).
+    """
+    from orchestration.instance import open_instance
+
+    job = job or daily_job(settings)
+    instance = instance or open_instance(settings)
+    run_config = pipeline_run_config(exports_dir, as_of)
+    executed = job
+    if listener is not None:
+        executed = job.with_logger_defs(
+            {"console": dg.colored_console_logger, "ciw_progress": listening_logger(listener)}
+        )
+        run_config["loggers"]["ciw_progress"] = {}
+    result = executed.execute_in_process(
+        run_config=run_config,
+        instance=instance,
+        raise_on_error=False,
+        tags={"ciw/target": settings.target, **({"ciw/as_of": as_of.isoformat()} if as_of else {})},
+    )
+    return summarize(result, job)
+
+
+def ui_command(port: int, host: str = "127.0.0.1") -> list[str]:
+    """``dagster dev`` on the project's definitions; run it with ``instance_env(settings)``
+    added to the environment and the repository root as working directory."""
+    dagster = str(Path(sys.executable).with_name("dagster"))
+    return [
+        dagster,
+        "dev",
+        "-m",
+        "orchestration.definitions",
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]

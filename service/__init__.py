@@ -1,0 +1,1 @@
+"""The project's HTTP service (FastAPI on uvicorn)."""
