@@ -1,7 +1,8 @@
 """Alerts as Slack Block Kit messages that read like the alert examples in the design.
 
 Pure functions: an ``Alert`` (one row of marts.alerts) in, a ``Message`` (fallback text, blocks,
-metadata carrying the delivery key) out. Critical alerts get a message each; the rest are
+metadata carrying the delivery key) out. Each alert type's headings and emoji come from the dbt
+seed alert_types (``notifier.alert_types``). Critical alerts get a message each; the rest are
 listed in one digest per recipient, split so that no message passes Slack's block limits.
 """
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from notifier.alert_types import alert_types
 from notifier.buttons import alert_block_id, alert_buttons, digest_menu
 
 #: Separator of the lines in the mart's details, factors and suggested_actions columns.
@@ -33,32 +35,8 @@ URGENCY_TIERS = ("immediate", "within_24h", "within_week")
 
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
-_HEADINGS: dict[str, tuple[str, str, str]] = {
-    # alert_type: (header, factors heading, actions heading)
-    "high_risk_deal": ("High-Risk Deal Alert", "Top Risk Factors", "Recommended Actions"),
-    "win_rate_decline": ("Win Rate Decline", "Impact", "Recommended Actions"),
-    "rep_performance": ("Rep Performance Review Needed", "Potential Issues", "Recommended Actions"),
-    "pipeline_health": ("Pipeline Health Index", "Contributing Factors", "Recommended Actions"),
-    "churn_risk": ("Churn Risk Alert", "Top Risk Factors", "Recommended Actions"),
-    "usage_decline": ("Usage Decline", "Signals", "Recommended Actions"),
-    "upsell_opportunity": ("Upsell Opportunity", "Signals", "Recommended Actions"),
-    "ltv_milestone": ("LTV Milestone", "Why now", "Recommended Actions"),
-    "cart_abandonment": ("Cart Abandoned", "Signals", "Recommended Actions"),
-    "data_quality_breach": ("Data Quality Breach", "Failed Checks", "Recommended Actions"),
-}
-
-_EMOJI = {
-    "high_risk_deal": "🚨",
-    "win_rate_decline": "⚠️",
-    "rep_performance": "📊",
-    "pipeline_health": "🔴",
-    "usage_decline": "📉",
-    "upsell_opportunity": "📈",
-    "ltv_milestone": "🏆",
-    "cart_abandonment": "🛒",
-    "data_quality_breach": "🧪",
-}
-_CHURN_EMOJI = {"critical": "🚨", "high": "⚠️", "medium": "🟡", "low": "🟢"}
+#: The emoji of an alert type without its own (seed alert_types): its severity's.
+SEVERITY_EMOJI = {"critical": "🚨", "high": "⚠️", "medium": "🟡", "low": "🟢"}
 
 
 @dataclass(frozen=True)
@@ -138,14 +116,19 @@ def split_lines(text: str | None) -> list[str]:
 
 
 def emoji(alert: Alert) -> str:
-    if alert.alert_type == "churn_risk":
-        return _CHURN_EMOJI.get(alert.severity, "⚠️")
-    return _EMOJI.get(alert.alert_type, "🔔")
+    """The alert type's emoji (seed alert_types), else its severity's; 🔔 for an unknown type."""
+    known = alert_types().get(alert.alert_type)
+    if known is None:
+        return "🔔"
+    return known.emoji or SEVERITY_EMOJI.get(alert.severity, "⚠️")
 
 
 def headings(alert_type: str) -> tuple[str, str, str]:
-    default = (alert_type.replace("_", " ").title(), "Factors", "Recommended Actions")
-    return _HEADINGS.get(alert_type, default)
+    """Header, factors heading and actions heading of an alert type (seed alert_types)."""
+    known = alert_types().get(alert_type)
+    if known is None:
+        return (alert_type.replace("_", " ").title(), "Factors", "Recommended Actions")
+    return (known.heading, known.factors_heading, known.actions_heading)
 
 
 def _bold_key(line: str) -> str:

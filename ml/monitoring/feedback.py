@@ -1,8 +1,9 @@
 """CSM feedback on alerts, as a quality signal per alert type and a retraining trigger.
 
 CSMs mark alerts accurate / inaccurate (``ops.alert_feedback``, written by the notifier); the
-share of 'inaccurate' per alert type is a quality signal, and enough new rows on a model's alert
-types since its last retraining is a retraining trigger (``ml.monitoring.retraining``).
+share of 'inaccurate' per alert type is a quality signal, and enough new rows on the alerts a
+model raised (``marts.alerts.model_name``, from the dbt seed alert_types) since its last
+retraining is a retraining trigger (``ml.monitoring.retraining``).
 """
 
 from __future__ import annotations
@@ -19,14 +20,6 @@ if TYPE_CHECKING:
 #: Where CSM feedback and the alerts it refers to live (written by the notifier and dbt).
 FEEDBACK_TABLE = "ops.alert_feedback"
 ALERTS_TABLE = "marts.alerts"
-
-#: Alert types whose feedback judges a model; feedback on the others does not retrain anything.
-MODEL_ALERT_TYPES: dict[str, tuple[str, ...]] = {
-    "customer_churn": ("churn_risk",),
-    "account_churn": ("churn_risk", "usage_decline"),
-    "deal_risk": ("high_risk_deal", "rep_performance"),
-    "customer_clv": ("ltv_milestone", "upsell_opportunity"),
-}
 
 
 def naive_utc(moment: datetime) -> datetime:
@@ -47,25 +40,26 @@ def inaccurate_share(feedback: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_feedback(settings: Settings, since: datetime | None = None) -> pd.DataFrame:
-    """Feedback rows with their alert type ('unknown' before the alerts mart exists)."""
+    """Feedback rows with their alert type ('unknown' before the alerts mart exists) and the
+    model the alert's feedback judges (``marts.alerts.model_name``; null for other alerts)."""
     from warehouse import read_frame, table_exists
 
     columns = ["feedback_id", "alert_id", "recorded_at", "alert_accuracy", "alert_type"]
     if not table_exists(settings, FEEDBACK_TABLE):
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=[*columns, "model_name"])
     where, params = ("where feedback.recorded_at > %s", (naive_utc(since),)) if since else ("", ())
     if table_exists(settings, ALERTS_TABLE):
-        alert_type = "coalesce(alerts.alert_type, 'unknown')"
+        alert_type, model_name = "coalesce(alerts.alert_type, 'unknown')", "alerts.model_name"
         join = (
-            f"left join (select distinct alert_id, alert_type from {ALERTS_TABLE}) as alerts"
-            " on feedback.alert_id = alerts.alert_id"
+            f"left join (select distinct alert_id, alert_type, model_name from {ALERTS_TABLE})"
+            " as alerts on feedback.alert_id = alerts.alert_id"
         )
     else:
-        alert_type, join = "'unknown'", ""
+        alert_type, model_name, join = "'unknown'", "cast(null as varchar)", ""
     return read_frame(
         settings,
         f"select feedback.feedback_id, feedback.alert_id, feedback.recorded_at, "
-        f"feedback.alert_accuracy, {alert_type} as alert_type "
+        f"feedback.alert_accuracy, {alert_type} as alert_type, {model_name} as model_name "
         f"from {FEEDBACK_TABLE} as feedback {join} {where}",
         params,
     )

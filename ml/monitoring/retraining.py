@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from ml.contracts import DRIFT_TABLE, ML_SCHEMA, MODEL_SPECS, PERFORMANCE_TABLE
-from ml.monitoring.feedback import MODEL_ALERT_TYPES, count_new_feedback
+from ml.monitoring.feedback import count_new_feedback
 
 if TYPE_CHECKING:
     from warehouse.settings import Settings
@@ -111,13 +111,14 @@ def feedback_signals(
     *,
     threshold: int,
     now: datetime,
-    model_alert_types: Mapping[str, Sequence[str]] = MODEL_ALERT_TYPES,
 ) -> list[RetrainingSignal]:
-    """A signal per model with at least ``threshold`` new feedback rows on its alert types."""
+    """A signal per model with at least ``threshold`` new feedback rows on the alerts it judges
+    (the ``model_name`` of each feedback row's alert; seed alert_types decides it)."""
     signals = []
-    for model, alert_types in model_alert_types.items():
-        since = since_by_model.get(model)
-        count = count_new_feedback(feedback, since, alert_types)
+    for model in MODEL_SPECS:
+        rows = feedback[feedback["model_name"] == model]
+        alert_types = sorted(rows["alert_type"].unique())
+        count = count_new_feedback(rows, since_by_model.get(model), alert_types)
         if threshold > 0 and count >= threshold:
             signals.append(
                 RetrainingSignal(

@@ -18,6 +18,7 @@ import pytest
 from sources.generate import generate
 from sources.generate.config import GeneratorConfig
 from sources.load.loader import load_directory
+from tests.dbt.rows import same_rows
 from warehouse.dbt import run_dbt
 from warehouse.settings import Settings
 
@@ -126,19 +127,6 @@ def _rows(warehouse: Path, as_of: str) -> dict[str, list[tuple]]:
         }
 
 
-def _same(rows: list[tuple], others: list[tuple]) -> bool:
-    """Equal rows; floats to 1e-9 relative (parallel aggregation may reorder the sums)."""
-    if len(rows) != len(others):
-        return False
-    return all(
-        value == pytest.approx(other, rel=1e-9, abs=1e-12)
-        if isinstance(value, float)
-        else value == other
-        for row, other_row in zip(rows, others, strict=True)
-        for value, other in zip(row, other_row, strict=True)
-    )
-
-
 def _add_events_at_and_after(warehouse: Path, day: str) -> None:
     with duckdb.connect(str(warehouse)) as connection:
         for offset_days, id_offset in ((0, 800_000_000), (3, 850_000_000)):
@@ -167,10 +155,10 @@ def test_b2b_features_ignore_events_at_and_after_the_as_of_date(
     checked_after = _rows(warehouse, CHECKED_AS_OF)
     latest_after = _rows(warehouse, RUN_AS_OF)
     for model in FEATURE_KEYS:
-        assert _same(checked_after[model], checked_before[model]), (
+        assert same_rows(checked_after[model], checked_before[model]), (
             f"{model} leaked events at/after D"
         )
     changed = [
-        model for model in FEATURE_KEYS if not _same(latest_after[model], latest_before[model])
+        model for model in FEATURE_KEYS if not same_rows(latest_after[model], latest_before[model])
     ]
     assert set(changed) == set(FEATURE_KEYS), f"only {changed} saw the new events at L"

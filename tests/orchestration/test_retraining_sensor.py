@@ -146,8 +146,10 @@ def test_a_performance_drop_and_enough_feedback_retrain_once(
             "from range(4) as t(i)"
         )
         session.execute("create schema marts")
+        # A churn alert on an account: its feedback judges the account churn model only.
         session.execute(
-            "create table marts.alerts as select 'a1' as alert_id, 'churn_risk' as alert_type"
+            "create table marts.alerts as select 'a1' as alert_id, 'churn_risk' as alert_type,"
+            " 'account_churn' as model_name"
         )
 
     first = evaluate(settings, instance, cursor=None)
@@ -155,6 +157,6 @@ def test_a_performance_drop_and_enough_feedback_retrain_once(
 
     assert len(first.run_requests) == 1 and second.run_requests == []
     tags = first.run_requests[0].tags
-    assert tags["ciw/retrain_models"] == "account_churn,customer_churn,deal_risk"
+    assert tags["ciw/retrain_models"] == "account_churn,deal_risk"
     assert tags["ciw/retrain_causes"] == "feedback,performance"
     assert "roc_auc 0.6400 vs 0.8100" in tags["ciw/retrain_reason"]

@@ -13,5 +13,5 @@
 
 {#- Hours from one timestamp to another, to the minute; null when either is null. -#}
 {% macro alert_hours_between(start_expression, end_expression) -%}
-    cast({{ dbt.datediff(start_expression, end_expression, 'minute') }} as double precision) / 60
+    cast({{ dbt.datediff(start_expression, end_expression, 'minute') }} as {{ dbt.type_float() }}) / 60
 {%- endmacro %}

@@ -71,14 +71,13 @@
     )
 {%- endmacro %}
 
-{#- The fallback Slack channel of an alert type (var `alert_fallback_channels`, else `default`). -#}
-{% macro alert_fallback_channel(alert_type_column) -%}
-    {%- set channels = var('alert_fallback_channels') -%}
-    case {{ alert_type_column }}
-        {%- for alert_type, channel in channels.items() if alert_type != 'default' %}
-        when '{{ alert_type }}' then '{{ channel }}'
-        {%- endfor %}
-        else '{{ channels['default'] }}'
+{#- The churn probability a churn risk band starts above (var `churn_risk_thresholds`). -#}
+{% macro alert_band_threshold(band_column) -%}
+    {%- set thresholds = var('churn_risk_thresholds') -%}
+    case {{ band_column }}
+        when 'critical' then {{ thresholds['critical'] }}
+        when 'high' then {{ thresholds['high'] }}
+        else {{ thresholds['medium'] }}
     end
 {%- endmacro %}
 

@@ -21,5 +21,5 @@
     tolerance keeps float error (5 * 0.6 = 3.0000000000000004) from bumping a score.
 -#}
 {% macro quintile_score(order_by) -%}
-    cast(ceil(5 * cume_dist() over (order by {{ order_by }}) - 0.000001) as integer)
+    cast(ceil(5 * cume_dist() over (order by {{ order_by }}) - 0.000001) as {{ dbt.type_int() }})
 {%- endmacro %}

@@ -5,7 +5,6 @@
     it shrinks (down to `feature_spine_min_step_days`) so that a short history still gives as
     many matured label dates as it can. Without orders (B2B only) the step is the var's.
 -#}
-{%- set as_of_date = var('as_of_date', none) -%}
 {%- set periods = var('feature_spine_periods') -%}
 {%- set max_step = var('feature_spine_step_days') -%}
 {%- set min_step = [var('feature_spine_min_step_days', 7), max_step] | min -%}
@@ -14,28 +13,23 @@ with
 
 period_indexes as (
     select period_index
-    from generate_series(0, {{ periods - 1 }}) as periods (period_index)
+    from {{ integer_series(0, periods - 1, 'period_index') }}
 ),
 
 run_date as (
-    select
-        {% if as_of_date -%}
-            cast('{{ as_of_date }}' as date)
-        {%- else -%}
-            cast({{ utc_now() }} as date)
-        {%- endif %} as run_as_of_date
+    select {{ as_of_date_from_vars() }} as as_of_date
 ),
 
 order_history as (
     select min(order_days.order_date) as first_order_date
     from {{ ref('int_customer_order_days') }} as order_days
     cross join run_date
-    where order_days.order_date < run_date.run_as_of_date
+    where order_days.order_date < run_date.as_of_date
 ),
 
 step as (
     select
-        run_date.run_as_of_date,
+        run_date.as_of_date as run_as_of_date,
         cast(
             case
                 when order_history.first_order_date is null then {{ max_step }}
@@ -44,7 +38,7 @@ step as (
                         least(
                             {{ max_step }},
                             ceil(
-                                {{ days_between('order_history.first_order_date', 'run_date.run_as_of_date') }}
+                                {{ days_between('order_history.first_order_date', 'run_date.as_of_date') }}
                                 / {{ [periods - 1, 1] | max }}.0
                             )
                         )

@@ -27,15 +27,22 @@ def test_feedback_share_and_new_rows(warehouse_settings: Settings) -> None:
         "recorded_at timestamp, recorded_by varchar, alert_accuracy varchar)",
         f"insert into ops.alert_feedback values {feedback}",
         "create schema if not exists marts",
-        "create table marts.alerts (alert_id varchar, alert_type varchar)",
-        "insert into marts.alerts values ('a1', 'churn_risk'), ('a2', 'churn_risk'), "
-        "('a3', 'high_risk_deal')",
+        "create table marts.alerts (alert_id varchar, alert_type varchar, model_name varchar)",
+        "insert into marts.alerts values ('a1', 'churn_risk', 'customer_churn'), "
+        "('a2', 'churn_risk', 'account_churn'), ('a3', 'cart_abandonment', null)",
     )
 
     rows = read_feedback(warehouse_settings)
     shares = inaccurate_share(rows).set_index("alert_type")
 
     assert len(rows) == 5
+    models = rows.set_index("feedback_id")["model_name"]
+    assert models[["f0", "f1", "f2"]].tolist() == [
+        "customer_churn",
+        "customer_churn",
+        "account_churn",
+    ]
+    assert models[["f3", "f4"]].isna().all()  # an alert no model raises; an unknown alert
     assert shares.loc["churn_risk", "feedback_rows"] == 3
     assert shares.loc["churn_risk", "share"] == pytest.approx(2 / 3)
     assert shares.loc["unknown", "feedback_rows"] == 1

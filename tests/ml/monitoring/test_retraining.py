@@ -24,13 +24,20 @@ from warehouse.settings import Settings
 CHURN = MODEL_SPECS["customer_churn"]
 
 
-def test_enough_feedback_on_a_models_alert_types_is_a_signal() -> None:
+def test_enough_feedback_on_the_alerts_a_model_raised_is_a_signal() -> None:
+    """Feedback counts for the model of its alert (marts.alerts.model_name): churn alerts on
+    shop customers judge customer_churn, those on accounts account_churn."""
     now = datetime(2026, 11, 22, 6)
     feedback = pd.DataFrame(
         {
-            "alert_type": ["churn_risk"] * 4 + ["high_risk_deal"],
+            "alert_type": ["churn_risk"] * 6
+            + ["usage_decline", "high_risk_deal", "cart_abandonment"],
+            "model_name": ["customer_churn"] * 4 + ["account_churn"] * 3 + ["deal_risk", None],
             "recorded_at": pd.to_datetime(
-                ["2026-11-01", "2026-11-02", "2026-11-20", "2026-11-21", "2026-11-21"]
+                [
+                    *("2026-11-01", "2026-11-02", "2026-11-20", "2026-11-21"),
+                    *("2026-11-01", "2026-11-21", "2026-11-21", "2026-11-21", "2026-11-21"),
+                ]
             ),
         }
     )
@@ -42,8 +49,8 @@ def test_enough_feedback_on_a_models_alert_types_is_a_signal() -> None:
         ("customer_churn", "feedback"),
         ("account_churn", "feedback"),
     ]
-    assert "2 new feedback rows" in signals[0].detail
-    assert "4 new feedback rows" in signals[1].detail
+    assert signals[0].detail == "2 new feedback rows on churn_risk"
+    assert signals[1].detail == "3 new feedback rows on churn_risk, usage_decline"
 
 
 def test_plan_retraining_honours_evidence_age_and_cool_down() -> None:

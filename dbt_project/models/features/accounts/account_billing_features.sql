@@ -11,7 +11,7 @@
 with
 
 as_of_dates as (
-    {{ b2b_as_of_dates_to_build() }}
+    {{ as_of_dates_to_build() }}
 ),
 
 accounts as (
@@ -70,7 +70,7 @@ invoices_in_window as (
         invoices.first_paid_at,
         invoices.first_failed_at,
         invoices.days_paid_late,
-        {{ b2b_days_between('invoices.issued_date', 'account_spine.as_of_date') }} as days_ago,
+        {{ days_between('invoices.issued_date', 'account_spine.as_of_date') }} as days_ago,
         row_number() over (
             partition by account_spine.account_id, account_spine.as_of_date, invoices.is_void
             order by invoices.issued_at desc, invoices.invoice_id desc
@@ -80,7 +80,7 @@ invoices_in_window as (
         on
             account_spine.account_id = invoices.account_id
             and account_spine.as_of_date > invoices.issued_at
-            and invoices.issued_at >= {{ b2b_days_before('account_spine.as_of_date', 180) }}
+            and invoices.issued_at >= {{ days_before('account_spine.as_of_date', 180) }}
 ),
 
 invoice_windows as (
@@ -108,7 +108,7 @@ invoice_windows as (
             when
                 not is_void and due_at < as_of_date
                 and (first_paid_at is null or first_paid_at >= as_of_date)
-                then {{ b2b_days_between('due_at', 'as_of_date') }}
+                then {{ days_between('due_at', 'as_of_date') }}
         end) as max_invoice_aging_days
     from invoices_in_window
     group by account_id, as_of_date
@@ -135,7 +135,7 @@ recent_months as (
         account_spine.as_of_date,
         billing_monthly.mrr,
         cast(
-            {{ b2b_days_between('billing_monthly.billing_month', 'account_spine.as_of_date') }} as double precision
+            {{ days_between('billing_monthly.billing_month', 'account_spine.as_of_date') }} as {{ dbt.type_float() }}
         ) / 30.0 as months_ago
     from account_spine
     inner join billing_monthly
@@ -164,24 +164,23 @@ final as (
         account_spine.account_id,
         account_spine.as_of_date,
         coalesce(subscription_state.has_active_subscription = 1, false) as has_active_subscription,
-        cast(
-            {{ b2b_days_between('subscription_state.first_started_at', 'account_spine.as_of_date') }} as integer
-        ) as subscription_tenure_days,
-        cast(subscription_state.seat_count as integer) as seat_count,
-        cast(coalesce(invoice_windows.mrr, 0) as double precision) as mrr,
-        cast(mrr_90d_ago.mrr_90d_ago as double precision) as mrr_90d_ago,
+        {{ days_between('subscription_state.first_started_at', 'account_spine.as_of_date') }}
+            as subscription_tenure_days,
+        cast(subscription_state.seat_count as {{ dbt.type_int() }}) as seat_count,
+        cast(coalesce(invoice_windows.mrr, 0) as {{ dbt.type_float() }}) as mrr,
+        cast(mrr_90d_ago.mrr_90d_ago as {{ dbt.type_float() }}) as mrr_90d_ago,
         {{ safe_ratio('coalesce(invoice_windows.mrr, 0) - mrr_90d_ago.mrr_90d_ago', 'mrr_90d_ago.mrr_90d_ago') }}
             as mrr_change_pct_90d,
         coalesce({{ safe_ratio('monthly_mrr_trend.mrr_slope_per_month', 'monthly_mrr_trend.avg_monthly_mrr') }}, 0)
             as mrr_trend_pct,
-        cast(coalesce(invoice_windows.late_paid_invoices_180d, 0) as integer) as late_paid_invoices_180d,
-        cast(coalesce(invoice_windows.invoices_with_failed_payment_90d, 0) as integer)
+        cast(coalesce(invoice_windows.late_paid_invoices_180d, 0) as {{ dbt.type_int() }}) as late_paid_invoices_180d,
+        cast(coalesce(invoice_windows.invoices_with_failed_payment_90d, 0) as {{ dbt.type_int() }})
             as invoices_with_failed_payment_90d,
-        cast(coalesce(invoice_windows.overdue_invoices, 0) as integer) as overdue_invoices,
-        cast(coalesce(invoice_windows.max_invoice_aging_days, 0) as integer) as max_invoice_aging_days,
+        cast(coalesce(invoice_windows.overdue_invoices, 0) as {{ dbt.type_int() }}) as overdue_invoices,
+        cast(coalesce(invoice_windows.max_invoice_aging_days, 0) as {{ dbt.type_int() }}) as max_invoice_aging_days,
         coalesce({{ safe_ratio('invoice_windows.discount_amount_180d', 'invoice_windows.gross_amount_180d') }}, 0)
             as discount_dependency_180d,
-        cast(subscription_state.discount_pct as double precision) as current_discount_pct
+        cast(subscription_state.discount_pct as {{ dbt.type_float() }}) as current_discount_pct
     from account_spine
     left join subscription_state
         on

@@ -9,7 +9,7 @@
 with
 
 as_of_dates as (
-    {{ b2b_as_of_dates_to_build() }}
+    {{ as_of_dates_to_build() }}
 ),
 
 accounts as (
@@ -41,13 +41,13 @@ support_in_window as (
         support_daily.first_response_count,
         support_daily.minutes_to_solve_sum,
         support_daily.timed_solve_count,
-        {{ b2b_days_between('support_daily.activity_date', 'account_spine.as_of_date') }} as days_ago
+        {{ days_between('support_daily.activity_date', 'account_spine.as_of_date') }} as days_ago
     from account_spine
     inner join support_daily
         on
             account_spine.account_id = support_daily.account_id
             and account_spine.as_of_date > support_daily.activity_date
-            and support_daily.activity_date >= {{ b2b_days_before('account_spine.as_of_date', 180) }}
+            and support_daily.activity_date >= {{ days_before('account_spine.as_of_date', 180) }}
 ),
 
 support_windows as (
@@ -83,7 +83,7 @@ open_tickets as (
         on
             account_spine.account_id = tickets.account_id
             and account_spine.as_of_date > tickets.created_at
-            and tickets.created_at >= {{ b2b_days_before('account_spine.as_of_date', 180) }}
+            and tickets.created_at >= {{ days_before('account_spine.as_of_date', 180) }}
             and (tickets.solved_at is null or account_spine.as_of_date <= tickets.solved_at)
     where not tickets.is_future_dated
     group by account_spine.account_id, account_spine.as_of_date
@@ -93,22 +93,25 @@ final as (
     select
         account_spine.account_id,
         account_spine.as_of_date,
-        cast(coalesce(support_windows.tickets_30d, 0) as integer) as tickets_30d,
-        cast(coalesce(support_windows.tickets_90d, 0) as integer) as tickets_90d,
-        cast(coalesce(support_windows.tickets_90d, 0) - coalesce(support_windows.tickets_prior_90d, 0) as integer)
-            as ticket_count_change_90d,
-        cast(coalesce(support_windows.escalations_30d, 0) as integer) as escalations_30d,
-        cast(coalesce(support_windows.escalations_90d, 0) as integer) as escalations_90d,
+        cast(coalesce(support_windows.tickets_30d, 0) as {{ dbt.type_int() }}) as tickets_30d,
+        cast(coalesce(support_windows.tickets_90d, 0) as {{ dbt.type_int() }}) as tickets_90d,
+        cast(
+            coalesce(support_windows.tickets_90d, 0) - coalesce(support_windows.tickets_prior_90d, 0)
+            as {{ dbt.type_int() }}
+        ) as ticket_count_change_90d,
+        cast(coalesce(support_windows.escalations_30d, 0) as {{ dbt.type_int() }}) as escalations_30d,
+        cast(coalesce(support_windows.escalations_90d, 0) as {{ dbt.type_int() }}) as escalations_90d,
         coalesce({{ safe_ratio('support_windows.escalations_90d', 'support_windows.tickets_90d') }}, 0)
             as escalation_rate_90d,
-        cast(coalesce(support_windows.high_priority_tickets_30d, 0) as integer) as high_priority_tickets_30d,
-        cast(coalesce(open_tickets.open_ticket_count, 0) as integer) as open_tickets,
+        cast(coalesce(support_windows.high_priority_tickets_30d, 0) as {{ dbt.type_int() }})
+            as high_priority_tickets_30d,
+        cast(coalesce(open_tickets.open_ticket_count, 0) as {{ dbt.type_int() }}) as open_tickets,
         {{ safe_ratio('support_windows.csat_score_sum_90d', 'support_windows.csat_responses_90d') }}
             as csat_avg_90d,
         {{ safe_ratio('support_windows.csat_score_sum_90d', 'support_windows.csat_responses_90d') }}
         - {{ safe_ratio('support_windows.csat_score_sum_prior_90d', 'support_windows.csat_responses_prior_90d') }}
             as csat_trend_90d,
-        cast(coalesce(support_windows.csat_responses_90d, 0) as integer) as csat_responses_90d,
+        cast(coalesce(support_windows.csat_responses_90d, 0) as {{ dbt.type_int() }}) as csat_responses_90d,
         {{ safe_ratio('support_windows.first_response_minutes_90d', 'support_windows.first_responses_90d') }}
             as avg_first_response_minutes_90d,
         {{ safe_ratio('support_windows.solve_minutes_90d', 'support_windows.timed_solves_90d') }}

@@ -15,7 +15,7 @@
 with
 
 as_of_dates as (
-    {{ b2b_as_of_dates_to_build() }}
+    {{ as_of_dates_to_build() }}
 ),
 
 accounts as (
@@ -56,14 +56,14 @@ usage_by_as_of as (
         usage_daily.session_count,
         usage_daily.active_user_count,
         usage_daily.duration_seconds,
-        {{ b2b_days_between('usage_daily.usage_date', 'as_of_dates.as_of_date') }} as days_ago
+        {{ days_between('usage_daily.usage_date', 'as_of_dates.as_of_date') }} as days_ago
     from usage_daily
     cross join first_as_of_date
     inner join as_of_dates
         on
             usage_daily.usage_date < as_of_dates.as_of_date
-            and {{ b2b_days_after('usage_daily.usage_date', 90) }} >= as_of_dates.as_of_date
-    where usage_daily.usage_date >= {{ b2b_days_before('first_as_of_date.as_of_date', 90) }}
+            and {{ days_after('usage_daily.usage_date', 90) }} >= as_of_dates.as_of_date
+    where usage_daily.usage_date >= {{ days_before('first_as_of_date.as_of_date', 90) }}
 ),
 
 usage_windows as (
@@ -93,7 +93,7 @@ user_activity_30d as (
         count(*) as active_days,
         max(
             case
-                when user_usage_daily.usage_date >= {{ b2b_days_before('as_of_dates.as_of_date', 7) }} then 1
+                when user_usage_daily.usage_date >= {{ days_before('as_of_dates.as_of_date', 7) }} then 1
                 else 0
             end
         ) as was_active_7d
@@ -102,10 +102,10 @@ user_activity_30d as (
     inner join as_of_dates
         on
             user_usage_daily.usage_date < as_of_dates.as_of_date
-            and {{ b2b_days_after('user_usage_daily.usage_date', 30) }} >= as_of_dates.as_of_date
+            and {{ days_after('user_usage_daily.usage_date', 30) }} >= as_of_dates.as_of_date
     where
         user_usage_daily.user_email <> 'unknown'
-        and user_usage_daily.usage_date >= {{ b2b_days_before('first_as_of_date.as_of_date', 30) }}
+        and user_usage_daily.usage_date >= {{ days_before('first_as_of_date.as_of_date', 30) }}
     group by user_usage_daily.account_id, as_of_dates.as_of_date, user_usage_daily.user_email
 ),
 
@@ -127,14 +127,14 @@ feature_recency as (
         feature_usage_daily.account_id,
         as_of_dates.as_of_date,
         feature_usage_daily.feature_key,
-        min({{ b2b_days_between('feature_usage_daily.usage_date', 'as_of_dates.as_of_date') }}) as days_since_use
+        min({{ days_between('feature_usage_daily.usage_date', 'as_of_dates.as_of_date') }}) as days_since_use
     from feature_usage_daily
     cross join first_as_of_date
     inner join as_of_dates
         on
             feature_usage_daily.usage_date < as_of_dates.as_of_date
-            and {{ b2b_days_after('feature_usage_daily.usage_date', 90) }} >= as_of_dates.as_of_date
-    where feature_usage_daily.usage_date >= {{ b2b_days_before('first_as_of_date.as_of_date', 90) }}
+            and {{ days_after('feature_usage_daily.usage_date', 90) }} >= as_of_dates.as_of_date
+    where feature_usage_daily.usage_date >= {{ days_before('first_as_of_date.as_of_date', 90) }}
     group by feature_usage_daily.account_id, as_of_dates.as_of_date, feature_usage_daily.feature_key
 ),
 
@@ -172,14 +172,15 @@ weekly_usage as (
     select
         account_id,
         as_of_date,
-        {{ trend_weeks - 1 }} - cast(floor(cast(days_ago - 1 as double precision) / 7) as integer) as week_position,
+        {{ trend_weeks - 1 }}
+        - cast(floor(cast(days_ago - 1 as {{ dbt.type_float() }}) / 7) as {{ dbt.type_int() }}) as week_position,
         sum(event_count) as event_count
     from usage_by_as_of
     where days_ago <= {{ trend_weeks * 7 }}
     group by
         account_id,
         as_of_date,
-        {{ trend_weeks - 1 }} - cast(floor(cast(days_ago - 1 as double precision) / 7) as integer)
+        {{ trend_weeks - 1 }} - cast(floor(cast(days_ago - 1 as {{ dbt.type_float() }}) / 7) as {{ dbt.type_int() }})
 ),
 
 usage_trend as (
@@ -203,30 +204,30 @@ final as (
     select
         account_spine.account_id,
         account_spine.as_of_date,
-        cast(coalesce(usage_windows.event_count_7d, 0) as integer) as event_count_7d,
-        cast(coalesce(usage_windows.event_count_30d, 0) as integer) as event_count_30d,
-        cast(coalesce(usage_windows.event_count_90d, 0) as integer) as event_count_90d,
-        cast(coalesce(usage_windows.login_count_30d, 0) as integer) as login_count_30d,
-        cast(coalesce(usage_windows.session_count_30d, 0) as integer) as session_count_30d,
-        cast(coalesce(usage_windows.usage_minutes_30d, 0) as double precision) as usage_minutes_30d,
-        cast(coalesce(usage_windows.active_days_7d, 0) as integer) as active_days_7d,
-        cast(coalesce(usage_windows.active_days_30d, 0) as integer) as active_days_30d,
-        cast(coalesce(usage_windows.active_days_90d, 0) as integer) as active_days_90d,
-        cast(usage_windows.days_since_last_usage as integer) as days_since_last_usage,
-        cast(coalesce(users_30d.active_users_7d, 0) as integer) as active_users_7d,
-        cast(coalesce(users_30d.active_users_30d, 0) as integer) as active_users_30d,
+        cast(coalesce(usage_windows.event_count_7d, 0) as {{ dbt.type_int() }}) as event_count_7d,
+        cast(coalesce(usage_windows.event_count_30d, 0) as {{ dbt.type_int() }}) as event_count_30d,
+        cast(coalesce(usage_windows.event_count_90d, 0) as {{ dbt.type_int() }}) as event_count_90d,
+        cast(coalesce(usage_windows.login_count_30d, 0) as {{ dbt.type_int() }}) as login_count_30d,
+        cast(coalesce(usage_windows.session_count_30d, 0) as {{ dbt.type_int() }}) as session_count_30d,
+        cast(coalesce(usage_windows.usage_minutes_30d, 0) as {{ dbt.type_float() }}) as usage_minutes_30d,
+        cast(coalesce(usage_windows.active_days_7d, 0) as {{ dbt.type_int() }}) as active_days_7d,
+        cast(coalesce(usage_windows.active_days_30d, 0) as {{ dbt.type_int() }}) as active_days_30d,
+        cast(coalesce(usage_windows.active_days_90d, 0) as {{ dbt.type_int() }}) as active_days_90d,
+        cast(usage_windows.days_since_last_usage as {{ dbt.type_int() }}) as days_since_last_usage,
+        cast(coalesce(users_30d.active_users_7d, 0) as {{ dbt.type_int() }}) as active_users_7d,
+        cast(coalesce(users_30d.active_users_30d, 0) as {{ dbt.type_int() }}) as active_users_30d,
         coalesce({{ safe_ratio('usage_windows.user_days_30d', 30) }}, 0) as avg_daily_active_users_30d,
         coalesce({{ safe_ratio('users_30d.active_users_7d', 'users_30d.active_users_30d') }}, 0)
             as weekly_to_monthly_active_ratio,
         coalesce({{ safe_ratio('users_30d.power_users_30d', 'users_30d.active_users_30d') }}, 0)
             as power_user_ratio_30d,
-        cast(coalesce(features_in_window.features_used_30d, 0) as integer) as features_used_30d,
-        cast(coalesce(features_in_window.features_used_90d, 0) as integer) as features_used_90d,
+        cast(coalesce(features_in_window.features_used_30d, 0) as {{ dbt.type_int() }}) as features_used_30d,
+        cast(coalesce(features_in_window.features_used_90d, 0) as {{ dbt.type_int() }}) as features_used_90d,
         coalesce({{ safe_ratio('features_in_window.features_used_30d', 'catalog_size.feature_catalog_size') }}, 0)
             as feature_adoption_rate_30d,
         coalesce({{ safe_ratio('usage_windows.event_count_30d', 'usage_windows.event_count_90d / 3.0') }}, 0)
             as usage_30d_vs_90d_ratio,
-        cast(coalesce(usage_trend.usage_trend_slope, 0) as double precision) as usage_trend_slope,
+        cast(coalesce(usage_trend.usage_trend_slope, 0) as {{ dbt.type_float() }}) as usage_trend_slope,
         coalesce({{ safe_ratio('usage_trend.usage_trend_slope', 'usage_trend.avg_weekly_events') }}, 0)
             as usage_trend_pct
     from account_spine

@@ -25,7 +25,7 @@ spine as (
 ),
 
 as_of_dates as (
-    {{ as_of_dates_to_build(ref('int_as_of_dates')) }}
+    {{ as_of_dates_to_build() }}
 ),
 
 order_buckets as (

@@ -12,7 +12,7 @@
 with
 
 as_of_dates as (
-    {{ b2b_as_of_dates_to_build() }}
+    {{ as_of_dates_to_build() }}
 ),
 
 leads as (
@@ -79,9 +79,9 @@ conversion_rates as (
     from as_of_dates
     inner join lead_dimensions
         on
-            lead_dimensions.created_at < {{ b2b_days_before('as_of_dates.as_of_date', horizon_days) }}
+            lead_dimensions.created_at < {{ days_before('as_of_dates.as_of_date', horizon_days) }}
             and lead_dimensions.created_at
-            >= {{ b2b_days_before('as_of_dates.as_of_date', horizon_days + lookback_days) }}
+            >= {{ days_before('as_of_dates.as_of_date', horizon_days + lookback_days) }}
     group by as_of_dates.as_of_date, lead_dimensions.dimension_name, lead_dimensions.dimension_value
 ),
 
@@ -92,7 +92,7 @@ final as (
         open_lead_spine.owner_user_id,
         cast(open_lead_spine.lead_source as {{ dbt.type_string() }}) as lead_source,
         cast(open_lead_spine.industry as {{ dbt.type_string() }}) as industry,
-        cast(open_lead_spine.employee_count as integer) as employee_count,
+        cast(open_lead_spine.employee_count as {{ dbt.type_int() }}) as employee_count,
         cast(
             case
                 when open_lead_spine.employee_count is null then 'unknown'
@@ -101,14 +101,11 @@ final as (
                 else 'large'
             end as {{ dbt.type_string() }}
         ) as company_size_band,
-        cast(coalesce(open_lead_spine.email_open_count, 0) as integer) as email_open_count,
-        cast(coalesce(open_lead_spine.web_visit_count, 0) as integer) as web_visit_count,
-        cast(
-            {{ b2b_days_between('open_lead_spine.created_at', 'open_lead_spine.as_of_date') }} as integer
-        )
-            as lead_age_days,
+        cast(coalesce(open_lead_spine.email_open_count, 0) as {{ dbt.type_int() }}) as email_open_count,
+        cast(coalesce(open_lead_spine.web_visit_count, 0) as {{ dbt.type_int() }}) as web_visit_count,
+        {{ days_between('open_lead_spine.created_at', 'open_lead_spine.as_of_date') }} as lead_age_days,
         {{ safe_ratio('source_rates.converted_leads', 'source_rates.matured_leads') }} as source_conversion_rate,
-        cast(coalesce(source_rates.matured_leads, 0) as integer) as source_matured_leads,
+        cast(coalesce(source_rates.matured_leads, 0) as {{ dbt.type_int() }}) as source_matured_leads,
         {{ safe_ratio('industry_rates.converted_leads', 'industry_rates.matured_leads') }}
             as industry_conversion_rate
     from open_lead_spine

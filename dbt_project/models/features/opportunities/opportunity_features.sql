@@ -10,7 +10,7 @@
 with
 
 as_of_dates as (
-    {{ b2b_as_of_dates_to_build() }}
+    {{ as_of_dates_to_build() }}
 ),
 
 opportunities as (
@@ -86,7 +86,7 @@ stage_norms as (
         on
             as_of_dates.as_of_date > stage_durations.exited_at
             and stage_durations.exited_at
-            >= {{ b2b_days_before('as_of_dates.as_of_date', var('win_rate_lookback_days')) }}
+            >= {{ days_before('as_of_dates.as_of_date', var('win_rate_lookback_days')) }}
     where not stage_durations.is_closed_stage
     group by as_of_dates.as_of_date, stage_durations.stage_name
 ),
@@ -134,7 +134,7 @@ stage_win_rates as (
         on
             as_of_dates.as_of_date > closed_deal_reach.closed_at
             and closed_deal_reach.closed_at
-            >= {{ b2b_days_before('as_of_dates.as_of_date', var('win_rate_lookback_days')) }}
+            >= {{ days_before('as_of_dates.as_of_date', var('win_rate_lookback_days')) }}
     inner join open_stage_ranks
         on closed_deal_reach.furthest_stage_rank >= open_stage_ranks.stage_rank
     group by as_of_dates.as_of_date, open_stage_ranks.stage_rank
@@ -153,8 +153,8 @@ deal_state as (
         coalesce(stage_at_as_of.stage_name, 'prospecting') as stage_name,
         coalesce(stage_at_as_of.stage_rank, 1) as stage_rank,
         coalesce(stage_at_as_of.stage_changes, 0) as stage_changes,
-        {{ b2b_days_between('open_deal_spine.opened_at', 'open_deal_spine.as_of_date') }} as age_days,
-        {{ b2b_days_between(
+        {{ days_between('open_deal_spine.opened_at', 'open_deal_spine.as_of_date') }} as age_days,
+        {{ days_between(
             'coalesce(stage_at_as_of.entered_at, open_deal_spine.opened_at)', 'open_deal_spine.as_of_date'
         ) }} as days_in_stage
     from open_deal_spine
@@ -179,28 +179,28 @@ final as (
         cast(deal_state.lead_source as {{ dbt.type_string() }}) as lead_source,
         cast(deal_state.opportunity_type as {{ dbt.type_string() }}) as opportunity_type,
         cast(deal_state.stage_name as {{ dbt.type_string() }}) as stage_name,
-        cast(deal_state.stage_rank as integer) as stage_rank,
-        cast(deal_state.amount as double precision) as amount,
+        cast(deal_state.stage_rank as {{ dbt.type_int() }}) as stage_rank,
+        cast(deal_state.amount as {{ dbt.type_float() }}) as amount,
         deal_state.has_competitor,
-        cast(deal_state.age_days as integer) as age_days,
-        cast(deal_state.days_in_stage as integer) as days_in_stage,
-        cast(deal_state.stage_changes as integer) as stage_changes,
+        cast(deal_state.age_days as {{ dbt.type_int() }}) as age_days,
+        cast(deal_state.days_in_stage as {{ dbt.type_int() }}) as days_in_stage,
+        cast(deal_state.stage_changes as {{ dbt.type_int() }}) as stage_changes,
         {#- Stages advanced per 30 days open. -#}
-        cast((deal_state.stage_rank - 1) * 30.0 / greatest(deal_state.age_days, 1) as double precision)
+        cast((deal_state.stage_rank - 1) * 30.0 / greatest(deal_state.age_days, 1) as {{ dbt.type_float() }})
             as deal_velocity,
         stage_norms.norm_stage_days,
         {{ safe_ratio('deal_state.days_in_stage', 'stage_norms.norm_stage_days') }} as days_in_stage_vs_norm,
         deal_state.days_in_stage > {{ var('stalled_stage_days') }} as is_stalled,
         {{ safe_ratio('deal_state.age_days', 'segment_rates.avg_won_cycle_days') }} as age_vs_segment_cycle,
         segment_rates.win_rate as segment_win_rate,
-        cast(coalesce(segment_rates.closed_deals, 0) as integer) as segment_closed_deals,
+        cast(coalesce(segment_rates.closed_deals, 0) as {{ dbt.type_int() }}) as segment_closed_deals,
         owner_rates.win_rate as owner_win_rate,
-        cast(coalesce(owner_rates.closed_deals, 0) as integer) as owner_closed_deals,
+        cast(coalesce(owner_rates.closed_deals, 0) as {{ dbt.type_int() }}) as owner_closed_deals,
         source_rates.win_rate as lead_source_win_rate,
-        cast(coalesce(source_rates.closed_deals, 0) as integer) as lead_source_closed_deals,
+        cast(coalesce(source_rates.closed_deals, 0) as {{ dbt.type_int() }}) as lead_source_closed_deals,
         overall_rates.win_rate as overall_win_rate,
         {{ safe_ratio('stage_rates.won_deals', 'stage_rates.closed_deals') }} as stage_win_rate,
-        cast(coalesce(stage_rates.closed_deals, 0) as integer) as stage_closed_deals
+        cast(coalesce(stage_rates.closed_deals, 0) as {{ dbt.type_int() }}) as stage_closed_deals
     from deal_state
     left join stage_norms
         on

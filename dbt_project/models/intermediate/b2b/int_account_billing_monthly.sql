@@ -34,13 +34,13 @@ final as (
     select
         account_id,
         billing_month,
-        cast(mrr as double precision) as mrr,
-        cast(invoiced_amount as double precision) as invoiced_amount,
-        cast(discount_amount as double precision) as discount_amount,
-        cast(invoice_count as integer) as invoice_count,
-        cast(late_paid_invoice_count as integer) as late_paid_invoice_count,
-        cast(failed_payment_count as integer) as failed_payment_count,
-        cast(unpaid_invoice_count as integer) as unpaid_invoice_count
+        cast(mrr as {{ dbt.type_float() }}) as mrr,
+        cast(invoiced_amount as {{ dbt.type_float() }}) as invoiced_amount,
+        cast(discount_amount as {{ dbt.type_float() }}) as discount_amount,
+        cast(invoice_count as {{ dbt.type_int() }}) as invoice_count,
+        cast(late_paid_invoice_count as {{ dbt.type_int() }}) as late_paid_invoice_count,
+        cast(failed_payment_count as {{ dbt.type_int() }}) as failed_payment_count,
+        cast(unpaid_invoice_count as {{ dbt.type_int() }}) as unpaid_invoice_count
     from account_months
 )
 

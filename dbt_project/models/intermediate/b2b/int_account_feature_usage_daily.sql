@@ -25,7 +25,7 @@ feature_events as (
         and feature_key is not null
     {% if is_incremental() -%}
             and cast(occurred_at as date) >= (
-                select {{ b2b_days_before('max(existing.usage_date)', var('usage_daily_reprocess_days')) }}
+                select {{ days_before('max(existing.usage_date)', var('usage_daily_reprocess_days')) }}
                 from {{ this }} as existing
             )
         {%- endif %}
@@ -36,8 +36,8 @@ feature_days as (
         account_id,
         feature_key,
         usage_date,
-        cast(count(*) as integer) as event_count,
-        cast(count(distinct user_email) as integer) as user_count
+        cast(count(*) as {{ dbt.type_int() }}) as event_count,
+        cast(count(distinct user_email) as {{ dbt.type_int() }}) as user_count
     from feature_events
     group by account_id, feature_key, usage_date
 ),

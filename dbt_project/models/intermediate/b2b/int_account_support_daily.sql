@@ -26,9 +26,9 @@ opened as (
         case when is_escalated then 1 else 0 end as escalated_ticket_count,
         case when ticket_priority in ('high', 'urgent') then 1 else 0 end as high_priority_ticket_count,
         0 as solved_ticket_count,
-        cast(null as double precision) as csat_score,
-        cast(null as double precision) as minutes_to_solve,
-        cast(null as double precision) as minutes_to_first_response
+        cast(null as {{ dbt.type_float() }}) as csat_score,
+        cast(null as {{ dbt.type_float() }}) as minutes_to_solve,
+        cast(null as {{ dbt.type_float() }}) as minutes_to_first_response
     from account_tickets
 ),
 
@@ -40,9 +40,9 @@ solved as (
         0 as escalated_ticket_count,
         0 as high_priority_ticket_count,
         1 as solved_ticket_count,
-        cast(csat_score as double precision) as csat_score,
-        cast(case when minutes_to_solve >= 0 then minutes_to_solve end as double precision) as minutes_to_solve,
-        cast(null as double precision) as minutes_to_first_response
+        cast(csat_score as {{ dbt.type_float() }}) as csat_score,
+        cast(case when minutes_to_solve >= 0 then minutes_to_solve end as {{ dbt.type_float() }}) as minutes_to_solve,
+        cast(null as {{ dbt.type_float() }}) as minutes_to_first_response
     from account_tickets
     where solved_at is not null
 ),
@@ -55,9 +55,9 @@ first_responses as (
         0 as escalated_ticket_count,
         0 as high_priority_ticket_count,
         0 as solved_ticket_count,
-        cast(null as double precision) as csat_score,
-        cast(null as double precision) as minutes_to_solve,
-        cast(minutes_to_first_response as double precision) as minutes_to_first_response
+        cast(null as {{ dbt.type_float() }}) as csat_score,
+        cast(null as {{ dbt.type_float() }}) as minutes_to_solve,
+        cast(minutes_to_first_response as {{ dbt.type_float() }}) as minutes_to_first_response
     from account_tickets
     where
         first_response_at is not null
@@ -76,16 +76,16 @@ account_days as (
     select
         account_id,
         activity_date,
-        cast(sum(opened_ticket_count) as integer) as opened_ticket_count,
-        cast(sum(escalated_ticket_count) as integer) as escalated_ticket_count,
-        cast(sum(high_priority_ticket_count) as integer) as high_priority_ticket_count,
-        cast(sum(solved_ticket_count) as integer) as solved_ticket_count,
-        cast(count(csat_score) as integer) as csat_response_count,
+        cast(sum(opened_ticket_count) as {{ dbt.type_int() }}) as opened_ticket_count,
+        cast(sum(escalated_ticket_count) as {{ dbt.type_int() }}) as escalated_ticket_count,
+        cast(sum(high_priority_ticket_count) as {{ dbt.type_int() }}) as high_priority_ticket_count,
+        cast(sum(solved_ticket_count) as {{ dbt.type_int() }}) as solved_ticket_count,
+        cast(count(csat_score) as {{ dbt.type_int() }}) as csat_response_count,
         sum(csat_score) as csat_score_sum,
         sum(minutes_to_solve) as minutes_to_solve_sum,
-        cast(count(minutes_to_solve) as integer) as timed_solve_count,
+        cast(count(minutes_to_solve) as {{ dbt.type_int() }}) as timed_solve_count,
         sum(minutes_to_first_response) as minutes_to_first_response_sum,
-        cast(count(minutes_to_first_response) as integer) as first_response_count
+        cast(count(minutes_to_first_response) as {{ dbt.type_int() }}) as first_response_count
     from ticket_activity
     group by account_id, activity_date
 ),

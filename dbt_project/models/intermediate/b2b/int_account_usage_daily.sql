@@ -34,12 +34,13 @@ final as (
     select
         account_days.account_id,
         account_days.usage_date,
-        cast(account_days.event_count as integer) as event_count,
-        cast(account_days.login_count as integer) as login_count,
-        cast(account_days.session_count as integer) as session_count,
-        cast(account_days.active_user_count as integer) as active_user_count,
-        cast(coalesce(account_feature_days.distinct_feature_count, 0) as integer) as distinct_feature_count,
-        cast(account_days.duration_seconds as bigint) as duration_seconds
+        cast(account_days.event_count as {{ dbt.type_int() }}) as event_count,
+        cast(account_days.login_count as {{ dbt.type_int() }}) as login_count,
+        cast(account_days.session_count as {{ dbt.type_int() }}) as session_count,
+        cast(account_days.active_user_count as {{ dbt.type_int() }}) as active_user_count,
+        cast(coalesce(account_feature_days.distinct_feature_count, 0) as {{ dbt.type_int() }})
+            as distinct_feature_count,
+        cast(account_days.duration_seconds as {{ dbt.type_bigint() }}) as duration_seconds
     from account_days
     left join account_feature_days
         on

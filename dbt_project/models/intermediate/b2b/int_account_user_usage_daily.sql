@@ -27,7 +27,7 @@ valid_events as (
     {% if is_incremental() -%}
             {#- Late events land within a few days; re-aggregate those days. -#}
             and cast(occurred_at as date) >= (
-                select {{ b2b_days_before('max(existing.usage_date)', var('usage_daily_reprocess_days')) }}
+                select {{ days_before('max(existing.usage_date)', var('usage_daily_reprocess_days')) }}
                 from {{ this }} as existing
             )
         {%- endif %}
@@ -51,10 +51,10 @@ final as (
         account_id,
         user_email,
         usage_date,
-        cast(event_count as integer) as event_count,
-        cast(login_count as integer) as login_count,
-        cast(session_count as integer) as session_count,
-        cast(duration_seconds as bigint) as duration_seconds
+        cast(event_count as {{ dbt.type_int() }}) as event_count,
+        cast(login_count as {{ dbt.type_int() }}) as login_count,
+        cast(session_count as {{ dbt.type_int() }}) as session_count,
+        cast(duration_seconds as {{ dbt.type_bigint() }}) as duration_seconds
     from user_days
 )
 

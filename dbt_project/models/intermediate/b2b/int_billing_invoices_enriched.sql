@@ -29,18 +29,18 @@ enriched as (
         invoices.subscription_id,
         coalesce(invoices.account_id, subscriptions.account_id) as account_id,
         invoices.invoice_status,
-        cast(invoices.amount_due as double precision) as amount_due,
-        cast(coalesce(invoices.discount_amount, 0) as double precision) as discount_amount,
+        cast(invoices.amount_due as {{ dbt.type_float() }}) as amount_due,
+        cast(coalesce(invoices.discount_amount, 0) as {{ dbt.type_float() }}) as discount_amount,
         cast(invoices.issued_at as date) as issued_date,
         cast({{ dbt.date_trunc('month', 'invoices.issued_at') }} as date) as billing_month,
         invoices.issued_at,
         invoices.due_at,
         invoice_payments.first_paid_at,
         invoice_payments.first_failed_at,
-        cast(coalesce(invoice_payments.failed_payment_count, 0) as integer) as failed_payment_count,
+        cast(coalesce(invoice_payments.failed_payment_count, 0) as {{ dbt.type_int() }}) as failed_payment_count,
         case
             when invoice_payments.first_paid_at > invoices.due_at
-                then {{ b2b_days_between('invoices.due_at', 'invoice_payments.first_paid_at') }}
+                then {{ days_between('invoices.due_at', 'invoice_payments.first_paid_at') }}
             when invoice_payments.first_paid_at is not null then 0
         end as days_paid_late,
         invoices.invoice_status = 'void' as is_void
@@ -69,7 +69,7 @@ final as (
         first_paid_at,
         first_failed_at,
         failed_payment_count,
-        cast(days_paid_late as integer) as days_paid_late,
+        cast(days_paid_late as {{ dbt.type_int() }}) as days_paid_late,
         coalesce(days_paid_late > 0, false) as is_paid_late,
         is_void
     from enriched

@@ -64,12 +64,12 @@ closed_before_as_of as (
         deal_dimensions.is_won,
         deal_dimensions.amount,
         deal_dimensions.sales_cycle_days,
-        deal_dimensions.closed_at >= {{ b2b_days_before('as_of_dates.as_of_date', 90) }} as is_closed_last_90d
+        deal_dimensions.closed_at >= {{ days_before('as_of_dates.as_of_date', 90) }} as is_closed_last_90d
     from as_of_dates
     inner join deal_dimensions
         on
             as_of_dates.as_of_date > deal_dimensions.closed_at
-            and deal_dimensions.closed_at >= {{ b2b_days_before('as_of_dates.as_of_date', lookback_days) }}
+            and deal_dimensions.closed_at >= {{ days_before('as_of_dates.as_of_date', lookback_days) }}
 ),
 
 win_rates as (
@@ -94,16 +94,16 @@ final as (
         as_of_date,
         cast(dimension_name as {{ dbt.type_string() }}) as dimension_name,
         cast(dimension_value as {{ dbt.type_string() }}) as dimension_value,
-        cast(closed_deals as integer) as closed_deals,
-        cast(won_deals as integer) as won_deals,
+        cast(closed_deals as {{ dbt.type_int() }}) as closed_deals,
+        cast(won_deals as {{ dbt.type_int() }}) as won_deals,
         {{ safe_ratio('won_deals', 'closed_deals') }} as win_rate,
-        cast(closed_deals_90d as integer) as closed_deals_90d,
-        cast(won_deals_90d as integer) as won_deals_90d,
+        cast(closed_deals_90d as {{ dbt.type_int() }}) as closed_deals_90d,
+        cast(won_deals_90d as {{ dbt.type_int() }}) as won_deals_90d,
         {{ safe_ratio('won_deals_90d', 'closed_deals_90d') }} as win_rate_90d,
-        cast(won_amount_90d as double precision) as won_amount_90d,
-        cast(avg_won_cycle_days as double precision) as avg_won_cycle_days,
-        cast(avg_won_cycle_days_90d as double precision) as avg_won_cycle_days_90d,
-        cast(avg_won_amount as double precision) as avg_won_amount
+        cast(won_amount_90d as {{ dbt.type_float() }}) as won_amount_90d,
+        cast(avg_won_cycle_days as {{ dbt.type_float() }}) as avg_won_cycle_days,
+        cast(avg_won_cycle_days_90d as {{ dbt.type_float() }}) as avg_won_cycle_days_90d,
+        cast(avg_won_amount as {{ dbt.type_float() }}) as avg_won_amount
     from win_rates
 )
 

@@ -30,7 +30,7 @@ enriched as (
         opportunities.opportunity_type,
         coalesce(opportunities.lead_source, 'unknown') as lead_source,
         opportunities.stage_name as current_stage_name,
-        cast(case when opportunities.amount >= 0 then opportunities.amount end as double precision) as amount,
+        cast(case when opportunities.amount >= 0 then opportunities.amount end as {{ dbt.type_float() }}) as amount,
         opportunities.competitor is not null as has_competitor,
         opportunities.is_closed,
         opportunities.is_won,
@@ -69,8 +69,7 @@ final as (
         closed_at,
         cast(closed_at as date) as closed_date,
         close_date as expected_close_date,
-        cast(case when closed_at is not null then {{ b2b_days_between('opened_at', 'closed_at') }} end as integer)
-            as sales_cycle_days
+        case when closed_at is not null then {{ days_between('opened_at', 'closed_at') }} end as sales_cycle_days
     from enriched
 )
 

@@ -43,7 +43,7 @@ final as (
         stage_change_id,
         opportunity_id,
         stage_name,
-        cast(visit_number as integer) as visit_number,
+        cast(visit_number as {{ dbt.type_int() }}) as visit_number,
         cast(
             case stage_name
                 when 'prospecting' then 1
@@ -51,14 +51,15 @@ final as (
                 when 'proposal' then 3
                 when 'negotiation' then 4
                 else 5
-            end as integer
+            end as {{ dbt.type_int() }}
         ) as stage_rank,
         stage_name in ('closed_won', 'closed_lost') as is_closed_stage,
-        cast(amount as double precision) as amount,
+        cast(amount as {{ dbt.type_float() }}) as amount,
         entered_at,
         exited_at,
-        cast({{ b2b_days_between('entered_at', 'exited_at', 'second') }} / 86400.0 as double precision)
-            as duration_days,
+        cast(
+            {{ dbt.datediff('entered_at', 'exited_at', 'second') | trim }} / 86400.0 as {{ dbt.type_float() }}
+        ) as duration_days,
         exited_at is null as is_current_stage
     from sequenced
 )

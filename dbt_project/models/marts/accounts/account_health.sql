@@ -1,23 +1,20 @@
 {#-
     Account health at the run's as-of date for every account with a running subscription:
     five component scores in [0, 1] from the point-in-time features, their weighted
-    average (var `account_health_weights`) and the weakest component as the driver.
+    average (var `account_health_weights`) and the weakest component as the driver, with the
+    usage signals behind the usage score (the usage-decline and upsell alerts filter on them).
 -#}
 {%- set weights = var('account_health_weights') %}
 {%- set components = ['usage', 'engagement', 'support', 'financial', 'relationship'] %}
 
 with
 
-as_of_dates as (
-    select * from {{ ref('int_as_of_dates') }}
-),
-
 accounts as (
     select * from {{ ref('stg_crm__accounts') }}
 ),
 
-users as (
-    select * from {{ ref('stg_crm__users') }}
+account_owners as (
+    select * from {{ ref('int_account_owners') }}
 ),
 
 contacts as (
@@ -41,8 +38,7 @@ billing_features as (
 ),
 
 latest_date as (
-    select as_of_date from as_of_dates
-    where is_latest
+    {{ run_as_of_date() }}
 ),
 
 decision_makers as (
@@ -66,7 +62,7 @@ recent_wins as (
     where
         opportunities.is_won
         and opportunities.closed_at < latest_date.as_of_date
-        and opportunities.closed_at >= {{ b2b_days_before('latest_date.as_of_date', 365) }}
+        and opportunities.closed_at >= {{ days_before('latest_date.as_of_date', 365) }}
     group by opportunities.account_id
 ),
 
@@ -74,13 +70,17 @@ account_signals as (
     select
         billing_features.account_id,
         billing_features.as_of_date,
+        usage_features.event_count_30d,
         usage_features.event_count_90d,
         usage_features.usage_30d_vs_90d_ratio,
         usage_features.feature_adoption_rate_30d,
+        usage_features.features_used_30d,
         usage_features.usage_trend_pct,
+        usage_features.days_since_last_usage,
         usage_features.active_days_30d,
         usage_features.weekly_to_monthly_active_ratio,
         usage_features.active_users_30d,
+        usage_features.power_user_ratio_30d,
         support_features.tickets_30d,
         support_features.escalations_90d,
         support_features.csat_avg_90d,
@@ -174,21 +174,17 @@ owners as (
         accounts.segment,
         accounts.industry,
         accounts.region,
-        accounts.owner_user_id,
-        owner_user.full_name as owner_name,
-        owner_user.slack_user_id as owner_slack_user_id,
-        accounts.csm_user_id,
-        csm_user.full_name as csm_name,
-        csm_user.slack_user_id as csm_slack_user_id,
-        manager_user.user_id as manager_user_id,
-        manager_user.slack_user_id as manager_slack_user_id
+        account_owners.account_executive_user_id as owner_user_id,
+        account_owners.account_executive_name as owner_name,
+        account_owners.account_executive_slack_user_id as owner_slack_user_id,
+        account_owners.csm_user_id,
+        account_owners.csm_name,
+        account_owners.csm_slack_user_id,
+        account_owners.manager_user_id,
+        account_owners.manager_slack_user_id
     from accounts
-    left join users as owner_user
-        on accounts.owner_user_id = owner_user.user_id
-    left join users as csm_user
-        on accounts.csm_user_id = csm_user.user_id
-    left join users as manager_user
-        on coalesce(csm_user.manager_user_id, owner_user.manager_user_id) = manager_user.user_id
+    left join account_owners
+        on accounts.account_id = account_owners.account_id
 ),
 
 final as (
@@ -199,11 +195,11 @@ final as (
         cast(owners.segment as {{ dbt.type_string() }}) as segment,
         cast(owners.industry as {{ dbt.type_string() }}) as industry,
         cast(owners.region as {{ dbt.type_string() }}) as region,
-        cast(overall.mrr as double precision) as mrr,
+        cast(overall.mrr as {{ dbt.type_float() }}) as mrr,
         {%- for component in components %}
-            cast(overall.{{ component }}_score as double precision) as {{ component }}_score,
+            cast(overall.{{ component }}_score as {{ dbt.type_float() }}) as {{ component }}_score,
         {%- endfor %}
-        cast(overall.overall_score as double precision) as overall_score,
+        cast(overall.overall_score as {{ dbt.type_float() }}) as overall_score,
         cast(
             case
                 when overall.overall_score >= 0.7 then 'healthy'
@@ -218,6 +214,14 @@ final as (
                 {%- endfor %}
             end as {{ dbt.type_string() }}
         ) as lowest_component,
+        {%- for column in ['event_count_30d', 'event_count_90d', 'active_users_30d', 'days_since_last_usage',
+                           'features_used_30d'] %}
+            cast(overall.{{ column }} as {{ dbt.type_int() }}) as {{ column }},
+        {%- endfor %}
+        {%- for column in ['usage_30d_vs_90d_ratio', 'usage_trend_pct', 'power_user_ratio_30d',
+                           'feature_adoption_rate_30d'] %}
+            cast(overall.{{ column }} as {{ dbt.type_float() }}) as {{ column }},
+        {%- endfor %}
         cast(owners.owner_user_id as {{ dbt.type_string() }}) as owner_user_id,
         cast(owners.owner_name as {{ dbt.type_string() }}) as owner_name,
         cast(owners.owner_slack_user_id as {{ dbt.type_string() }}) as owner_slack_user_id,

@@ -1,7 +1,8 @@
 {#-
-    Feedback on alerts per alert type and entity type, with the model behind the alert, for
-    monitoring (a falling accuracy share is a reason to retrain). Scores: accurate 1, somewhat
-    0.5, inaccurate 0; very relevant / very effective 1, relevant / effective 0.5, else 0.
+    Feedback on alerts per alert type and entity type, with the model it judges (seed
+    alert_types), for monitoring (a falling accuracy share is a reason to retrain). Scores:
+    accurate 1, somewhat 0.5, inaccurate 0; very relevant / very effective 1, relevant /
+    effective 0.5, else 0.
 -#}
 with
 
@@ -13,13 +14,12 @@ alerts as (
     select * from {{ ref('alerts') }}
 ),
 
-as_of_dates as (
-    select * from {{ ref('int_as_of_dates') }}
+alert_types as (
+    select * from {{ ref('alert_types') }}
 ),
 
 run_date as (
-    select as_of_date from as_of_dates
-    where is_latest
+    {{ run_as_of_date() }}
 ),
 
 scored_feedback as (
@@ -62,7 +62,7 @@ summary as (
         avg(is_inaccurate) as inaccurate_share,
         avg(relevance_score) as relevance_score,
         avg(effectiveness_score) as effectiveness_score,
-        avg(cast(priority_rating as double precision)) as avg_priority_rating,
+        avg(cast(priority_rating as {{ dbt.type_float() }})) as avg_priority_rating,
         max(recorded_at) as last_feedback_at
     from scored_feedback
     group by alert_type, entity_type
@@ -70,23 +70,23 @@ summary as (
 
 final as (
     select
-        alert_type,
-        entity_type,
-        case
-            when alert_type = 'churn_risk' and entity_type = 'customer' then 'customer_churn'
-            when alert_type = 'churn_risk' and entity_type = 'account' then 'account_churn'
-            when alert_type in ('high_risk_deal', 'rep_performance') then 'deal_risk'
-        end as model_name,
-        cast(feedback_count as {{ dbt.type_int() }}) as feedback_count,
-        cast(alerts_rated as {{ dbt.type_int() }}) as alerts_rated,
-        cast(feedback_count_30d as {{ dbt.type_int() }}) as feedback_count_30d,
-        cast(accuracy_score as double precision) as accuracy_score,
-        cast(inaccurate_share as double precision) as inaccurate_share,
-        cast(relevance_score as double precision) as relevance_score,
-        cast(effectiveness_score as double precision) as effectiveness_score,
-        cast(avg_priority_rating as double precision) as avg_priority_rating,
-        last_feedback_at
+        summary.alert_type,
+        summary.entity_type,
+        alert_types.model_name,
+        cast(summary.feedback_count as {{ dbt.type_int() }}) as feedback_count,
+        cast(summary.alerts_rated as {{ dbt.type_int() }}) as alerts_rated,
+        cast(summary.feedback_count_30d as {{ dbt.type_int() }}) as feedback_count_30d,
+        cast(summary.accuracy_score as {{ dbt.type_float() }}) as accuracy_score,
+        cast(summary.inaccurate_share as {{ dbt.type_float() }}) as inaccurate_share,
+        cast(summary.relevance_score as {{ dbt.type_float() }}) as relevance_score,
+        cast(summary.effectiveness_score as {{ dbt.type_float() }}) as effectiveness_score,
+        cast(summary.avg_priority_rating as {{ dbt.type_float() }}) as avg_priority_rating,
+        summary.last_feedback_at
     from summary
+    left join alert_types
+        on
+            summary.alert_type = alert_types.alert_type
+            and summary.entity_type = alert_types.entity_type
 )
 
 select * from final

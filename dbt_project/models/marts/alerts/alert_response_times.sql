@@ -39,10 +39,10 @@ final as (
         cast(resolved_count as {{ dbt.type_int() }}) as resolved_count,
         cast(dismissed_count as {{ dbt.type_int() }}) as dismissed_count,
         cast(open_count as {{ dbt.type_int() }}) as open_count,
-        cast(avg_hours_to_acknowledge as double precision) as avg_hours_to_acknowledge,
-        cast(median_hours_to_acknowledge as double precision) as median_hours_to_acknowledge,
-        cast(avg_hours_to_resolve as double precision) as avg_hours_to_resolve,
-        cast(median_hours_to_resolve as double precision) as median_hours_to_resolve
+        cast(avg_hours_to_acknowledge as {{ dbt.type_float() }}) as avg_hours_to_acknowledge,
+        cast(median_hours_to_acknowledge as {{ dbt.type_float() }}) as median_hours_to_acknowledge,
+        cast(avg_hours_to_resolve as {{ dbt.type_float() }}) as avg_hours_to_resolve,
+        cast(median_hours_to_resolve as {{ dbt.type_float() }}) as median_hours_to_resolve
     from response_times
 )
 

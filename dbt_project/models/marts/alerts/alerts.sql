@@ -1,65 +1,58 @@
 {{ config(materialized='incremental', on_schema_change='append_new_columns') }}
 {#-
-    Every alert raised, one row each, from the candidates of the four alert-candidate models.
-    Incremental and append-only: a run adds only alerts whose id is new and whose entity and type
-    were not alerted within var `alert_repeat_suppression_hours` (either side of this run), so
-    reruns add nothing and the Slack notifier's delivery log can key on the alert id. The
-    recipient is the owner's Slack member id from the CRM, else the type's fallback channel.
+    Every alert raised, one row each, from the run's candidates (int_alert_candidates, one
+    model per alert type). Incremental and append-only: a run adds only alerts whose id is new
+    and whose entity and type were not alerted within var `alert_repeat_suppression_hours`
+    (either side of this run), so reruns add nothing and the Slack notifier's delivery log can
+    key on the alert id. The recipient is the owner's Slack member id from the CRM, else the
+    type's fallback channel; the type's model (seed alert_types) is the one feedback judges.
 -#}
 {%- set suppression_hours = var('alert_repeat_suppression_hours') -%}
 
 with
 
-customer_candidates as (
-    select * from {{ ref('int_alert_candidates_customers') }}
-),
-
-account_candidates as (
-    select * from {{ ref('int_alert_candidates_accounts') }}
-),
-
-sales_candidates as (
-    select * from {{ ref('int_alert_candidates_sales') }}
-),
-
-data_quality_candidates as (
-    select * from {{ ref('int_alert_candidates_data_quality') }}
-),
-
 candidates as (
-    select * from customer_candidates
-    union all
-    select * from account_candidates
-    union all
-    select * from sales_candidates
-    union all
-    select * from data_quality_candidates
+    select * from {{ ref('int_alert_candidates') }}
+),
+
+alert_types as (
+    select * from {{ ref('alert_types') }}
 ),
 
 routed as (
     select
-        {{ alert_id('alert_type', 'entity_type', 'entity_id', 'window_key') }} as alert_id,
-        alert_type,
-        entity_type,
-        entity_id,
-        entity_name,
-        severity,
-        case when severity = 'critical' then 'immediate' else 'digest' end as delivery_mode,
-        title,
-        details,
-        factors,
-        suggested_actions,
-        metric_value,
-        threshold_value,
-        owner_user_id,
-        owner_name,
-        coalesce(owner_slack_user_id, {{ alert_fallback_channel('alert_type') }}) as recipient,
-        case when cc_slack_user_id <> coalesce(owner_slack_user_id, '') then cc_slack_user_id end as cc_recipient,
-        window_key,
-        as_of_date,
+        {{ alert_id(
+            'candidates.alert_type', 'candidates.entity_type', 'candidates.entity_id', 'candidates.window_key'
+        ) }} as alert_id,
+        candidates.alert_type,
+        candidates.entity_type,
+        candidates.entity_id,
+        candidates.entity_name,
+        alert_types.model_name,
+        candidates.severity,
+        case when candidates.severity = 'critical' then 'immediate' else 'digest' end as delivery_mode,
+        candidates.title,
+        candidates.details,
+        candidates.factors,
+        candidates.suggested_actions,
+        candidates.metric_value,
+        candidates.threshold_value,
+        candidates.owner_user_id,
+        candidates.owner_name,
+        coalesce(candidates.owner_slack_user_id, alert_types.fallback_channel) as recipient,
+        case
+            when candidates.cc_slack_user_id <> coalesce(candidates.owner_slack_user_id, '')
+                then candidates.cc_slack_user_id
+        end as cc_recipient,
+        candidates.window_key,
+        candidates.as_of_date,
         {{ alert_created_at() }} as created_at,
-        {{ alert_urgency('severity') }} as urgency
+        {{ alert_urgency('candidates.severity') }} as urgency
     from candidates
+    left join alert_types
+        on
+            candidates.alert_type = alert_types.alert_type
+            and candidates.entity_type = alert_types.entity_type
 ),
 
 {% if is_incremental() -%}
@@ -106,6 +99,7 @@ final as (
         entity_type,
         entity_id,
         entity_name,
+        model_name,
         severity,
         delivery_mode,
         title,

@@ -97,7 +97,7 @@ actions as (
                 then 'Abandoned a cart in the last 7 days without buying'
             when journey_stage = 'consideration' then 'Browsing or adding to cart, never purchased'
             when recency_days > {{ lapsing_days }}
-                then 'No order in ' || cast(recency_days as varchar) || ' days'
+                then 'No order in ' || cast(recency_days as {{ dbt.type_string() }}) || ' days'
             when journey_stage = 'purchase'
                 then 'One or two orders; suggest more from ' || coalesce(top_category, 'their first category')
             when journey_stage = 'retention' then 'Repeat buyer, not yet a top spender'
@@ -108,18 +108,18 @@ actions as (
 
 final as (
     select
-        cast(customer_id as bigint) as customer_id,
+        cast(customer_id as {{ dbt.type_bigint() }}) as customer_id,
         cast(as_of_date as date) as as_of_date,
-        cast(journey_stage as varchar) as journey_stage,
-        cast(round(journey_score) as integer) as journey_score,
-        cast(next_best_action as varchar) as next_best_action,
-        cast(next_best_action_reason as varchar) as next_best_action_reason,
-        cast(lifetime_orders as integer) as lifetime_orders,
-        cast(recency_days as integer) as recency_days,
-        cast(active_days_90d as integer) as active_days_90d,
-        cast(cart_adds_90d as integer) as cart_adds_90d,
-        cast(channel_count as integer) as channel_count,
-        cast(days_since_last_activity as integer) as days_since_last_activity
+        cast(journey_stage as {{ dbt.type_string() }}) as journey_stage,
+        cast(round(journey_score) as {{ dbt.type_int() }}) as journey_score,
+        cast(next_best_action as {{ dbt.type_string() }}) as next_best_action,
+        cast(next_best_action_reason as {{ dbt.type_string() }}) as next_best_action_reason,
+        cast(lifetime_orders as {{ dbt.type_int() }}) as lifetime_orders,
+        cast(recency_days as {{ dbt.type_int() }}) as recency_days,
+        cast(active_days_90d as {{ dbt.type_int() }}) as active_days_90d,
+        cast(cart_adds_90d as {{ dbt.type_int() }}) as cart_adds_90d,
+        cast(channel_count as {{ dbt.type_int() }}) as channel_count,
+        cast(days_since_last_activity as {{ dbt.type_int() }}) as days_since_last_activity
     from actions
 )
 

@@ -64,16 +64,16 @@ changed as (
 
 final as (
     select
-        cast(node_key as varchar) as node_key,
-        cast(source_system as varchar) as source_system,
-        cast(source_record_id as varchar) as source_record_id,
-        cast(profile_key as varchar) as profile_key,
-        cast(customer_id as bigint) as customer_id,
-        cast(cluster_key as varchar) as cluster_key,
-        cast(merge_decision as varchar) as merge_decision,
-        cast(matched_on as varchar) as matched_on,
-        cast(approved_by as varchar) as approved_by,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as recorded_at
+        cast(node_key as {{ dbt.type_string() }}) as node_key,
+        cast(source_system as {{ dbt.type_string() }}) as source_system,
+        cast(source_record_id as {{ dbt.type_string() }}) as source_record_id,
+        cast(profile_key as {{ dbt.type_string() }}) as profile_key,
+        cast(customer_id as {{ dbt.type_bigint() }}) as customer_id,
+        cast(cluster_key as {{ dbt.type_string() }}) as cluster_key,
+        cast(merge_decision as {{ dbt.type_string() }}) as merge_decision,
+        cast(matched_on as {{ dbt.type_string() }}) as matched_on,
+        cast(approved_by as {{ dbt.type_string() }}) as approved_by,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }}) as recorded_at
     from changed
 )
 

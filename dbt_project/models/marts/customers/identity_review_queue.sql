@@ -57,17 +57,17 @@ shared_identifier_types as (
 
 final as (
     select
-        cast(queued.cluster_key as varchar) as cluster_key,
-        cast(case when queued.merge_decision = 'approved' then 'approved' else 'pending' end as varchar)
+        cast(queued.cluster_key as {{ dbt.type_string() }}) as cluster_key,
+        cast(case when queued.merge_decision = 'approved' then 'approved' else 'pending' end as {{ dbt.type_string() }})
             as review_status,
-        cast(queued.profile_record_count as integer) as profile_record_count,
-        cast(queued.record_count as integer) as record_count,
-        cast(queued.commerce_customer_count as integer) as commerce_customer_count,
-        cast(queued.smallest_commerce_customer_id as bigint) as proposed_customer_id,
-        cast(member_lists.profile_record_keys as varchar) as profile_record_keys,
-        cast(shared_identifier_types.linked_by as varchar) as linked_by,
-        cast(queued.approved_by as varchar) as approved_by,
-        cast(queued.approved_at as timestamp) as approved_at
+        cast(queued.profile_record_count as {{ dbt.type_int() }}) as profile_record_count,
+        cast(queued.record_count as {{ dbt.type_int() }}) as record_count,
+        cast(queued.commerce_customer_count as {{ dbt.type_int() }}) as commerce_customer_count,
+        cast(queued.smallest_commerce_customer_id as {{ dbt.type_bigint() }}) as proposed_customer_id,
+        cast(member_lists.profile_record_keys as {{ dbt.type_string() }}) as profile_record_keys,
+        cast(shared_identifier_types.linked_by as {{ dbt.type_string() }}) as linked_by,
+        cast(queued.approved_by as {{ dbt.type_string() }}) as approved_by,
+        cast(queued.approved_at as {{ dbt.type_timestamp() }}) as approved_at
     from queued
     left join member_lists
         on queued.cluster_key = member_lists.cluster_key

@@ -8,8 +8,8 @@
 
 with
 
-as_of_dates as (
-    select * from {{ ref('int_as_of_dates') }}
+run_date as (
+    {{ run_as_of_date() }}
 ),
 
 lead_features as (
@@ -21,7 +21,7 @@ leads as (
 ),
 
 users as (
-    select * from {{ ref('stg_crm__users') }}
+    select * from {{ ref('int_crm_users_with_managers') }}
 ),
 
 latest_lead_features as (
@@ -31,10 +31,8 @@ latest_lead_features as (
         max(lead_features.source_conversion_rate) over () as best_source_conversion_rate,
         max(lead_features.industry_conversion_rate) over () as best_industry_conversion_rate
     from lead_features
-    inner join as_of_dates
-        on
-            lead_features.as_of_date = as_of_dates.as_of_date
-            and as_of_dates.is_latest
+    inner join run_date
+        on lead_features.as_of_date = run_date.as_of_date
 ),
 
 latest_open_leads as (
@@ -87,20 +85,20 @@ final as (
         cast(owner_user.full_name as {{ dbt.type_string() }}) as owner_name,
         cast(owner_user.slack_user_id as {{ dbt.type_string() }}) as owner_slack_user_id,
         cast(owner_user.manager_user_id as {{ dbt.type_string() }}) as manager_user_id,
-        cast(manager_user.slack_user_id as {{ dbt.type_string() }}) as manager_slack_user_id,
+        cast(owner_user.manager_slack_user_id as {{ dbt.type_string() }}) as manager_slack_user_id,
         scored.lead_source,
         scored.industry,
         scored.company_size_band,
         scored.email_open_count,
         scored.web_visit_count,
         scored.lead_age_days,
-        cast(scored.source_points as double precision) as source_points,
-        cast(scored.email_points as double precision) as email_points,
-        cast(scored.web_points as double precision) as web_points,
-        cast(scored.company_size_points as double precision) as company_size_points,
-        cast(scored.recency_points as double precision) as recency_points,
-        cast(scored.industry_points as double precision) as industry_points,
-        cast(scored.lead_score as double precision) as lead_score,
+        cast(scored.source_points as {{ dbt.type_float() }}) as source_points,
+        cast(scored.email_points as {{ dbt.type_float() }}) as email_points,
+        cast(scored.web_points as {{ dbt.type_float() }}) as web_points,
+        cast(scored.company_size_points as {{ dbt.type_float() }}) as company_size_points,
+        cast(scored.recency_points as {{ dbt.type_float() }}) as recency_points,
+        cast(scored.industry_points as {{ dbt.type_float() }}) as industry_points,
+        cast(scored.lead_score as {{ dbt.type_float() }}) as lead_score,
         cast(
             case
                 when scored.lead_score >= 80 then 'critical'
@@ -112,8 +110,6 @@ final as (
     from scored
     left join users as owner_user
         on scored.owner_user_id = owner_user.user_id
-    left join users as manager_user
-        on owner_user.manager_user_id = manager_user.user_id
 )
 
 select * from final

@@ -6,8 +6,8 @@
 
 with
 
-as_of_dates as (
-    select * from {{ ref('int_as_of_dates') }}
+run_date as (
+    {{ run_as_of_date() }}
 ),
 
 opportunity_features as (
@@ -23,16 +23,14 @@ accounts as (
 ),
 
 users as (
-    select * from {{ ref('stg_crm__users') }}
+    select * from {{ ref('int_crm_users_with_managers') }}
 ),
 
 latest_open_deals as (
     select opportunity_features.*
     from opportunity_features
-    inner join as_of_dates
-        on
-            opportunity_features.as_of_date = as_of_dates.as_of_date
-            and as_of_dates.is_latest
+    inner join run_date
+        on opportunity_features.as_of_date = run_date.as_of_date
 ),
 
 indicators as (
@@ -87,20 +85,18 @@ final as (
             + case when indicators.has_weak_lead_source then 1 else 0 end
             + case when indicators.has_competitor then 1 else 0 end
             + case when indicators.is_past_expected_close then 1 else 0 end
-            as integer
+            as {{ dbt.type_int() }}
         ) as risk_indicator_count,
         cast(indicators.owner_user_id as {{ dbt.type_string() }}) as owner_user_id,
         cast(owner_user.full_name as {{ dbt.type_string() }}) as owner_name,
         cast(owner_user.slack_user_id as {{ dbt.type_string() }}) as owner_slack_user_id,
         cast(owner_user.manager_user_id as {{ dbt.type_string() }}) as manager_user_id,
-        cast(manager_user.slack_user_id as {{ dbt.type_string() }}) as manager_slack_user_id
+        cast(owner_user.manager_slack_user_id as {{ dbt.type_string() }}) as manager_slack_user_id
     from indicators
     left join accounts
         on indicators.account_id = accounts.account_id
     left join users as owner_user
         on indicators.owner_user_id = owner_user.user_id
-    left join users as manager_user
-        on owner_user.manager_user_id = manager_user.user_id
 )
 
 select * from final

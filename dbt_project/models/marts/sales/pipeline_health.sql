@@ -140,26 +140,26 @@ final as (
     select
         as_of_date,
         cast(segment as {{ dbt.type_string() }}) as segment,
-        cast(open_deals as integer) as open_deals,
-        cast(open_pipeline_amount as double precision) as open_pipeline_amount,
-        cast(avg_open_deal_amount as double precision) as avg_open_deal_amount,
+        cast(open_deals as {{ dbt.type_int() }}) as open_deals,
+        cast(open_pipeline_amount as {{ dbt.type_float() }}) as open_pipeline_amount,
+        cast(avg_open_deal_amount as {{ dbt.type_float() }}) as avg_open_deal_amount,
         {%- for stage in open_stages %}
-            cast({{ stage }}_share as double precision) as {{ stage }}_share,
+            cast({{ stage }}_share as {{ dbt.type_float() }}) as {{ stage }}_share,
         {%- endfor %}
-        cast(won_amount_90d as double precision) as won_amount_90d,
-        cast(coverage_ratio as double precision) as coverage_ratio,
-        cast(win_rate_90d as double precision) as win_rate_90d,
-        cast(coalesce(closed_deals_90d, 0) as integer) as closed_deals_90d,
-        cast(avg_won_amount as double precision) as avg_won_amount,
-        cast(sales_cycle_days_90d as double precision) as sales_cycle_days_90d,
-        cast(sales_cycle_days_baseline as double precision) as sales_cycle_days_baseline,
-        cast(coverage_score as double precision) as coverage_score,
-        cast(distribution_score as double precision) as distribution_score,
-        cast(win_rate_score as double precision) as win_rate_score,
-        cast(velocity_score as double precision) as velocity_score,
-        cast(pipeline_health_index as double precision) as pipeline_health_index,
+        cast(won_amount_90d as {{ dbt.type_float() }}) as won_amount_90d,
+        cast(coverage_ratio as {{ dbt.type_float() }}) as coverage_ratio,
+        cast(win_rate_90d as {{ dbt.type_float() }}) as win_rate_90d,
+        cast(coalesce(closed_deals_90d, 0) as {{ dbt.type_int() }}) as closed_deals_90d,
+        cast(avg_won_amount as {{ dbt.type_float() }}) as avg_won_amount,
+        cast(sales_cycle_days_90d as {{ dbt.type_float() }}) as sales_cycle_days_90d,
+        cast(sales_cycle_days_baseline as {{ dbt.type_float() }}) as sales_cycle_days_baseline,
+        cast(coverage_score as {{ dbt.type_float() }}) as coverage_score,
+        cast(distribution_score as {{ dbt.type_float() }}) as distribution_score,
+        cast(win_rate_score as {{ dbt.type_float() }}) as win_rate_score,
+        cast(velocity_score as {{ dbt.type_float() }}) as velocity_score,
+        cast(pipeline_health_index as {{ dbt.type_float() }}) as pipeline_health_index,
         cast(
-            lag(pipeline_health_index, 4) over (partition by segment order by as_of_date) as double precision
+            lag(pipeline_health_index, 4) over (partition by segment order by as_of_date) as {{ dbt.type_float() }}
         ) as pipeline_health_index_4_weeks_ago
     from indexed
 )

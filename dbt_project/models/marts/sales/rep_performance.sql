@@ -6,10 +6,6 @@
 
 with
 
-as_of_dates as (
-    select * from {{ ref('int_as_of_dates') }}
-),
-
 opportunities as (
     select * from {{ ref('int_opportunities_enriched') }}
 ),
@@ -19,12 +15,11 @@ stage_durations as (
 ),
 
 users as (
-    select * from {{ ref('stg_crm__users') }}
+    select * from {{ ref('int_crm_users_with_managers') }}
 ),
 
 run_date as (
-    select as_of_date as run_as_of_date from as_of_dates
-    where is_latest
+    {{ run_as_of_date() }}
 ),
 
 longest_open_stage as (
@@ -50,7 +45,7 @@ closed_deals as (
         on opportunities.opportunity_id = longest_open_stage.opportunity_id
     where
         opportunities.closed_at is not null
-        and opportunities.closed_at < run_date.run_as_of_date
+        and opportunities.closed_at < run_date.as_of_date
         and opportunities.owner_user_id is not null
 ),
 
@@ -84,39 +79,37 @@ final as (
         cast(rep_user.full_name as {{ dbt.type_string() }}) as owner_name,
         cast(rep_user.slack_user_id as {{ dbt.type_string() }}) as owner_slack_user_id,
         cast(rep_user.manager_user_id as {{ dbt.type_string() }}) as manager_user_id,
-        cast(manager_user.slack_user_id as {{ dbt.type_string() }}) as manager_slack_user_id,
-        cast(rep_quarters.closed_deals as integer) as closed_deals,
-        cast(rep_quarters.won_deals as integer) as won_deals,
-        cast(rep_quarters.won_amount as double precision) as won_amount,
-        cast({{ safe_ratio('rep_quarters.won_deals', 'rep_quarters.closed_deals') }} as double precision)
+        cast(rep_user.manager_slack_user_id as {{ dbt.type_string() }}) as manager_slack_user_id,
+        cast(rep_quarters.closed_deals as {{ dbt.type_int() }}) as closed_deals,
+        cast(rep_quarters.won_deals as {{ dbt.type_int() }}) as won_deals,
+        cast(rep_quarters.won_amount as {{ dbt.type_float() }}) as won_amount,
+        cast({{ safe_ratio('rep_quarters.won_deals', 'rep_quarters.closed_deals') }} as {{ dbt.type_float() }})
             as win_rate,
-        cast(rep_quarters.avg_deal_age_days as double precision) as avg_deal_age_days,
-        cast(rep_quarters.stalled_deal_share as double precision) as stalled_deal_share,
-        cast(team_quarters.team_win_rate as double precision) as team_win_rate,
-        cast(team_quarters.team_avg_deal_age_days as double precision) as team_avg_deal_age_days,
-        cast(team_quarters.team_stalled_deal_share as double precision) as team_stalled_deal_share,
+        cast(rep_quarters.avg_deal_age_days as {{ dbt.type_float() }}) as avg_deal_age_days,
+        cast(rep_quarters.stalled_deal_share as {{ dbt.type_float() }}) as stalled_deal_share,
+        cast(team_quarters.team_win_rate as {{ dbt.type_float() }}) as team_win_rate,
+        cast(team_quarters.team_avg_deal_age_days as {{ dbt.type_float() }}) as team_avg_deal_age_days,
+        cast(team_quarters.team_stalled_deal_share as {{ dbt.type_float() }}) as team_stalled_deal_share,
         cast(
             100.0
             * (
                 {{ safe_ratio('rep_quarters.won_deals', 'rep_quarters.closed_deals') }}
                 - team_quarters.team_win_rate
             )
-            as double precision
+            as {{ dbt.type_float() }}
         ) as win_rate_vs_team_points,
         cast(
             {{ safe_ratio('rep_quarters.avg_deal_age_days', 'team_quarters.team_avg_deal_age_days') }} - 1
-            as double precision
+            as {{ dbt.type_float() }}
         ) as deal_age_vs_team_pct,
         cast(
-            100.0 * (rep_quarters.stalled_deal_share - team_quarters.team_stalled_deal_share) as double precision
+            100.0 * (rep_quarters.stalled_deal_share - team_quarters.team_stalled_deal_share) as {{ dbt.type_float() }}
         ) as stalled_share_vs_team_points
     from rep_quarters
     inner join team_quarters
         on rep_quarters.quarter_start_date = team_quarters.quarter_start_date
     left join users as rep_user
         on rep_quarters.owner_user_id = rep_user.user_id
-    left join users as manager_user
-        on rep_user.manager_user_id = manager_user.user_id
 )
 
 select * from final

@@ -2,17 +2,12 @@
 
 with
 
-as_of_dates as (
-    select * from {{ ref('int_as_of_dates') }}
-),
-
 opportunities as (
     select * from {{ ref('int_opportunities_enriched') }}
 ),
 
 run_date as (
-    select as_of_date as run_as_of_date from as_of_dates
-    where is_latest
+    {{ run_as_of_date() }}
 ),
 
 closed_deals as (
@@ -26,7 +21,7 @@ closed_deals as (
     cross join run_date
     where
         opportunities.closed_at is not null
-        and opportunities.closed_at < run_date.run_as_of_date
+        and opportunities.closed_at < run_date.as_of_date
 ),
 
 closed_by_segment as (
@@ -69,18 +64,18 @@ final as (
         cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 3, 'current_quarter.quarter_start_date')) }} as date)
             as quarter_end_date,
         cast({{ dbt.dateadd('month', 3, 'current_quarter.quarter_start_date') }} as date)
-        <= run_date.run_as_of_date as is_complete_quarter,
-        cast(current_quarter.closed_deals as integer) as closed_deals,
-        cast(current_quarter.won_deals as integer) as won_deals,
-        cast(current_quarter.closed_deals - current_quarter.won_deals as integer) as lost_deals,
-        cast(current_quarter.win_rate as double precision) as win_rate,
-        cast(current_quarter.won_amount as double precision) as won_amount,
-        cast(current_quarter.lost_amount as double precision) as lost_amount,
-        cast(current_quarter.avg_won_deal_amount as double precision) as avg_won_deal_amount,
-        cast(current_quarter.avg_sales_cycle_days as double precision) as avg_sales_cycle_days,
-        cast(prior_quarter.win_rate as double precision) as prior_quarter_win_rate,
-        cast(prior_quarter.closed_deals as integer) as prior_quarter_closed_deals,
-        cast(100.0 * (current_quarter.win_rate - prior_quarter.win_rate) as double precision)
+        <= run_date.as_of_date as is_complete_quarter,
+        cast(current_quarter.closed_deals as {{ dbt.type_int() }}) as closed_deals,
+        cast(current_quarter.won_deals as {{ dbt.type_int() }}) as won_deals,
+        cast(current_quarter.closed_deals - current_quarter.won_deals as {{ dbt.type_int() }}) as lost_deals,
+        cast(current_quarter.win_rate as {{ dbt.type_float() }}) as win_rate,
+        cast(current_quarter.won_amount as {{ dbt.type_float() }}) as won_amount,
+        cast(current_quarter.lost_amount as {{ dbt.type_float() }}) as lost_amount,
+        cast(current_quarter.avg_won_deal_amount as {{ dbt.type_float() }}) as avg_won_deal_amount,
+        cast(current_quarter.avg_sales_cycle_days as {{ dbt.type_float() }}) as avg_sales_cycle_days,
+        cast(prior_quarter.win_rate as {{ dbt.type_float() }}) as prior_quarter_win_rate,
+        cast(prior_quarter.closed_deals as {{ dbt.type_int() }}) as prior_quarter_closed_deals,
+        cast(100.0 * (current_quarter.win_rate - prior_quarter.win_rate) as {{ dbt.type_float() }})
             as win_rate_change_points
     from with_rates as current_quarter
     cross join run_date

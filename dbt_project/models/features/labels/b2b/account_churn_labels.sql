@@ -22,7 +22,7 @@ accounts as (
 matured_dates as (
     select as_of_date
     from as_of_dates
-    where {{ b2b_days_after('as_of_date', horizon_days) }} <= {{ b2b_run_as_of_date() }}
+    where {{ days_after('as_of_date', horizon_days) }} <= ({{ run_as_of_date() }})
 ),
 
 subscribed_accounts as (
@@ -47,8 +47,8 @@ final as (
     select
         account_id,
         as_of_date,
-        coalesce(canceled_at < {{ b2b_days_after('as_of_date', horizon_days) }}, false) as is_churned,
-        cast({{ horizon_days }} as integer) as horizon_days
+        coalesce(canceled_at < {{ days_after('as_of_date', horizon_days) }}, false) as is_churned,
+        cast({{ horizon_days }} as {{ dbt.type_int() }}) as horizon_days
     from subscribed_accounts
 )
 

@@ -17,16 +17,16 @@ leads as (
 matured_dates as (
     select as_of_date
     from as_of_dates
-    where {{ b2b_days_after('as_of_date', horizon_days) }} <= {{ b2b_run_as_of_date() }}
+    where {{ days_after('as_of_date', horizon_days) }} <= ({{ run_as_of_date() }})
 ),
 
 final as (
     select
         leads.lead_id,
         matured_dates.as_of_date,
-        coalesce(leads.converted_at < {{ b2b_days_after('matured_dates.as_of_date', horizon_days) }}, false)
+        coalesce(leads.converted_at < {{ days_after('matured_dates.as_of_date', horizon_days) }}, false)
             as is_converted,
-        cast({{ horizon_days }} as integer) as horizon_days
+        cast({{ horizon_days }} as {{ dbt.type_int() }}) as horizon_days
     from matured_dates
     inner join leads
         on

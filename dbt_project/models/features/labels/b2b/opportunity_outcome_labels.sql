@@ -18,7 +18,7 @@ closed_deals as (
     from opportunities
     where
         closed_at is not null
-        and closed_at < {{ b2b_run_as_of_date() }}
+        and closed_at < ({{ run_as_of_date() }})
 ),
 
 final as (
@@ -26,10 +26,7 @@ final as (
         closed_deals.opportunity_id,
         as_of_dates.as_of_date,
         closed_deals.is_won,
-        cast(
-            {{ b2b_days_between('as_of_dates.as_of_date', 'closed_deals.closed_at') }} as integer
-        )
-            as days_to_close
+        {{ days_between('as_of_dates.as_of_date', 'closed_deals.closed_at') }} as days_to_close
     from closed_deals
     inner join as_of_dates
         on
