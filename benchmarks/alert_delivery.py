@@ -28,8 +28,8 @@ from notifier.delivery import deliver_pending
 from notifier.due import channel_of
 from notifier.email import EmailConfig
 from notifier.teams import TeamsConfig
-from tests.alerting.conftest import make_alert, write_alerts, write_users
-from tests.alerting.slack_standin import VALID_TOKEN, SlackStandIn
+from tests.notifier.conftest import make_alert, write_alerts, write_users
+from tests.notifier.slack_standin import VALID_TOKEN, SlackStandIn
 from warehouse.settings import Settings
 
 MONDAY = datetime(2026, 12, 7, 6, 0)
@@ -139,8 +139,8 @@ def shortest_gap(slack: SlackStandIn) -> float:
 
 
 def other_channels(stack: ExitStack, scratch: Path) -> tuple[TeamsConfig, EmailConfig]:
-    from tests.alerting.smtp_standin import PASSWORD, USERNAME, SmtpStandIn, tls_files
-    from tests.alerting.teams_standin import TeamsStandIn
+    from tests.notifier.smtp_standin import PASSWORD, USERNAME, SmtpStandIn, tls_files
+    from tests.notifier.teams_standin import TeamsStandIn
 
     teams = TeamsStandIn().start()
     stack.callback(teams.stop)

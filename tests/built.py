@@ -56,7 +56,7 @@ def _build(settings: Settings, root: Path) -> BuiltWarehouse:
     from ciw.cli import main
     from orchestration.launch import run_pipeline
     from orchestration.resources import temporary_environment
-    from tests.alerting.slack_standin import VALID_TOKEN, SlackStandIn
+    from tests.notifier.slack_standin import VALID_TOKEN, SlackStandIn
 
     exports = root / "exports"
     slack = SlackStandIn().start()

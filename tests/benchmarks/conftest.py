@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.feature_store.conftest import write_toy_features_dir
+from tests.feature_repo.conftest import write_toy_features_dir
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 
 from benchmarks.feature_store import bench_training_set, hand_written_training_set
 from feature_repo.config import FeastOptions
-from tests.feature_store.conftest import (
+from tests.feature_repo.conftest import (
     TOY_SPEC,
     TOY_SPECS,
     TTL,

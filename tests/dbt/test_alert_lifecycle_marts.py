@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from notifier.lifecycle import Actor, change_alert
-from tests.alerting.conftest import CRM_USERS, make_alert, write_alerts, write_users
+from tests.notifier.conftest import CRM_USERS, make_alert, write_alerts, write_users
 from warehouse import read_frame
 from warehouse.dbt import run_dbt
 from warehouse.settings import Settings

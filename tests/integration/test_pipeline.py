@@ -129,7 +129,7 @@ def test_zz_loading_again_changes_nothing_and_a_rerun_sends_nothing(
 ) -> None:
     """Changes the warehouse (a second run): the last test of this module on it."""
     from orchestration.launch import run_pipeline
-    from tests.alerting.slack_standin import SlackStandIn
+    from tests.notifier.slack_standin import SlackStandIn
 
     built_warehouse.apply_env(monkeypatch)
     slack = SlackStandIn().start()

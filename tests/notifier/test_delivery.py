@@ -15,14 +15,14 @@ import pytest
 from notifier.config import NotifierError, SlackConfig
 from notifier.delivery import deliver_pending
 from notifier.store import open_store
-from tests.alerting.conftest import (
+from tests.notifier.conftest import (
     bot_config,
     leave_crashed_claim,
     make_alert,
     webhook_config,
     write_alerts,
 )
-from tests.alerting.slack_standin import VALID_TOKEN, Action, SlackStandIn
+from tests.notifier.slack_standin import VALID_TOKEN, Action, SlackStandIn
 from warehouse.settings import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -218,7 +218,7 @@ def test_dry_run_renders_without_sending_or_logging(
 def test_old_alerts_are_not_delivered(duckdb_settings: Settings, slack: SlackStandIn) -> None:
     from datetime import timedelta
 
-    from tests.alerting.conftest import utc_now
+    from tests.notifier.conftest import utc_now
 
     write_alerts(duckdb_settings, [make_alert(1, created_at=utc_now() - timedelta(days=10))])
 

@@ -11,7 +11,7 @@ import pytest
 import notifier.alert_types
 from notifier.alert_types import ALERT_TYPES_CSV, AlertTypesError, read_alert_types
 from notifier.messages import SEVERITY_EMOJI, render_alert
-from tests.alerting.conftest import make_alert
+from tests.notifier.conftest import make_alert
 
 HEADER = (
     "alert_type,entity_type,model_name,heading,factors_heading,actions_heading,emoji,"

@@ -15,7 +15,7 @@ from notifier.lifecycle import (
     UnknownAlert,
     change_alert,
 )
-from tests.alerting.conftest import CRM_USERS, make_alert, write_alerts, write_users
+from tests.notifier.conftest import CRM_USERS, make_alert, write_alerts, write_users
 from warehouse.settings import Settings
 
 REP = Actor(name="R1", source="api", user_id="R1", role="rep")

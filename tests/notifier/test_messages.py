@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from notifier.messages import DIGEST_ALERTS_PER_MESSAGE, plan_messages, render_alert, render_digest
-from tests.alerting.conftest import make_alert
+from tests.notifier.conftest import make_alert
 
 
 def test_alert_text_reads_like_the_high_risk_deal_example() -> None:

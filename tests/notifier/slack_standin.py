@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
-from tests.alerting.standin_faults import HTML_PAGE, Action, Faults
+from tests.notifier.standin_faults import HTML_PAGE, Action, Faults
 from tests.kill_switch import KillSwitch, KillWhen
 
 __all__ = ["VALID_TOKEN", "Action", "Call", "Faults", "KillWhen", "SlackStandIn"]

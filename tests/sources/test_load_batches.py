@@ -9,7 +9,7 @@ import pytest
 
 from sources.load import LoadError, load_directory
 from tests.corpus.test_corpus import query
-from tests.unit.load_exports import write
+from tests.sources.load_exports import write
 from warehouse.settings import Settings
 
 HEADER = "order_id,customer_id,ordered_at,order_total\n"

@@ -10,7 +10,7 @@ import pytest
 from feature_repo.offline_stores.duckdb_asof import AsofDuckDBOfflineStore
 from feature_repo.offline_stores.point_in_time import SqlRetrievalJob
 from feature_repo.store import FeatureStoreError, FeatureStoreGateway
-from tests.feature_store.conftest import TOY_SPEC, day, make_gateway
+from tests.feature_repo.conftest import TOY_SPEC, day, make_gateway
 
 
 def label_rows(*rows: tuple[int, str, bool]) -> pd.DataFrame:

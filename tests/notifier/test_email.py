@@ -14,8 +14,8 @@ from notifier.config import NotifierError, SlackConfig
 from notifier.delivery import deliver_pending
 from notifier.email import EmailConfig
 from notifier.store import MAX_ATTEMPTS, open_store
-from tests.alerting.conftest import CRM_USERS, email_of, make_alert, write_alerts, write_users
-from tests.alerting.smtp_standin import PASSWORD, USERNAME, SmtpStandIn, tls_files
+from tests.notifier.conftest import CRM_USERS, email_of, make_alert, write_alerts, write_users
+from tests.notifier.smtp_standin import PASSWORD, USERNAME, SmtpStandIn, tls_files
 from warehouse.settings import Settings
 
 OUTBOX = SlackConfig()  # no Slack credentials: Slack's share goes to the outbox file

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from ciw.notify_cli import feedback_command, notify_command
-from tests.alerting.conftest import make_alert, write_alerts
+from tests.notifier.conftest import make_alert, write_alerts
 from warehouse.settings import Settings
 
 

@@ -13,9 +13,9 @@ import pytest
 from notifier.config import SlackDown
 from notifier.delivery import deliver_pending
 from notifier.store import open_store
-from tests.alerting.conftest import bot_config, make_alert, webhook_config, write_alerts
-from tests.alerting.slack_standin import Action, SlackStandIn
-from tests.alerting.standin_faults import lost_by_reset, lost_in_garbage, lost_reply
+from tests.notifier.conftest import bot_config, make_alert, webhook_config, write_alerts
+from tests.notifier.slack_standin import Action, SlackStandIn
+from tests.notifier.standin_faults import lost_by_reset, lost_in_garbage, lost_reply
 from warehouse.settings import Settings
 
 LOST_ANSWERS = {

@@ -19,7 +19,7 @@ from notifier.buttons import ACK, ASSIGN_ME, DIGEST_MENU, RATING_BLOCK, RESOLVE,
 from notifier.delivery import deliver_pending
 from notifier.signing import sign
 from service.routers.slack_actions import standalone_app
-from tests.alerting.conftest import (
+from tests.notifier.conftest import (
     CRM_USERS,
     bot_config,
     make_alert,
@@ -27,7 +27,7 @@ from tests.alerting.conftest import (
     write_alerts,
     write_users,
 )
-from tests.alerting.slack_standin import VALID_TOKEN, SlackStandIn
+from tests.notifier.slack_standin import VALID_TOKEN, SlackStandIn
 from tests.http_server import serve
 from warehouse.settings import Settings
 

@@ -28,7 +28,7 @@ from sources.generate.purchases import (
     month_regimes,
     renewal_events,
 )
-from tests.unit.test_generate import END, END_TS, _config
+from tests.sources.test_generate import END, END_TS, _config
 
 
 def _simulate(

@@ -12,7 +12,7 @@ import pytest
 from notifier.config import SlackConfig
 from notifier.messages import Alert
 from notifier.store import open_store
-from tests.alerting.slack_standin import VALID_TOKEN, SlackStandIn
+from tests.notifier.slack_standin import VALID_TOKEN, SlackStandIn
 from warehouse.settings import Settings
 
 ALERTS_DDL = """

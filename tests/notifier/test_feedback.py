@@ -17,7 +17,7 @@ from notifier.feedback import (
     record_feedback,
 )
 from notifier.store import open_store
-from tests.alerting.conftest import make_alert, write_alerts
+from tests.notifier.conftest import make_alert, write_alerts
 from warehouse.settings import Settings
 
 NOW = datetime(2026, 11, 22, 9, 30)

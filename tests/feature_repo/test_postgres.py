@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from feature_repo.offline_stores.point_in_time import SqlRetrievalJob
-from tests.feature_store.conftest import (
+from tests.feature_repo.conftest import (
     TOY_SPEC,
     day,
     engagement_rows,

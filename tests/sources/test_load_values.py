@@ -13,7 +13,7 @@ import pytest
 
 from sources.load import LoadError, load_directory
 from tests.corpus.test_corpus import query as rows
-from tests.unit.load_exports import ORDERS_HEADER, write, write_parquet
+from tests.sources.load_exports import ORDERS_HEADER, write, write_parquet
 from warehouse.settings import Settings
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from feature_repo.dbt_features import FeatureDefinitionError
 from feature_repo.store import FeatureStoreGateway
-from tests.feature_store.conftest import (
+from tests.feature_repo.conftest import (
     TOY_SPEC,
     day,
     engagement_rows,

@@ -11,9 +11,9 @@ from notifier.config import NotifierError, SlackConfig
 from notifier.delivery import deliver_pending
 from notifier.store import open_store
 from notifier.teams import TeamsConfig
-from tests.alerting.conftest import bot_config, make_alert, write_alerts
-from tests.alerting.slack_standin import SlackStandIn
-from tests.alerting.teams_standin import TeamsStandIn
+from tests.notifier.conftest import bot_config, make_alert, write_alerts
+from tests.notifier.slack_standin import SlackStandIn
+from tests.notifier.teams_standin import TeamsStandIn
 from warehouse.settings import Settings
 
 OUTBOX = SlackConfig()

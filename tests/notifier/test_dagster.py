@@ -12,8 +12,8 @@ from orchestration.alerts import NOTIFICATIONS_KEY, build_alert_defs, slack_noti
 from orchestration.dbt import model_key
 from orchestration.resources import WarehouseResource
 from orchestration.schedules import alert_digest_schedule
-from tests.alerting.conftest import make_alert, write_alerts
-from tests.alerting.slack_standin import VALID_TOKEN, SlackStandIn
+from tests.notifier.conftest import make_alert, write_alerts
+from tests.notifier.slack_standin import VALID_TOKEN, SlackStandIn
 from warehouse.settings import Settings
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from notifier.config import NotifierError, SlackConfig
 from notifier.ops import build_ops_message, send_ops_message
-from tests.alerting.conftest import bot_config
-from tests.alerting.slack_standin import SlackStandIn
+from tests.notifier.conftest import bot_config
+from tests.notifier.slack_standin import SlackStandIn
 from warehouse.settings import Settings
 
 
@@ -46,8 +46,8 @@ def test_ops_message_with_a_bad_token_is_one_clear_error(
 def test_ops_message_whose_webhook_answer_is_lost_is_not_resent(
     slack: SlackStandIn, duckdb_settings: Settings
 ) -> None:
-    from tests.alerting.conftest import webhook_config
-    from tests.alerting.standin_faults import lost_reply
+    from tests.notifier.conftest import webhook_config
+    from tests.notifier.standin_faults import lost_reply
 
     slack.script("webhook", lost_reply(502, html=True))
 

@@ -10,7 +10,7 @@ import pytest
 from sources.contract import raw_tables
 from sources.load import LoadError, discover_exports, ensure_raw_tables, load_directory
 from tests.corpus.test_corpus import query as rows
-from tests.unit.load_exports import ORDERS_HEADER, write, write_parquet
+from tests.sources.load_exports import ORDERS_HEADER, write, write_parquet
 from warehouse.settings import Settings
 
 

@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta
 from notifier.delivery import deliver_pending
 from notifier.due import deliverable, week_start
 from notifier.messages import plan_messages
-from tests.alerting.conftest import bot_config, make_alert, write_alerts
-from tests.alerting.slack_standin import SlackStandIn
+from tests.notifier.conftest import bot_config, make_alert, write_alerts
+from tests.notifier.slack_standin import SlackStandIn
 from warehouse.settings import Settings
 
 WEDNESDAY = datetime(2026, 12, 2, 10, 0)

@@ -17,9 +17,9 @@ from notifier.retrying import Retrying
 from notifier.store import open_store
 from orchestration.alerts import slack_notifications
 from orchestration.resources import WarehouseResource
-from tests.alerting.conftest import leave_crashed_claim, make_alert, webhook_config, write_alerts
-from tests.alerting.slack_standin import SlackStandIn
-from tests.alerting.standin_faults import lost_reply
+from tests.notifier.conftest import leave_crashed_claim, make_alert, webhook_config, write_alerts
+from tests.notifier.slack_standin import SlackStandIn
+from tests.notifier.standin_faults import lost_reply
 from warehouse.settings import Settings
 
 
