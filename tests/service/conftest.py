@@ -71,6 +71,7 @@ def team_users(settings: Settings) -> dict[str, str]:
         "rep": teams[manager][0],
         "teammate": teams[manager][1],
         "outsider": outsider,
+        "team": ",".join(teams[manager]),
     }
 
 
