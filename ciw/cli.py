@@ -191,12 +191,48 @@ def ui(port: int, target: str | None) -> None:
     show_default=True,
     help="Also time Feast, training sets, training, scoring and the online profile lookup.",
 )
+@click.option(
+    "--api",
+    "api_options",
+    is_flag=True,
+    help="Instead: load-test the profile endpoint over loopback (see `ciw bench --api --help`"
+    " options --duration, --rates, --rebuild).",
+)
+@click.option(
+    "--duration",
+    type=click.FloatRange(min=1),
+    default=60.0,
+    show_default=True,
+    help="--api: seconds at each rate.",
+)
+@click.option(
+    "--rates",
+    default="100,200,500",
+    show_default=True,
+    help="--api: requests per second to offer, comma-separated.",
+)
+@click.option("--rebuild", is_flag=True, help="--api: rebuild the benchmark warehouse.")
 @target_option
-def bench(customers: int, seed: int, markdown: bool, ml: bool, target: str | None) -> None:
+def bench(
+    customers: int,
+    seed: int,
+    markdown: bool,
+    ml: bool,
+    api_options: bool,
+    duration: float,
+    rates: str,
+    rebuild: bool,
+    target: str | None,
+) -> None:
     """Time generate, load, dbt build and the ML stages at a given scale; print the figures.
 
     Uses its own warehouse (data/bench/*.duckdb or the ciw_bench database), never yours.
     """
+    if api_options:
+        from ciw.serve_cli import bench_api
+
+        bench_api(Settings.from_env(target), customers, seed, duration, rates, rebuild, markdown)
+        return
     from benchmarks.report import print_benchmark
     from benchmarks.stages import run_benchmark
 
@@ -228,10 +264,12 @@ def docs(serve: bool, port: int, target: str | None) -> None:
 def _register_subcommands() -> None:
     """Command groups that live in their own modules (cheap to import: no heavy libraries)."""
     from ciw.alerts_cli import alerts_group
+    from ciw.api_keys_cli import api_keys_group
     from ciw.backtest_cli import backtest_command
     from ciw.crm_cli import crm_group
     from ciw.models_cli import models_group
     from ciw.notify_cli import feedback_command, notify_command
+    from ciw.serve_cli import serve_command
     from ciw.sources_cli import generate, load
 
     cli.add_command(generate)
@@ -242,6 +280,8 @@ def _register_subcommands() -> None:
     cli.add_command(backtest_command)
     cli.add_command(alerts_group)
     cli.add_command(crm_group)
+    cli.add_command(serve_command)
+    cli.add_command(api_keys_group)
 
 
 _register_subcommands()
