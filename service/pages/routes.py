@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, quote
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from service.auth import Caller
+from service.auth import Caller, RateLimiter
 from service.pages import charts
 from service.pages.customers import (
     alert_detail,
@@ -58,6 +58,15 @@ def _signer(request: Request) -> SessionSigner:
         state.page_sessions = SessionSigner.from_env()
     signer: SessionSigner = state.page_sessions
     return signer
+
+
+def _login_limiter(request: Request) -> RateLimiter:
+    """Failed sign-ins per client address: a burst of 10, then one every two seconds."""
+    state = request.app.state
+    if not hasattr(state, "page_login_limiter"):
+        state.page_login_limiter = RateLimiter(rate=0.5, burst=10)
+    limiter: RateLimiter = state.page_login_limiter
+    return limiter
 
 
 def _secure(request: Request) -> bool:
@@ -204,6 +213,12 @@ async def login(request: Request) -> Response:
     raw_key = form.get("api_key", "").strip()
     caller = request.app.state.keys.verify(raw_key) if raw_key else None
     if caller is None:
+        client = request.client.host if request.client else "?"
+        wait = _login_limiter(request).take(f"login:{client}")
+        if wait > 0:
+            response = _login_page(request, target, "Too many failed sign-ins: wait.", 429)
+            response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+            return response
         return _login_page(request, target, "That API key is unknown or revoked.", 401)
     session, cookie = signer.issue(caller.key_id, caller.role, caller.user_id)
     destination = target if target != "/pages/" else home_path(session)
@@ -228,6 +243,8 @@ async def logout(request: Request) -> Response:
     session = _signer(request).read(request.cookies.get(SESSION_COOKIE))
     if session is not None and not csrf_matches(session, form.get("csrf_token")):
         return _message(request, session, "Sign out", "The form expired: try again.", 403)
+    if session is not None:
+        _signer(request).end(session)
     response = RedirectResponse("/pages/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -2,7 +2,7 @@
 
 The cookie holds the caller (key id, role, CRM user id), an expiry and a CSRF token, as
 base64url JSON followed by an HMAC-SHA256 signature. The raw API key never leaves the login
-request. The signing secret comes from ``CIW_SESSION_SECRET`` (at least 32 characters); without
+request. Signing out ends the session in this process (its cookie is refused afterwards). The signing secret comes from ``CIW_SESSION_SECRET`` (at least 32 characters); without
 it each process draws a random one, so sessions end when the service restarts.
 """
 
@@ -14,6 +14,7 @@ import hmac
 import json
 import os
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 
@@ -55,6 +56,10 @@ class SessionSigner:
     def __init__(self, secret: bytes, lifetime_seconds: float) -> None:
         self._secret = secret
         self.lifetime_seconds = lifetime_seconds
+        #: Sessions signed out before their expiry (by CSRF token, which is unique to each),
+        #: until they would have expired anyway.
+        self._ended: dict[str, float] = {}
+        self._lock = threading.Lock()
 
     @classmethod
     def from_env(cls) -> SessionSigner:
@@ -114,11 +119,18 @@ class SessionSigner:
             )
         except (ValueError, KeyError, TypeError):
             return None
-        if session.role not in ROLES:
+        if session.role not in ROLES or session.csrf_token in self._ended:
             return None
         if session.expires_at <= (time.time() if now is None else now):
             return None
         return session
+
+    def end(self, session: PageSession) -> None:
+        """Sign ``session`` out: its cookie is refused from now on, even if a copy survives."""
+        now = time.time()
+        with self._lock:
+            self._ended = {token: until for token, until in self._ended.items() if until > now}
+            self._ended[session.csrf_token] = session.expires_at
 
     def login_token(self) -> tuple[str, str]:
         """A login form's CSRF pair: (cookie value, form field value)."""
