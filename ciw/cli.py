@@ -228,10 +228,12 @@ def docs(serve: bool, port: int, target: str | None) -> None:
 def _register_subcommands() -> None:
     """Command groups that live in their own modules (cheap to import: no heavy libraries)."""
     from ciw.alerts_cli import alerts_group
+    from ciw.api_keys_cli import api_keys_group
     from ciw.backtest_cli import backtest_command
     from ciw.crm_cli import crm_group
     from ciw.models_cli import models_group
     from ciw.notify_cli import feedback_command, notify_command
+    from ciw.serve_cli import serve_command
     from ciw.sources_cli import generate, load
 
     cli.add_command(generate)
@@ -242,6 +244,8 @@ def _register_subcommands() -> None:
     cli.add_command(backtest_command)
     cli.add_command(alerts_group)
     cli.add_command(crm_group)
+    cli.add_command(serve_command)
+    cli.add_command(api_keys_group)
 
 
 _register_subcommands()
