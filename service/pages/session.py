@@ -2,8 +2,9 @@
 
 The cookie holds the caller (key id, role, CRM user id), an expiry and a CSRF token, as
 base64url JSON followed by an HMAC-SHA256 signature. The raw API key never leaves the login
-request. Signing out ends the session in this process (its cookie is refused afterwards). The signing secret comes from ``CIW_SESSION_SECRET`` (at least 32 characters); without
-it each process draws a random one, so sessions end when the service restarts.
+request. Signing out ends the session in this process (its cookie is refused afterwards). The
+signing secret comes from ``CIW_SESSION_SECRET`` (at least 32 characters); without it each
+process draws a random one, so sessions end when the service restarts.
 """
 
 from __future__ import annotations

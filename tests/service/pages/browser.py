@@ -107,12 +107,15 @@ class Browser:
             raise RuntimeError(f"script failed: {result['exceptionDetails']}")
         return result["result"].get("value")
 
-    def open(self, url: str) -> None:
-        """Load ``url`` and wait for its load event and for every chart to be drawn."""
+    def open(self, url: str, *, charts: bool = True) -> None:
+        """Load ``url`` and wait for its load event and (``charts``) for every chart."""
         since = len(self.events)
         self.call("Page.navigate", {"url": url})
         self._wait_event("Page.loadEventFired", since)
-        self.wait_for("document.querySelectorAll('[data-chart]:not([data-drawn])').length === 0")
+        if charts:
+            self.wait_for(
+                "document.querySelectorAll('[data-chart]:not([data-drawn])').length === 0"
+            )
 
     def submit(self, expression: str) -> None:
         """Run ``expression`` (which submits a form) and wait for the next page to load."""
@@ -129,6 +132,12 @@ class Browser:
 
     def text(self) -> str:
         return str(self.evaluate("document.body.innerText"))
+
+    def html(self) -> str:
+        """The document as the browser holds it (read through the DOM domain, so it works
+        with the page's scripts switched off)."""
+        root = self.call("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+        return str(self.call("DOM.getOuterHTML", {"nodeId": root})["outerHTML"])
 
     def url(self) -> str:
         return str(self.evaluate("location.href"))

@@ -146,8 +146,7 @@ def test_a_manager_sees_their_team_and_nothing_else(pages_service: PagesService)
         assert client.get(f"/pages/reps/{people.outside_rep}").status_code == 403
         assert client.get("/pages/cro").status_code == 403
     reps = pages_service.built.query(
-        "select owner_user_id from marts.rep_deal_risk"
-        f" where manager_user_id = '{people.manager}'"
+        f"select owner_user_id from marts.rep_deal_risk where manager_user_id = '{people.manager}'"
     )
     assert reps
     for (rep,) in reps:
