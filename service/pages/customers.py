@@ -108,7 +108,8 @@ def health_overview(reader: MartReader, scope: OwnerScope) -> dict[str, Any]:
 
 def _current_alerts(reader: MartReader) -> str:
     """Every alert with its current status: the latest lifecycle event in ``ops.alert_events``
-    (as the API and ``ciw alerts`` read it), ``open`` without one."""
+    (as the API and ``ciw alerts`` read it), ``open`` without one; where the reader cannot see
+    ``ops`` (PostgreSQL's read-only role), the status mart as of the last run."""
     if reader.has("ops.alert_events"):
         events = (
             " left join (select alert_id, status, assigned_to, note, occurred_at,"
@@ -120,6 +121,13 @@ def _current_alerts(reader: MartReader) -> str:
             "coalesce(events.status, 'open') as status, events.assigned_to,"
             " events.note as last_note, coalesce(events.occurred_at, alert.created_at)"
             " as updated_at"
+        )
+    elif reader.has("marts.alert_status"):  # the read-only role sees the marts only
+        events = " left join marts.alert_status as known on known.alert_id = alert.alert_id"
+        state = (
+            "coalesce(known.status, 'open') as status, known.assigned_to,"
+            " known.resolution_note as last_note,"
+            " coalesce(known.updated_at, alert.created_at) as updated_at"
         )
     else:
         events = ""

@@ -79,6 +79,13 @@ def pages_service(
     yield from _service(built_duckdb, tmp_path_factory)
 
 
+@pytest.fixture(scope="module")
+def pages_service_postgres(
+    built_postgres: BuiltWarehouse, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PagesService]:
+    yield from _service(built_postgres, tmp_path_factory)
+
+
 def _service(
     built: BuiltWarehouse, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[PagesService]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,9 +53,12 @@ def _check_page(
     assert drawn >= charts
     saved = browser.screenshot(shots / f"{name}.png")
     assert saved.stat().st_size > 10_000
-    if target := os.environ.get("CIW_PAGE_SCREENSHOTS"):
+    if target := os.environ.get("CIW_PAGE_SCREENSHOTS"):  # small copies for the README
+        from PIL import Image
+
         Path(target).mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(saved, Path(target) / saved.name)
+        with Image.open(saved) as image:
+            image.quantize(colors=128).save(Path(target) / saved.name, optimize=True)
     return text
 
 
