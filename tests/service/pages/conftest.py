@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,10 +42,11 @@ class PagesService:
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.base_url, timeout=60, follow_redirects=False)
 
-    def signed_in(self, role: str) -> httpx.Client:
-        client = self.client()
-        login(client, self.keys[role])
-        return client
+    @contextmanager
+    def signed_in(self, role: str) -> Iterator[httpx.Client]:
+        with self.client() as client:
+            login(client, self.keys[role])
+            yield client
 
 
 def login(client: httpx.Client, raw_key: str, target: str = "/pages/") -> httpx.Response:

@@ -62,15 +62,35 @@ def _check_page(
     return text
 
 
-def test_sign_in_page_and_keyboard_start(
-    browser: Browser, pages_service: PagesService, screenshot_dir: Path
-) -> None:
+def _press(browser: Browser, key: str) -> None:
+    codes = {"Tab": 9, "Enter": 13}
+    for kind in ("keyDown", "keyUp"):
+        browser.call(
+            "Input.dispatchKeyEvent",
+            {"type": kind, "key": key, "code": key, "windowsVirtualKeyCode": codes[key]},
+        )
+
+
+def test_sign_in_page(browser: Browser, pages_service: PagesService, screenshot_dir: Path) -> None:
     _check_page(browser, pages_service, screenshot_dir, "login", "/pages/login", ["API key"])
-    browser.call("Input.dispatchKeyEvent", {"type": "keyDown", "key": "Tab", "code": "Tab"})
-    browser.call("Input.dispatchKeyEvent", {"type": "keyUp", "key": "Tab", "code": "Tab"})
-    assert browser.evaluate("document.activeElement.className") == "skip-link"
     label = browser.evaluate("document.querySelector('label[for=api_key]').textContent")
     assert label == "API key"
+    assert browser.evaluate("document.activeElement.id") == "api_key"  # ready to type
+
+
+def test_the_keyboard_reaches_the_skip_link_first(
+    browser: Browser, pages_service: PagesService
+) -> None:
+    _sign_in(browser, pages_service, "rep")
+    browser.open(f"{pages_service.base_url}/pages/health")
+    browser.call("Page.bringToFront")
+    browser.call("Emulation.setFocusEmulationEnabled", {"enabled": True})
+    _press(browser, "Tab")
+    assert browser.evaluate("document.activeElement.className") == "skip-link"
+    _press(browser, "Enter")
+    assert browser.evaluate("document.activeElement.id") == "main"
+    _press(browser, "Tab")  # then into the page's own links and controls
+    assert browser.evaluate("document.activeElement.closest('main') !== null")
 
 
 def test_customer_health_overview(
