@@ -7,6 +7,8 @@ without an owner (shop customers, channel alerts) are only shown to callers who 
 
 from __future__ import annotations
 
+import time
+import weakref
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -49,13 +51,34 @@ class MartSource(Protocol):
     def published_at(self) -> datetime | None: ...
 
 
+#: The tables each reader lists, for a few seconds (every page asks; a new run adds tables).
+_TABLE_LISTS: weakref.WeakKeyDictionary[Any, tuple[float, frozenset[str]]] = (
+    weakref.WeakKeyDictionary()
+)
+TABLE_LIST_SECONDS = 5.0
+
+
+def _listed_tables(source: MartSource) -> frozenset[str]:
+    now = time.monotonic()
+    cached = _TABLE_LISTS.get(source)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    listed = source.rows(
+        "select table_schema, table_name from information_schema.tables"
+        " where table_schema in ('marts', 'ops')"
+    )
+    tables = frozenset(f"{row['table_schema']}.{row['table_name']}" for row in listed)
+    _TABLE_LISTS[source] = (now + TABLE_LIST_SECONDS, tables)
+    return tables
+
+
 class MartReader:
     """The queries of one page on the service's read-only view of the marts (the published
     snapshot on DuckDB, the read-only role on PostgreSQL)."""
 
     def __init__(self, source: MartSource) -> None:
         self.source = source
-        self._tables: set[str] | None = None
+        self._tables: frozenset[str] | None = None
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         return self.source.rows(sql, params)
@@ -66,11 +89,7 @@ class MartReader:
 
     def has(self, qualified_name: str) -> bool:
         if self._tables is None:
-            listed = self.source.rows(
-                "select table_schema, table_name from information_schema.tables"
-                " where table_schema in ('marts', 'ops')"
-            )
-            self._tables = {f"{row['table_schema']}.{row['table_name']}" for row in listed}
+            self._tables = _listed_tables(self.source)
         return qualified_name in self._tables
 
     def require(self) -> None:
