@@ -43,14 +43,14 @@ def _layout(title: str, y_title: str, **extra: Any) -> dict[str, Any]:
 
 def bars(title: str, rows: list[dict[str, Any]], label: str, value: str, y_title: str) -> dict:
     """One bar per row, coloured by its band when it names one."""
-    labels = [str(row[label]) for row in rows]
+    names = [str(row[label]) for row in rows]
     return {
         "data": [
             {
                 "type": "bar",
-                "x": labels,
+                "x": [name.replace("_", " ") for name in names],
                 "y": [plain(row[value]) for row in rows],
-                "marker": {"color": [COLOURS.get(name, DEFAULT_COLOUR) for name in labels]},
+                "marker": {"color": [COLOURS.get(name, DEFAULT_COLOUR) for name in names]},
                 "hovertemplate": "%{x}: %{y}<extra></extra>",
             }
         ],
