@@ -143,9 +143,43 @@ def pages_markdown(timings: Sequence[PageTiming]) -> str:
     return "\n".join(lines)
 
 
+def bench_people(rows: Any) -> tuple[str, str]:
+    """A rep with a manager (the one with most open deals) from ``marts.rep_deal_risk``."""
+    found = rows(
+        "select owner_user_id, manager_user_id from marts.rep_deal_risk"
+        " where manager_user_id is not null order by open_deal_count desc, owner_user_id limit 1"
+    )
+    if not found:
+        raise RuntimeError("no rep with a manager in marts.rep_deal_risk: run the pipeline first")
+    return str(found[0]["owner_user_id"]), str(found[0]["manager_user_id"])
+
+
+def role_sessions(keys: Any, rep: str, manager: str) -> dict[str, tuple[str, list[str]]]:
+    """A new key and the pages of each role (CRO, the rep's manager, the rep)."""
+    people = {"cro": "CRO", "manager": manager, "rep": rep}
+    return {
+        role: (keys.create(role, user)[1], role_pages(role, user, manager))
+        for role, user in people.items()
+    }
+
+
+def measure_page_ttfb(target: Any, base_url: str, *, repeats: int = 20) -> list[PageTiming]:
+    """For ``ciw bench --api``: each role's pages on the service already running at
+    ``base_url`` for the warehouse ``target`` (keys are added to its key store; the service
+    sees them within its refresh)."""
+    from service.keys import KeyStore
+    from warehouse import adapter_for
+
+    with adapter_for(target).session() as session:
+        rep, manager = bench_people(session.rows)
+    sessions = role_sessions(KeyStore(target), rep, manager)
+    time.sleep(2)  # the service re-reads the key table at most every second
+    return bench_pages(base_url, sessions, repeats=repeats)
+
+
 def bench_pages_of(settings: Any, *, repeats: int = 20) -> list[PageTiming]:
-    """Every role's pages on the warehouse of ``settings`` (its published marts), with keys in
-    a throwaway key store so the warehouse itself is only read."""
+    """Every role's pages on the warehouse of ``settings`` (its published marts), served in
+    this process, with keys in a throwaway key store so the warehouse itself is only read."""
     import tempfile
     from pathlib import Path
 
@@ -154,13 +188,7 @@ def bench_pages_of(settings: Any, *, repeats: int = 20) -> list[PageTiming]:
     from warehouse.settings import Settings
 
     app = create_app(settings)
-    rows = app.state.reader.rows(
-        "select owner_user_id, manager_user_id from marts.rep_deal_risk"
-        " where manager_user_id is not null order by open_deal_count desc, owner_user_id limit 1"
-    )
-    if not rows:
-        raise RuntimeError("no rep with a manager in marts.rep_deal_risk: run the pipeline first")
-    rep, manager = str(rows[0]["owner_user_id"]), str(rows[0]["manager_user_id"])
+    rep, manager = bench_people(app.state.reader.rows)
     with tempfile.TemporaryDirectory(prefix="ciw-pages-bench-") as folder:
         keys = KeyStore(
             Settings(
@@ -170,10 +198,6 @@ def bench_pages_of(settings: Any, *, repeats: int = 20) -> list[PageTiming]:
             )
         )
         app.state.keys = keys
-        people = {"cro": "CRO", "manager": manager, "rep": rep}
-        sessions = {
-            role: (keys.create(role, user)[1], role_pages(role, user, manager))
-            for role, user in people.items()
-        }
+        sessions = role_sessions(keys, rep, manager)
         with served(app) as base_url:
             return bench_pages(base_url, sessions, repeats=repeats)

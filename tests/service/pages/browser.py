@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import time
 import urllib.request
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,10 @@ class Browser:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as answer:
             targets = json.load(answer)
         tab = next(target for target in targets if target["type"] == "page")
-        self.socket = connect(tab["webSocketDebuggerUrl"], max_size=64 * 1024 * 1024)
+        self._stack = ExitStack()
+        self.socket = self._stack.enter_context(
+            connect(tab["webSocketDebuggerUrl"], max_size=64 * 1024 * 1024)
+        )
         self._next_id = 0
         self.events: list[dict[str, Any]] = []
         for domain in ("Page", "Runtime", "Log", "Network"):
@@ -165,7 +169,7 @@ class Browser:
 
     def close(self) -> None:
         try:
-            self.socket.close()
+            self._stack.close()
         finally:
             self.process.terminate()
             try:
