@@ -191,12 +191,48 @@ def ui(port: int, target: str | None) -> None:
     show_default=True,
     help="Also time Feast, training sets, training, scoring and the online profile lookup.",
 )
+@click.option(
+    "--api",
+    "api_options",
+    is_flag=True,
+    help="Instead: load-test the profile endpoint over loopback (see `ciw bench --api --help`"
+    " options --duration, --rates, --rebuild).",
+)
+@click.option(
+    "--duration",
+    type=click.FloatRange(min=1),
+    default=60.0,
+    show_default=True,
+    help="--api: seconds at each rate.",
+)
+@click.option(
+    "--rates",
+    default="100,200,500",
+    show_default=True,
+    help="--api: requests per second to offer, comma-separated.",
+)
+@click.option("--rebuild", is_flag=True, help="--api: rebuild the benchmark warehouse.")
 @target_option
-def bench(customers: int, seed: int, markdown: bool, ml: bool, target: str | None) -> None:
+def bench(
+    customers: int,
+    seed: int,
+    markdown: bool,
+    ml: bool,
+    api_options: bool,
+    duration: float,
+    rates: str,
+    rebuild: bool,
+    target: str | None,
+) -> None:
     """Time generate, load, dbt build and the ML stages at a given scale; print the figures.
 
     Uses its own warehouse (data/bench/*.duckdb or the ciw_bench database), never yours.
     """
+    if api_options:
+        from ciw.serve_cli import bench_api
+
+        bench_api(Settings.from_env(target), customers, seed, duration, rates, rebuild, markdown)
+        return
     from benchmarks.report import print_benchmark
     from benchmarks.stages import run_benchmark
 

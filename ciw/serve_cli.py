@@ -64,3 +64,44 @@ def _publish_if_stale(settings: Settings) -> None:
         publish_snapshot(settings)
     except WarehouseUnavailable as busy:
         click.echo(f"could not publish now ({busy}); serving the previous snapshot", err=True)
+
+
+def bench_api(
+    settings: Settings,
+    customers: int,
+    seed: int,
+    duration: float,
+    rates_text: str,
+    rebuild: bool,
+    markdown: bool,
+) -> None:
+    """``ciw bench --api``: the profile endpoint at each rate; figures on screen."""
+    from benchmarks.api import api_markdown, machine_load, run_api_benchmark
+    from benchmarks.stages import BENCH_DIR
+
+    try:
+        rates = [int(part) for part in rates_text.split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter(f"--rates must be whole numbers, got {rates_text!r}") from None
+    if not rates or min(rates) < 1:
+        raise click.BadParameter("--rates needs at least one positive rate")
+    result = run_api_benchmark(
+        customers,
+        settings,
+        work_dir=BENCH_DIR,
+        rates=rates,
+        seconds=duration,
+        seed=seed,
+        rebuild=rebuild,
+        say=lambda line: click.echo(line, err=True),
+    )
+    load = machine_load()
+    click.echo(f"profile endpoint, {result.customers:,} customers; {result.generator}; {load}")
+    for level in result.levels:
+        click.echo(
+            f"  {level.rate:>5} req/s offered: {level.requests:,} requests in {level.seconds:g} s,"
+            f" p50 {level.p50_ms:g} ms, p99 {level.p99_ms:g} ms, max {level.max_ms:g} ms,"
+            f" errors {level.errors}"
+        )
+    if markdown:
+        click.echo(api_markdown(result, load))

@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 
 from service.auth import RateLimiter
 from service.keys import KeyStore
+from service.profiles import ProfileExtras
 from service.reader import MartsReader, MartsUnavailable, WarehouseBusy
 from service.scope import ScopeCache
 from warehouse.settings import Settings, SettingsError
@@ -82,6 +83,7 @@ def create_app(
     app.state.options = options
     app.state.keys = KeyStore(settings)
     app.state.reader = MartsReader(settings)
+    app.state.profiles = ProfileExtras(settings)
     app.state.scopes = ScopeCache(app.state.reader)
     app.state.limiter = RateLimiter(options.rate_per_second, options.burst)
     app.state.gateway = None  # the Feast gateway, built on the first profile request

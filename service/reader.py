@@ -59,6 +59,8 @@ class MartsReader:
         self._checked_at = float("-inf")
         self._pool: Any = None
         self._published: tuple[float, datetime | None] = (float("-inf"), None)
+        self._tables: dict[str, bool] = {}
+        self._tables_key: int | None = None
 
     # -- queries ----------------------------------------------------------------------------
 
@@ -74,13 +76,24 @@ class MartsReader:
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def has_table(self, qualified_name: str) -> bool:
+        """Whether the marts hold this table (remembered per snapshot, or for a minute)."""
+        key = self._generation if self.settings.target == "duckdb" else int(time.monotonic() // 60)
+        if self._tables_key != key:
+            self._tables = {}
+        known = self._tables.get(qualified_name)
+        if known is not None:
+            return known
         schema, table = qualified_name.split(".", 1)
         found = self.rows(
             "select count(*) as found from information_schema.tables"
             " where table_schema = %s and table_name = %s",
             (schema, table),
         )
-        return bool(found[0]["found"])
+        if self.settings.target == "duckdb":
+            key = self._generation  # the query may have opened a newer snapshot
+        self._tables_key = key
+        self._tables[qualified_name] = bool(found[0]["found"])
+        return self._tables[qualified_name]
 
     def published_at(self) -> datetime | None:
         """When the marts this reader serves were last published by a run (UTC, naive)."""

@@ -2,9 +2,9 @@
 
 A record is in scope when its CRM owner is one of the caller's ``owner_ids``: the rep
 themselves, or a manager and every rep who reports to them. The team is read from the marts
-(each owner's manager as the marts carry it: ``rep_deal_risk``, ``account_health``,
-``opportunity_pipeline``, ``lead_scores``), the same data the read-only role sees on
-PostgreSQL. Records without a CRM owner (shop customers, channel alerts) belong to no book:
+(each owner's manager as ``rep_deal_risk``, ``opportunity_pipeline`` and ``lead_scores`` carry
+it; not ``account_health``, whose manager is the CSM's), the same data the read-only role sees
+on PostgreSQL. Records without a CRM owner (shop customers, channel alerts) belong to no book:
 leadership sees them, and managers see owner-less alerts (the lifecycle lets any manager act
 on those).
 """
@@ -21,7 +21,6 @@ from service.reader import MartsReader
 #: (table, owner column, manager column): where the marts say who reports to whom.
 TEAM_SOURCES = (
     ("marts.rep_deal_risk", "owner_user_id", "manager_user_id"),
-    ("marts.account_health", "owner_user_id", "manager_user_id"),
     ("marts.opportunity_pipeline", "owner_user_id", "manager_user_id"),
     ("marts.lead_scores", "owner_user_id", "manager_user_id"),
 )

@@ -4,8 +4,9 @@ DuckDB takes one writer per file, and a daily run holds it for minutes. So at th
 run the marts the service reads are copied into a new DuckDB file (plus
 ``service.customer_extras``: the latest scores, journey and identity of each customer in one
 indexed row, the profile's hot path), which then replaces the served snapshot with one
-``os.replace`` — readers see the old file or the new one, never half of one. The API key
-table is published beside it (``service.keys``). On PostgreSQL the service reads the marts
+``os.replace`` — readers see the old file or the new one, never half of one. The profiles'
+rows also go to a SQLite file for the hot path (``service.profiles``) and the API key table is
+published beside them (``service.keys``). On PostgreSQL the service reads the marts
 themselves through the read-only role; publishing records the run in
 ``ops.marts_publications`` so that ``/readyz`` can tell how fresh they are.
 """
@@ -56,6 +57,7 @@ def publish_snapshot(settings: Settings, *, run_id: str | None = None) -> Path |
 
     published_at = datetime.now(UTC).replace(tzinfo=None)
     if settings.target != "duckdb":
+        _publish_postgres_profiles(settings)
         _record_publication(settings, published_at, run_id)
         return None
     path = _write_duckdb_snapshot(settings, published_at, run_id)
@@ -114,8 +116,42 @@ def _write_duckdb_snapshot(settings: Settings, published_at: datetime, run_id: s
             )
         finally:
             duck.execute("detach snapshot")
+    _publish_duckdb_profiles(settings, temporary)
     temporary.replace(target)  # atomic: readers see the old file or the new one
     return target
+
+
+def _publish_duckdb_profiles(settings: Settings, snapshot: Path) -> None:
+    import duckdb
+
+    from service.profiles import write_profiles
+
+    with duckdb.connect(str(snapshot), read_only=True) as duck:
+        found = duck.execute(
+            "select count(*) from information_schema.tables"
+            " where table_schema = 'service' and table_name = 'customer_extras'"
+        ).fetchone()
+        if not found or not found[0]:
+            return
+        result = duck.execute(f"select * from {EXTRAS_TABLE}")
+        names = [column[0] for column in result.description or ()]
+        write_profiles(settings, (dict(zip(names, row, strict=True)) for row in result.fetchall()))
+
+
+def _publish_postgres_profiles(settings: Settings) -> None:
+    from service.profiles import write_profiles
+    from warehouse import adapter_for
+
+    with adapter_for(settings).session() as session:
+        present = {
+            f"marts.{row[0]}"
+            for row in session.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts'"
+            )
+        }
+        if "marts.customer_risk_scores" not in present:
+            return
+        write_profiles(settings, session.rows(customer_extras_sql(present)))
 
 
 def customer_extras_sql(tables: set[str]) -> str:

@@ -1,8 +1,9 @@
 """``GET /customers/{id}/profile``: one customer's online features and latest intelligence.
 
 The hot path: the online store through the Feast gateway's direct reader (one read per
-customer view) and one indexed row of ``service.customer_extras`` in the marts snapshot
-(DuckDB) or the same join on the marts (PostgreSQL). The body carries a strong ETag; a
+customer view) and the customer's row in the published profiles file (``service.profiles``;
+without it, ``service.customer_extras`` in the DuckDB snapshot or the same join on the
+PostgreSQL marts). The body carries a strong ETag; a
 matching ``If-None-Match`` gets 304 without a body.
 """
 
@@ -64,6 +65,12 @@ def online_features(request: Request, customer_id: int) -> dict[str, Any] | None
 
 
 def customer_extras(request: Request, customer_id: int) -> dict[str, Any] | None:
+    """The customer's published profile row (``service.profiles``), else the same row from
+    the marts."""
+    published = request.app.state.profiles
+    if published.available():
+        found: dict[str, Any] | None = published.get(customer_id)
+        return found
     reader = reader_of(request)
     if request.app.state.settings.target == "duckdb":
         if not reader.has_table(EXTRAS_TABLE):
