@@ -86,7 +86,11 @@ class Inbox:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._adapter = adapter_for(settings)
-        self._lock = threading.Lock() if settings.target == "duckdb" else None
+        #: Writes of this process, one at a time (DuckDB: one writer; both: group commit).
+        self._commit_lock = threading.Lock()
+        self._lock = self._commit_lock if settings.target == "duckdb" else None
+        self._queue_lock = threading.Lock()
+        self._waiting: list[_Ticket] = []
         with self._adapter.session(transaction=True) as session:
             session.lock("events:ddl")
             ensure_tables(session)
@@ -98,58 +102,39 @@ class Inbox:
         return _Guarded(self._adapter, self._lock)
 
     def accept(self, source: EventSource, event_id: str, checked: Checked) -> Accepted:
-        """Store the event (raw row or quarantine row + inbox row) in one transaction."""
-        now = utc_now()
-        table = source.table
-        values = checked.values
-        entity = None if values is None else values.get(source.entity_column)
-        status = "pending" if values is not None else "quarantined"
-        payload = json.dumps(values, default=str) if values is not None else checked.raw_record
-        with self._write() as session:
-            inserted = session.execute(
-                f"insert into {INBOX_TABLE} (source, event_id, table_key, entity_id, status, "
-                "reason, payload, received_at, attempts) values (%s, %s, %s, %s, %s, %s, %s, "
-                "%s, 0) on conflict do nothing returning status",
-                (
-                    source.name,
-                    event_id,
-                    table.key,
-                    None if entity is None else str(entity),
-                    status,
-                    checked.reason,
-                    payload,
-                    now,
-                ),
-            )
-            if not inserted:
-                first = session.execute(
-                    f"select status, reason from {INBOX_TABLE} where source = %s and event_id = %s",
-                    (source.name, event_id),
-                )
-                first_status, reason = first[0] if first else ("pending", None)
-                outcome = "quarantined" if first_status == "quarantined" else "accepted"
-                return Accepted("duplicate", reason, outcome)
-            batch = batch_id(source.name, event_id)
-            source_file = f"events/{source.name}/{event_id}"
-            if values is not None:
-                columns = [*table.column_names, *METADATA_COLUMNS]
-                row = [*(values[name] for name in table.column_names), batch, source_file, 1, now]
-                session.execute(_insert(table.relation, columns), row)
-            else:
-                session.execute(
-                    _insert(QUARANTINE_RELATION, list(QUARANTINE_COLUMNS)),
-                    (
-                        batch,
-                        table.key,
-                        source_file,
-                        1,
-                        checked.columns,
-                        checked.reason,
-                        checked.raw_record,
-                        now,
-                    ),
-                )
-        return Accepted("accepted" if values is not None else "quarantined", checked.reason)
+        """Store the event (raw row or quarantine row + inbox row); returns once committed.
+
+        Group commit: requests arriving while a transaction commits wait for it, then the next
+        one to get the lock commits all of them in one transaction (a DuckDB commit costs the
+        same for one row as for a hundred). A failing group is retried one event at a time, so
+        one bad event cannot refuse its neighbours.
+        """
+        ticket = _Ticket(source, event_id, checked)
+        with self._queue_lock:
+            self._waiting.append(ticket)
+        with self._commit_lock:
+            if ticket.result is None and ticket.error is None:
+                with self._queue_lock:
+                    group, self._waiting = self._waiting, []
+                self._commit(group)
+        if ticket.error is not None:
+            raise ticket.error
+        assert ticket.result is not None
+        return ticket.result
+
+    def _commit(self, group: list[_Ticket]) -> None:
+        try:
+            with self._adapter.session(transaction=True) as session:
+                results = [_store(session, ticket) for ticket in group]
+        except Exception:
+            if len(group) == 1:
+                group[0].error = _failure()
+                return
+            for ticket in group:
+                self._commit([ticket])
+            return
+        for ticket, result in zip(group, results, strict=True):
+            ticket.result = result
 
     def pending_count(self) -> int:
         with self._adapter.session() as session:
@@ -184,6 +169,77 @@ class Inbox:
     def session(self) -> Any:
         """A writing session under this inbox's lock (the worker's timers and scores)."""
         return self._write()
+
+
+@dataclass
+class _Ticket:
+    source: EventSource
+    event_id: str
+    checked: Checked
+    result: Accepted | None = None
+    error: BaseException | None = None
+
+
+def _failure() -> BaseException:
+    import sys
+
+    error = sys.exc_info()[1]
+    return error if error is not None else RuntimeError("the event could not be stored")
+
+
+def _store(session: Session, ticket: _Ticket) -> Accepted:
+    """One event's rows, in the caller's transaction."""
+    source, event_id, checked = ticket.source, ticket.event_id, ticket.checked
+    now = utc_now()
+    table = source.table
+    values = checked.values
+    entity = None if values is None else values.get(source.entity_column)
+    status = "pending" if values is not None else "quarantined"
+    payload = json.dumps(values, default=str) if values is not None else checked.raw_record
+    inserted = session.execute(
+        f"insert into {INBOX_TABLE} (source, event_id, table_key, entity_id, status, "
+        "reason, payload, received_at, attempts) values (%s, %s, %s, %s, %s, %s, %s, "
+        "%s, 0) on conflict do nothing returning status",
+        (
+            source.name,
+            event_id,
+            table.key,
+            None if entity is None else str(entity),
+            status,
+            checked.reason,
+            payload,
+            now,
+        ),
+    )
+    if not inserted:
+        first = session.execute(
+            f"select status, reason from {INBOX_TABLE} where source = %s and event_id = %s",
+            (source.name, event_id),
+        )
+        first_status, reason = first[0] if first else ("pending", None)
+        outcome = "quarantined" if first_status == "quarantined" else "accepted"
+        return Accepted("duplicate", reason, outcome)
+    batch = batch_id(source.name, event_id)
+    source_file = f"events/{source.name}/{event_id}"
+    if values is not None:
+        columns = [*table.column_names, *METADATA_COLUMNS]
+        row = [*(values[name] for name in table.column_names), batch, source_file, 1, now]
+        session.execute(_insert(table.relation, columns), row)
+    else:
+        session.execute(
+            _insert(QUARANTINE_RELATION, list(QUARANTINE_COLUMNS)),
+            (
+                batch,
+                table.key,
+                source_file,
+                1,
+                checked.columns,
+                checked.reason,
+                checked.raw_record,
+                now,
+            ),
+        )
+    return Accepted("accepted" if values is not None else "quarantined", checked.reason)
 
 
 class _Guarded:
