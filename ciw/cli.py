@@ -230,6 +230,7 @@ def _register_subcommands() -> None:
     from ciw.alerts_cli import alerts_group
     from ciw.backtest_cli import backtest_command
     from ciw.crm_cli import crm_group
+    from ciw.events_cli import events_group
     from ciw.models_cli import models_group
     from ciw.notify_cli import feedback_command, notify_command
     from ciw.sources_cli import generate, load
@@ -242,6 +243,7 @@ def _register_subcommands() -> None:
     cli.add_command(backtest_command)
     cli.add_command(alerts_group)
     cli.add_command(crm_group)
+    cli.add_command(events_group)
 
 
 _register_subcommands()

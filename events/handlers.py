@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,7 +26,6 @@ from events.rules import (
 from events.scoring import EntityScorer
 from notifier.messages import Alert
 from notifier.people import crm_user
-from warehouse import adapter_for
 from warehouse.adapters import Session
 
 CART_TIMER = "cart_abandonment"
@@ -34,15 +33,44 @@ INTENT_TIMER = "product_intent"
 CLOSED_STAGES = ("closed won", "closed lost", "closed_won", "closed_lost", "won", "lost")
 
 
+Write = Callable[[Session], None]
+
+
 @dataclass
 class Context:
+    """What handlers share during one worker step. Their writes and feature pushes are
+    collected and applied once per step (one commit, one push per entity), not per event."""
+
     inbox: Inbox
     features: StreamFeatures | None
     scorer: EntityScorer | None
     clock: Callable[[], datetime]
+    writes: list[Write] = field(default_factory=list)
+    pushes: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
     def read(self) -> Any:
-        return adapter_for(self.inbox.settings).session()
+        return self.inbox.reader()
+
+    def write(self, change: Write) -> None:
+        self.writes.append(change)
+
+    def push(self, entity: str, entity_id: str, values: dict[str, Any]) -> None:
+        """Streamed features for the step's push (a later event of the entity wins)."""
+        self.pushes.setdefault((entity, entity_id), {}).update(values)
+
+    def apply_writes(self) -> None:
+        if self.writes:
+            with self.inbox.session() as session:
+                for change in self.writes:
+                    change(session)
+        self.writes = []
+
+    def apply_pushes(self) -> int:
+        pushed = 0
+        if self.features is not None and self.pushes:
+            pushed = self.features.push_many(self.pushes, self.clock())
+        self.pushes = {}
+        return pushed
 
 
 def _first(session: Session, sql: str, params: tuple[Any, ...]) -> Any:
@@ -74,21 +102,18 @@ def handle_order(ctx: Context, event: InboxEvent) -> list[Alert]:
             )
             or 0
         )
-    with ctx.inbox.session() as session:
-        tables.cancel_timers(session, CART_TIMER, customer, now)
-    if ctx.features is not None:
-        ctx.features.push(
-            "customer",
-            customer,
-            {
-                "last_event_type": "order",
-                "last_event_at": _stamp(data["ordered_at"]),
-                "last_order_total": total,
-                "live_lifetime_revenue": lifetime,
-                "open_cart_value": 0.0,
-            },
-            now,
-        )
+    ctx.write(lambda session: tables.cancel_timers(session, CART_TIMER, customer, now))
+    ctx.push(
+        "customer",
+        customer,
+        {
+            "last_event_type": "order",
+            "last_event_at": _stamp(data["ordered_at"]),
+            "last_order_total": total,
+            "live_lifetime_revenue": lifetime,
+            "open_cart_value": 0.0,
+        },
+    )
     milestone = milestone_crossed(lifetime - total, lifetime)
     if milestone is None:
         return []
@@ -158,50 +183,38 @@ def handle_cart(ctx: Context, event: InboxEvent) -> list[Alert]:
             ]
     value = float(data.get("quantity") or 1) * float(data.get("price") or 0)
     hours = alert_vars().cart_abandonment_hours
-    with ctx.inbox.session() as session:
-        if kind == "purchase":
-            tables.cancel_timers(session, CART_TIMER, customer, now)
-            tables.cancel_timers(session, INTENT_TIMER, customer, now)
-        elif kind == "cart_add":
-            previous = session.execute(
-                f"select payload from {tables.TIMERS_TABLE} where timer_key = %s "
-                "and status = 'waiting'",
-                (f"{CART_TIMER}|{customer}",),
+    if kind == "purchase":
+        ctx.write(lambda session: tables.cancel_timers(session, CART_TIMER, customer, now))
+        ctx.write(lambda session: tables.cancel_timers(session, INTENT_TIMER, customer, now))
+    elif kind == "cart_add":
+        # The latest add moves the timer; the cart itself is read from raw when it fires, so
+        # running an event twice changes nothing.
+        payload = json.dumps({"customer_id": customer, "last_add_at": occurred.isoformat()})
+        due = occurred + timedelta(hours=hours)
+        key = f"{CART_TIMER}|{customer}"
+        ctx.write(
+            lambda session: tables.set_timer(
+                session, CART_TIMER, customer, key, due, payload, now, only_later=True
             )
-            cart = json.loads(previous[0][0]) if previous else {"value": 0.0, "adds": 0}
-            cart = {
-                "customer_id": customer,
-                "value": cart["value"] + value,
-                "adds": cart["adds"] + 1,
-                "last_add_at": occurred.isoformat(),
-            }
-            tables.set_timer(
-                session,
-                CART_TIMER,
-                customer,
-                f"{CART_TIMER}|{customer}",
-                occurred + timedelta(hours=hours),
-                json.dumps(cart),
-                now,
-            )
-        score = intent_score(history)
-        if product and kind != "purchase" and score >= PRODUCT_INTENT_MIN_SCORE:
-            key = f"{INTENT_TIMER}|{customer}|{product}|{occurred.date()}"
-            payload = {"customer_id": customer, "product_id": product, "score": score}
-            tables.set_timer(
-                session, INTENT_TIMER, customer, key, occurred, json.dumps(payload), now
-            )
-    if ctx.features is not None:
-        ctx.features.push(
-            "customer",
-            customer,
-            {
-                "last_event_type": f"cart:{kind}",
-                "last_event_at": occurred,
-                "open_cart_value": 0.0 if kind == "purchase" else value,
-            },
-            now,
         )
+    score = intent_score(history)
+    if product and kind != "purchase" and score >= PRODUCT_INTENT_MIN_SCORE:
+        intent_key = f"{INTENT_TIMER}|{customer}|{product}|{occurred.date()}"
+        intent = json.dumps({"customer_id": customer, "product_id": product, "score": score})
+        ctx.write(
+            lambda session: tables.set_timer(
+                session, INTENT_TIMER, customer, intent_key, occurred, intent, now, restart=False
+            )
+        )
+    ctx.push(
+        "customer",
+        customer,
+        {
+            "last_event_type": f"cart:{kind}",
+            "last_event_at": occurred,
+            "open_cart_value": 0.0 if kind == "purchase" else value,
+        },
+    )
     return []
 
 
@@ -229,11 +242,21 @@ def fire_timer(ctx: Context, timer: dict[str, Any]) -> list[Alert]:
     now = ctx.clock()
     if timer["kind"] == CART_TIMER:
         last_add = datetime.fromisoformat(payload["last_add_at"])
+        hours = alert_vars().cart_abandonment_hours
+        day = cart_window_day(last_add, hours)
+        window_end = datetime.combine(day, datetime.min.time()) - timedelta(hours=hours)
         with ctx.read() as session:
             if _purchased_since(session, customer, last_add):
                 return []
-        hours = alert_vars().cart_abandonment_hours
-        day = cart_window_day(last_add, hours)
+            adds, value = session.execute(
+                "select count(*), coalesce(sum(coalesce(cart.quantity, 1) * "
+                "coalesce(cart.price, 0)), 0) from raw_commerce.cart_events as cart "
+                "inner join raw_commerce.web_sessions as web on cart.session_id = "
+                "web.session_id where web.customer_id = %s and lower(cart.event_type) = "
+                "'cart_add' and cart.occurred_at >= %s and cart.occurred_at < %s",
+                (int(customer), window_end - timedelta(hours=24), window_end),
+            )[0]
+        payload = {**payload, "adds": int(adds), "value": float(value)}
         return [
             make_alert(
                 alert_type="cart_abandonment",
@@ -303,26 +326,24 @@ def handle_opportunity(ctx: Context, event: InboxEvent) -> list[Alert]:
     if ctx.scorer is not None:
         scored = ctx.scorer.score("deal_risk", opportunity, changes, now)
     risk = None if scored is None else round(float(scored["score"].iloc[0]) * 100, 1)
-    if ctx.features is not None:
-        ctx.features.push(
-            "opportunity",
-            opportunity,
-            {
-                "last_event_type": "crm_opportunity",
-                "last_event_at": _stamp(data.get("updated_at")) or now,
-                "stage": data.get("stage"),
-                "amount": changes["amount"],
-                "has_competitor": changes["has_competitor"],
-                "live_risk_score": risk,
-            },
-            now,
-        )
+    ctx.push(
+        "opportunity",
+        opportunity,
+        {
+            "last_event_type": "crm_opportunity",
+            "last_event_at": _stamp(data.get("updated_at")) or now,
+            "stage": data.get("stage"),
+            "amount": changes["amount"],
+            "has_competitor": changes["has_competitor"],
+            "live_risk_score": risk,
+        },
+    )
     if scored is None or risk is None:
         return []
-    with ctx.inbox.session() as session:
-        tables.record_score(
-            session, "crm_opportunity", event.event_id, scored.iloc[0].to_dict(), now
-        )
+    row = scored.iloc[0].to_dict()
+    ctx.write(
+        lambda session: tables.record_score(session, "crm_opportunity", event.event_id, row, now)
+    )
     settings = alert_vars()
     if risk <= settings.deal_risk_threshold or not _is_open(data):
         return []
@@ -373,22 +394,20 @@ def handle_opportunity(ctx: Context, event: InboxEvent) -> list[Alert]:
 
 def handle_account(ctx: Context, event: InboxEvent) -> list[Alert]:
     data, now = event.data, ctx.clock()
-    if ctx.features is not None:
-        ctx.features.push(
-            "account",
-            str(data["account_id"]),
-            {
-                "last_event_type": "crm_account",
-                "last_event_at": _stamp(data.get("updated_at")) or now,
-                "owner_user_id": data.get("csm_user_id") or data.get("owner_user_id"),
-            },
-            now,
-        )
+    ctx.push(
+        "account",
+        str(data["account_id"]),
+        {
+            "last_event_type": "crm_account",
+            "last_event_at": _stamp(data.get("updated_at")) or now,
+            "owner_user_id": data.get("csm_user_id") or data.get("owner_user_id"),
+        },
+    )
     return []
 
 
 def handle_usage(ctx: Context, event: InboxEvent) -> list[Alert]:
-    data, now = event.data, ctx.clock()
+    data = event.data
     account = str(data["account_id"])
     occurred = _stamp(data["occurred_at"])
     assert occurred is not None
@@ -400,17 +419,15 @@ def handle_usage(ctx: Context, event: InboxEvent) -> list[Alert]:
             "and occurred_at >= %s and occurred_at < %s",
             (account, day, day + timedelta(days=1)),
         )
-    if ctx.features is not None:
-        ctx.features.push(
-            "account",
-            account,
-            {
-                "last_event_type": "product_usage",
-                "last_event_at": occurred,
-                "usage_events_today": today,
-            },
-            now,
-        )
+    ctx.push(
+        "account",
+        account,
+        {
+            "last_event_type": "product_usage",
+            "last_event_at": occurred,
+            "usage_events_today": today,
+        },
+    )
     return []
 
 

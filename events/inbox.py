@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -85,7 +86,7 @@ class Inbox:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._adapter = adapter_for(settings)
+        self._adapter = _Sessions(settings)
         #: Writes of this process, one at a time (DuckDB: one writer; both: group commit).
         self._commit_lock = threading.Lock()
         self._lock = self._commit_lock if settings.target == "duckdb" else None
@@ -154,21 +155,27 @@ class Inbox:
             for source, event_id, entity, payload, received, attempts in rows
         ]
 
-    def finish(self, event: InboxEvent, error: str | None = None) -> None:
-        """``done``; after an error, back to ``pending`` until :data:`MAX_ATTEMPTS`, then
-        ``failed`` with the error (the raw row stays either way)."""
-        attempts = event.attempts + 1
-        status = "done" if error is None else ("failed" if attempts >= MAX_ATTEMPTS else "pending")
-        with self._write() as session:
-            session.execute(
-                f"update {INBOX_TABLE} set status = %s, attempts = %s, error = %s, "
-                "processed_at = %s where source = %s and event_id = %s",
-                (status, attempts, error, utc_now(), event.source, event.event_id),
-            )
+    def reader(self) -> Any:
+        """A reading session (autocommit) on this inbox's connection."""
+        return self._adapter.session()
 
     def session(self) -> Any:
         """A writing session under this inbox's lock (the worker's timers and scores)."""
         return self._write()
+
+
+def finish_events(session: Session, events: Sequence[InboxEvent], error: str | None) -> None:
+    """``done``; after an error, back to ``pending`` until :data:`MAX_ATTEMPTS`, then
+    ``failed`` with the error (the raw row stays either way)."""
+    now = utc_now()
+    for event in events:
+        attempts = event.attempts + 1
+        status = "done" if error is None else ("failed" if attempts >= MAX_ATTEMPTS else "pending")
+        session.execute(
+            f"update {INBOX_TABLE} set status = %s, attempts = %s, error = %s, "
+            "processed_at = %s where source = %s and event_id = %s",
+            (status, attempts, error, now, event.source, event.event_id),
+        )
 
 
 @dataclass
@@ -268,6 +275,42 @@ class _Guarded:
         finally:
             if self._lock is not None:
                 self._lock.release()
+
+
+class _Sessions:
+    """Sessions like ``adapter_for(settings).session()``; on DuckDB each is a cursor of one
+    connection this process keeps (opening the same file from many threads at once races in
+    DuckDB's instance cache)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._adapter = adapter_for(settings)
+        self._duckdb: Any = None
+        if settings.target == "duckdb":
+            from warehouse.connections import connect_duckdb
+
+            self._duckdb = connect_duckdb(settings)
+
+    @contextmanager
+    def session(self, *, transaction: bool = False) -> Iterator[Session]:
+        if self._duckdb is None:
+            with self._adapter.session(transaction=transaction) as session:
+                yield session
+            return
+        from warehouse.adapters import DuckDBSession
+
+        cursor = self._duckdb.cursor()
+        try:
+            if transaction:
+                cursor.begin()
+            yield DuckDBSession(cursor)
+            if transaction:
+                cursor.commit()
+        except BaseException:
+            if transaction:
+                cursor.rollback()
+            raise
+        finally:
+            cursor.close()
 
 
 def _insert(relation: str, columns: Sequence[str]) -> str:

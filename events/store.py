@@ -62,11 +62,23 @@ def set_timer(
     due_at: datetime,
     payload: str,
     now: datetime,
+    *,
+    only_later: bool = False,
+    restart: bool = True,
 ) -> None:
-    """Start or move a timer (the latest cart add moves the abandonment timer)."""
-    session.execute(
-        f"delete from {TIMERS_TABLE} where timer_key = %s and status = 'waiting'", (key,)
-    )
+    """Start a timer, or move a waiting one (``only_later``: never to an earlier time, so an
+    older cart add arriving late does not pull the abandonment timer forward). A timer that
+    fired or was cancelled starts again, unless ``restart`` is False (a key fires once)."""
+    if only_later:
+        later = session.execute(
+            f"select count(*) from {TIMERS_TABLE} where timer_key = %s and status = 'waiting' "
+            "and due_at >= %s",
+            (key, due_at),
+        )
+        if later[0][0]:
+            return
+    if restart:
+        session.execute(f"delete from {TIMERS_TABLE} where timer_key = %s", (key,))
     session.execute(
         f"insert into {TIMERS_TABLE} (timer_key, kind, entity_id, due_at, status, payload, "
         "updated_at) values (%s, %s, %s, %s, 'waiting', %s, %s) on conflict do nothing",

@@ -15,7 +15,7 @@ from datetime import datetime
 from events import store as tables
 from events.delivery import Deliverer
 from events.handlers import HANDLERS, Context, fire_timer
-from events.inbox import InboxEvent, utc_now
+from events.inbox import InboxEvent, finish_events, utc_now
 from events.service import EventsService
 from notifier.config import NotifierError, SlackConfig
 from notifier.messages import Alert
@@ -61,39 +61,44 @@ class EventWorker:
             tables.ensure_worker_tables(session)
 
     def step(self) -> StepResult:
-        """One pass: pending events, then due timers, then delivery, then ``done``."""
+        """One pass: pending events (their writes in one commit, their features in one push
+        per entity), due timers, delivery, then ``done`` for the events and timers."""
         result = StepResult()
+        context = self.context
         handled: list[tuple[InboxEvent, list[Alert]]] = []
+        failures: list[tuple[InboxEvent, str]] = []
         for event in self.service.inbox.pending(BATCH_SIZE):
-            handler = HANDLERS[event.source]
             try:
-                handled.append((event, handler(self.context, event)))
+                handled.append((event, HANDLERS[event.source](context, event)))
             except Exception as error:
                 log.warning("event %s/%s failed: %s", event.source, event.event_id, error)
-                self.service.inbox.finish(event, error=f"{type(error).__name__}: {error}"[:500])
-                result.failed += 1
+                failures.append((event, f"{type(error).__name__}: {error}"[:500]))
+        context.apply_writes()
+        context.apply_pushes()
         now = self.clock()
-        with self.context.read() as session:
+        with context.read() as session:
             timers = tables.due_timers(session, now)
-        fired: list[tuple[dict[str, object], list[Alert]]] = [
-            (timer, fire_timer(self.context, timer)) for timer in timers
-        ]
+        fired = [(timer, fire_timer(context, timer)) for timer in timers]
         alerts = [a for _, found in handled for a in found] + [a for _, f in fired for a in f]
-        with self.service.inbox.session() as session:
-            for event, found in handled:
-                for alert in found:
-                    tables.record_alert(session, alert, event.source, event.event_id, now)
-            for timer, found in fired:
-                for alert in found:
-                    tables.record_alert(session, alert, "timer", str(timer["timer_key"]), now)
+        if alerts:
+            with self.service.inbox.session() as session:
+                for event, found in handled:
+                    for alert in found:
+                        tables.record_alert(session, alert, event.source, event.event_id, now)
+                for timer, found in fired:
+                    for alert in found:
+                        key = str(timer["timer_key"])
+                        tables.record_alert(session, alert, "timer", key, now)
         report = self.deliverer.deliver(alerts, now)
         with self.service.inbox.session() as session:
             for timer, _ in fired:
                 tables.fire_timer(session, str(timer["timer_key"]), now)
-        for event, _ in handled:
-            self.service.inbox.finish(event)
-        self.service.gauge.moved(-(len(handled) + result.failed))
+            finish_events(session, [event for event, _ in handled], None)
+            for event, problem in failures:
+                finish_events(session, [event], problem)
+        self.service.gauge.moved(-(len(handled) + len(failures)))
         result.processed = len(handled)
+        result.failed = len(failures)
         result.timers_fired = len(fired)
         result.alerts = alerts
         result.delivered = report.deliveries

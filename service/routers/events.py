@@ -101,7 +101,11 @@ async def receive_event(source: str, request: Request) -> JSONResponse:
         envelope = parse_envelope(body)
     except BadEnvelope as bad:
         return _error(bad.status, str(bad))
-    if service.full():
+    try:
+        full = await run_in_threadpool(service.full)
+    except Exception as error:
+        return _error(503, f"events are unavailable: {_first_line(error)}; retry later")
+    if full:
         return _error(
             429,
             f"the event queue is full ({service.queue_max} pending); retry later",
