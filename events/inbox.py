@@ -155,6 +155,11 @@ class Inbox:
             for source, event_id, entity, payload, received, attempts in rows
         ]
 
+    def close(self) -> None:
+        """Let go of the warehouse (DuckDB: the file's lock, for the next process)."""
+        with self._commit_lock:
+            self._adapter.close()
+
     def reader(self) -> Any:
         """A reading session (autocommit) on this inbox's connection."""
         return self._adapter.session()
@@ -289,6 +294,11 @@ class _Sessions:
             from warehouse.connections import connect_duckdb
 
             self._duckdb = connect_duckdb(settings)
+
+    def close(self) -> None:
+        if self._duckdb is not None:
+            self._duckdb.close()
+            self._duckdb = None
 
     @contextmanager
     def session(self, *, transaction: bool = False) -> Iterator[Session]:

@@ -75,5 +75,8 @@ class EventsService:
             threading.Event(),
         )
 
+    def close(self) -> None:
+        self.inbox.close()
+
     def full(self) -> bool:
         return self.gauge.depth() >= self.queue_max
