@@ -10,7 +10,7 @@ from datetime import datetime
 
 from notifier.channels import Channel, slack_channel
 from notifier.config import SlackConfig
-from notifier.delivery import send_messages
+from notifier.delivery import DEFAULT_STALE_AFTER, reconcile, send_messages
 from notifier.due import due_pairs
 from notifier.messages import Alert, render_alert
 from notifier.report import DeliveryReport
@@ -34,6 +34,7 @@ class Deliverer:
         self._sleep = sleep
         self._channel: Channel | None = None
         self._transport: Transport | None = None
+        self._reconciled_at: float | None = None
 
     def deliver(self, alerts: Sequence[Alert], now: datetime) -> DeliveryReport:
         """Send each alert not yet in the delivery log to its destinations, once."""
@@ -49,6 +50,11 @@ class Deliverer:
         assert self._channel is not None and self._transport is not None
         with open_store(self.settings) as store:
             store.ensure_log()
+            if self._reconciled_at is None or time.monotonic() - self._reconciled_at > 60:
+                # A crash between claim and confirm leaves a claim ``sending``: settled as the
+                # notifier does (Slack's history looked up once the claim is ten minutes old).
+                reconcile(store, self._transport, report, now, DEFAULT_STALE_AFTER)
+                self._reconciled_at = time.monotonic()
             due, skipped = due_pairs(
                 alerts, store.log_rows(), self._channel.mode, self._channel.destinations_of
             )
