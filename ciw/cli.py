@@ -267,6 +267,7 @@ def _register_subcommands() -> None:
     from ciw.api_keys_cli import api_keys_group
     from ciw.backtest_cli import backtest_command
     from ciw.crm_cli import crm_group
+    from ciw.events_cli import events_group
     from ciw.models_cli import models_group
     from ciw.notify_cli import feedback_command, notify_command
     from ciw.serve_cli import serve_command
@@ -282,6 +283,7 @@ def _register_subcommands() -> None:
     cli.add_command(crm_group)
     cli.add_command(serve_command)
     cli.add_command(api_keys_group)
+    cli.add_command(events_group)
 
 
 _register_subcommands()

@@ -1,0 +1,81 @@
+"""Scoring one entity with its model's champion (ml registry + ``ml.scoring.score_entities``),
+on the entity's latest batch features (Feast's scoring frame, kept per model and refreshed once
+a day) overlaid with what the event changed."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ml.contracts import MODEL_SPECS
+from warehouse.settings import Settings
+
+if TYPE_CHECKING:
+    from feature_repo.store import FeatureStoreGateway
+
+log = logging.getLogger(__name__)
+
+
+class EntityScorer:
+    """Champions and scoring frames loaded once, one entity scored per call."""
+
+    def __init__(self, settings: Settings, gateway: FeatureStoreGateway) -> None:
+        from ml.registry import ModelRegistry
+
+        self.settings = settings
+        self.gateway = gateway
+        self.registry = ModelRegistry(settings)
+        self._frames: dict[str, tuple[date, pd.DataFrame]] = {}
+        self._models: dict[str, tuple[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def _frame(self, model_name: str, today: date) -> pd.DataFrame:
+        spec = MODEL_SPECS[model_name]
+        with self._lock:
+            cached = self._frames.get(model_name)
+            if cached is None or cached[0] != today:
+                frame = self.gateway.scoring_frame(spec, today)
+                frame = frame.assign(_key=frame[spec.entity_column].astype(str)).set_index("_key")
+                self._frames[model_name] = (today, frame)
+            return self._frames[model_name][1]
+
+    def _champion(self, model_name: str) -> tuple[str, Any] | None:
+        if model_name not in self._models:
+            champion = self.registry.champion(model_name)
+            if champion is None:
+                return None
+            self._models[model_name] = (champion.version, self.registry.load_model(champion))
+        return self._models[model_name]
+
+    def score(
+        self, model_name: str, entity_id: str, changes: dict[str, Any], now: datetime
+    ) -> pd.DataFrame | None:
+        """The prediction row (``ml.predictions`` columns) of one entity, or None when the
+        model has no champion or the entity has no batch features yet (the next daily run
+        scores it)."""
+        from ml.scoring import score_entities
+
+        champion = self._champion(model_name)
+        if champion is None:
+            return None
+        frame = self._frame(model_name, now.date())
+        if entity_id not in frame.index:
+            return None
+        row = frame.loc[[entity_id]].reset_index(drop=True)
+        for column, value in changes.items():
+            if column in row.columns and value is not None:
+                row[column] = value
+        version, model = champion
+        return score_entities(
+            MODEL_SPECS[model_name],
+            model,
+            version,
+            row,
+            horizon_days=None,
+            scored_at=now.replace(tzinfo=UTC) if now.tzinfo is None else now,
+            run_id="event",
+        )

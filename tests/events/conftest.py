@@ -1,0 +1,102 @@
+"""A live events service over a copy of the session's built warehouse (so these tests change
+nothing other tests read), the stand-in Slack, and a worker with a clock the test moves."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from events.service import EventsService
+from events.worker import EventWorker
+from service.routers.events import standalone_app
+from tests.notifier.conftest import bot_config
+from tests.notifier.slack_standin import SlackStandIn
+from tests.built import BuiltWarehouse
+from tests.events.client import secret_env
+from tests.http_server import serve
+from warehouse.settings import Settings
+
+
+@dataclass
+class Clock:
+    now: datetime = field(default_factory=lambda: datetime.now(UTC).replace(tzinfo=None))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Live:
+    url: str
+    settings: Settings
+    service: EventsService
+    worker: EventWorker
+    slack: SlackStandIn
+    clock: Clock
+
+    def alert_messages(self, alert_id: str) -> list[dict[str, object]]:
+        return [
+            message
+            for message in self.slack.messages
+            if alert_id
+            in ((message.get("metadata") or {}).get("event_payload") or {}).get("alert_ids", [])
+        ]
+
+
+def copy_of(built: BuiltWarehouse, root: Path) -> Iterator[Settings]:
+    """A private copy of the built warehouse and its artifacts (registry, Feast)."""
+    source = built.settings
+    artifacts = root / "artifacts"
+    shutil.copytree(source.artifacts_dir, artifacts)
+    if source.target == "duckdb":
+        path = root / "warehouse.duckdb"
+        shutil.copy(source.duckdb_path, path)
+        wal = source.duckdb_path.with_name(source.duckdb_path.name + ".wal")
+        if wal.exists():
+            shutil.copy(wal, path.with_name(path.name + ".wal"))
+        yield replace(source, duckdb_path=path, artifacts_root=artifacts)
+        return
+    import psycopg
+    from psycopg import sql
+
+    name = f"ciw_events_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(source.pg_conninfo("postgres"), autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("create database {} template {}").format(
+                sql.Identifier(name), sql.Identifier(source.pg_database)
+            )
+        )
+    try:
+        yield replace(source, pg_database=name, artifacts_root=artifacts)
+    finally:
+        with psycopg.connect(source.pg_conninfo("postgres"), autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+            )
+
+
+@pytest.fixture
+def live(
+    built_warehouse: BuiltWarehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Live]:
+    for key, value in secret_env().items():
+        monkeypatch.setenv(key, value)
+    slack = SlackStandIn().start()
+    clock = Clock()
+    try:
+        for settings in copy_of(built_warehouse, tmp_path):
+            service = EventsService.open(settings)
+            worker = EventWorker(service, clock=clock, slack=bot_config(slack))
+            try:
+                with serve(standalone_app(service)) as url:
+                    yield Live(url, settings, service, worker, slack, clock)
+            finally:
+                worker.close()
+    finally:
+        slack.stop()
