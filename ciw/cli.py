@@ -228,6 +228,7 @@ def docs(serve: bool, port: int, target: str | None) -> None:
 def _register_subcommands() -> None:
     """Command groups that live in their own modules (cheap to import: no heavy libraries)."""
     from ciw.alerts_cli import alerts_group
+    from ciw.automations_cli import automations_group
     from ciw.backtest_cli import backtest_command
     from ciw.crm_cli import crm_group
     from ciw.models_cli import models_group
@@ -242,6 +243,7 @@ def _register_subcommands() -> None:
     cli.add_command(backtest_command)
     cli.add_command(alerts_group)
     cli.add_command(crm_group)
+    cli.add_command(automations_group)
 
 
 _register_subcommands()
