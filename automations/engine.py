@@ -81,6 +81,7 @@ def run_automations(
     clock_given = now is not None
     now = now or utc_now()
     rules = read_rules(rules_path) if rules is None else rules
+    rules = sorted(rules, key=lambda rule: (-rule.priority, rule.rule_id))
     report = AutomationReport(run_id=f"automations-{now:%Y%m%dT%H%M%S}", dry_run=dry_run)
     with adapter_for(settings).session() as session:
         if not dry_run:
