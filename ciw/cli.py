@@ -265,6 +265,7 @@ def _register_subcommands() -> None:
     """Command groups that live in their own modules (cheap to import: no heavy libraries)."""
     from ciw.alerts_cli import alerts_group
     from ciw.api_keys_cli import api_keys_group
+    from ciw.automations_cli import automations_group
     from ciw.backtest_cli import backtest_command
     from ciw.crm_cli import crm_group
     from ciw.events_cli import events_group
@@ -284,6 +285,7 @@ def _register_subcommands() -> None:
     cli.add_command(serve_command)
     cli.add_command(api_keys_group)
     cli.add_command(events_group)
+    cli.add_command(automations_group)
 
 
 _register_subcommands()

@@ -63,6 +63,7 @@ CUSTOMER_FEATURES = (
     "customer_order_features",
     "customer_engagement_features",
     "customer_category_features",
+    "customer_identity_features",
 )
 ACCOUNT_FEATURES = (
     "account_usage_features",

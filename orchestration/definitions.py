@@ -9,6 +9,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.alerts import build_alert_defs
+from orchestration.automations import build_automation_defs
 from orchestration.crm import build_crm_defs
 from orchestration.dbt import DBT_PROJECT, build_dbt_defs
 from orchestration.ingestion import build_ingestion_defs
@@ -32,6 +33,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         build_ml_defs(),
         build_monitoring_defs(),
         build_alert_defs(),
+        build_automation_defs(),
         build_crm_defs(),
         build_report_defs(),
         build_schedule_defs(),

@@ -29,7 +29,7 @@ def _build_all(ctx: Context) -> dict[str, Columns]:
     opportunities, history = deals.build_deals(ctx, accounts)
     invoices, payments = billing.build_billing(ctx, accounts)
     orders = commerce.build_orders(ctx, persons)
-    sessions, cart_events = web.build_sessions(ctx, persons, orders)
+    sessions, cart_events, web_events = web.build_sessions(ctx, persons, orders)
     return {
         "crm.users": crm.user_columns(ctx),
         "crm.accounts": crm.account_columns(ctx, accounts),
@@ -48,6 +48,7 @@ def _build_all(ctx: Context) -> dict[str, Columns]:
         "commerce.returns": commerce.return_columns(ctx, orders),
         "commerce.web_sessions": sessions,
         "commerce.cart_events": cart_events,
+        "commerce.web_events": web_events,
     }
 
 

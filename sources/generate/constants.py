@@ -29,6 +29,23 @@ RETURN_SHARE = 0.09
 CANCELLED_ORDER_SHARE = 0.03
 REFUNDED_ORDER_SHARE = 0.02
 DISCOUNT_SHARE = 0.2
+#: People with a WhatsApp opt-in, and the share of those who gave another number than their phone.
+WHATSAPP_SHARE = 0.35
+WHATSAPP_OTHER_NUMBER_SHARE = 0.1
+#: People with an app QR code, and the share of those whose store record had it scanned.
+QR_CODE_SHARE = 0.4
+QR_SCANNED_IN_STORE_SHARE = 0.6
+#: People who came in through a referral by an earlier customer.
+REFERRED_SHARE = 0.08
+#: Web (not app) sessions without a device id, known by their cookie only.
+COOKIE_ONLY_SESSION_SHARE = 0.1
+#: A browser cookie lives this many days before it is cleared and a new one starts.
+COOKIE_LIFETIME_DAYS = 180
+#: Product views per browse session = 1 + Poisson(this); share of views in the favourite category.
+PRODUCT_VIEWS_PER_SESSION = 2.0
+#: Sessions with a site search, and searches in them = 1 + Poisson(0.4).
+SEARCH_SESSION_SHARE = 0.3
+SEARCH_WORDS = ("new", "cheap", "best", "gift", "sale", "black", "premium", "kids")
 BROWSE_SESSIONS_PER_ORDER = 1.0
 ANONYMOUS_SESSION_SHARE = 0.12
 BROWSE_CART_SHARE = 0.3  # browse sessions with a cart_add that ends in no purchase
@@ -48,8 +65,8 @@ CATEGORIES = (
 )
 CATEGORY_PRICE_MEDIAN = (45.0, 80.0, 25.0, 22.0, 40.0, 35.0, 150.0, 30.0, 55.0, 15.0)
 RETURN_REASONS = ("wrong_size", "damaged", "not_as_described", "changed_mind", "late_delivery")
-TRAFFIC_SOURCES = ("direct", "organic", "paid", "email", "social")
-TRAFFIC_SOURCE_P = (0.3, 0.3, 0.2, 0.12, 0.08)
+TRAFFIC_SOURCES = ("direct", "organic", "paid", "email", "social", "referral")
+TRAFFIC_SOURCE_P = (0.3, 0.3, 0.2, 0.12, 0.08, 0.03)
 DEVICE_TYPES = ("desktop", "mobile", "tablet")
 DEVICE_TYPE_P = (0.4, 0.5, 0.1)
 #: Month-of-year demand for commerce (January first): November/December peak.

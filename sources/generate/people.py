@@ -167,6 +167,7 @@ def customer_columns(ctx: Context, people: People) -> Columns:
     card = _loyalty_ids(ctx, people)
     loyalty = with_nulls(ids("LOY", np.maximum(card, 0), 9), card < 0)
     city = rng.integers(0, len(k.CITIES), size=n)
+    whatsapp, qr_id, referred_by = _messaging_identifiers(ctx, people)
     created_day = np.maximum(people.birth[person], -700) + np.where(
         kind == ONLINE, 0.0, rng.random(n) * 120
     )
@@ -176,6 +177,9 @@ def customer_columns(ctx: Context, people: People) -> Columns:
         "email": email,
         "phone": phone,
         "loyalty_id": loyalty,
+        "whatsapp": whatsapp,
+        "qr_id": qr_id,
+        "referred_by_customer_id": referred_by,
         "first_name": pick(k.FIRST_NAMES, people.first[person]),
         "last_name": pick(k.LAST_NAMES, people.last[person]),
         "city": pick([c for c, _ in k.CITIES], city),
@@ -183,3 +187,51 @@ def customer_columns(ctx: Context, people: People) -> Columns:
         "accepts_marketing": rng.random(n) < 0.55,
         "created_at": ctx.to_ts(created_day) + rng.integers(0, 86_400, size=n),
     }
+
+
+def _messaging_identifiers(ctx: Context, people: People) -> tuple[pa.Array, pa.Array, np.ndarray]:
+    """WhatsApp numbers, QR code ids and referrers per record (their own stream, so the other
+    customer columns keep their draws).
+
+    The online account holds the WhatsApp opt-in: mostly the person's phone in WhatsApp's
+    international spelling, sometimes another number. App users have a personal QR code; a share
+    of those with a store record had it scanned at the till, so the store record holds it too
+    (an identity link of its own). Some people were referred by an earlier, bigger spender.
+    """
+    rng = ctx.rng("commerce.customers.identifiers")
+    person = people.record_person
+    kind = people.record_kind
+    n_people = people.n
+    on_whatsapp = rng.random(n_people) < k.WHATSAPP_SHARE
+    other_number = phone_digits(rng, n_people)
+    number = np.where(
+        rng.random(n_people) < k.WHATSAPP_OTHER_NUMBER_SHARE, other_number, people.phone
+    )
+    digits = pc.cast(pa.array(number), pa.string())
+    spelled = pc.choose(
+        pa.array((rng.random(n_people) < 0.5).astype(np.int8)),
+        pc.binary_join_element_wise("+1", digits, ""),
+        pc.binary_join_element_wise("whatsapp:+1", digits, ""),
+    )
+    whatsapp = with_nulls(
+        pc.take(spelled, pa.array(person)), (kind != ONLINE) | ~on_whatsapp[person]
+    )
+
+    has_qr = rng.random(n_people) < k.QR_CODE_SHARE
+    scanned = rng.random(n_people) < k.QR_SCANNED_IN_STORE_SHARE
+    qr_codes = ids("QR-", rng.permutation(n_people) + 1, 8)
+    shows_qr = ((kind == ONLINE) | ((kind == STORE) & scanned[person])) & has_qr[person]
+    qr_id = with_nulls(pc.take(qr_codes, pa.array(person)), ~shows_qr)
+
+    # a referrer is someone acquired earlier; big spenders refer more
+    referred = rng.random(n_people) < k.REFERRED_SHARE
+    weight = people.spend / people.spend.sum()
+    referrer = rng.choice(n_people, size=n_people, p=weight)
+    valid = referred & (people.birth[referrer] < people.birth) & (referrer != np.arange(n_people))
+    referrer_record = people.online_record[referrer]
+    referred_by = np.where(
+        (kind == ONLINE) & valid[person],
+        people.customer_ids(referrer_record[person]).astype(np.float64),
+        np.nan,
+    )
+    return whatsapp, qr_id, referred_by

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sources.generate import constants as k
+from sources.generate.browsing import cookies, web_event_columns
 from sources.generate.commerce import STORE_CHANNEL, Orders, catalog, product_ids
 from sources.generate.common import (
     Columns,
@@ -75,8 +76,10 @@ def _browse_people(
     return person, SeasonalClock(ctx, "commerce").days(lo[person], hi[person], u)
 
 
-def build_sessions(ctx: Context, people: People, orders: Orders) -> tuple[Columns, Columns]:
-    """The ``commerce.web_sessions`` and ``commerce.cart_events`` tables."""
+def build_sessions(
+    ctx: Context, people: People, orders: Orders
+) -> tuple[Columns, Columns, Columns]:
+    """The ``commerce.web_sessions``, ``commerce.cart_events`` and ``commerce.web_events``."""
     rng = ctx.rng("commerce.web_sessions")
     clock = SeasonalClock(ctx, "commerce")
     _, prices = catalog(ctx)
@@ -204,9 +207,20 @@ def build_sessions(ctx: Context, people: People, orders: Orders) -> tuple[Column
     order = np.argsort(start, kind="stable")
     rank = np.empty(n_all, dtype=np.int64)
     rank[order] = np.arange(n_all)
+    device, cookie = cookies(rng, device, start, app)
+    kinds = np.concatenate(events.kind)
+    adds = kinds == ADD
+    cart_adds = (
+        np.concatenate(events.session)[adds],
+        np.concatenate(events.product)[adds],
+        np.concatenate(events.at)[adds],
+    )
+    favourite = np.concatenate([people.favourite[p_person], fav])
+    browsing = web_event_columns(ctx, start, end, favourite, cart_adds, rank)
     sessions: Columns = {
         "session_id": ids("ws", np.arange(1, n_all + 1), 9),
         "device_id": device.take(pa.array(order)),
+        "cookie_id": cookie.take(pa.array(order)),
         "customer_id": np.where(signed & (record >= 0), people.customer_ids(record), nan)[order],
         "email": email.take(pa.array(order)),
         "traffic_source": pick(k.TRAFFIC_SOURCES, choice(rng, n_all, k.TRAFFIC_SOURCE_P)),
@@ -215,7 +229,7 @@ def build_sessions(ctx: Context, people: People, orders: Orders) -> tuple[Column
         "started_at": start[order],
         "ended_at": end[order],
     }
-    return sessions, _cart_columns(events, rank, prices)
+    return sessions, _cart_columns(events, rank, prices), browsing
 
 
 def _cart_columns(events: _Events, rank: np.ndarray, prices: np.ndarray) -> Columns:

@@ -10,6 +10,10 @@ and the loader keeps its policy in one place. Each rule has its reason:
 * event timestamps lie between :data:`TIMESTAMP_FLOOR` (no source system predates it) and the
   load time plus :data:`FUTURE_GRACE` (clock skew between systems); planned dates (due dates,
   expected close dates, billing periods) may lie ahead;
+* identifiers that identity resolution joins on have a shape: a WhatsApp number is 7-15 digits
+  once spelling (spaces, dashes, dots, brackets, ``+``, a ``whatsapp:`` prefix) is removed; QR
+  code and cookie ids are letters, digits, dashes and underscores (up to 128) — anything else is
+  an export or column-mapping error that would link unrelated people;
 * a child row whose parent key is in neither this load nor the warehouse is an orphan, checked
   only when the parent table is part of the same load (:data:`FOREIGN_KEYS`).
 """
@@ -41,12 +45,37 @@ FOREIGN_KEYS: dict[tuple[str, str], tuple[str, str]] = {
     ("commerce.returns", "order_id"): ("commerce.orders", "order_id"),
     ("commerce.returns", "order_item_id"): ("commerce.order_items", "order_item_id"),
     ("commerce.cart_events", "session_id"): ("commerce.web_sessions", "session_id"),
+    ("commerce.web_events", "session_id"): ("commerce.web_sessions", "session_id"),
     ("crm.contacts", "account_id"): ("crm.accounts", "account_id"),
     ("crm.opportunities", "account_id"): ("crm.accounts", "account_id"),
     ("crm.opportunity_stage_history", "opportunity_id"): ("crm.opportunities", "opportunity_id"),
     ("billing.invoices", "subscription_id"): ("billing.subscriptions", "subscription_id"),
     ("billing.payments", "invoice_id"): ("billing.invoices", "invoice_id"),
 }
+
+
+@dataclass(frozen=True)
+class FormatRule:
+    """The value, after ``strip`` (a regex removed first), must fully match ``pattern``."""
+
+    pattern: str
+    strip: str
+    description: str
+
+
+_TOKEN = FormatRule(r"^[A-Za-z0-9_-]{1,128}$", "", "letters, digits, - and _ (up to 128)")
+FORMAT_RULES: dict[str, FormatRule] = {
+    "whatsapp": FormatRule(r"^[0-9]{7,15}$", r"(?i)^whatsapp:|[\s().+-]", "7-15 digits"),
+    "qr_id": _TOKEN,
+    "cookie_id": _TOKEN,
+}
+
+
+def format_rule(column: Column) -> FormatRule | None:
+    """The shape an identifier column's values must have, or None."""
+    if _base_type(column) != "varchar":
+        return None
+    return FORMAT_RULES.get(column.name.lower())
 
 
 @dataclass(frozen=True)

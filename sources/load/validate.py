@@ -24,7 +24,7 @@ from sources.load.discover import Export
 from sources.load.mapping import ColumnSpec
 from sources.load.read import Staged, first_line, literal, raw_name
 from sources.load.report import LoadError
-from sources.load.rules import RangeRule, range_rule
+from sources.load.rules import FormatRule, RangeRule, format_rule, range_rule
 
 if TYPE_CHECKING:
     import duckdb
@@ -164,6 +164,19 @@ def _range_check(column: Column, rule: RangeRule, cast: str) -> str:
     return " ".join(branches)
 
 
+def _format_check(column: Column, rule: FormatRule, cast: str) -> str:
+    """``when ... then reason`` for an identifier that does not have its shape."""
+    name = column.name.replace('"', '\\"')
+    value = f"trim({cast})"
+    if rule.strip:
+        value = f"regexp_replace({value}, {literal(rule.strip)}, '', 'g')"
+    return (
+        f"when {cast} is not null and not regexp_full_match({value}, {literal(rule.pattern)}) "
+        f"then {_prefix(name)} || to_json(left({cast}, {_SHOWN_CHARS})) "
+        f"|| {literal(' is not a valid ' + name + ' (' + rule.description + ')')}"
+    )
+
+
 def _check(
     column: Column, raw: str, value: str, cast: str, source_type: str, loaded_at: datetime
 ) -> str:
@@ -186,6 +199,9 @@ def _check(
     required = f"when {value} is null then {missing} " if column.required else ""
     rule = range_rule(column, loaded_at)
     ranges = _range_check(column, rule, cast) if rule else ""
+    shape = format_rule(column)
+    if shape:
+        ranges += " " + _format_check(column, shape, cast)
     return f"case {required}when {value} is not null and ({invalid}) then {bad} {ranges} end"
 
 

@@ -11,6 +11,7 @@ candidates as (
         'int_alert_candidates_customer_churn_risk',
         'int_alert_candidates_ltv_milestone',
         'int_alert_candidates_cart_abandonment',
+        'int_alert_candidates_product_intent',
         'int_alert_candidates_account_churn_risk',
         'int_alert_candidates_usage_decline',
         'int_alert_candidates_upsell_opportunity',

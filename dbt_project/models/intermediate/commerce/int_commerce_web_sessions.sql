@@ -1,7 +1,7 @@
 {{ config(materialized='table', post_hook=refresh_table_statistics()) }}
 {#-
     Web sessions attributed to the unified customer: by the signed-in shop customer, else by
-    the profile the session's device resolved to; anonymous devices stay unattributed. Cart
+    the profile the session's browser (device, else cookie) resolved to; anonymous devices stay unattributed. Cart
     activity is summed per session: an abandoned cart is a session with a cart add and no
     purchase.
 -#}
@@ -29,7 +29,7 @@ members as (
 
 device_customers as (
     select distinct
-        web_devices.device_id,
+        web_devices.browser_id,
         members.customer_id
     from web_devices
     inner join members
@@ -61,7 +61,7 @@ final as (
     left join customer_map
         on web_sessions.customer_id = customer_map.commerce_customer_id
     left join device_customers
-        on web_sessions.device_id = device_customers.device_id
+        on {{ web_browser_id('web_sessions.device_id', 'web_sessions.cookie_id') }} = device_customers.browser_id
     left join session_carts
         on web_sessions.web_session_id = session_carts.web_session_id
 )

@@ -3,7 +3,9 @@
     One row per connected component of the identity graph, with the merge decision: clusters of
     up to `identity_auto_merge_max_profiles` profile records merge automatically; larger ones
     merge only when approved in the seed `identity_merge_approvals`, and wait for review
-    otherwise. `cluster_key` fingerprints the sorted profile records (all records when there
+    otherwise. The base profile of a merge is the shop record with the highest identity
+    strength, then the oldest (first seen), then the smallest shop id; its id becomes the
+    unified customer id. `cluster_key` fingerprints the sorted profile records (all records when there
     is no profile record), so an approval covers exactly the set the reviewer saw.
 -#}
 with
@@ -20,15 +22,46 @@ approvals as (
     select * from {{ ref('identity_merge_approvals') }}
 ),
 
+record_strength as (
+    select * from {{ ref('int_identity_record_strength') }}
+),
+
 component_records as (
     select
         components.component_label,
         source_records.node_key,
         source_records.is_profile_record,
-        source_records.commerce_customer_id
+        source_records.commerce_customer_id,
+        record_strength.identity_strength_score,
+        record_strength.first_seen_at
     from components
     inner join source_records
         on components.node_key = source_records.node_key
+    inner join record_strength
+        on components.node_key = record_strength.node_key
+),
+
+ranked_shop_records as (
+    select
+        component_label,
+        commerce_customer_id,
+        row_number() over (
+            partition by component_label
+            order by
+                identity_strength_score desc,
+                first_seen_at asc nulls last,
+                commerce_customer_id asc
+        ) as base_rank
+    from component_records
+    where commerce_customer_id is not null
+),
+
+base_shop_records as (
+    select
+        component_label,
+        commerce_customer_id as base_commerce_customer_id
+    from ranked_shop_records
+    where base_rank = 1
 ),
 
 cluster_totals as (
@@ -70,10 +103,13 @@ keyed as (
         cast(cluster_totals.profile_record_count as {{ dbt.type_int() }}) as profile_record_count,
         cast(cluster_totals.commerce_customer_count as {{ dbt.type_int() }}) as commerce_customer_count,
         cluster_totals.smallest_commerce_customer_id,
+        base_shop_records.base_commerce_customer_id,
         cluster_totals.smallest_node_key
     from cluster_totals
     left join multi_record_keys
         on cluster_totals.component_label = multi_record_keys.component_label
+    left join base_shop_records
+        on cluster_totals.component_label = base_shop_records.component_label
 ),
 
 final as (
@@ -84,6 +120,7 @@ final as (
         keyed.profile_record_count,
         keyed.commerce_customer_count,
         keyed.smallest_commerce_customer_id,
+        keyed.base_commerce_customer_id,
         keyed.smallest_node_key,
         keyed.profile_record_count <= {{ var('identity_auto_merge_max_profiles') }} as is_within_auto_merge_limit,
         case

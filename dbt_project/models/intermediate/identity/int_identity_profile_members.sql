@@ -2,8 +2,9 @@
 {#-
     Which unified profile each source record belongs to. Merged clusters (auto or approved)
     form one profile; records of a cluster waiting for review stay profiles of their own. The
-    unified `customer_id` is the smallest shop customer id in the profile (so on an export of
-    orders alone it equals the export's own id); a profile without a shop record has none and
+    unified `customer_id` is the id of the profile's base shop record (highest identity
+    strength, then oldest, then smallest id: `int_identity_clusters`; on an export of orders
+    alone it equals the export's own id); a profile without a shop record has none and
     is known by `profile_key` only. `matched_on` lists the identifier types that tie the
     record to the other records of its profile.
 -#}
@@ -42,13 +43,13 @@ assigned as (
         case
             when clusters.merge_decision not in ('auto_merged', 'approved')
                 then source_records.node_key
-            when clusters.smallest_commerce_customer_id is not null
-                then {{ identity_node_key('commerce_customer', 'clusters.smallest_commerce_customer_id') }}
+            when clusters.base_commerce_customer_id is not null
+                then {{ identity_node_key('commerce_customer', 'clusters.base_commerce_customer_id') }}
             else clusters.smallest_node_key
         end as profile_key,
         case
             when clusters.merge_decision in ('auto_merged', 'approved')
-                then clusters.smallest_commerce_customer_id
+                then clusters.base_commerce_customer_id
             else source_records.commerce_customer_id
         end as customer_id
     from source_records

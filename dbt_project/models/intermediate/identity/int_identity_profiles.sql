@@ -1,9 +1,9 @@
 {{ config(materialized='table', post_hook=refresh_table_statistics()) }}
 {#-
     One row per unified profile: its records by system, the identifiers it holds and a strength
-    score (0-1) for how surely it is one identifiable person: email 0.35, phone 0.30, loyalty
-    card 0.20, device 0.15, less 0.10 for each of phone and loyalty card that has conflicting
-    values inside the profile (one email seen with two phones, say).
+    score (0-1) for how surely it is one identifiable person (macro `identity_strength`:
+    weighted identifier types held, less a penalty for conflicting phones or loyalty cards
+    inside the profile, e.g. one email seen with two phones).
 -#}
 with
 
@@ -53,6 +53,12 @@ profile_identifiers as (
             as distinct_loyalty_id_count,
         cast(sum(case when identifier_type = 'device_id' then 1 else 0 end) as {{ dbt.type_bigint() }})
             as distinct_device_count,
+        cast(sum(case when identifier_type = 'cookie_id' then 1 else 0 end) as {{ dbt.type_bigint() }})
+            as distinct_cookie_count,
+        cast(sum(case when identifier_type = 'whatsapp' then 1 else 0 end) as {{ dbt.type_bigint() }})
+            as distinct_whatsapp_count,
+        cast(sum(case when identifier_type = 'qr_id' then 1 else 0 end) as {{ dbt.type_bigint() }})
+            as distinct_qr_id_count,
         min(case when identifier_type = 'email' then identifier_value end) as primary_email,
         min(case when identifier_type = 'phone' then identifier_value end) as primary_phone_last10
     from profile_identifier_values
@@ -74,6 +80,9 @@ combined as (
         coalesce(profile_identifiers.distinct_phone_count, 0) as distinct_phone_count,
         coalesce(profile_identifiers.distinct_loyalty_id_count, 0) as distinct_loyalty_id_count,
         coalesce(profile_identifiers.distinct_device_count, 0) as distinct_device_count,
+        coalesce(profile_identifiers.distinct_cookie_count, 0) as distinct_cookie_count,
+        coalesce(profile_identifiers.distinct_whatsapp_count, 0) as distinct_whatsapp_count,
+        coalesce(profile_identifiers.distinct_qr_id_count, 0) as distinct_qr_id_count,
         profile_identifiers.primary_email,
         profile_identifiers.primary_phone_last10,
         profile_records.first_seen_at
@@ -86,12 +95,15 @@ scored as (
     select
         *,
         distinct_phone_count > 1 or distinct_loyalty_id_count > 1 as has_conflicting_identifiers,
-        (case when distinct_email_count > 0 then 0.35 else 0 end)
-        + (case when distinct_phone_count > 0 then 0.30 else 0 end)
-        + (case when distinct_loyalty_id_count > 0 then 0.20 else 0 end)
-        + (case when distinct_device_count > 0 then 0.15 else 0 end)
-        - (case when distinct_phone_count > 1 then 0.10 else 0 end)
-        - (case when distinct_loyalty_id_count > 1 then 0.10 else 0 end) as raw_strength
+        {{ identity_strength({
+            'email': 'distinct_email_count',
+            'phone': 'distinct_phone_count',
+            'whatsapp': 'distinct_whatsapp_count',
+            'loyalty_id': 'distinct_loyalty_id_count',
+            'qr_id': 'distinct_qr_id_count',
+            'device_id': 'distinct_device_count',
+            'cookie_id': 'distinct_cookie_count',
+        }) }} as raw_strength
     from combined
 ),
 
@@ -110,10 +122,13 @@ final as (
         distinct_phone_count,
         distinct_loyalty_id_count,
         distinct_device_count,
+        distinct_cookie_count,
+        distinct_whatsapp_count,
+        distinct_qr_id_count,
         primary_email,
         primary_phone_last10,
         has_conflicting_identifiers,
-        cast(greatest(raw_strength, 0) as numeric(4, 2)) as identity_strength_score,
+        cast(raw_strength as numeric(4, 2)) as identity_strength_score,
         first_seen_at
     from scored
 )

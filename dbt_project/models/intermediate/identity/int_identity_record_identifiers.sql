@@ -2,8 +2,11 @@
 {#-
     The edges of the identity graph, as (record, identifier) pairs: two records are linked when
     they carry the same identifier. Identifiers are the cleaned staging values (lower-cased
-    email, last ten phone digits, upper-cased loyalty id, hashed device id) plus the shop
-    customer id a signed-in web session names. Values carried by more than
+    email, last ten phone and WhatsApp digits, upper-cased loyalty and QR code ids, hashed
+    device and cookie ids) plus the shop customer id a signed-in web session names. A WhatsApp
+    number is a phone number: it links through the `phone` key (`link_type`), so a WhatsApp
+    opt-in matches the phone on a store record, while strength still counts it as its own
+    type. Values carried by more than
     `identity_max_records_per_identifier` records (shared inboxes, store phones, placeholders)
     identify nobody and are dropped.
 -#}
@@ -35,6 +38,8 @@ commerce_identifiers as (
         email,
         phone_last10,
         loyalty_id,
+        whatsapp_last10,
+        qr_id,
         cast(customer_id as {{ dbt.type_string() }}) as shop_customer_id
     from commerce_customers
 ),
@@ -71,6 +76,7 @@ device_sessions as (
     select
         node_key,
         email,
+        cookie_key,
         cast(shop_customer_id as {{ dbt.type_string() }}) as shop_customer_id
     from web_devices
 ),
@@ -92,6 +98,18 @@ pairs as (
         node_key,
         'loyalty_id' as identifier_type,
         loyalty_id as identifier_value
+    from commerce_identifiers
+    union all
+    select
+        node_key,
+        'whatsapp' as identifier_type,
+        whatsapp_last10 as identifier_value
+    from commerce_identifiers
+    union all
+    select
+        node_key,
+        'qr_id' as identifier_type,
+        qr_id as identifier_value
     from commerce_identifiers
     union all
     select
@@ -133,6 +151,12 @@ pairs as (
     union all
     select
         node_key,
+        'cookie_id' as identifier_type,
+        cookie_key as identifier_value
+    from device_sessions
+    union all
+    select
+        node_key,
         'email' as identifier_type,
         email as identifier_value
     from device_sessions
@@ -148,17 +172,23 @@ distinct_pairs as (
     select distinct
         node_key,
         identifier_type,
+        case when identifier_type = 'whatsapp' then 'phone' else identifier_type end as link_type,
         identifier_value
     from pairs
     where identifier_value is not null
 ),
 
+-- Distinct records per linking value (a record holding one number as phone and as WhatsApp
+-- counts once): ranks up and down add to the count plus one, with no count(distinct) window.
 with_record_counts as (
     select
         node_key,
         identifier_type,
+        link_type,
         identifier_value,
-        count(*) over (partition by identifier_type, identifier_value) as records_with_identifier
+        dense_rank() over (partition by link_type, identifier_value order by node_key)
+        + dense_rank() over (partition by link_type, identifier_value order by node_key desc)
+        - 1 as records_with_identifier
     from distinct_pairs
 ),
 
@@ -167,7 +197,7 @@ final as (
         node_key,
         identifier_type,
         identifier_value,
-        identifier_type || ':' || identifier_value as identifier_key,
+        link_type || ':' || identifier_value as identifier_key,
         records_with_identifier
     from with_record_counts
     where records_with_identifier <= {{ var('identity_max_records_per_identifier') }}

@@ -1,8 +1,9 @@
 {{ config(materialized='table', post_hook=refresh_table_statistics()) }}
 {#-
-    What web sessions say about devices (or cookies): one row per device and the email and
-    signed-in shop customer seen with it, keyed by the hash of the device id. A table, because
-    the session log is large and both the records and the identifiers of the graph read it.
+    What web sessions say about browsers: one row per browser (the device id, else the cookie
+    of a cookie-only session), cookie, email and signed-in shop customer seen together, keyed
+    by the hash of the browser id. A table, because the session log is large and both the
+    records and the identifiers of the graph read it.
 -#}
 with
 
@@ -10,23 +11,38 @@ web_sessions as (
     select * from {{ ref('stg_commerce__web_sessions') }}
 ),
 
+browser_sessions as (
+    select
+        {{ web_browser_id('device_id', 'cookie_id') }} as browser_id,
+        device_id,
+        cookie_id,
+        email,
+        customer_id,
+        started_at
+    from web_sessions
+    where device_id is not null or cookie_id is not null
+),
+
 device_links as (
     select
+        browser_id,
         device_id,
+        cookie_id,
         email,
         customer_id as shop_customer_id,
         min(started_at) as first_session_at,
         count(*) as session_count
-    from web_sessions
-    where device_id is not null
-    group by device_id, email, customer_id
+    from browser_sessions
+    group by browser_id, device_id, cookie_id, email, customer_id
 ),
 
 final as (
     select
-        {{ identity_node_key('web_device', hash_pii('device_id')) }} as node_key,
-        {{ hash_pii('device_id') }} as device_key,
+        {{ identity_node_key('web_device', hash_pii('browser_id')) }} as node_key,
+        {{ hash_pii('browser_id') }} as device_key,
+        browser_id,
         device_id,
+        {{ hash_pii('cookie_id') }} as cookie_key,
         email,
         shop_customer_id,
         first_session_at,

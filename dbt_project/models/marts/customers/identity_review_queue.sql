@@ -63,7 +63,7 @@ final as (
         cast(queued.profile_record_count as {{ dbt.type_int() }}) as profile_record_count,
         cast(queued.record_count as {{ dbt.type_int() }}) as record_count,
         cast(queued.commerce_customer_count as {{ dbt.type_int() }}) as commerce_customer_count,
-        cast(queued.smallest_commerce_customer_id as {{ dbt.type_bigint() }}) as proposed_customer_id,
+        cast(queued.base_commerce_customer_id as {{ dbt.type_bigint() }}) as proposed_customer_id,
         cast(member_lists.profile_record_keys as {{ dbt.type_string() }}) as profile_record_keys,
         cast(shared_identifier_types.linked_by as {{ dbt.type_string() }}) as linked_by,
         cast(queued.approved_by as {{ dbt.type_string() }}) as approved_by,

@@ -13,6 +13,7 @@ renamed as (
         cast({{ clean_text('session_id') }} as {{ dbt.type_string() }}) as web_session_id,
         cast(customer_id as {{ dbt.type_bigint() }}) as customer_id,
         cast({{ clean_lower('device_id') }} as {{ dbt.type_string() }}) as device_id,
+        cast({{ clean_lower('cookie_id') }} as {{ dbt.type_string() }}) as cookie_id,
         cast({{ clean_lower('email') }} as {{ dbt.type_string() }}) as email,
         cast({{ clean_lower('traffic_source') }} as {{ dbt.type_string() }}) as traffic_source,
         cast({{ clean_lower('device_type') }} as {{ dbt.type_string() }}) as device_type,

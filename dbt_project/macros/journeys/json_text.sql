@@ -1,0 +1,35 @@
+{#-
+    JSON as plain text, portable to every warehouse (no JSON type or function): a string value
+    quoted and escaped (backslash, double quote, newline, carriage return and tab), a number as
+    is, null as null; an object from (key, expression, kind) triples; an array from rows with
+    dbt.listagg. Readers parse the text (json.loads, ::json, json_extract). Give numbers a fixed
+    type (integer or numeric(p, s)): a float's text differs between warehouses.
+-#}
+{% macro json_text_string(expression) -%}
+    coalesce(
+        '"' || replace(replace(replace(replace(replace(
+            cast({{ expression }} as {{ dbt.type_string() }}),
+            '\', '\\'), '"', '\"'), chr(10), '\n'), chr(13), '\r'), chr(9), '\t')
+        || '"',
+        'null'
+    )
+{%- endmacro %}
+
+{% macro json_text_number(expression) -%}
+    coalesce(cast({{ expression }} as {{ dbt.type_string() }}), 'null')
+{%- endmacro %}
+
+{#- fields: a list of [key, sql expression, 'string' or 'number']. -#}
+{% macro json_text_object(fields) -%}
+    '{'
+    {%- for key, expression, kind in fields %}
+    || '{{ "," if not loop.first }}"{{ key }}":'
+    || {{ json_text_number(expression) if kind == 'number' else json_text_string(expression) }}
+    {%- endfor %}
+    || '}'
+{%- endmacro %}
+
+{#- An array of the object texts in `object_column`, ordered; '[]' for a group without rows. -#}
+{% macro json_text_array(object_column, order_by_clause) -%}
+    '[' || coalesce({{ dbt.listagg(object_column, "','", order_by_clause) }}, '') || ']'
+{%- endmacro %}
