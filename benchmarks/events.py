@@ -233,9 +233,9 @@ def run_events_benchmark(
     from events.worker import start_worker
     from notifier.config import SlackConfig
     from service.routers.events import standalone_app
-    from tests.notifier.slack_standin import VALID_TOKEN, SlackStandIn
     from tests.events.client import secret_env
     from tests.http_server import serve
+    from tests.notifier.slack_standin import VALID_TOKEN, SlackStandIn
 
     os.environ.update(secret_env())
     directory = Path(tempfile.mkdtemp(prefix="ciw-bench-events-"))

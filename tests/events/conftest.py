@@ -15,11 +15,11 @@ import pytest
 from events.service import EventsService
 from events.worker import EventWorker
 from service.routers.events import standalone_app
-from tests.notifier.conftest import bot_config
-from tests.notifier.slack_standin import SlackStandIn
 from tests.built import BuiltWarehouse
 from tests.events.client import secret_env
 from tests.http_server import serve
+from tests.notifier.conftest import bot_config
+from tests.notifier.slack_standin import SlackStandIn
 from warehouse.settings import Settings
 
 

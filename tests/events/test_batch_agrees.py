@@ -12,10 +12,10 @@ import httpx
 
 from events.rules import alert_id, cart_window_day
 from notifier.delivery import deliver_pending
-from tests.notifier.conftest import bot_config
 from tests.events.client import post_event
 from tests.events.conftest import Live
 from tests.events.test_worker import cart, customer_session, query
+from tests.notifier.conftest import bot_config
 from warehouse.dbt import run_dbt
 
 #: What the daily run rebuilds that the cart alert reads (staging is a table here).

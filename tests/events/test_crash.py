@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 
 from events.rules import alert_id
-from tests.notifier.slack_standin import VALID_TOKEN, SlackStandIn
 from tests.events.client import post_event, secret_env
+from tests.notifier.slack_standin import VALID_TOKEN, SlackStandIn
 from warehouse import adapter_for
 from warehouse.settings import Settings
 

@@ -25,8 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
-from tests.notifier.standin_faults import HTML_PAGE, Action, Faults
 from tests.kill_switch import KillSwitch, KillWhen
+from tests.notifier.standin_faults import HTML_PAGE, Action, Faults
 
 __all__ = ["VALID_TOKEN", "Action", "Call", "Faults", "KillWhen", "SlackStandIn"]
 

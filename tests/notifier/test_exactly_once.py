@@ -19,10 +19,10 @@ from notifier.config import SlackDown
 from notifier.delivery import DeliveryReport, deliver_pending
 from notifier.messages import Alert
 from notifier.store import open_store
+from tests.kill_switch import run_child
 from tests.notifier.conftest import bot_config, make_alert, write_alerts
 from tests.notifier.slack_standin import VALID_TOKEN, Action, Faults, KillWhen, SlackStandIn
 from tests.notifier.standin_faults import lost_reply
-from tests.kill_switch import run_child
 from warehouse.settings import Settings
 
 NOW = timedelta(0)

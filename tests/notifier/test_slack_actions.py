@@ -19,6 +19,7 @@ from notifier.buttons import ACK, ASSIGN_ME, DIGEST_MENU, RATING_BLOCK, RESOLVE,
 from notifier.delivery import deliver_pending
 from notifier.signing import sign
 from service.routers.slack_actions import standalone_app
+from tests.http_server import serve
 from tests.notifier.conftest import (
     CRM_USERS,
     bot_config,
@@ -28,7 +29,6 @@ from tests.notifier.conftest import (
     write_users,
 )
 from tests.notifier.slack_standin import VALID_TOKEN, SlackStandIn
-from tests.http_server import serve
 from warehouse.settings import Settings
 
 SECRET = "standin-signing-secret"
