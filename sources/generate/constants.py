@@ -293,8 +293,9 @@ ONBOARDING_MODULES = (
     "onboarding_reporting",
 )
 ONBOARDING_MODULE_GAP_DAYS = (5, 12)  # days between modules for a healthy account
-ONBOARDING_SLOWDOWN_AT_RISK = 2.0  # accounts that will cancel onboard this much slower
-ONBOARDING_NO_SHOW_P = (0.06, 0.25)  # healthy, will cancel
+ONBOARDING_SLOWDOWN_AT_RISK = 1.3  # accounts that will cancel onboard this much slower
+ONBOARDING_PACE_SIGMA = 0.5  # lognormal spread of every account's onboarding pace
+ONBOARDING_NO_SHOW_P = (0.08, 0.14)  # healthy, will cancel
 WEBINAR_ENROLLMENTS_PER_ACCOUNT_DAY = 1 / 30
 WEBINAR_COURSES = (
     "webinar_dashboards",

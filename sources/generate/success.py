@@ -40,9 +40,9 @@ def _onboarding(
     account = np.repeat(customers, modules)
     module = np.tile(np.arange(modules), len(customers))
     at_risk = np.isfinite(accounts.cancel[account])
-    slow = np.where(at_risk, k.ONBOARDING_SLOWDOWN_AT_RISK, 1.0) * rng.lognormal(
-        0, 0.3, len(account)
-    )
+    # Pace differs a lot between healthy accounts too: the churn signal is a tendency.
+    pace = np.repeat(rng.lognormal(0, k.ONBOARDING_PACE_SIGMA, len(customers)), modules)
+    slow = np.where(at_risk, k.ONBOARDING_SLOWDOWN_AT_RISK, 1.0) * pace
     low, high = k.ONBOARDING_MODULE_GAP_DAYS
     gaps = rng.uniform(low, high, (len(customers), modules)).reshape(-1) * slow
     start = np.repeat(accounts.created[customers] + rng.uniform(1, 10, len(customers)), modules)
