@@ -173,6 +173,9 @@ def model_breaches(
 ) -> list[Breach]:
     """Newest check per model: ROC-AUC under the accuracy floor, drifted share over the cap.
 
+    The key names the champion version, not the check: a daily check finding the same
+    champion drifted reports once; a new champion that drifts reports again.
+
     ``performance``: rows of ``ml.model_performance``; ``drift``: rows of ``ml.drift_results``.
     """
     breaches: list[Breach] = []
@@ -185,7 +188,7 @@ def model_breaches(
                     subject=f"{row['model_name']} {row['model_version']}",
                     value=float(row["current_value"]),
                     threshold=thresholds.model_accuracy_min,
-                    key=f"model_accuracy:{row['model_name']}:{row['run_id']}",
+                    key=f"model_accuracy:{row['model_name']}:{row['model_version']}",
                     detail=f"ROC-AUC {row['current_value']:.3f} on {row['matured_rows']} matured "
                     f"labels is under {thresholds.model_accuracy_min:.2f}",
                 )
@@ -204,7 +207,7 @@ def model_breaches(
                     subject=f"{row['model_name']} {row['model_version']}",
                     value=share,
                     threshold=thresholds.drift_share_max,
-                    key=f"model_drift:{row['model_name']}:{row['run_id']}",
+                    key=f"model_drift:{row['model_name']}:{row['model_version']}",
                     detail=f"{len(drifted)} of {len(run)} features drifted ({share:.0%} > "
                     f"{thresholds.drift_share_max:.0%}): {', '.join(drifted[:5])}"
                     + (" ..." if len(drifted) > 5 else ""),

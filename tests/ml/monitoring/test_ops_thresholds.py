@@ -172,7 +172,7 @@ def test_model_accuracy_under_eighty_percent_fires_on_the_newest_check_only() ->
     fired = model_breaches(_performance(0.79), _drift(0), LIMITS)
     assert _metrics(fired) == ["model_accuracy"]
     assert fired[0].subject == "account_churn v1"
-    assert fired[0].key == "model_accuracy:account_churn:p1"
+    assert fired[0].key == "model_accuracy:account_churn:v1"
 
 
 def test_drift_over_ten_percent_of_features_fires() -> None:
@@ -246,3 +246,14 @@ def test_thresholds_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("CIW_OPS_DRIFT_SHARE_MAX", "ten")
     with pytest.raises(MonitoringError, match="CIW_OPS_DRIFT_SHARE_MAX must be a float"):
         OpsThresholds.from_env()
+
+
+def test_drift_of_one_champion_keeps_its_key_across_checks_and_a_new_one_gets_its_own() -> None:
+    first = model_breaches(_performance(0.9), _drift(5), LIMITS)
+    next_day = _drift(6).assign(run_id="d2", checked_at=NOW + timedelta(days=1))
+    second = model_breaches(_performance(0.9), pd.concat([_drift(5), next_day]), LIMITS)
+    assert [breach.key for breach in first] == [breach.key for breach in second]
+    assert second[0].value == pytest.approx(0.30), "the newest check is judged"
+    retrained = next_day.assign(model_version="v3")
+    third = model_breaches(_performance(0.9), retrained, LIMITS)
+    assert third[0].key == "model_drift:deal_risk:v3" != first[0].key
