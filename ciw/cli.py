@@ -272,6 +272,7 @@ def _register_subcommands() -> None:
     from ciw.models_cli import models_group
     from ciw.notify_cli import feedback_command, notify_command
     from ciw.serve_cli import serve_command
+    from ciw.ops_cli import ops_group
     from ciw.sources_cli import generate, load
 
     cli.add_command(generate)
@@ -286,6 +287,7 @@ def _register_subcommands() -> None:
     cli.add_command(api_keys_group)
     cli.add_command(events_group)
     cli.add_command(automations_group)
+    cli.add_command(ops_group)
 
 
 _register_subcommands()

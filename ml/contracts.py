@@ -69,6 +69,8 @@ ACCOUNT_FEATURES = (
     "account_usage_features",
     "account_support_features",
     "account_billing_features",
+    "account_engagement_features",
+    "account_adoption_features",
 )
 
 MODEL_SPECS: dict[str, ModelSpec] = {

@@ -15,6 +15,7 @@ from orchestration.dbt import DBT_PROJECT, build_dbt_defs
 from orchestration.ingestion import build_ingestion_defs
 from orchestration.ml import build_ml_defs
 from orchestration.monitoring import build_monitoring_defs
+from orchestration.ops_thresholds import build_ops_threshold_defs
 from orchestration.reports import build_report_defs
 from orchestration.resources import build_resources
 from orchestration.schedules import build_schedule_defs
@@ -38,6 +39,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         build_report_defs(),
         build_schedule_defs(),
         build_sensor_defs(),
+        build_ops_threshold_defs(),
         dg.Definitions(resources=build_resources(settings, DBT_PROJECT), executor=executor),
     )
 

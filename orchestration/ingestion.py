@@ -16,7 +16,17 @@ from orchestration.resources import WarehouseResource
 from sources.contract import RawTable, raw_tables
 from warehouse.paths import PROJECT_ROOT
 
-SOURCES = ("crm", "support", "product", "billing", "commerce")
+SOURCES = (
+    "crm",
+    "support",
+    "product",
+    "billing",
+    "commerce",
+    "marketing",
+    "training",
+    "community",
+    "surveys",
+)
 RAW_GROUP = "raw"
 
 #: Loads touch files and the warehouse: retry briefly, backing off, before failing the run.

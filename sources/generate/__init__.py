@@ -9,7 +9,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sources.contract import raw_tables
-from sources.generate import billing, commerce, crm, deals, people, product, support, web
+from sources.generate import (
+    billing,
+    commerce,
+    crm,
+    deals,
+    engagement,
+    people,
+    product,
+    success,
+    support,
+    web,
+)
 from sources.generate.b2b import build_accounts
 from sources.generate.common import Columns, Context
 from sources.generate.config import GeneratorConfig, file_suffix
@@ -30,6 +41,7 @@ def _build_all(ctx: Context) -> dict[str, Columns]:
     invoices, payments = billing.build_billing(ctx, accounts)
     orders = commerce.build_orders(ctx, persons)
     sessions, cart_events, web_events = web.build_sessions(ctx, persons, orders)
+    departures = engagement.contact_departure_days(ctx, accounts, contacts)
     return {
         "crm.users": crm.user_columns(ctx),
         "crm.accounts": crm.account_columns(ctx, accounts),
@@ -49,6 +61,12 @@ def _build_all(ctx: Context) -> dict[str, Columns]:
         "commerce.web_sessions": sessions,
         "commerce.cart_events": cart_events,
         "commerce.web_events": web_events,
+        "marketing.email_events": engagement.email_event_columns(
+            ctx, accounts, contacts, departures
+        ),
+        "community.posts": engagement.post_columns(ctx, accounts, contacts),
+        "training.enrollments": success.enrollment_columns(ctx, accounts, contacts),
+        "surveys.responses": success.response_columns(ctx, accounts, contacts, departures),
     }
 
 

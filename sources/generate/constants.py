@@ -287,3 +287,48 @@ TICKET_PRIORITIES = ("low", "normal", "high", "urgent")
 
 # --- dirty rows ------------------------------------------------------------------------------
 UNPARSEABLE_VALUES = ("n/a", "12,5x", "31/02/2025", "")
+
+# --- customer success signals (marketing email, community, training, surveys) ---------------
+MARKETING_EMAILS_PER_CONTACT_WEEK = 0.5
+EMAIL_OPEN_P = 0.34  # healthy contact; falls by EMAIL_OPEN_DECLINE x decline before churn
+EMAIL_OPEN_DECLINE = 0.75
+EMAIL_CLICK_P = 0.3  # of opens
+EMAIL_SOFT_BOUNCE_P = 0.02
+EMAIL_UNSUBSCRIBE_P = 0.004  # of delivered
+CONTACT_TENURE_DAYS = 1_500.0  # mean time a contact stays with the account (exponential)
+CONTACT_LEAVES_BEFORE_CHURN_P = 0.4  # a contact of a churning account leaves in its decline
+COMMUNITY_POSTS_PER_ACCOUNT_DAY = 0.05
+COMMUNITY_POST_TYPES = ("question", "answer", "idea", "feedback", "praise")
+COMMUNITY_POST_TYPE_P = (0.4, 0.25, 0.15, 0.1, 0.1)
+COMMUNITY_UNLINKED_SHARE = 0.03  # posts by members not linked to an account
+COMPETITOR_MENTION_P = 0.02  # healthy; rises by COMPETITOR_MENTION_DECLINE x decline
+COMPETITOR_MENTION_DECLINE = 0.3
+ONBOARDING_MODULES = (
+    "onboarding_setup",
+    "onboarding_data",
+    "onboarding_integrations",
+    "onboarding_reporting",
+)
+ONBOARDING_MODULE_GAP_DAYS = (5, 12)  # days between modules for a healthy account
+ONBOARDING_SLOWDOWN_AT_RISK = 1.3  # accounts that will cancel onboard this much slower
+ONBOARDING_PACE_SIGMA = 0.5  # lognormal spread of every account's onboarding pace
+ONBOARDING_NO_SHOW_P = (0.08, 0.14)  # healthy, will cancel
+WEBINAR_ENROLLMENTS_PER_ACCOUNT_DAY = 1 / 30
+WEBINAR_COURSES = (
+    "webinar_dashboards",
+    "webinar_api",
+    "webinar_automation",
+    "webinar_best_practices",
+    "certification_admin",
+    "certification_analyst",
+)
+TRAINING_NO_SHOW_P = 0.12  # healthy; rises by TRAINING_NO_SHOW_DECLINE x decline
+TRAINING_NO_SHOW_DECLINE = 0.55
+TRAINING_CANCEL_P = 0.05
+NPS_WAVE_DAYS = 91  # one NPS survey wave per quarter
+NPS_RECIPIENTS = (1, 3)  # contacts surveyed per wave, inclusive
+NPS_RESPONSE_P = 0.55  # healthy; falls by NPS_RESPONSE_DECLINE x decline
+NPS_RESPONSE_DECLINE = 0.35
+NPS_MEAN = 8.2  # healthy; falls by NPS_DECLINE x decline
+NPS_DECLINE = 5.5
+NPS_COMMENT_P = 0.4

@@ -6,7 +6,7 @@ and the loader keeps its policy in one place. Each rule has its reason:
 * money (``numeric`` columns named like an amount) is never negative — refunds, discounts and
   credits are separate positive columns in every source — and never above
   :data:`MONEY_MAX`: a single order or invoice of a billion is a unit or export error;
-* percentages lie in 0..100, counts are never negative, CSAT is 1..5;
+* percentages lie in 0..100, counts are never negative, CSAT is 1..5, NPS 0..10;
 * event timestamps lie between :data:`TIMESTAMP_FLOOR` (no source system predates it) and the
   load time plus :data:`FUTURE_GRACE` (clock skew between systems); planned dates (due dates,
   expected close dates, billing periods) may lie ahead;
@@ -37,7 +37,7 @@ _MONEY = re.compile(r"(amount|total|price|mrr|arr|revenue|subtotal|fee|tax|cost|
 _PERCENT = re.compile(r"(_pct|percent|probability)$")
 _COUNT = re.compile(r"(quantity|count|seats|views|opens|visits|seconds)$")
 _PLANNED = re.compile(r"(due|close_date|period_|expires|expected|next_|scheduled)")
-_RANGES = {"csat_score": (1, 5)}
+_RANGES = {"csat_score": (1, 5), "nps_score": (0, 10)}
 
 #: child table, child column -> parent table, parent column
 FOREIGN_KEYS: dict[tuple[str, str], tuple[str, str]] = {

@@ -88,7 +88,11 @@ def test_schedules_and_sensors(repository: dg.RepositoryDefinition) -> None:
     assert crons["daily_pipeline_schedule"].job_name == "daily_pipeline"
     assert len(crons) == 4
     sensors = {sensor.name: sensor for sensor in repository.sensor_defs}
-    assert set(sensors) == {"ops_message_on_run_failure", "retraining_sensor"}
+    assert set(sensors) == {
+        "ops_message_on_run_failure",
+        "retraining_sensor",
+        "ops_thresholds_sensor",
+    }
     assert sensors["retraining_sensor"].job_name == "model_retraining"
 
 

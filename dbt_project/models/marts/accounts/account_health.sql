@@ -3,9 +3,15 @@
     five component scores in [0, 1] from the point-in-time features, their weighted
     average (var `account_health_weights`) and the weakest component as the driver, with the
     usage signals behind the usage score (the usage-decline and upsell alerts filter on them).
+    Beside them, as the copilot's health score model has them: the top contributing risk factors
+    and the opportunities (JSON lists of keys, macros/b2b/health_factors.sql), a confidence score
+    (the share of components backed by data) and the version of these rules.
 -#}
 {%- set weights = var('account_health_weights') %}
 {%- set components = ['usage', 'engagement', 'support', 'financial', 'relationship'] %}
+{%- set rules_text = tojson(weights) ~ tojson(account_health_risk_factors())
+    ~ tojson(account_health_opportunities()) %}
+{%- set model_version = 'health_rules_v2-' ~ local_md5(rules_text)[:8] %}
 
 with
 
@@ -35,6 +41,14 @@ support_features as (
 
 billing_features as (
     select * from {{ ref('account_billing_features') }}
+),
+
+engagement_features as (
+    select * from {{ ref('account_engagement_features') }}
+),
+
+adoption_features as (
+    select * from {{ ref('account_adoption_features') }}
 ),
 
 latest_date as (
@@ -82,8 +96,27 @@ account_signals as (
         usage_features.active_users_30d,
         usage_features.power_user_ratio_30d,
         support_features.tickets_30d,
+        support_features.tickets_90d,
         support_features.escalations_90d,
         support_features.csat_avg_90d,
+        support_features.csat_responses_90d,
+        engagement_features.emails_delivered_90d,
+        engagement_features.email_open_rate_90d,
+        engagement_features.email_bounce_rate_90d,
+        engagement_features.community_posts_90d,
+        engagement_features.community_posts_change_90d,
+        engagement_features.competitor_mentions_90d,
+        engagement_features.training_sessions_180d,
+        engagement_features.training_no_shows_90d,
+        engagement_features.survey_responses_180d,
+        engagement_features.survey_response_rate_change_180d,
+        engagement_features.nps_avg_180d,
+        engagement_features.nps_change_180d,
+        engagement_features.stakeholder_turnover_rate_180d,
+        adoption_features.onboarding_completion_rate,
+        adoption_features.integration_usage_count_90d,
+        adoption_features.feature_abandonment_rate_30d,
+        adoption_features.login_decline_pct_30d,
         billing_features.mrr,
         billing_features.mrr_change_pct_90d,
         billing_features.seat_count,
@@ -104,6 +137,14 @@ account_signals as (
         on
             billing_features.account_id = support_features.account_id
             and billing_features.as_of_date = support_features.as_of_date
+    left join engagement_features
+        on
+            billing_features.account_id = engagement_features.account_id
+            and billing_features.as_of_date = engagement_features.as_of_date
+    left join adoption_features
+        on
+            billing_features.account_id = adoption_features.account_id
+            and billing_features.as_of_date = adoption_features.as_of_date
     left join decision_makers
         on billing_features.account_id = decision_makers.account_id
     left join recent_wins
@@ -165,6 +206,36 @@ overall as (
             {%- endfor %}
         ) as lowest_score
     from component_scores
+),
+
+account_risk_factors as (
+    {{ account_health_factor_list('account_signals', account_health_risk_factors(), limit=3) }}
+),
+
+account_opportunities as (
+    {{ account_health_factor_list('account_signals', account_health_opportunities()) }}
+),
+
+confidence as (
+    {#- A component is backed by data when one of its sources had something to say. -#}
+    select
+        account_id,
+        (
+            case when coalesce(event_count_90d, 0) > 0 then 1 else 0 end
+            + case
+                when
+                    coalesce(active_users_30d, 0) > 0
+                    or coalesce(emails_delivered_90d, 0) > 0
+                    or coalesce(survey_responses_180d, 0) > 0
+                    or coalesce(training_sessions_180d, 0) > 0
+                    then 1
+                else 0
+            end
+            + case when coalesce(tickets_90d, 0) > 0 or coalesce(csat_responses_90d, 0) > 0 then 1 else 0 end
+            + case when mrr is not null then 1 else 0 end
+            + case when decision_maker_contacts > 0 or won_deals_365d > 0 then 1 else 0 end
+        ) / {{ components | length }}.0 as confidence_score
+    from account_signals
 ),
 
 owners as (
@@ -229,10 +300,20 @@ final as (
         cast(owners.csm_name as {{ dbt.type_string() }}) as csm_name,
         cast(owners.csm_slack_user_id as {{ dbt.type_string() }}) as csm_slack_user_id,
         cast(owners.manager_user_id as {{ dbt.type_string() }}) as manager_user_id,
-        cast(owners.manager_slack_user_id as {{ dbt.type_string() }}) as manager_slack_user_id
+        cast(owners.manager_slack_user_id as {{ dbt.type_string() }}) as manager_slack_user_id,
+        cast(coalesce(account_risk_factors.factor_list, '[]') as {{ dbt.type_string() }}) as risk_factors,
+        cast(coalesce(account_opportunities.factor_list, '[]') as {{ dbt.type_string() }}) as opportunities,
+        cast(confidence.confidence_score as {{ dbt.type_float() }}) as confidence_score,
+        cast('{{ model_version }}' as {{ dbt.type_string() }}) as model_version
     from overall
     left join owners
         on overall.account_id = owners.account_id
+    left join account_risk_factors
+        on overall.account_id = account_risk_factors.account_id
+    left join account_opportunities
+        on overall.account_id = account_opportunities.account_id
+    left join confidence
+        on overall.account_id = confidence.account_id
 )
 
 select * from final
