@@ -271,8 +271,8 @@ def _register_subcommands() -> None:
     from ciw.events_cli import events_group
     from ciw.models_cli import models_group
     from ciw.notify_cli import feedback_command, notify_command
-    from ciw.serve_cli import serve_command
     from ciw.ops_cli import ops_group
+    from ciw.serve_cli import serve_command
     from ciw.sources_cli import generate, load
 
     cli.add_command(generate)

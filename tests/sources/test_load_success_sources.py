@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sources.load import load_directory
 from tests.corpus.test_corpus import query as rows
-from tests.unit.load_exports import write
+from tests.sources.load_exports import write
 from warehouse.settings import Settings
 
 

@@ -20,8 +20,8 @@ from ml.monitoring.ops_metrics import (
 from ml.monitoring.ops_thresholds import RunSummary
 from ml.monitoring.performance import performance_table_ddl
 from notifier.ops import send_ops_message
-from tests.alerting.conftest import bot_config
-from tests.alerting.slack_standin import SlackStandIn
+from tests.notifier.conftest import bot_config
+from tests.notifier.slack_standin import SlackStandIn
 from warehouse import append_frame, read_frame
 from warehouse.adapters import float_type
 from warehouse.settings import Settings
