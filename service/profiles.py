@@ -31,7 +31,7 @@ def write_profiles(settings: Settings, rows: Iterable[dict[str, Any]]) -> Path:
 
     target = profiles_path(settings)
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.{time.time_ns()}.tmp")
     temporary.unlink(missing_ok=True)
     connection = sqlite3.connect(temporary)
     try:

@@ -60,6 +60,7 @@ class MartsReader:
         self._pool: Any = None
         self._published: tuple[float, datetime | None] = (float("-inf"), None)
         self._tables: dict[str, bool] = {}
+        self._current: tuple[int, Any, str] = (0, None, "memory")
         self._tables_key: int | None = None
 
     # -- queries ----------------------------------------------------------------------------
@@ -129,9 +130,11 @@ class MartsReader:
         if self._connection is None or now - self._checked_at >= self.check_seconds:
             self._reopen_if_replaced(now)
         local = self._local
-        if getattr(local, "generation", None) != self._generation:
-            local.cursor = self._connection.cursor()
-            local.generation = self._generation
+        generation, connection, catalog = self._current  # one consistent triple
+        if getattr(local, "generation", None) != generation:
+            local.cursor = connection.cursor()
+            local.cursor.execute(f"use {catalog}")
+            local.generation = generation
         return local.cursor
 
     def _reopen_if_replaced(self, now: float) -> None:
@@ -151,10 +154,17 @@ class MartsReader:
                 ) from None
             stamp = (status.st_ino, status.st_mtime_ns)
             if stamp != self._stamp or self._connection is None:
-                fresh = duckdb.connect(str(path), read_only=True)
+                # Attached to an in-memory database rather than opened by path: DuckDB shares
+                # one instance per path in a process, and would hand back the replaced file.
+                fresh = duckdb.connect(":memory:")
+                catalog = f"snapshot_{self._generation + 1}"
+                quoted = str(path).replace("'", "''")
+                fresh.execute(f"attach '{quoted}' as {catalog} (read_only)")
+                fresh.execute(f"use {catalog}")
                 old, self._connection = self._connection, fresh
                 self._stamp = stamp
                 self._generation += 1
+                self._current = (self._generation, fresh, catalog)
                 if old is not None:
                     # Threads still inside a query keep their own cursor; closing the parent
                     # connection now would cut them off, so the old one is left to the GC.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -79,7 +80,7 @@ def _write_duckdb_snapshot(settings: Settings, published_at: datetime, run_id: s
 
     target = snapshot_path(settings)
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.{time.time_ns()}.tmp")
     temporary.unlink(missing_ok=True)
     quoted = str(temporary).replace("'", "''")
     with connect_duckdb(settings) as duck:

@@ -15,6 +15,7 @@ import threading
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from service.routers.common import caller_scope, factors, forbidden, not_found, plain, reader_of
 from service.scope import Scope
@@ -172,6 +173,8 @@ async def customer_profile(
             "customer profiles are shop records without a CRM owner: only cro and admin keys "
             "may read them"
         )
+    if request.app.state.gateway is None:  # Feast still loading: wait off the event loop
+        await run_in_threadpool(gateway_of, request.app.state)
     features = online_features(request, customer_id)
     extras = customer_extras(request, customer_id)
     if features is None and extras is None:
