@@ -20,9 +20,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from benchmarks.pages import PageTiming, measure_page_ttfb, pages_markdown
 from warehouse.settings import Settings
 
 GENERATOR = "open-loop asyncio generator, 64 keep-alive HTTP/1.1 connections (wrk not installed)"
@@ -50,6 +51,8 @@ class ApiBenchResult:
     warehouse: str
     levels: list[LoadLevel]
     generator: str = GENERATOR
+    #: Time to first byte of each role's pages (benchmarks/pages.py).
+    pages: list[PageTiming] = field(default_factory=list)
 
 
 def api_bench_settings(settings: Settings, customers: int, work_dir: Path) -> Settings:
@@ -246,15 +249,20 @@ def run_api_benchmark(
     base = f"http://127.0.0.1:{port}"
     server = start_server(target, port)
     levels: list[LoadLevel] = []
+    pages: list[PageTiming] = []
     try:
         wait_ready(base, server)
         for rate in rates:
             say(f"{rate} requests/s for {seconds:g} s ...")
             levels.append(asyncio.run(_offer_load(base, key, ids, rate, seconds, seed)))
+        say("time to first byte of each page ...")
+        pages = measure_page_ttfb(target, base)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return ApiBenchResult(customers=customers, warehouse=target.describe(), levels=levels)
+    return ApiBenchResult(
+        customers=customers, warehouse=target.describe(), levels=levels, pages=pages
+    )
 
 
 def _built(target: Settings) -> bool:
@@ -281,6 +289,9 @@ def api_markdown(result: ApiBenchResult, load: str) -> str:
             f"| {level.rate} | {level.requests:,} | {level.seconds:g} | {level.errors} | "
             f"{level.p50_ms:g} | {level.p99_ms:g} | {level.max_ms:g} |"
         )
+    if result.pages:
+        lines += ["", "Pages, time to first byte (signed in, after one warm-up request):", ""]
+        lines.append(pages_markdown(result.pages))
     return "\n".join(lines)
 
 

@@ -103,5 +103,10 @@ def bench_api(
             f" p50 {level.p50_ms:g} ms, p99 {level.p99_ms:g} ms, max {level.max_ms:g} ms,"
             f" errors {level.errors}"
         )
+    for page in result.pages:
+        click.echo(
+            f"  page {page.page} ({page.role}): first byte p50 {page.p50_ms:.1f} ms,"
+            f" p95 {page.p95_ms:.1f} ms, HTTP {page.status}"
+        )
     if markdown:
         click.echo(api_markdown(result, load))

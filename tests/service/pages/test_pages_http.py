@@ -5,6 +5,8 @@ against the warehouse itself."""
 from __future__ import annotations
 
 import re
+import time
+from dataclasses import replace
 
 from service.pages.session import LOGIN_CSRF_COOKIE, SESSION_COOKIE, SessionSigner
 from tests.service.pages.conftest import PagesService, login
@@ -223,3 +225,17 @@ def test_failed_sign_ins_are_rate_limited(pages_service: PagesService) -> None:
         assert int(answer.headers["retry-after"]) >= 1
         assert login(client, pages_service.keys["cro"]).status_code == 303  # a real key still works
     state._state.pop("page_login_limiter")  # the other tests sign in from the same address
+
+
+def test_a_banner_says_when_the_marts_are_stale(pages_service: PagesService) -> None:
+    state = pages_service.app.state
+    fresh_options = state.options
+    with pages_service.signed_in("rep") as client:
+        assert 'id="stale-banner"' not in client.get("/pages/health").text  # just built
+        state.options = replace(fresh_options, stale_after_hours=1 / 3600)  # one second
+        try:
+            time.sleep(1.1)
+            page = client.get("/pages/health").text
+        finally:
+            state.options = fresh_options
+    assert 'id="stale-banner"' in page and "hours ago" in page
