@@ -191,12 +191,25 @@ def ui(port: int, target: str | None) -> None:
     show_default=True,
     help="Also time Feast, training sets, training, scoring and the online profile lookup.",
 )
+@click.option(
+    "--events",
+    is_flag=True,
+    help="Instead: events end to end (a 10,000-event burst, then 50/s for 60 s; see "
+    "docs/events.md): latency from the 202 to Slack, lost, duplicates.",
+)
 @target_option
-def bench(customers: int, seed: int, markdown: bool, ml: bool, target: str | None) -> None:
+def bench(
+    customers: int, seed: int, markdown: bool, ml: bool, events: bool, target: str | None
+) -> None:
     """Time generate, load, dbt build and the ML stages at a given scale; print the figures.
 
     Uses its own warehouse (data/bench/*.duckdb or the ciw_bench database), never yours.
     """
+    if events:
+        from ciw.events_cli import bench_events
+
+        bench_events(customers, Settings.from_env(target).target)
+        return
     from benchmarks.report import print_benchmark
     from benchmarks.stages import run_benchmark
 
