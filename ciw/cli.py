@@ -197,9 +197,39 @@ def ui(port: int, target: str | None) -> None:
     help="Instead: events end to end (a 10,000-event burst, then 50/s for 60 s; see "
     "docs/events.md): latency from the 202 to Slack, lost, duplicates.",
 )
+@click.option(
+    "--api",
+    "api_options",
+    is_flag=True,
+    help="Instead: load-test the profile endpoint over loopback (see `ciw bench --api --help`"
+    " options --duration, --rates, --rebuild).",
+)
+@click.option(
+    "--duration",
+    type=click.FloatRange(min=1),
+    default=60.0,
+    show_default=True,
+    help="--api: seconds at each rate.",
+)
+@click.option(
+    "--rates",
+    default="100,200,500",
+    show_default=True,
+    help="--api: requests per second to offer, comma-separated.",
+)
+@click.option("--rebuild", is_flag=True, help="--api: rebuild the benchmark warehouse.")
 @target_option
 def bench(
-    customers: int, seed: int, markdown: bool, ml: bool, events: bool, target: str | None
+    customers: int,
+    seed: int,
+    markdown: bool,
+    ml: bool,
+    api_options: bool,
+    duration: float,
+    rates: str,
+    rebuild: bool,
+    events: bool,
+    target: str | None,
 ) -> None:
     """Time generate, load, dbt build and the ML stages at a given scale; print the figures.
 
@@ -209,6 +239,11 @@ def bench(
         from ciw.events_cli import bench_events
 
         bench_events(customers, Settings.from_env(target).target)
+        return
+    if api_options:
+        from ciw.serve_cli import bench_api
+
+        bench_api(Settings.from_env(target), customers, seed, duration, rates, rebuild, markdown)
         return
     from benchmarks.report import print_benchmark
     from benchmarks.stages import run_benchmark
@@ -241,11 +276,13 @@ def docs(serve: bool, port: int, target: str | None) -> None:
 def _register_subcommands() -> None:
     """Command groups that live in their own modules (cheap to import: no heavy libraries)."""
     from ciw.alerts_cli import alerts_group
+    from ciw.api_keys_cli import api_keys_group
     from ciw.backtest_cli import backtest_command
     from ciw.crm_cli import crm_group
     from ciw.events_cli import events_group
     from ciw.models_cli import models_group
     from ciw.notify_cli import feedback_command, notify_command
+    from ciw.serve_cli import serve_command
     from ciw.sources_cli import generate, load
 
     cli.add_command(generate)
@@ -257,6 +294,8 @@ def _register_subcommands() -> None:
     cli.add_command(alerts_group)
     cli.add_command(crm_group)
     cli.add_command(events_group)
+    cli.add_command(serve_command)
+    cli.add_command(api_keys_group)
 
 
 _register_subcommands()

@@ -188,7 +188,12 @@ def run_pipeline(
         raise_on_error=False,
         tags={"ciw/target": settings.target, **({"ciw/as_of": as_of.isoformat()} if as_of else {})},
     )
-    return summarize(result, job)
+    summary = summarize(result, job)
+    if summary.success:  # the service reads the marts from what a successful run publishes
+        from service.snapshot import publish_after_run
+
+        publish_after_run(settings, summary.run_id)
+    return summary
 
 
 def ui_command(port: int, host: str = "127.0.0.1") -> list[str]:

@@ -1,0 +1,102 @@
+"""What every API router shares: the caller's scope, pages of rows, JSON-safe values."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Query, Request
+
+from service.auth import Caller, require_caller
+from service.reader import MartsReader
+from service.scope import Scope
+
+MAX_OFFSET = 1_000_000
+
+
+def reader_of(request: Request) -> MartsReader:
+    reader: MartsReader = request.app.state.reader
+    return reader
+
+
+def caller_scope(request: Request, caller: Annotated[Caller, Depends(require_caller)]) -> Scope:
+    """FastAPI dependency: the verified caller's scope (401 / 429 before it)."""
+    scope: Scope = request.app.state.scopes.scope(caller)
+    return scope
+
+
+@dataclass(frozen=True)
+class Page:
+    limit: int
+    offset: int
+
+    def sql(self) -> str:
+        return f" limit {self.limit + 1} offset {self.offset}"
+
+    def answer(self, rows: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+        """The page's items, and the offset of the next page (None on the last)."""
+        more = len(rows) > self.limit
+        items = [plain_row(row) for row in rows[: self.limit]]
+        return {
+            **extra,
+            "items": items,
+            "limit": self.limit,
+            "offset": self.offset,
+            "next_offset": self.offset + self.limit if more else None,
+        }
+
+
+def page_params(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=10_000, description="Rows per page.")] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip.")] = 0,
+) -> Page:
+    """FastAPI dependency: ``limit`` (at most ``CIW_API_MAX_PAGE``, 500) and ``offset``."""
+    largest = request.app.state.options.max_page_size
+    if limit > largest:
+        raise HTTPException(status_code=422, detail=f"limit: at most {largest} rows per page")
+    return Page(limit=limit, offset=offset)
+
+
+def forbidden(detail: str) -> HTTPException:
+    return HTTPException(status_code=403, detail=detail)
+
+
+def not_found(detail: str) -> HTTPException:
+    return HTTPException(status_code=404, detail=detail)
+
+
+def plain(value: Any) -> Any:
+    """A value JSON can carry: dates as ISO text, decimals as floats, NaN as null."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        value = float(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        return plain(value.item())
+    return value
+
+
+def plain_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {name: plain(value) for name, value in row.items()}
+
+
+def factors(row: dict[str, Any], prefix: str = "factor") -> list[dict[str, Any]]:
+    """``<prefix>_1_name`` / ``_contribution`` ... as a list, strongest first, gaps dropped."""
+    found = []
+    for position in (1, 2, 3):
+        name = row.pop(f"{prefix}_{position}_name", None)
+        contribution = row.pop(f"{prefix}_{position}_contribution", None)
+        if name:
+            found.append({"name": name, "contribution": plain(contribution)})
+    return found
+
+
+def latest(table: str) -> str:
+    """The rows of ``table`` at its latest ``as_of_date`` (marts keep one date or a history)."""
+    return f"(select * from {table} where as_of_date = (select max(as_of_date) from {table}))"
