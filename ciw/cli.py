@@ -192,6 +192,12 @@ def ui(port: int, target: str | None) -> None:
     help="Also time Feast, training sets, training, scoring and the online profile lookup.",
 )
 @click.option(
+    "--events",
+    is_flag=True,
+    help="Instead: events end to end (a 10,000-event burst, then 50/s for 60 s; see "
+    "docs/events.md): latency from the 202 to Slack, lost, duplicates.",
+)
+@click.option(
     "--api",
     "api_options",
     is_flag=True,
@@ -222,12 +228,18 @@ def bench(
     duration: float,
     rates: str,
     rebuild: bool,
+    events: bool,
     target: str | None,
 ) -> None:
     """Time generate, load, dbt build and the ML stages at a given scale; print the figures.
 
     Uses its own warehouse (data/bench/*.duckdb or the ciw_bench database), never yours.
     """
+    if events:
+        from ciw.events_cli import bench_events
+
+        bench_events(customers, Settings.from_env(target).target)
+        return
     if api_options:
         from ciw.serve_cli import bench_api
 

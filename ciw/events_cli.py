@@ -116,3 +116,13 @@ def status_command(target: str | None) -> None:
         click.echo(f"{source:<16} {status:<12} {count:>8}")
     for kind, count in timers:
         click.echo(f"timer {kind:<20} waiting {count:>6}")
+
+
+def bench_events(customers: int, target: str) -> None:
+    """``ciw bench --events``: the events benchmark (benchmarks/events.py), figures on screen."""
+    from benchmarks.events import run_events_benchmark
+
+    phases = run_events_benchmark(target, customers=customers, echo=lambda line: click.echo(line))
+    click.echo("")
+    for phase in phases:
+        click.echo(phase.line())

@@ -71,6 +71,7 @@ def create_app(
     background at once, so the first profile request does not wait seconds for it."""
     from service import metrics
     from service.routers import accounts, alerts, customers, health, sales
+    from service.routers.events import router as events_router
     from service.routers.slack_actions import router as slack_router
 
     options = options or ServiceOptions.from_env()
@@ -91,6 +92,7 @@ def create_app(
     for module in (customers, accounts, sales, alerts, health):
         app.include_router(module.router)
     app.include_router(slack_router)
+    app.include_router(events_router)
     _mount_pages(app)
     _install_error_handlers(app)
     if warm_up:

@@ -37,7 +37,8 @@ def events_service(app: Any) -> EventsService:
         if service is None:
             from warehouse.settings import Settings
 
-            service = EventsService.open(Settings.from_env())
+            settings = getattr(app.state, "settings", None) or Settings.from_env()
+            service = EventsService.open(settings)
             app.state.events_service = service
     return service
 
@@ -71,6 +72,7 @@ async def _body(request: Request) -> bytes | None:
         413: {"description": "body larger than 64 KiB"},
         422: {"description": "not a valid event, or a row the loader's rules refuse"},
         429: {"description": "the queue is full: retry after Retry-After seconds"},
+        503: {"description": "the source's secret is not set, or the warehouse is unavailable"},
     },
 )
 async def receive_event(source: str, request: Request) -> JSONResponse:

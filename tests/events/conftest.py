@@ -87,6 +87,8 @@ def live(
 ) -> Iterator[Live]:
     for key, value in secret_env().items():
         monkeypatch.setenv(key, value)
+    if built_warehouse.settings.target == "postgres":  # production: PostgreSQL + Redis
+        monkeypatch.setenv("CIW_FEAST_ONLINE_STORE", "redis")
     slack = SlackStandIn().start()
     clock = Clock()
     try:
