@@ -126,6 +126,7 @@ def send_message(context: ActionContext, rule: Rule, match: Match) -> Outcome:
         transport = _transport(context, channel)
     except (ValueError, NotifierError) as error:
         return Outcome(False, error=str(error))
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
     message: Message
     if channel == "email":
         message = EmailDraft(
@@ -133,10 +134,11 @@ def send_message(context: ActionContext, rule: Rule, match: Match) -> Outcome:
             kind="automation",
             alert_ids=(delivery_id,),
             text=text,
+            blocks=blocks,
             subject=str(rule.param("subject", f"Customer {match.customer_id}: {rule.rule_id}")),
         )
     else:
-        message = Message(destination, "automation", (delivery_id,), text)
+        message = Message(destination, "automation", (delivery_id,), text, blocks)
     store = Store(context.session, context.settings)
     store.ensure_log()
     report = DeliveryReport(mode=transport.mode)

@@ -8,6 +8,9 @@ from orchestration.dbt import model_key
 from orchestration.resources import WarehouseResource
 
 AUTOMATIONS_KEY = dg.AssetKey(["alerts", "automations"])
+#: A warehouse hiccup is worth a retry; a rerun is safe: the run log skips what already ran
+#: (a failed action - the marketing tool down - is logged and retried on the next run instead).
+AUTOMATIONS_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL)
 
 
 class AutomationsConfig(dg.Config):  # type: ignore[misc]
@@ -19,6 +22,7 @@ class AutomationsConfig(dg.Config):  # type: ignore[misc]
 @dg.asset(
     key=AUTOMATIONS_KEY,
     group_name=ALERTS_GROUP,
+    retry_policy=AUTOMATIONS_RETRY,
     deps=[
         NOTIFICATIONS_KEY,
         model_key("customer_journey"),

@@ -158,7 +158,7 @@ final as (
         cast(levels.item_key as {{ dbt.type_string() }}) as item_key,
         cast(levels.product_category as {{ dbt.type_string() }}) as product_category,
         cast(run_date.as_of_date as date) as as_of_date,
-        cast(round(least(levels.raw_score, 100), 1) as numeric(5, 1)) as intent_score,
+        cast(round(cast(least(levels.raw_score, 100) as numeric(9, 4)), 1) as numeric(5, 1)) as intent_score,
         cast(levels.view_count as {{ dbt.type_int() }}) as view_count,
         cast(levels.cart_add_count as {{ dbt.type_int() }}) as cart_add_count,
         cast(levels.search_count as {{ dbt.type_int() }}) as search_count,
