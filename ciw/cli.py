@@ -232,6 +232,7 @@ def _register_subcommands() -> None:
     from ciw.crm_cli import crm_group
     from ciw.models_cli import models_group
     from ciw.notify_cli import feedback_command, notify_command
+    from ciw.review_cli import review_group
     from ciw.sources_cli import generate, load
 
     cli.add_command(generate)
@@ -242,6 +243,7 @@ def _register_subcommands() -> None:
     cli.add_command(backtest_command)
     cli.add_command(alerts_group)
     cli.add_command(crm_group)
+    cli.add_command(review_group)
 
 
 _register_subcommands()
