@@ -237,10 +237,10 @@ def hold_for_review(store: Store, alerts: Sequence[Alert]) -> HoldResult:
 
 def with_review_line(alert: Alert, review: Review) -> Alert:
     if review.decision == "approved":
-        line = f"Score reviewed by {review.reviewed_by}: approved"
+        line = f"Manager review: approved by {review.reviewed_by}"
     else:
         line = (
-            f"Score reviewed by {review.reviewed_by}: {review.reviewed_score:.0f}/100"
+            f"Manager review: {review.reviewed_score:.0f}/100 by {review.reviewed_by}"
             f" (model {review.model_score:.0f})"
         )
     if review.note:

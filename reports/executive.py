@@ -194,11 +194,14 @@ def write_report(report: ExecutiveReport, directory: Path) -> Path:
     for stem, frame in report.charts.items():
         figure, axis = plt.subplots(figsize=(8, 4))
         if {"lower (90%)", "upper (90%)"} <= set(frame.columns):  # an interval: shade it
+            months = pd.to_datetime(frame.index)
             axis.fill_between(
-                frame.index, frame["lower (90%)"], frame["upper (90%)"], alpha=0.25, label="90%"
+                months, frame["lower (90%)"], frame["upper (90%)"], alpha=0.25, label="90%"
             )
-            frame = frame.drop(columns=["lower (90%)", "upper (90%)"])
-        frame.plot(ax=axis, marker="o")
+            axis.plot(months, frame["expected"], marker="o", label="expected")
+            axis.legend()
+        else:
+            frame.plot(ax=axis, marker="o")
         axis.set_title(stem.replace("_", " "))
         axis.grid(alpha=0.3)
         figure.tight_layout()
