@@ -81,7 +81,21 @@ def _json_value(value: Any) -> Any:
     return str(value)  # decimals and the like
 
 
+def _dates_as_dates(frame: pd.DataFrame) -> pd.DataFrame:
+    """Date columns some drivers return as midnight timestamps go back to dates, so that
+    the files of one day read the same whichever warehouse wrote them."""
+    frame = frame.copy()
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_datetime64_any_dtype(values) and values.dt.tz is None:
+            present = values.dropna()
+            if not present.empty and (present == present.dt.normalize()).all():
+                frame[column] = values.dt.date
+    return frame
+
+
 def results_document(dataset: str, day: dt.date, frame: pd.DataFrame) -> dict[str, Any]:
+    frame = _dates_as_dates(frame)
     rows = [
         {column: _json_value(value) for column, value in record.items()}
         for record in frame.to_dict(orient="records")

@@ -18,7 +18,7 @@ def _frame(scores: list[float]) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "lead_id": [f"L{index}" for index in range(len(scores), 0, -1)],
-            "as_of_date": [DAY] * len(scores),
+            "as_of_date": [pd.Timestamp(DAY)] * len(scores),  # as DuckDB returns a date
             "lead_score": scores,
             "scored_at": [pd.Timestamp("2026-01-05 06:00:00")] * len(scores),
             "owner": [None] + ["R1"] * (len(scores) - 1),

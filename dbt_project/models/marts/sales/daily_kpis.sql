@@ -3,9 +3,17 @@
     (shop orders), usage events (product usage), new pipeline (amount of deals opened in the
     trailing 7 days) and win rate (deals won of those closed in the trailing 28 days, with at
     least 5 closed). Days from each KPI's first to its last day with data, before the run's
-    as-of date, zero-filled between; a source not loaded has no rows.
+    as-of date, zero-filled between; a source not loaded has no rows, and one that stopped
+    has none after its last day with at least a tenth of its average activity.
 -#}
 {%- set history_days = var('anomaly_lookback_days') + 7 * var('anomaly_baseline_weeks') + 28 %}
+{%- set kpi_source_names = {
+    'orders': 'orders',
+    'revenue': 'orders',
+    'usage_events': 'usage',
+    'new_pipeline_7d': 'opened_deals',
+    'win_rate_28d': 'closed_deals',
+} %}
 
 with
 
@@ -57,6 +65,7 @@ usage_days as (
 opened_days as (
     select
         cast(opened_at as date) as kpi_date,
+        count(*) as opened_deals,
         sum(coalesce(amount, 0)) as opened_amount
     from opportunities
     group by cast(opened_at as date)
@@ -123,37 +132,70 @@ kpi_values as (
     group by calendar.kpi_date
 ),
 
-kpi_data_ranges as (
-    {#- Each KPI's days with data: a source that stopped or never loaded is not a zero. -#}
+source_activity as (
     select
-        'orders' as kpi_name,
-        min(kpi_date) as first_date,
-        max(kpi_date) as last_date
+        'orders' as source_name,
+        kpi_date,
+        order_count as activity
     from order_days
     union all
     select
-        'revenue' as kpi_name,
-        min(kpi_date) as first_date,
-        max(kpi_date) as last_date
-    from order_days
-    union all
-    select
-        'usage_events' as kpi_name,
-        min(kpi_date) as first_date,
-        max(kpi_date) as last_date
+        'usage' as source_name,
+        kpi_date,
+        usage_events as activity
     from usage_days
     union all
     select
-        'new_pipeline_7d' as kpi_name,
-        min(kpi_date) as first_date,
-        max(kpi_date) as last_date
+        'opened_deals' as source_name,
+        kpi_date,
+        opened_deals as activity
     from opened_days
     union all
     select
-        'win_rate_28d' as kpi_name,
-        min(kpi_date) as first_date,
-        max(kpi_date) as last_date
+        'closed_deals' as source_name,
+        kpi_date,
+        closed_deals as activity
     from closed_days
+),
+
+source_activity_levels as (
+    select
+        source_activity.*,
+        avg(source_activity.activity) over (partition by source_activity.source_name) as average_activity
+    from source_activity
+),
+
+source_data_ranges as (
+    {#-
+        Each source's days with data: from its first day to its last day with at least a tenth
+        of its average activity, so that a source that stopped (or never loaded) is not a run
+        of zeros, and a stray late or future-dated row does not stretch it.
+    -#}
+    select
+        source_name,
+        min(kpi_date) as first_date,
+        max(case when activity >= 0.1 * average_activity then kpi_date end) as last_date
+    from source_activity_levels
+    group by source_name
+),
+
+kpi_sources as (
+    {%- for kpi_name, source_name in kpi_source_names.items() %}
+        select
+            '{{ kpi_name }}' as kpi_name,
+            '{{ source_name }}' as source_name
+        {{- ' union all' if not loop.last }}
+    {%- endfor %}
+),
+
+kpi_data_ranges as (
+    select
+        kpi_sources.kpi_name,
+        source_data_ranges.first_date,
+        source_data_ranges.last_date
+    from kpi_sources
+    inner join source_data_ranges
+        on kpi_sources.source_name = source_data_ranges.source_name
 ),
 
 final as (

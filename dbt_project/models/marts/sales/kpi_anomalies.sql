@@ -4,12 +4,14 @@
     previous var `anomaly_baseline_weeks` weeks - scaled by the median absolute deviation
     (x 1.4826, the normal-consistent MAD; at least var `anomaly_min_mad_share` of the median so
     a flat series does not flag noise, and for the count KPIs of var `anomaly_count_kpis` at
-    least the square root of the median, their Poisson noise). A robust z beyond var `anomaly_z_threshold` either way
+    least the square root of the median, their Poisson noise). The amounts of var
+    `anomaly_log_kpis` are judged on the log scale (ln(1 + value)): relative changes. A robust z beyond var `anomaly_z_threshold` either way
     is an anomaly. Only anomalous days are kept.
 -#}
 {%- set weeks = var('anomaly_baseline_weeks') %}
 {%- set same_weekday_lags = range(7, 7 * weeks + 1, 7) | join(', ') %}
 {%- set count_kpis = "'" ~ (var('anomaly_count_kpis') | join("', '")) ~ "'" %}
+{%- set log_kpis = "'" ~ (var('anomaly_log_kpis') | join("', '")) ~ "'" %}
 
 with
 
@@ -21,26 +23,37 @@ daily_kpis as (
     select * from {{ ref('daily_kpis') }}
 ),
 
-checked_days as (
-    select daily_kpis.*
+check_values as (
+    {#- Amounts are judged on the log scale: their days are lumpy, their changes relative. -#}
+    select
+        kpi_name,
+        kpi_date,
+        kpi_value,
+        case
+            when kpi_name in ({{ log_kpis }}) then ln(1 + greatest(kpi_value, 0))
+            else kpi_value
+        end as check_value
     from daily_kpis
+    where kpi_value is not null
+),
+
+checked_days as (
+    select check_values.*
+    from check_values
     cross join run_date
-    where
-        daily_kpis.kpi_value is not null
-        and daily_kpis.kpi_date >= {{ days_before('run_date.as_of_date', var('anomaly_lookback_days')) }}
+    where check_values.kpi_date >= {{ days_before('run_date.as_of_date', var('anomaly_lookback_days')) }}
 ),
 
 same_weekday_history as (
     select
         checked_days.kpi_name,
         checked_days.kpi_date,
-        history.kpi_value as baseline_value
+        history.check_value as baseline_value
     from checked_days
-    inner join daily_kpis as history
+    inner join check_values as history
         on
             checked_days.kpi_name = history.kpi_name
             and {{ days_between('history.kpi_date', 'checked_days.kpi_date') }} in ({{ same_weekday_lags }})
-    where history.kpi_value is not null
 ),
 
 baselines as (
@@ -73,12 +86,21 @@ scored as (
         checked_days.kpi_name,
         checked_days.kpi_date,
         checked_days.kpi_value,
-        baselines.baseline_median,
+        checked_days.check_value,
+        case
+            when checked_days.kpi_name in ({{ log_kpis }}) then exp(baselines.baseline_median) - 1
+            else baselines.baseline_median
+        end as baseline_median,
+        baselines.baseline_median as check_median,
         deviations.baseline_mad,
         baselines.baseline_days,
         greatest(
             1.4826 * deviations.baseline_mad,
-            {{ var('anomaly_min_mad_share') }} * abs(baselines.baseline_median),
+            {#- On the log scale the share is itself the floor: 0.05 = 5%. #}
+            {{ var('anomaly_min_mad_share') }} * case
+                when checked_days.kpi_name in ({{ log_kpis }}) then 1
+                else abs(baselines.baseline_median)
+            end,
             {#- Counts are at least Poisson-noisy: a handful of orders a day is not a trend. #}
             case
                 when checked_days.kpi_name in ({{ count_kpis }})
@@ -102,7 +124,7 @@ scored as (
 robust_scores as (
     select
         scored.*,
-        (scored.kpi_value - scored.baseline_median) / nullif(scored.baseline_scale, 0) as robust_z
+        (scored.check_value - scored.check_median) / nullif(scored.baseline_scale, 0) as robust_z
     from scored
 ),
 

@@ -170,6 +170,19 @@ stage_outcomes as (
     group by as_of_date, segment, stage_name
 ),
 
+reference_win_days as (
+    {#- Wins by days to close: the windows below add up counts, not rows. -#}
+    select
+        as_of_date,
+        segment,
+        stage_name,
+        days_to_close,
+        count(*) as wins
+    from reference_open_deals_by_stage
+    where is_won
+    group by as_of_date, segment, stage_name, days_to_close
+),
+
 stage_timing as (
     {#- G(stage, month): the share of a stage's wins that closed in the month's days. -#}
     select
@@ -178,19 +191,18 @@ stage_timing as (
         stage_outcomes.segment,
         stage_outcomes.stage_name,
         {{ safe_ratio(
-            'sum(case when reference_open_deals_by_stage.days_to_close between forecast_windows.first_day'
-            ~ ' and forecast_windows.last_day then 1 else 0 end)',
+            'sum(case when reference_win_days.days_to_close between forecast_windows.first_day'
+            ~ ' and forecast_windows.last_day then reference_win_days.wins else 0 end)',
             'max(stage_outcomes.wins)',
         ) }} as close_share
     from forecast_windows
     inner join stage_outcomes
         on forecast_windows.as_of_date = stage_outcomes.as_of_date
-    inner join reference_open_deals_by_stage
+    inner join reference_win_days
         on
-            stage_outcomes.as_of_date = reference_open_deals_by_stage.as_of_date
-            and stage_outcomes.segment = reference_open_deals_by_stage.segment
-            and stage_outcomes.stage_name = reference_open_deals_by_stage.stage_name
-    where reference_open_deals_by_stage.is_won
+            stage_outcomes.as_of_date = reference_win_days.as_of_date
+            and stage_outcomes.segment = reference_win_days.segment
+            and stage_outcomes.stage_name = reference_win_days.stage_name
     group by
         forecast_windows.as_of_date,
         forecast_windows.month_offset,
@@ -306,17 +318,19 @@ pipeline_totals as (
 ),
 
 new_business_wins as (
-    {#- Per reference date: wins from deals opened on or after it, within the horizon. -#}
+    {#- Per reference date: wins from deals opened on or after it within the horizon, by days. -#}
     select
         origins.as_of_date as reference_date,
         won_deals.segment,
-        won_deals.amount,
-        {{ days_between('origins.as_of_date', 'won_deals.closed_date') }} as days_to_close
+        {{ days_between('origins.as_of_date', 'won_deals.closed_date') }} as days_to_close,
+        sum(won_deals.amount) as amount,
+        sum(won_deals.amount * won_deals.amount) as amount_squared
     from as_of_dates as origins
     inner join won_deals
         on
             origins.as_of_date <= won_deals.opened_at
             and {{ days_after('origins.as_of_date', horizon_days) }} >= won_deals.closed_date
+    group by origins.as_of_date, won_deals.segment, won_deals.closed_date
 ),
 
 new_business_months as (
@@ -326,8 +340,7 @@ new_business_months as (
         new_business_wins.segment,
         sum(new_business_wins.amount) / max(reference_date_counts.reference_dates) as expected_amount,
         {#- Compound Poisson: the variance is the rate times the mean squared amount. -#}
-        sum(new_business_wins.amount * new_business_wins.amount) / max(reference_date_counts.reference_dates)
-            as variance
+        sum(new_business_wins.amount_squared) / max(reference_date_counts.reference_dates) as variance
     from forecast_windows
     inner join reference_date_counts
         on forecast_windows.as_of_date = reference_date_counts.as_of_date
