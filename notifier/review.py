@@ -7,7 +7,9 @@ is one row of ``ops.deal_score_reviews`` (``approved``, or ``overridden`` with t
 and a note), written here for ``ciw review``. Until a decision exists the notifier holds the
 alert (``hold_for_review``); an approved one is sent as raised, an overridden one is sent with
 the manager's score beside the model's when that score still passes the alert's threshold, and
-never when it does not. ``marts.deal_review_override_rate`` tracks how often managers override.
+never when it does not. A decision on a deal also covers its alerts of the next days
+(var ``deal_review_carry_days``; the mart carries it over). ``marts.deal_review_override_rate``
+tracks how often managers override.
 """
 
 from __future__ import annotations
@@ -100,6 +102,7 @@ def read_reviews(store: Store) -> list[Review]:
             f" from {REVIEWS_TABLE}"
         ):
             decisions[str(row[0])] = row[1:]
+    carried = _carried_decisions(store)
     reviews = []
     for row in store.execute(
         "select review_id, opportunity_id, deal_name, owner_name, model_score, threshold_score,"
@@ -114,7 +117,7 @@ def read_reviews(store: Store) -> list[Review]:
             threshold_score=float(row[5]),
             queued_at=row[6],
         )
-        decided = decisions.get(review.review_id)
+        decided = decisions.get(review.review_id) or carried.get(review.review_id)
         if decided:
             review = dataclasses.replace(
                 review,
@@ -126,6 +129,25 @@ def read_reviews(store: Store) -> list[Review]:
             )
         reviews.append(review)
     return reviews
+
+
+def _carried_decisions(store: Store) -> dict[str, tuple[Any, ...]]:
+    """Decisions the queue mart carried over from an earlier review of the same deal (made
+    before the alert, so the mart knows them); empty for a mart built before carrying over."""
+    columns = {
+        str(row[0])
+        for row in store.execute(
+            "select column_name from information_schema.columns"
+            " where table_schema = 'marts' and table_name = 'deal_review_queue'"
+        )
+    }
+    if "is_carried_over" not in columns:
+        return {}
+    rows = store.execute(
+        "select review_id, review_status, reviewed_score, review_note, reviewed_by, reviewed_at"
+        f" from {QUEUE_TABLE} where is_carried_over"
+    )
+    return {str(row[0]): tuple(row[1:]) for row in rows}
 
 
 def list_reviews(settings: Settings, *, include_done: bool = False) -> list[Review]:

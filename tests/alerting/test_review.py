@@ -28,27 +28,43 @@ QUEUE_DDL = """
 create table marts.deal_review_queue (
     review_id varchar, opportunity_id varchar, deal_name varchar, owner_user_id varchar,
     owner_name varchar, model_score double precision, threshold_score double precision,
-    as_of_date date, queued_at timestamp, review_status varchar
+    as_of_date date, queued_at timestamp, review_status varchar, is_carried_over boolean,
+    reviewed_score double precision, review_note varchar, reviewed_by varchar,
+    reviewed_at timestamp
 )
 """
 
 
-def write_queue(settings: Settings, alerts: Sequence[Alert], scores: Sequence[float]) -> None:
+def write_queue(
+    settings: Settings,
+    alerts: Sequence[Alert],
+    scores: Sequence[float],
+    carried: dict[str, tuple[str, float]] | None = None,
+) -> None:
+    """The queue as dbt builds it; ``carried`` maps an alert id to the decision (status,
+    score) the mart carried over from an earlier review of the same deal."""
+    carried = carried or {}
     with open_store(settings) as store:
         store.execute(QUEUE_DDL)
         for alert, score in zip(alerts, scores, strict=True):
+            status, reviewed = carried.get(alert.alert_id, ("pending", None))
             store.execute(
                 "insert into marts.deal_review_queue values"
-                " (%s, %s, %s, %s, %s, %s, 75, %s, %s, 'pending')",
+                " (%s, %s, %s, 'R1', %s, %s, 75, %s, %s, %s, %s, %s, %s, %s, %s)",
                 (
                     alert.alert_id,
                     alert.entity_id,
                     alert.entity_name,
-                    "R1",
                     alert.owner_name,
                     score,
                     alert.as_of_date,
                     alert.created_at,
+                    status,
+                    alert.alert_id in carried,
+                    reviewed,
+                    "reviewed on Monday" if alert.alert_id in carried else None,
+                    "M1" if alert.alert_id in carried else None,
+                    alert.created_at if alert.alert_id in carried else None,
                 ),
             )
 
@@ -161,3 +177,22 @@ def test_the_review_commands(
     assert main(["review", "list", "--all", *target]) == 0
     everything = capsys.readouterr().out
     assert "approved 95 by M1" in everything and "overridden 30" in everything
+
+
+def test_a_decision_carried_over_by_the_mart_releases_the_next_alert(
+    warehouse_settings: Settings, slack: SlackStandIn
+) -> None:
+    """Yesterday's approval of the deal covers today's alert (the mart carried it over): no
+    review waits, the alert goes out with the approval; a carried override under the threshold
+    keeps the other one back."""
+    alerts = [make_alert(number, severity="critical") for number in (1, 2)]
+    write_alerts(warehouse_settings, alerts)
+    carried = {alerts[0].alert_id: ("approved", 95.0), alerts[1].alert_id: ("overridden", 50.0)}
+    write_queue(warehouse_settings, alerts, [95.0, 93.0], carried)
+
+    assert list_reviews(warehouse_settings) == []
+    report = deliver_pending(warehouse_settings, config=bot_config(slack))
+
+    assert report.held_for_review == 0 and report.withheld_by_review == 1
+    assert slack.alert_ids_received() == [alerts[0].alert_id]
+    assert "*Manager review:* approved by M1 - reviewed on Monday" in str(slack.messages[0])

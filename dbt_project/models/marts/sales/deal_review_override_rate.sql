@@ -16,8 +16,13 @@ opportunities as (
 ),
 
 queue_outcomes as (
+    {#- Decisions carried over from an earlier review are counted once, on that review. -#}
     select
-        queue.*,
+        queue.opportunity_id,
+        queue.queued_at,
+        queue.score_change,
+        queue.hours_to_review,
+        case when queue.is_carried_over then 'carried_over' else queue.review_status end as review_status,
         cast({{ dbt.date_trunc('week', 'queue.queued_at') }} as date) as queue_week,
         coalesce(opportunities.is_closed, false) as is_closed,
         coalesce(opportunities.is_won, false) as is_won
@@ -31,6 +36,7 @@ weekly as (
         queue_week,
         count(*) as queued_reviews,
         sum(case when review_status = 'pending' then 1 else 0 end) as pending_reviews,
+        sum(case when review_status = 'carried_over' then 1 else 0 end) as carried_over_reviews,
         sum(case when review_status = 'approved' then 1 else 0 end) as approved_reviews,
         sum(case when review_status = 'overridden' then 1 else 0 end) as overridden_reviews,
         avg(case when review_status = 'overridden' then score_change end) as avg_override_change,
@@ -55,6 +61,7 @@ final as (
         queue_week,
         cast(queued_reviews as {{ dbt.type_int() }}) as queued_reviews,
         cast(pending_reviews as {{ dbt.type_int() }}) as pending_reviews,
+        cast(carried_over_reviews as {{ dbt.type_int() }}) as carried_over_reviews,
         cast(approved_reviews as {{ dbt.type_int() }}) as approved_reviews,
         cast(overridden_reviews as {{ dbt.type_int() }}) as overridden_reviews,
         cast({{ safe_ratio('overridden_reviews', 'approved_reviews + overridden_reviews') }} as {{ dbt.type_float() }})
