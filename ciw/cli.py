@@ -285,6 +285,7 @@ def _register_subcommands() -> None:
     from ciw.notify_cli import feedback_command, notify_command
     from ciw.ops_cli import ops_group
     from ciw.serve_cli import serve_command
+    from ciw.review_cli import review_group
     from ciw.sources_cli import generate, load
 
     cli.add_command(generate)
@@ -300,6 +301,7 @@ def _register_subcommands() -> None:
     cli.add_command(events_group)
     cli.add_command(automations_group)
     cli.add_command(ops_group)
+    cli.add_command(review_group)
 
 
 _register_subcommands()

@@ -32,6 +32,7 @@ from notifier.messages import Alert, Message
 from notifier.people import users_by_id
 from notifier.report import DeliveryReport
 from notifier.retrying import OutcomeUnknown, SlackUnavailable, SlackUnsettled
+from notifier.review import hold_for_review
 from notifier.slack import RefusedForGood, Retrying, SlackRefused, Transport
 from notifier.store import DELIVERIES_TABLE, LogRow, Store, open_store
 from notifier.teams import TeamsConfig
@@ -255,6 +256,9 @@ def deliver_pending(
     retryings: list[Retrying] = []
     with open_store(settings) as store:
         alerts = deliverable(store.recent_alerts(oldest_deliverable(now, max_age)), now, max_age)
+        reviewed = hold_for_review(store, alerts)  # deal scores > 90 wait for a manager
+        alerts, report.held_for_review = reviewed.alerts, reviewed.held
+        report.withheld_by_review = reviewed.withheld
         report.alerts_considered = len(alerts)
         channels = channels_for(store, alerts, config, outbox_path, sleep, teams, email)
         report.channels = [channel.kind for channel in channels]

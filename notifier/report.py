@@ -29,6 +29,8 @@ class DeliveryReport:
     resent_unsure: int = 0  # webhook messages resent after a lost answer (at least once)
     failed: int = 0
     refused: int = 0  # refused for good (e.g. an address the mail server rejects): not retried
+    held_for_review: int = 0  # deal scores waiting for a manager's review (ciw review)
+    withheld_by_review: int = 0  # overridden below the alert's threshold: not sent
     waited_seconds: float = 0.0
     outbox_path: str | None = None
     channels: list[str] = field(default_factory=list)  # the channels this run delivered to
@@ -76,6 +78,11 @@ class DeliveryReport:
             parts.append(f"{self.failed} refused (retried next run)")
         if self.refused:
             parts.append(f"{self.refused} refused for good (never retried; see the log's error)")
+        if self.held_for_review or self.withheld_by_review:
+            parts.append(
+                f"{self.held_for_review} held for a manager's review (ciw review list),"
+                f" {self.withheld_by_review} withheld after an override"
+            )
         if self.outbox_path:
             parts.append(f"no Slack credentials: messages are in {self.outbox_path}")
         return "; ".join(parts)

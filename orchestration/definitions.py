@@ -12,6 +12,7 @@ from orchestration.alerts import build_alert_defs
 from orchestration.automations import build_automation_defs
 from orchestration.crm import build_crm_defs
 from orchestration.dbt import DBT_PROJECT, build_dbt_defs
+from orchestration.exports import build_export_defs
 from orchestration.ingestion import build_ingestion_defs
 from orchestration.ml import build_ml_defs
 from orchestration.monitoring import build_monitoring_defs
@@ -37,6 +38,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         build_automation_defs(),
         build_crm_defs(),
         build_report_defs(),
+        build_export_defs(),
         build_schedule_defs(),
         build_sensor_defs(),
         build_ops_threshold_defs(),

@@ -14,6 +14,7 @@ REPORT_SOURCES = (
     "segment_performance",
     "customer_churn_labels",
     "account_churn_labels",
+    "pipeline_forecast",
 )
 
 

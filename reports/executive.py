@@ -36,6 +36,11 @@ QUERIES = {
         "count(*) as accounts from features.account_churn_labels "
         "group by as_of_date order by as_of_date"
     ),
+    "forecast": (
+        "select as_of_date, forecast_month, segment, expected_won_amount, lower_won_amount, "
+        "upper_won_amount, realised_won_amount from marts.pipeline_forecast "
+        "order by as_of_date, forecast_month, segment"
+    ),
 }
 
 
@@ -126,11 +131,44 @@ def churn_section(customer: pd.DataFrame, account: pd.DataFrame, report: Executi
         report.charts["churn_rates"] = pd.DataFrame(series)
 
 
+def forecast_section(forecast: pd.DataFrame | None, report: ExecutiveReport) -> None:
+    """Expected closed-won revenue per month (all segments) at the latest as-of date, with its
+    interval; the chart draws the interval around the expected line."""
+    if forecast is None or forecast.empty:
+        report.sections.append(("Revenue forecast", "No forecast yet (too little deal history)."))
+        return
+    latest_date = forecast["as_of_date"].max()
+    latest = forecast[(forecast["as_of_date"] == latest_date) & (forecast["segment"] == "all")]
+    rows = ["| month | expected won | interval (90%) |", "|---|---:|---:|"]
+    for _, row in latest.sort_values("forecast_month").iterrows():
+        rows.append(
+            f"| {pd.Timestamp(row['forecast_month']):%Y-%m} | {row['expected_won_amount']:,.0f} | "
+            f"{row['lower_won_amount']:,.0f} - {row['upper_won_amount']:,.0f} |"
+        )
+    title = f"Revenue forecast as of {pd.Timestamp(latest_date).date()}"
+    report.sections.append((title, "\n".join(rows)))
+    total = float(latest["expected_won_amount"].sum())
+    report.headlines.append(
+        f"Expected closed-won revenue, next {len(latest)} months: {total:,.0f}."
+    )
+    chart = latest.set_index("forecast_month")[
+        ["expected_won_amount", "lower_won_amount", "upper_won_amount"]
+    ]
+    report.charts["revenue_forecast"] = chart.rename(
+        columns={
+            "expected_won_amount": "expected",
+            "lower_won_amount": "lower (90%)",
+            "upper_won_amount": "upper (90%)",
+        }
+    )
+
+
 def build_report(frames: dict[str, pd.DataFrame], week_ending: dt.date) -> ExecutiveReport:
     report = ExecutiveReport(week_ending=week_ending)
     pipeline_section(frames["pipeline"], report)
     segment_section(frames["segments"], report)
     churn_section(frames["customer_churn"], frames["account_churn"], report)
+    forecast_section(frames.get("forecast"), report)
     return report
 
 
@@ -155,7 +193,15 @@ def write_report(report: ExecutiveReport, directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     for stem, frame in report.charts.items():
         figure, axis = plt.subplots(figsize=(8, 4))
-        frame.plot(ax=axis, marker="o")
+        if {"lower (90%)", "upper (90%)"} <= set(frame.columns):  # an interval: shade it
+            months = pd.to_datetime(frame.index)
+            axis.fill_between(
+                months, frame["lower (90%)"], frame["upper (90%)"], alpha=0.25, label="90%"
+            )
+            axis.plot(months, frame["expected"], marker="o", label="expected")
+            axis.legend()
+        else:
+            frame.plot(ax=axis, marker="o")
         axis.set_title(stem.replace("_", " "))
         axis.grid(alpha=0.3)
         figure.tight_layout()

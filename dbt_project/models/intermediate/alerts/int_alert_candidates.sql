@@ -20,6 +20,7 @@ candidates as (
         'int_alert_candidates_rep_performance',
         'int_alert_candidates_pipeline_health',
         'int_alert_candidates_data_quality_breach',
+        'int_alert_candidates_anomaly',
     ]) }}
 ),
 
