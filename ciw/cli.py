@@ -191,12 +191,25 @@ def ui(port: int, target: str | None) -> None:
     show_default=True,
     help="Also time Feast, training sets, training, scoring and the online profile lookup.",
 )
+@click.option(
+    "--daily",
+    is_flag=True,
+    help="Instead: a first full run, then one new day loaded and the daily run, each stage "
+    "timed with its peak memory (see docs/benchmarks.md).",
+)
 @target_option
-def bench(customers: int, seed: int, markdown: bool, ml: bool, target: str | None) -> None:
+def bench(
+    customers: int, seed: int, markdown: bool, ml: bool, daily: bool, target: str | None
+) -> None:
     """Time generate, load, dbt build and the ML stages at a given scale; print the figures.
 
     Uses its own warehouse (data/bench/*.duckdb or the ciw_bench database), never yours.
     """
+    if daily:
+        from ciw.bench_daily_cli import daily_bench
+
+        daily_bench(customers, seed, markdown, Settings.from_env(target))
+        return
     from benchmarks.report import print_benchmark
     from benchmarks.stages import run_benchmark
 
@@ -228,6 +241,7 @@ def docs(serve: bool, port: int, target: str | None) -> None:
 def _register_subcommands() -> None:
     """Command groups that live in their own modules (cheap to import: no heavy libraries)."""
     from ciw.alerts_cli import alerts_group
+    from ciw.backfill_cli import backfill_command
     from ciw.backtest_cli import backtest_command
     from ciw.crm_cli import crm_group
     from ciw.models_cli import models_group
@@ -240,6 +254,7 @@ def _register_subcommands() -> None:
     cli.add_command(notify_command)
     cli.add_command(feedback_command)
     cli.add_command(backtest_command)
+    cli.add_command(backfill_command)
     cli.add_command(alerts_group)
     cli.add_command(crm_group)
 
