@@ -95,3 +95,14 @@ def plot_daily(results_dir: Path, out: Path) -> list[Path]:
     figure.savefig(out, dpi=110)
     plt.close(figure)
     return files
+
+
+if __name__ == "__main__":  # python -m benchmarks.daily_report [RESULTS_DIR] [OUT.png]
+    import sys
+
+    from benchmarks.stages import BENCH_DIR
+
+    arguments = sys.argv[1:]
+    results = Path(arguments[0]) if arguments else BENCH_DIR
+    image = Path(arguments[1]) if len(arguments) > 1 else Path("docs/img/daily_benchmark.png")
+    print(f"plotted {len(plot_daily(results, image))} result(s) to {image}")
