@@ -18,6 +18,7 @@ def test_backfill_runs_each_days_partition_and_changes_the_warehouse(
     from orchestration.instance import open_instance
 
     built_duckdb.apply_env(monkeypatch)
+    monkeypatch.delenv("SLACK_BOT_TOKEN")  # the stand-in is gone: deliver to the outbox
     assert run_backfill(built_duckdb.settings, DAYS) == []
 
     scored = built_duckdb.query(
