@@ -200,23 +200,16 @@ def ui(port: int, target: str | None) -> None:
 @click.option(
     "--api",
     "api_options",
-    is_flag=True,
     help="Instead: load-test the profile endpoint over loopback (see `ciw bench --api --help`"
     " options --duration, --rates, --rebuild).",
-)
-@click.option(
     "--duration",
     type=click.FloatRange(min=1),
     default=60.0,
     show_default=True,
     help="--api: seconds at each rate.",
-)
-@click.option(
     "--rates",
     default="100,200,500",
-    show_default=True,
     help="--api: requests per second to offer, comma-separated.",
-)
 @click.option("--rebuild", is_flag=True, help="--api: rebuild the benchmark warehouse.")
 @target_option
 def bench(
@@ -230,6 +223,10 @@ def bench(
     rebuild: bool,
     events: bool,
     target: str | None,
+    "--daily",
+    help="Instead: a first full run, then one new day loaded and the daily run, each stage "
+    "timed with its peak memory (see docs/benchmarks.md).",
+    customers: int, seed: int, markdown: bool, ml: bool, daily: bool, target: str | None
 ) -> None:
     """Time generate, load, dbt build and the ML stages at a given scale; print the figures.
 
@@ -244,6 +241,10 @@ def bench(
         from ciw.serve_cli import bench_api
 
         bench_api(Settings.from_env(target), customers, seed, duration, rates, rebuild, markdown)
+    if daily:
+        from ciw.bench_daily_cli import daily_bench
+
+        daily_bench(customers, seed, markdown, Settings.from_env(target))
         return
     from benchmarks.report import print_benchmark
     from benchmarks.stages import run_benchmark
@@ -278,6 +279,7 @@ def _register_subcommands() -> None:
     from ciw.alerts_cli import alerts_group
     from ciw.api_keys_cli import api_keys_group
     from ciw.automations_cli import automations_group
+    from ciw.backfill_cli import backfill_command
     from ciw.backtest_cli import backtest_command
     from ciw.crm_cli import crm_group
     from ciw.events_cli import events_group
@@ -294,6 +296,7 @@ def _register_subcommands() -> None:
     cli.add_command(notify_command)
     cli.add_command(feedback_command)
     cli.add_command(backtest_command)
+    cli.add_command(backfill_command)
     cli.add_command(alerts_group)
     cli.add_command(crm_group)
     cli.add_command(serve_command)

@@ -39,6 +39,10 @@ AS_OF = "as_of_date"
 ROW_CODE = "ciw_row_code"
 
 
+#: Rows per write to the online store: the scores of 1M customers go in bounded batches.
+ONLINE_WRITE_BATCH_ROWS = 50_000
+
+
 class FeatureStoreError(RuntimeError):
     """The feature store cannot do what was asked; the message says why in one line."""
 
@@ -284,7 +288,10 @@ class FeatureStoreGateway:
             path = offline_parquet_path(self.settings, SCORES_VIEW)
             path.parent.mkdir(parents=True, exist_ok=True)
             frame.to_parquet(path, index=False)
-        self.store.write_to_online_store(SCORES_VIEW, frame)
+        for start in range(0, len(frame), ONLINE_WRITE_BATCH_ROWS):  # bounded memory at 1M
+            self.store.write_to_online_store(
+                SCORES_VIEW, frame.iloc[start : start + ONLINE_WRITE_BATCH_ROWS]
+            )
 
     def customer_profile(self, customer_id: int, *, via_service: bool = False) -> dict[str, Any]:
         """One customer's online features and latest scores, by feature name.

@@ -21,7 +21,7 @@ from ml.contracts import (
     predictions_ddl,
 )
 from ml.training_sets import NotEnoughData
-from warehouse import append_frame
+from warehouse import append_frame, read_frame, table_exists
 from warehouse.adapters import float_type
 from warehouse.settings import Settings
 
@@ -120,8 +120,13 @@ def score_model(
     as_of: date,
     run_id: str,
     scored_at: datetime | None = None,
+    skip_scored: bool = False,
 ) -> pd.DataFrame:
     """Score every current entity with the champion; keep the scored frame for drift checks.
+
+    With ``skip_scored`` (the daily run) a champion that already scored ``as_of`` scores
+    nothing: the result is empty and ``ml.predictions`` keeps the earlier rows (a rerun or
+    backfill of a scored day costs nothing; a new champion scores the day again).
 
     Without a champion, or when the champion fails to load or score, the model's rule
     (``ml/baselines/rules.py``) scores the same rows with ``model_version = 'rule:<name>'``, so
@@ -130,6 +135,13 @@ def score_model(
     from ml.baselines.rules import rule_model
 
     champion: ModelVersion | None = registry.champion(spec.name)
+    if (
+        skip_scored
+        and champion is not None
+        and already_scored(settings, spec.name, champion.version, as_of)
+    ):
+        log.info("%s: %s already scored %s", spec.name, champion.version, as_of)
+        return pd.DataFrame(columns=PREDICTION_COLUMNS)
     frame = gateway.scoring_frame(spec, as_of)
     if frame.empty:
         raise NotEnoughData(f"no {spec.entity} has features at {as_of}")
@@ -172,6 +184,20 @@ def score_model(
         scored_at=stamp,
         run_id=run_id,
     )
+
+
+def already_scored(settings: Settings, model_name: str, version: str, as_of: date) -> bool:
+    """Whether ``ml.predictions`` holds rows of this model version for this as-of date."""
+    table = f"{ML_SCHEMA}.{PREDICTIONS_TABLE}"
+    if not table_exists(settings, table):
+        return False
+    found = read_frame(
+        settings,
+        f"select count(*) as n from {table} "
+        "where model_name = %s and model_version = %s and as_of_date = %s",
+        (model_name, version, as_of),
+    )
+    return bool(found["n"].iloc[0])
 
 
 def predictions_statements(settings: Settings) -> list[str]:

@@ -11,6 +11,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtP
 from ml.contracts import ML_SCHEMA
 from orchestration.ingestion import raw_asset_key
 from orchestration.manifest import MANIFEST_TARGET, ensure_manifest
+from orchestration.partitions import DAILY_PARTITIONS, run_as_of
 from orchestration.resources import WarehouseDbtCliResource
 from warehouse.paths import DBT_PROJECT_DIR
 from warehouse.settings import dbt_vars_from_env
@@ -79,7 +80,8 @@ TRANSLATOR = LayerTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_
 
 
 class DbtBuildConfig(dg.Config):  # type: ignore[misc]
-    """``as_of_date`` (YYYY-MM-DD) makes the run count only data before that date."""
+    """``as_of_date`` (YYYY-MM-DD) makes the run count only data before that date; unset, the
+    run's daily partition is the as-of date."""
 
     as_of_date: str | None = None
 
@@ -121,7 +123,8 @@ SCORED_SELECTION = "tag:scored+"
 def _build(
     context: dg.AssetExecutionContext, dbt: WarehouseDbtCliResource, config: DbtBuildConfig
 ) -> Iterator[Any]:
-    invocation = dbt.cli(dbt_build_args(config.as_of_date), context=context, raise_on_error=False)
+    as_of = run_as_of(context, config.as_of_date)  # the config's date, else the partition's
+    invocation = dbt.cli(dbt_build_args(as_of), context=context, raise_on_error=False)
     try:
         for event in invocation.stream():
             if isinstance(event, dg.Output):
@@ -149,6 +152,7 @@ def _build(
     name="dbt_models",
     exclude=SCORED_SELECTION,
     retry_policy=DBT_RETRY,
+    partitions_def=DAILY_PARTITIONS,
 )
 def dbt_models(
     context: dg.AssetExecutionContext, dbt: WarehouseDbtCliResource, config: DbtBuildConfig
@@ -163,6 +167,7 @@ def dbt_models(
     name="dbt_scored_models",
     select=SCORED_SELECTION,
     retry_policy=DBT_RETRY,
+    partitions_def=DAILY_PARTITIONS,
 )
 def dbt_scored_models(
     context: dg.AssetExecutionContext, dbt: WarehouseDbtCliResource, config: DbtBuildConfig

@@ -166,12 +166,14 @@ def run_pipeline(
 
     ``exports_dir`` (default ``$CIW_EXPORTS_DIR``, else none: loads skipped) is where the
     loads look; absent sources are skipped. ``as_of`` is passed to dbt as
-    ``--vars {as_of_date: ...}``. ``instance`` defaults to the persistent one under
+    ``--vars {as_of_date: ...}`` and picks the run's daily partition (default: today's).
+    ``instance`` defaults to the persistent one under
     DAGSTER_HOME, so the run shows in the UI afterwards. ``listener`` hears every step start,
     materialization, check result and failure as it happens (the CLI's progress view).
     ``train`` picks the full pipeline (default: when a model was never trained here).
     """
     from orchestration.instance import open_instance
+    from orchestration.partitions import partition_key
 
     job = job or daily_job(settings, train=train)
     instance = instance or open_instance(settings)
@@ -186,6 +188,7 @@ def run_pipeline(
         run_config=run_config,
         instance=instance,
         raise_on_error=False,
+        partition_key=partition_key(as_of),  # the day's partition (today without --as-of)
         tags={"ciw/target": settings.target, **({"ciw/as_of": as_of.isoformat()} if as_of else {})},
     )
     summary = summarize(result, job)

@@ -190,10 +190,20 @@ def predictions(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
     for spec in MODEL_SPECS.values():
         try:
             rows = score_model(
-                settings, spec, gateway, registry, as_of=as_of, run_id=run_id, scored_at=scored_at
+                settings,
+                spec,
+                gateway,
+                registry,
+                as_of=as_of,
+                run_id=run_id,
+                scored_at=scored_at,
+                skip_scored=True,
             )
         except NotEnoughData as reason:
             counts[f"{spec.name}/skipped"] = str(reason)
+            continue
+        if rows.empty:
+            counts[f"{spec.name}/skipped"] = f"the champion already scored {as_of}"
             continue
         counts[spec.name] = write_predictions(settings, rows)
         if not rows.empty:  # the champion's version, or rule:<name> when the rule stood in

@@ -38,12 +38,19 @@ full_pipeline_job = dg.define_asset_job(
     "model: a warehouse's first run, and `ciw train`.",
 )
 
-daily_pipeline_schedule = dg.ScheduleDefinition(
+
+@dg.schedule(
     name="daily_pipeline_schedule",
     job=daily_pipeline_job,
     cron_schedule=DAILY_PIPELINE_CRON,
     execution_timezone=TIMEZONE,
 )
+def daily_pipeline_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    """The day's partition (the jobs' dbt assets are daily-partitioned): as of today, UTC."""
+    day = context.scheduled_execution_time.date().isoformat()
+    return dg.RunRequest(run_key=day, partition_key=day)
+
+
 alert_digest_schedule = dg.ScheduleDefinition(
     name="alert_digest_schedule",
     job=alert_digest_job,

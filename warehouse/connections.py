@@ -6,7 +6,7 @@ Every error here is one readable line without secrets (:class:`WarehouseUnavaila
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from warehouse.settings import Settings
 
@@ -27,6 +27,7 @@ def connect_duckdb(settings: Settings, *, read_only: bool = False) -> duckdb.Duc
     from warehouse.locks import holder_of, wait_for
 
     settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    config: dict[str, Any] = dict(settings.duckdb_config())
 
     def is_busy(error: Exception) -> str | None:
         text = str(error)
@@ -34,7 +35,9 @@ def connect_duckdb(settings: Settings, *, read_only: bool = False) -> duckdb.Duc
 
     try:
         return wait_for(
-            lambda: duckdb.connect(str(settings.duckdb_path), read_only=read_only),
+            lambda: duckdb.connect(
+                str(settings.duckdb_path), read_only=read_only, config={**config}
+            ),
             lambda error: is_busy(error) if isinstance(error, duckdb.IOException) else None,
             f"cannot open {settings.describe()}",
         )

@@ -17,6 +17,11 @@ Target = Literal["duckdb", "postgres"]
 TARGETS: tuple[Target, ...] = ("duckdb", "postgres")
 
 
+#: Share of the machine's RAM a DuckDB connection may use unless CIW_DUCKDB_MEMORY_LIMIT says
+#: otherwise (DuckDB's own default is 80 %): the rest is for Python, dbt and the other processes.
+DUCKDB_MEMORY_SHARE = 0.4
+
+
 class SettingsError(ValueError):
     """A setting has a value the project cannot use."""
 
@@ -88,9 +93,30 @@ class Settings:
             return f"DuckDB file {self.duckdb_path}"
         return f"PostgreSQL {self.pg_user}@{self.pg_host}:{self.pg_port}/{self.pg_database}"
 
+    def duckdb_config(self) -> dict[str, str]:
+        """Resource settings of every DuckDB connection to the warehouse (and dbt's): memory
+        limit (``CIW_DUCKDB_MEMORY_LIMIT``, default :data:`DUCKDB_MEMORY_SHARE` of the RAM),
+        threads (``CIW_DUCKDB_THREADS``, default the CPUs) and where to spill what does not fit
+        (``CIW_DUCKDB_TEMP_DIR``, default ``<warehouse file>.tmp``), so 1M customers build
+        within a fixed memory budget."""
+        memory = os.environ.get("CIW_DUCKDB_MEMORY_LIMIT", "").strip()
+        if not memory:
+            ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+            memory = f"{int(ram * DUCKDB_MEMORY_SHARE) >> 20}MiB"
+        threads = os.environ.get("CIW_DUCKDB_THREADS", "").strip() or str(os.cpu_count() or 1)
+        if not threads.isdigit() or int(threads) < 1:
+            raise SettingsError(f"CIW_DUCKDB_THREADS must be a positive number, got {threads!r}")
+        temp = os.environ.get("CIW_DUCKDB_TEMP_DIR", "").strip()
+        temp_dir = temp or str(self.duckdb_path.resolve()) + ".tmp"
+        return {"memory_limit": memory, "threads": threads, "temp_directory": temp_dir}
+
     def dbt_env(self) -> dict[str, str]:
         """Environment for a dbt process so that profiles.yml points at this warehouse."""
+        duckdb_config = self.duckdb_config() if self.target == "duckdb" else {}
+        names = {"memory_limit": "MEMORY_LIMIT", "threads": "THREADS", "temp_directory": "TEMP_DIR"}
+        resources = {f"CIW_DUCKDB_{names[key]}": value for key, value in duckdb_config.items()}
         return {
+            **resources,
             "CIW_TARGET": self.target,
             "CIW_DUCKDB_PATH": str(self.duckdb_path.resolve()),
             "CIW_PG_HOST": self.pg_host,

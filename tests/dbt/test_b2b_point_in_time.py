@@ -1,9 +1,9 @@
 """Point-in-time correctness of the B2B feature models (accounts, opportunities, leads).
 
-Build with the run's as-of date L, whose spine also holds D = L - 14 days. Then add B2B events
-dated at D and after it - product usage, support tickets, invoices and failed payments, stage
-changes of open deals, new leads and a conversion - rebuild from scratch with the same vars, and
-compare: every feature row of D must be unchanged (only events strictly before D count), while
+Build with the run's as-of date L, whose spine also holds the grid date D = L - 12 days. Then add
+B2B events dated at D and after it - product usage, support tickets, invoices and failed payments,
+stage changes of open deals, new leads and a conversion - rebuild from scratch with the same vars,
+and compare: every feature row of D must be unchanged (only events strictly before D count), while
 some rows of L must change (so the test notices when nothing was inserted).
 """
 
@@ -25,7 +25,7 @@ from warehouse.settings import Settings
 pytestmark = pytest.mark.slow
 
 RUN_AS_OF = "2026-10-31"
-CHECKED_AS_OF = "2026-10-17"
+CHECKED_AS_OF = "2026-10-19"  # a grid date of the spine before RUN_AS_OF
 FEATURE_KEYS = {
     "account_usage_features": "account_id",
     "account_support_features": "account_id",

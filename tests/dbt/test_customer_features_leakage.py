@@ -1,11 +1,11 @@
 """Point-in-time correctness of the customer feature models on a real (temp) DuckDB.
 
-Build features with the run's as-of date L, so that the spine also holds D = L - 14 days. Then
-add orders and web sessions dated at D and after it to the raw tables, rebuild from scratch with
-the same ``as_of_date``, and compare: every feature row of date D must be the same (only events
-strictly before D count; doubles to 1e-9, as parallel sums may add in another order), while the
-rows of L must change (the new events do reach later dates, so the test would notice if nothing
-were inserted).
+Build features with the run's as-of date L, so that the spine also holds D = 2026-10-19, a grid date
+12 days earlier. Then add orders and web sessions dated at D and after it to the raw tables, rebuild
+from scratch with the same ``as_of_date``, and compare: every feature row of date D must be the same
+(only events strictly before D count; doubles to 1e-9, as parallel sums may add in another order),
+while the rows of L must change (the new events do reach later dates, so the test would notice if
+nothing were inserted).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from warehouse.settings import Settings
 pytestmark = pytest.mark.slow
 
 RUN_AS_OF = "2026-10-31"
-CHECKED_AS_OF = "2026-10-17"  # two spine steps (7 days) before RUN_AS_OF
+CHECKED_AS_OF = "2026-10-19"  # a grid date of the spine (7- and 14-day steps)
 FEATURE_MODELS = (
     "customer_order_features",
     "customer_engagement_features",

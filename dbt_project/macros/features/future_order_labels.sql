@@ -4,9 +4,11 @@
     date. Only as-of dates whose horizon has fully matured are kept: as_of_date + horizon must
     not pass the data's end, the earlier of the run's as-of date and the day after the latest
     order before it. Columns: customer_id, as_of_date, horizon_end_date, future_order_count,
-    future_revenue.
+    future_revenue. `build_relation` (default: all of `as_of_relation`) limits the as-of dates
+    labelled, for an incremental run (as_of_dates_to_build); maturity is still judged on the
+    whole spine.
 -#}
-{% macro future_order_labels(order_days_relation, as_of_relation, horizon_days) -%}
+{% macro future_order_labels(order_days_relation, as_of_relation, horizon_days, build_relation=none) -%}
     select
         buyers.customer_id,
         as_of_list.as_of_date,
@@ -20,7 +22,7 @@
         from {{ order_days_relation }}
         group by customer_id
     ) as buyers
-    inner join {{ as_of_relation }} as as_of_list
+    inner join {{ build_relation or as_of_relation }} as as_of_list
         on buyers.first_order_date < as_of_list.as_of_date
     left join {{ order_days_relation }} as future_days
         on

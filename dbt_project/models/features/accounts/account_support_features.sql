@@ -2,7 +2,8 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key=['account_id', 'as_of_date'],
+        unique_key='as_of_date',
+        post_hook="{{ prune_dates_outside_spine() }}",
     )
 }}
 

@@ -2,7 +2,8 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key=['opportunity_id', 'as_of_date'],
+        unique_key='as_of_date',
+        post_hook="{{ prune_dates_outside_spine() }}",
         on_schema_change='append_new_columns',
     )
 }}

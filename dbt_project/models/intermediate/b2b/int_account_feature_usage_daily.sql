@@ -24,10 +24,8 @@ feature_events as (
         and account_id is not null
         and feature_key is not null
     {% if is_incremental() -%}
-            and cast(occurred_at as date) >= (
-                select {{ days_before('max(existing.usage_date)', var('usage_daily_reprocess_days')) }}
-                from {{ this }} as existing
-            )
+            and cast(occurred_at as date)
+            >= {{ reprocess_from_date('max(existing.usage_date)', var('usage_daily_reprocess_days')) }}
         {%- endif %}
 ),
 

@@ -26,10 +26,8 @@ valid_events as (
         and account_id is not null
     {% if is_incremental() -%}
             {#- Late events land within a few days; re-aggregate those days. -#}
-            and cast(occurred_at as date) >= (
-                select {{ days_before('max(existing.usage_date)', var('usage_daily_reprocess_days')) }}
-                from {{ this }} as existing
-            )
+            and cast(occurred_at as date)
+            >= {{ reprocess_from_date('max(existing.usage_date)', var('usage_daily_reprocess_days')) }}
         {%- endif %}
 ),
 

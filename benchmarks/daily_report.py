@@ -1,0 +1,108 @@
+"""The daily benchmark's figures: a terminal table, Markdown rows and the time-vs-customers plot."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from benchmarks.daily import DailyBenchResult
+
+GIB = 1024**3
+
+
+def print_daily(result: DailyBenchResult) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"ciw bench --daily: {result.customers:,} customers on {result.warehouse}")
+    for heading in ("stage", "seconds", "rows", "peak RSS", "detail"):
+        table.add_column(heading, justify="left" if heading in ("stage", "detail") else "right")
+    for stage in result.stages:
+        rss = result.peak_rss_bytes.get(stage.name)
+        table.add_row(
+            stage.name,
+            f"{stage.seconds:.1f}",
+            f"{stage.rows:,}" if stage.rows else "",
+            f"{rss / GIB:.2f} GiB" if rss else "",
+            stage.detail,
+        )
+    console = Console()
+    console.print(table)
+    console.print(
+        f"daily (load one day + daily run): {daily_seconds(result):.1f} s; "
+        f"peak RSS {result.peak_rss / GIB:.2f} GiB; load average {result.load_average}"
+    )
+
+
+def daily_seconds(result: DailyBenchResult | dict) -> float:
+    """Load of one day plus the daily run: the figure the issue's 90 s goal is about."""
+    stages = result.stages if isinstance(result, DailyBenchResult) else result["stages"]
+    names = ("daily: load one day", "daily run: total")
+    return sum(
+        (stage.seconds if not isinstance(stage, dict) else stage["seconds"])
+        for stage in stages
+        if (stage.name if not isinstance(stage, dict) else stage["name"]) in names
+    )
+
+
+def daily_markdown(result: DailyBenchResult) -> str:
+    lines = [
+        f"#### {result.customers:,} customers on {result.warehouse.split(' ')[0]} "
+        f"(load average {result.load_average})",
+        "",
+        "| stage | seconds | peak RSS GiB | detail |",
+        "|---|---:|---:|---|",
+    ]
+    for stage in result.stages:
+        rss = result.peak_rss_bytes.get(stage.name)
+        lines.append(
+            f"| {stage.name} | {stage.seconds:.1f} | {f'{rss / GIB:.2f}' if rss else ''} "
+            f"| {stage.detail} |"
+        )
+    return "\n".join(lines)
+
+
+def plot_daily(results_dir: Path, out: Path) -> list[Path]:
+    """Plot full run and daily run seconds against customers (log-log) from the saved JSON
+    figures (``daily_<target>_<customers>.json``); returns the files plotted."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    files = sorted(results_dir.glob("daily_*_*.json"))
+    series: dict[str, list[tuple[int, float, float]]] = {}
+    for path in files:
+        figures = json.loads(path.read_text())
+        target = figures["warehouse"].split(" ")[0]
+        full = sum(s["seconds"] for s in figures["stages"] if s["name"] == "full run: total")
+        series.setdefault(target, []).append((figures["customers"], full, daily_seconds(figures)))
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    for target, points in sorted(series.items()):
+        points.sort()
+        customers = [p[0] for p in points]
+        axes.plot(customers, [p[1] for p in points], "o-", label=f"{target}: first full run")
+        axes.plot(customers, [p[2] for p in points], "s--", label=f"{target}: daily run")
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlabel("customers")
+    axes.set_ylabel("seconds")
+    axes.set_title("ciw bench --daily: time against customers")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(out, dpi=110)
+    plt.close(figure)
+    return files
+
+
+if __name__ == "__main__":  # python -m benchmarks.daily_report [RESULTS_DIR] [OUT.png]
+    import sys
+
+    from benchmarks.stages import BENCH_DIR
+
+    arguments = sys.argv[1:]
+    results = Path(arguments[0]) if arguments else BENCH_DIR
+    image = Path(arguments[1]) if len(arguments) > 1 else Path("docs/img/daily_benchmark.png")
+    print(f"plotted {len(plot_daily(results, image))} result(s) to {image}")

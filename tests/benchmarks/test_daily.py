@@ -1,0 +1,66 @@
+"""The daily benchmark's parts: step grouping, the RSS sampler, the report and the plot."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from benchmarks.daily import DailyBenchResult, RssSampler, step_stage
+from benchmarks.daily_report import daily_markdown, daily_seconds, plot_daily
+from benchmarks.stages import Stage
+
+
+def test_steps_fall_into_the_issue_s_stages() -> None:
+    assert step_stage("dbt_models") == "dbt build"
+    assert step_stage("dbt_scored_models") == "dbt scored marts + alerts"
+    assert step_stage("ml__predictions") == "scoring"
+    assert step_stage("ml__predictions_customer_churn_drift") == "drift + performance checks"
+    assert step_stage("ml__customer_churn__training_set") == "training"
+    assert step_stage("ml__customer_churn__model") == "training"
+    assert step_stage("feast__online_scores") == "online store"
+    assert step_stage("load_commerce") == "load (in the run)"
+    assert step_stage("alerts__slack_notifications") == "alerts, monitoring, CRM"
+
+
+def test_the_sampler_sees_memory_a_stage_allocates() -> None:
+    with RssSampler(interval=0.05) as sampler:
+        with sampler.stage("small"):
+            pass
+        with sampler.stage("big"):
+            block = bytearray(200 * 1024 * 1024)
+            block[::4096] = b"x" * len(block[::4096])  # touch every page
+            import time
+
+            time.sleep(0.3)
+            del block
+    assert sampler.peaks["big"] - sampler.peaks["small"] > 150 * 1024 * 1024
+
+
+def _result(customers: int, full: float, daily: float) -> DailyBenchResult:
+    result = DailyBenchResult(customers, "DuckDB file x.duckdb", "2026-11-01")
+    result.stages = [
+        Stage("full run: dbt build", full * 0.6, 0),
+        Stage("full run: total", full, 0),
+        Stage("daily: load one day", 2.0, 10, "10 loaded"),
+        Stage("daily run: total", daily, 0),
+    ]
+    result.peak_rss_bytes = {"full run": 3 * 1024**3, "daily run": 2 * 1024**3}
+    return result
+
+
+def test_daily_seconds_and_markdown() -> None:
+    result = _result(10_000, 300.0, 60.0)
+    assert daily_seconds(result) == 62.0
+    assert daily_seconds(result.to_json()) == 62.0
+    text = daily_markdown(result)
+    assert "| daily run: total | 60.0 |" in text and "10,000 customers on DuckDB" in text
+    assert result.peak_rss == 3 * 1024**3
+
+
+def test_plot_from_saved_figures(tmp_path: Path) -> None:
+    for customers, full, daily in ((10_000, 300.0, 60.0), (100_000, 900.0, 120.0)):
+        path = tmp_path / f"daily_duckdb_{customers}.json"
+        path.write_text(json.dumps(_result(customers, full, daily).to_json(), default=str))
+    image = tmp_path / "plot.png"
+    assert len(plot_daily(tmp_path, image)) == 2
+    assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
