@@ -200,17 +200,30 @@ def ui(port: int, target: str | None) -> None:
 @click.option(
     "--api",
     "api_options",
+    is_flag=True,
     help="Instead: load-test the profile endpoint over loopback (see `ciw bench --api --help`"
     " options --duration, --rates, --rebuild).",
+)
+@click.option(
     "--duration",
     type=click.FloatRange(min=1),
     default=60.0,
     show_default=True,
     help="--api: seconds at each rate.",
+)
+@click.option(
     "--rates",
     default="100,200,500",
+    show_default=True,
     help="--api: requests per second to offer, comma-separated.",
+)
 @click.option("--rebuild", is_flag=True, help="--api: rebuild the benchmark warehouse.")
+@click.option(
+    "--daily",
+    is_flag=True,
+    help="Instead: a first full run, then one new day loaded and the daily run, each stage "
+    "timed with its peak memory (see docs/benchmarks.md).",
+)
 @target_option
 def bench(
     customers: int,
@@ -222,16 +235,18 @@ def bench(
     rates: str,
     rebuild: bool,
     events: bool,
+    daily: bool,
     target: str | None,
-    "--daily",
-    help="Instead: a first full run, then one new day loaded and the daily run, each stage "
-    "timed with its peak memory (see docs/benchmarks.md).",
-    customers: int, seed: int, markdown: bool, ml: bool, daily: bool, target: str | None
 ) -> None:
     """Time generate, load, dbt build and the ML stages at a given scale; print the figures.
 
     Uses its own warehouse (data/bench/*.duckdb or the ciw_bench database), never yours.
     """
+    if daily:
+        from ciw.bench_daily_cli import daily_bench
+
+        daily_bench(customers, seed, markdown, Settings.from_env(target))
+        return
     if events:
         from ciw.events_cli import bench_events
 
@@ -241,10 +256,6 @@ def bench(
         from ciw.serve_cli import bench_api
 
         bench_api(Settings.from_env(target), customers, seed, duration, rates, rebuild, markdown)
-    if daily:
-        from ciw.bench_daily_cli import daily_bench
-
-        daily_bench(customers, seed, markdown, Settings.from_env(target))
         return
     from benchmarks.report import print_benchmark
     from benchmarks.stages import run_benchmark
@@ -286,8 +297,8 @@ def _register_subcommands() -> None:
     from ciw.models_cli import models_group
     from ciw.notify_cli import feedback_command, notify_command
     from ciw.ops_cli import ops_group
-    from ciw.serve_cli import serve_command
     from ciw.review_cli import review_group
+    from ciw.serve_cli import serve_command
     from ciw.sources_cli import generate, load
 
     cli.add_command(generate)
