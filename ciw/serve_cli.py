@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import click
 
@@ -39,13 +40,17 @@ def serve_command(host: str, port: int, publish: bool, target: str | None) -> No
         logger.handlers = [handler]
         logger.setLevel(logging.INFO)
         logger.propagate = False
+    os.environ.setdefault("CIW_API_LOG_SECONDS", "60")  # request timings for the ops thresholds
     app = create_app(settings)
     click.echo(
         f"serving {settings.describe()} on http://{host}:{port} (API docs: /docs); "
         f"log: {log_path}; Ctrl-C stops",
         err=True,
     )
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=True)
+    try:
+        uvicorn.run(app, host=host, port=port, log_config=None, access_log=True)
+    finally:
+        app.state.request_log.stop()  # what the last minute answered
 
 
 def _publish_if_stale(settings: Settings) -> None:

@@ -24,6 +24,7 @@ from service.auth import RateLimiter
 from service.keys import KeyStore
 from service.profiles import ProfileExtras
 from service.reader import MartsReader, MartsUnavailable, WarehouseBusy
+from service.request_log import RequestLog
 from service.scope import ScopeCache
 from warehouse.settings import Settings, SettingsError
 
@@ -41,6 +42,9 @@ class ServiceOptions:
     max_page_size: int = 500
     #: Marts older than this are stale (``/readyz`` and the pages' banner).
     stale_after_hours: float = 26.0
+    #: How often request timings are written to ``ops.api_requests`` (0: never; ``ciw serve``
+    #: writes every 60 s unless ``CIW_API_LOG_SECONDS`` says otherwise).
+    request_log_seconds: float = 0.0
 
     @classmethod
     def from_env(cls) -> ServiceOptions:
@@ -61,7 +65,22 @@ class ServiceOptions:
             burst=int(number("CIW_API_RATE_BURST", cls.burst)),
             max_page_size=int(number("CIW_API_MAX_PAGE", cls.max_page_size)),
             stale_after_hours=number("CIW_MARTS_STALE_HOURS", cls.stale_after_hours),
+            request_log_seconds=_seconds("CIW_API_LOG_SECONDS", cls.request_log_seconds),
         )
+
+
+def _seconds(name: str, default: float) -> float:
+    """A non-negative number of seconds from the environment (0 turns the thing off)."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, got {text!r}") from None
+    if value < 0:
+        raise SettingsError(f"{name} must not be negative, got {text!r}")
+    return value
 
 
 def create_app(
@@ -88,6 +107,8 @@ def create_app(
     app.state.scopes = ScopeCache(app.state.reader)
     app.state.limiter = RateLimiter(options.rate_per_second, options.burst)
     app.state.gateway = None  # the Feast gateway, built on the first profile request
+    app.state.request_log = RequestLog(settings)
+    app.state.request_log.start(options.request_log_seconds)
     metrics.install(app)
     for module in (customers, accounts, sales, alerts, health):
         app.include_router(module.router)

@@ -87,7 +87,11 @@ def install(app: FastAPI) -> None:
         finally:
             route = route_of(request)
             method = request.method
-            metrics.latency.labels(route, method).observe(time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            metrics.latency.labels(route, method).observe(elapsed)
             metrics.responses.labels(route, method, str(status)).inc()
+            request_log = getattr(request.app.state, "request_log", None)
+            if request_log is not None:
+                request_log.record(method, route, status, elapsed * 1e3)
             if status >= 500:
                 metrics.errors.labels(route).inc()
