@@ -201,8 +201,8 @@ def ui(port: int, target: str | None) -> None:
     "--api",
     "api_options",
     is_flag=True,
-    help="Instead: load-test the profile endpoint over loopback (see `ciw bench --api --help`"
-    " options --duration, --rates, --rebuild).",
+    help="Instead of the stages: load-test the profile endpoint over loopback"
+    " (with --duration, --rates, --rebuild).",
 )
 @click.option(
     "--duration",
