@@ -80,7 +80,11 @@ def copy_of(built: BuiltWarehouse, root: Path) -> Iterator[Settings]:
             )
         )
     try:
-        yield replace(source, pg_database=name, artifacts_root=artifacts)
+        copied = replace(source, pg_database=name, artifacts_root=artifacts)
+        from feature_repo.store import FeatureStoreGateway
+
+        FeatureStoreGateway(copied).sync()  # Feast's project is named after the database
+        yield copied
     finally:
         with psycopg.connect(source.pg_conninfo("postgres"), autocommit=True) as admin:
             admin.execute(
