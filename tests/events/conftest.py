@@ -67,13 +67,24 @@ def copy_of(built: BuiltWarehouse, root: Path) -> Iterator[Settings]:
 
     name = f"ciw_events_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(source.pg_conninfo("postgres"), autocommit=True) as admin:
+        # A template must have no sessions: this test process's idle pooled connections to
+        # the built warehouse (reopened on their next use) are closed first.
+        admin.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity "
+            "where datname = %s and pid <> pg_backend_pid()",
+            (source.pg_database,),
+        )
         admin.execute(
             sql.SQL("create database {} template {}").format(
                 sql.Identifier(name), sql.Identifier(source.pg_database)
             )
         )
     try:
-        yield replace(source, pg_database=name, artifacts_root=artifacts)
+        copied = replace(source, pg_database=name, artifacts_root=artifacts)
+        from feature_repo.store import FeatureStoreGateway
+
+        FeatureStoreGateway(copied).sync()  # Feast's project is named after the database
+        yield copied
     finally:
         with psycopg.connect(source.pg_conninfo("postgres"), autocommit=True) as admin:
             admin.execute(

@@ -23,8 +23,7 @@ BATCH_MODELS = " ".join(
     [
         "stg_commerce__cart_events",
         "int_as_of_dates",
-        "int_alert_candidates_cart_abandonment",
-        "int_alert_candidates",
+        "path:models/intermediate/alerts",
         "alerts",
     ]
 )
