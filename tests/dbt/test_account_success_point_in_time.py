@@ -25,7 +25,7 @@ from warehouse.settings import Settings
 pytestmark = pytest.mark.slow
 
 RUN_AS_OF = "2026-10-31"
-CHECKED_AS_OF = "2026-10-17"
+CHECKED_AS_OF = "2026-10-19"  # a grid date of the spine before RUN_AS_OF
 MODELS = ("account_engagement_features", "account_adoption_features")
 
 LATE_EVENTS = (

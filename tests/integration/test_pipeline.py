@@ -108,8 +108,13 @@ def test_each_alert_reached_slack_once_per_destination(built_warehouse: BuiltWar
             "alert_ids", []
         )
     ]
+    # deal scores above 90 wait for a manager's review (docs/sales.md): none is decided here
+    held = {
+        review_id
+        for (review_id,) in built_warehouse.query("select review_id from marts.deal_review_queue")
+    }
     assert len(pairs) == len(set(pairs))
-    assert {alert_id for _, alert_id in pairs} == alerts
+    assert {alert_id for _, alert_id in pairs} == alerts - held
 
 
 def test_docs_site_describes_every_staging_model(
