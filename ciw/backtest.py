@@ -153,6 +153,7 @@ def run_pipeline_as_of(
     }
     with temporary_environment(overrides):
         from orchestration.launch import daily_job
+        from orchestration.partitions import partition_key
 
         job = daily_job(settings, train=True)  # a backtest's own warehouse: always trains
         instance = open_instance(settings, home=work_dir / "dagster", storage="sqlite")
@@ -163,6 +164,7 @@ def run_pipeline_as_of(
             run_config=run_config,
             instance=instance,
             raise_on_error=False,
+            partition_key=partition_key(as_of),  # the dbt assets are daily-partitioned
             tags={
                 "ciw/target": settings.target,
                 "ciw/as_of": as_of.isoformat(),
