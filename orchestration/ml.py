@@ -169,7 +169,9 @@ def _model_asset(spec: ModelSpec) -> dg.AssetsDefinition:
     retry_policy=ML_RETRY,
     key=PREDICTIONS_KEY,
     group_name=ML_GROUP,
-    deps=[model_asset_key(name) for name in MODEL_SPECS],
+    # The feature store directly, not only through the models: the daily job leaves training
+    # (and so the models) out, and without this edge it scored before Feast had the new day.
+    deps=[FEATURE_STORE_KEY, *(model_asset_key(name) for name in MODEL_SPECS)],
     description="Every champion scores every current entity; rows appended to ml.predictions "
     "with the model version, the scoring time and the top three factors. A model without a "
     "champion (or whose champion fails to score) is served by its rule, as rule:<name>.",

@@ -170,6 +170,16 @@ def test_the_daily_job_scores_with_the_champions_and_the_full_job_also_trains(
     assert PREDICTIONS_KEY in daily
 
 
+def test_in_the_daily_job_scoring_waits_for_the_feature_store(
+    repository: dg.RepositoryDefinition,
+) -> None:
+    """Without training in the job, scoring must still run after Feast has the new day."""
+    from orchestration.ml import FEATURE_STORE_KEY, PREDICTIONS_KEY
+
+    graph = repository.get_job("daily_pipeline").asset_layer.asset_graph
+    assert FEATURE_STORE_KEY in graph.get(PREDICTIONS_KEY).parent_keys
+
+
 def test_a_warehouse_trains_until_every_model_has_had_a_training(tmp_path: Path) -> None:
     import json
 
