@@ -1,6 +1,7 @@
 """dbt models as assets, dbt tests as asset checks (error severity blocks downstream)."""
 
 import json
+import os
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from typing import Any
@@ -104,9 +105,17 @@ def _error_messages(invocation: Any) -> list[str]:
     ]
 
 
+#: dbt's unit tests check the SQL's logic on fixed inputs, not the day's data: as dbt advises,
+#: they run in CI (tests/dbt/test_unit_tests.py) and in an engineer's own ``dbt build``, not in
+#: the scheduled pipeline. ``CIW_DBT_UNIT_TESTS=1`` puts them back into pipeline runs.
+UNIT_TESTS_ENV = "CIW_DBT_UNIT_TESTS"
+
+
 def dbt_build_args(as_of_date: str | None) -> list[str]:
     """``dbt build`` with the run's as-of date and the horizons set in the environment."""
     args = ["build"]
+    if os.environ.get(UNIT_TESTS_ENV, "").strip().lower() not in ("1", "true", "yes"):
+        args += ["--exclude-resource-type", "unit_test"]
     dbt_vars: dict[str, object] = dict(dbt_vars_from_env())
     if as_of_date:
         dbt_vars["as_of_date"] = as_of_date

@@ -36,9 +36,23 @@ def test_translator_maps_sources_to_raw_assets() -> None:
     assert key.path == ["raw", "crm", "accounts"]
 
 
-def test_dbt_build_args_pass_as_of_as_a_var() -> None:
+def test_dbt_build_args_pass_as_of_as_a_var(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CIW_DBT_UNIT_TESTS", raising=False)
+    no_units = ["--exclude-resource-type", "unit_test"]
+    assert dbt_build_args(None) == ["build", *no_units]
+    assert dbt_build_args("2026-03-01") == [
+        "build",
+        *no_units,
+        "--vars",
+        '{"as_of_date": "2026-03-01"}',
+    ]
+
+
+def test_pipeline_runs_leave_dbt_unit_tests_to_ci_unless_asked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CIW_DBT_UNIT_TESTS", "1")
     assert dbt_build_args(None) == ["build"]
-    assert dbt_build_args("2026-03-01") == ["build", "--vars", '{"as_of_date": "2026-03-01"}']
 
 
 def test_pipeline_run_config(tmp_path: Path) -> None:

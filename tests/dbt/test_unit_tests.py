@@ -1,0 +1,34 @@
+"""dbt's unit tests, on both warehouses.
+
+Pipeline runs leave them out (``orchestration.dbt.UNIT_TESTS_ENV``: they test the SQL's logic on
+fixed inputs, not the day's data), so CI runs every one of them here, against the session's
+built warehouses (dbt reads the parents' column types from them).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from tests.built import BuiltWarehouse
+from warehouse.dbt import run_dbt
+from warehouse.paths import DBT_PROJECT_DIR
+
+
+def _declared_unit_tests() -> int:
+    return sum(
+        len((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("unit_tests", []))
+        for path in (DBT_PROJECT_DIR / "models").rglob("*.yml")
+    )
+
+
+def test_every_dbt_unit_test_passes(built_warehouse: BuiltWarehouse, tmp_path: Path) -> None:
+    # Raises DbtFailure, with the failing tests in the log's tail, when one fails.
+    result = run_dbt(
+        ["test", "--select", "test_type:unit"],
+        built_warehouse.settings,
+        target_path=tmp_path / "dbt_target",
+        echo=False,
+    )
+    assert dict(result.statuses["unit_test"]) == {"pass": _declared_unit_tests()}
