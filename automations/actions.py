@@ -4,7 +4,8 @@
   delivery log (ops.alert_deliveries), so a message goes out at most once per rule, customer
   and day even across runs; without Slack credentials Slack messages go to the notifier's
   outbox file, as alerts do.
-* ``update_segment``: the customer joins a segment in ops.customer_segments.
+* ``update_segment``: the customer joins a segment in ops.customer_segments; a rule's matches
+  join in bulk (``automations.log.add_to_segment``): the action changes only the warehouse.
 * ``trigger_campaign``: a JSON POST to the marketing tool at ``CIW_MARKETING_WEBHOOK_URL``,
   signed with HMAC-SHA256 over ``v1:<unix time>:<body>`` using ``CIW_MARKETING_WEBHOOK_SECRET``
   (headers ``X-CIW-Timestamp``, ``X-CIW-Signature: v1=<hex>``, ``Idempotency-Key``); without a
@@ -27,7 +28,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from automations.log import upsert_segment
 from automations.rules import Rule
 from automations.triggers import Match
 from warehouse.adapters import Session
@@ -156,12 +156,6 @@ def send_message(context: ActionContext, rule: Rule, match: Match) -> Outcome:
     return Outcome(
         False, error=f"{channel} message to {destination} {status}: {reason or ''}".strip()
     )
-
-
-def update_segment(context: ActionContext, rule: Rule, match: Match) -> Outcome:
-    segment = str(rule.param("segment"))
-    added = upsert_segment(context.session, match.customer_id, segment, rule.rule_id, context.now)
-    return Outcome(True, detail=f"segment {segment}: " + ("added" if added else "already a member"))
 
 
 def campaign_body(context: ActionContext, rule: Rule, match: Match, execution_id: str) -> bytes:

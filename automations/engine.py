@@ -15,9 +15,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from automations import actions
-from automations.log import ensure_tables, recently_run, record_outcome, record_triggered
+from automations.log import (
+    add_to_segment,
+    ensure_tables,
+    recently_run,
+    record_outcome,
+    record_triggered,
+)
 from automations.rules import RULES_CSV, Rule, read_rules
 from automations.triggers import Match, matches
+from warehouse.adapters import Session
 from warehouse.settings import Settings
 
 
@@ -60,11 +67,34 @@ def _act(context: actions.ActionContext, rule: Rule, match: Match, run_key: str)
     try:
         if rule.action == "send_message":
             return actions.send_message(context, rule, match)
-        if rule.action == "update_segment":
-            return actions.update_segment(context, rule, match)
         return actions.trigger_campaign(context, rule, match, run_key)
     except Exception as error:  # one action's failure is logged, not fatal to the run
         return actions.Outcome(False, error=f"{type(error).__name__}: {error}")
+
+
+def _join_segment(
+    session: Session, report: AutomationReport, rule: Rule, pending: list[Match], now: datetime
+) -> None:
+    """A segment rule's pending matches in one go (a first run can match most customers)."""
+    if not pending:
+        return
+    executions = [
+        (
+            execution_id(report.run_id, rule.rule_id, match.customer_id),
+            match.customer_id,
+            match.reason,
+        )
+        for match in pending
+    ]
+    add_to_segment(
+        session,
+        run_id=report.run_id,
+        rule=(rule.rule_id, rule.trigger, rule.action),
+        executions=executions,
+        segment=str(rule.param("segment")),
+        now=now,
+    )
+    report.executed[rule.rule_id] += len(pending)
 
 
 def run_automations(
@@ -97,13 +127,15 @@ def run_automations(
                     if session.table_exists("ops.automation_runs")
                     else set()
                 )
-                for match in found:
-                    if match.customer_id in done:
-                        report.duplicates[rule.rule_id] += 1
-                        continue
-                    if dry_run:
-                        report.planned.append((rule, match))
-                        continue
+                pending = [match for match in found if match.customer_id not in done]
+                report.duplicates[rule.rule_id] += len(found) - len(pending)
+                if dry_run:
+                    report.planned.extend((rule, match) for match in pending)
+                    continue
+                if rule.action == "update_segment":  # warehouse-only: all matches at once
+                    _join_segment(session, report, rule, pending, now)
+                    continue
+                for match in pending:
                     key = execution_id(report.run_id, rule.rule_id, match.customer_id)
                     record_triggered(
                         session,

@@ -100,24 +100,76 @@ def record_outcome(
     )
 
 
-def upsert_segment(
-    session: Session, customer_id: int, segment: str, rule_id: str, now: datetime
-) -> bool:
-    """Put the customer in ``segment``; False when they were in it already (time refreshed)."""
-    found = session.execute(
-        f"select count(*) from {SEGMENTS_TABLE} where customer_id = %s and segment = %s",
-        (customer_id, segment),
+def add_to_segment(
+    session: Session,
+    *,
+    run_id: str,
+    rule: tuple[str, str, str],
+    executions: list[tuple[str, int, str]],
+    segment: str,
+    now: datetime,
+) -> tuple[int, int]:
+    """A segment rule's matches in three statements, whatever their number: new members
+    appended to ``ops.customer_segments``, every execution logged ``executed``, the members
+    who were in the segment already refreshed. ``rule`` is (rule id, trigger, action);
+    ``executions`` (execution id, customer id, trigger reason). Returns (added, refreshed).
+
+    The segment is written before the log: a crash between them leaves members without log
+    rows, and the next run logs them as already members (the action is idempotent), never a
+    logged execution whose member is missing.
+    """
+    import pandas as pd
+
+    rule_id, trigger_type, action = rule
+    existing = {
+        int(row[0])
+        for row in session.execute(
+            f"select customer_id from {SEGMENTS_TABLE} where segment = %s", (segment,)
+        )
+    }
+    customers = [customer for _, customer, _ in executions]
+    new = [customer for customer in customers if customer not in existing]
+    session.append_frame(
+        SEGMENTS_TABLE,
+        pd.DataFrame(
+            {
+                "customer_id": pd.Series(new, dtype="int64"),
+                "segment": segment,
+                "rule_id": rule_id,
+                "added_at": now,
+                "updated_at": now,
+            }
+        ),
     )
-    if found[0][0]:
+    added = set(new)
+    session.append_frame(
+        RUNS_TABLE,
+        pd.DataFrame(
+            {
+                "execution_id": [key for key, _, _ in executions],
+                "run_id": run_id,
+                "rule_id": rule_id,
+                "customer_id": pd.Series(customers, dtype="int64"),
+                "trigger_type": trigger_type,
+                "action": action,
+                "status": "executed",
+                "trigger_reason": [reason for _, _, reason in executions],
+                "detail": [
+                    f"segment {segment}: " + ("added" if customer in added else "already a member")
+                    for customer in customers
+                ],
+                "error_message": pd.Series([None] * len(customers), dtype="object"),
+                "triggered_at": now,
+                "executed_at": now,
+            }
+        ),
+    )
+    refreshed = len(customers) - len(new)
+    if refreshed:
         session.execute(
             f"update {SEGMENTS_TABLE} set updated_at = %s, rule_id = %s"
-            " where customer_id = %s and segment = %s",
-            (now, rule_id, customer_id, segment),
+            f" where segment = %s and customer_id in (select runs.customer_id from {RUNS_TABLE}"
+            " as runs where runs.run_id = %s and runs.rule_id = %s)",
+            (now, rule_id, segment, run_id, rule_id),
         )
-        return False
-    session.execute(
-        f"insert into {SEGMENTS_TABLE} (customer_id, segment, rule_id, added_at, updated_at)"
-        " values (%s, %s, %s, %s, %s)",
-        (customer_id, segment, rule_id, now, now),
-    )
-    return True
+    return len(new), refreshed

@@ -10,10 +10,12 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from automations.actions import WEBHOOK_SECRET_ENV, WEBHOOK_URL_ENV, sign
 from automations.engine import run_automations
+from automations.log import ensure_tables
 from automations.rules import Rule
 from tests.automations.marketing_standin import PATH, SECRET, MarketingStandIn
 from tests.http_server import serve
@@ -218,3 +220,70 @@ def test_signature_is_hmac_sha256_of_version_time_and_body() -> None:
         "v1=" + __import__("hmac").new(b"k", b"v1:1700000000:{}", "sha256").hexdigest()
     )
     assert sign("k", 1700000000, b"{}") != sign("k", 1700000001, b"{}")
+
+
+def test_a_segment_rule_joins_thousands_of_customers_at_once(
+    warehouse_settings: Settings,
+) -> None:
+    """A first run can match most customers: one bulk write, each execution still logged,
+    members refreshed rather than added twice a day later, and none lost or doubled."""
+    settings = warehouse_settings
+    customers = 3_000
+    with adapter_for(settings).session() as session:
+        session.ensure_schema("marts")
+        session.execute(
+            "create table marts.customer_risk_scores (customer_id bigint, "
+            "churn_probability double precision, churn_risk_band varchar)"
+        )
+        session.append_frame(
+            "marts.customer_risk_scores",
+            pd.DataFrame(
+                {
+                    "customer_id": range(1, customers + 1),
+                    "churn_probability": [0.7 if n % 3 else 0.2 for n in range(1, customers + 1)],
+                    "churn_risk_band": "high",
+                }
+            ),
+        )
+        session.ensure_schema("ops")
+    rule = RULES[0]  # segment_at_risk: churn >= 0.6 -> win_back
+    expected = {n for n in range(1, customers + 1) if n % 3}
+    # One customer is a member already, from an earlier rule.
+    with adapter_for(settings).session() as session:
+        ensure_tables(session)
+        session.execute(
+            "insert into ops.customer_segments values (1, 'win_back', 'older_rule', %s, %s)",
+            (T0 - timedelta(days=3), T0 - timedelta(days=3)),
+        )
+
+    first = run_automations(settings, now=T0, rules=[rule])
+    assert dict(first.executed) == {"segment_at_risk": len(expected)}
+    members = read_frame(
+        settings,
+        "select customer_id, rule_id, added_at, updated_at from ops.customer_segments "
+        "where segment = 'win_back'",
+    )
+    assert set(members["customer_id"].astype(int)) == expected
+    assert len(members) == len(expected)
+    old = members[members["customer_id"] == 1].iloc[0]
+    assert old["rule_id"] == "segment_at_risk"
+    assert old["added_at"] == T0 - timedelta(days=3) and old["updated_at"] == T0
+    log = read_frame(
+        settings,
+        "select customer_id, status, detail, execution_id from ops.automation_runs",
+    )
+    assert set(log["customer_id"].astype(int)) == expected and len(log) == len(expected)
+    assert set(log["status"]) == {"executed"}
+    assert log["execution_id"].is_unique
+    details = dict(zip(log["customer_id"].astype(int), log["detail"], strict=True))
+    assert details[1] == "segment win_back: already a member"
+    assert details[2] == "segment win_back: added"
+
+    again = run_automations(settings, now=T0 + timedelta(hours=2), rules=[rule])
+    assert sum(again.executed.values()) == 0
+    assert dict(again.duplicates) == {"segment_at_risk": len(expected)}
+
+    next_day = run_automations(settings, now=T0 + timedelta(hours=25), rules=[rule])
+    assert dict(next_day.executed) == {"segment_at_risk": len(expected)}
+    count = read_frame(settings, "select count(*) as n from ops.customer_segments")
+    assert int(count["n"].iloc[0]) == len(expected)  # refreshed, not added twice
