@@ -166,7 +166,8 @@ def run_pipeline(
 
     ``exports_dir`` (default ``$CIW_EXPORTS_DIR``, else none: loads skipped) is where the
     loads look; absent sources are skipped. ``as_of`` is passed to dbt as
-    ``--vars {as_of_date: ...}`` and picks the run's daily partition (default: today's).
+    ``CIW_AS_OF_DATE`` (see ``orchestration.dbt.AS_OF_DATE_ENV``) and picks the run's daily
+    partition (default: today's).
     ``instance`` defaults to the persistent one under
     DAGSTER_HOME, so the run shows in the UI afterwards. ``listener`` hears every step start,
     materialization, check result and failure as it happens (the CLI's progress view).

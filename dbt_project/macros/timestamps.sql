@@ -23,7 +23,7 @@
     back-dated run judges rows against its own date; otherwise the current UTC time.
 -#}
 {% macro reference_timestamp() -%}
-    {%- set as_of_date = var('as_of_date', none) -%}
+    {%- set as_of_date = as_of_date_value() -%}
     {%- if as_of_date -%}
         {{ dbt.dateadd('day', 1, "cast('" ~ as_of_date ~ "' as " ~ dbt.type_timestamp() ~ ")") }}
     {%- else -%}

@@ -8,7 +8,7 @@ import pytest
 from orchestration.dbt import dbt_build_args, layer_group
 from orchestration.instance import prepare_dagster_home, storage_kind
 from orchestration.launch import pipeline_run_config, ui_command
-from warehouse.settings import SettingsError
+from warehouse.settings import DBT_VAR_ENVIRONMENT, SettingsError
 
 
 @pytest.mark.parametrize(
@@ -36,23 +36,38 @@ def test_translator_maps_sources_to_raw_assets() -> None:
     assert key.path == ["raw", "crm", "accounts"]
 
 
-def test_dbt_build_args_pass_as_of_as_a_var(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dbt_build_args_keep_the_vars_the_same_every_day(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The as-of date is not a var (a new var each day would make dbt re-parse everything)."""
     monkeypatch.delenv("CIW_DBT_UNIT_TESTS", raising=False)
+    for name in DBT_VAR_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
     no_units = ["--exclude-resource-type", "unit_test"]
-    assert dbt_build_args(None) == ["build", *no_units]
-    assert dbt_build_args("2026-03-01") == [
-        "build",
-        *no_units,
-        "--vars",
-        '{"as_of_date": "2026-03-01"}',
-    ]
+    assert dbt_build_args() == ["build", *no_units]
+    monkeypatch.setenv("CIW_CHURN_HORIZON_DAYS", "90")
+    assert dbt_build_args() == ["build", *no_units, "--vars", '{"churn_horizon_days": 90}']
 
 
 def test_pipeline_runs_leave_dbt_unit_tests_to_ci_unless_asked(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    for name in DBT_VAR_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CIW_DBT_UNIT_TESTS", "1")
-    assert dbt_build_args(None) == ["build"]
+    assert dbt_build_args() == ["build"]
+
+
+def test_a_finished_invocations_partial_parse_is_kept_for_the_next(tmp_path: Path) -> None:
+    from orchestration.dbt import PARTIAL_PARSE_FILE, keep_partial_parse
+
+    invocation, runs_root = tmp_path / "dbt_models-abc-123", tmp_path / "runs"
+    invocation.mkdir()
+    assert not keep_partial_parse(invocation, runs_root)  # dbt wrote none: nothing to keep
+    (invocation / PARTIAL_PARSE_FILE).write_bytes(b"state")
+    assert keep_partial_parse(invocation, runs_root)
+    assert (runs_root / PARTIAL_PARSE_FILE).read_bytes() == b"state"
+    assert [path.name for path in runs_root.iterdir()] == [PARTIAL_PARSE_FILE]
 
 
 def test_pipeline_run_config(tmp_path: Path) -> None:

@@ -86,7 +86,7 @@
     would have been on that date), else the current UTC time.
 -#}
 {% macro alert_created_at() -%}
-    {%- set as_of_date = var('as_of_date', none) -%}
+    {%- set as_of_date = as_of_date_value() -%}
     {%- if as_of_date -%}
         cast('{{ as_of_date }}' as {{ dbt.type_timestamp() }})
     {%- else -%}
