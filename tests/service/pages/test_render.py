@@ -18,7 +18,7 @@ from service.pages.render import (
     pct,
     signed,
 )
-from service.pages.routes import _safe_next
+from service.pages.guard import safe_next as _safe_next
 from service.pages.session import PageSession
 
 
