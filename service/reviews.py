@@ -171,6 +171,8 @@ def check_decision(decision: str, score: float | None, note: str | None) -> None
     """422 for a decision the queue would refuse (the rules of ``notifier.review.decide_in``)."""
     if decision not in ("approved", "overridden"):
         raise ReviewRefused(422, f"decision: approve or override, not {decision!r}")
+    if decision == "approved" and score is not None:
+        raise ReviewRefused(422, "score: an approval keeps the model's score; override instead")
     if decision == "overridden":
         if score is None or not 0 <= score <= 100:
             raise ReviewRefused(422, "score: an override needs the manager's score (0-100)")

@@ -86,3 +86,51 @@ def grouped_bars(
         trace.pop("mode")
     spec["layout"]["barmode"] = "group"
     return spec
+
+
+def interval_band(
+    title: str,
+    rows: list[dict[str, Any]],
+    x: str,
+    value: str,
+    lower: str,
+    upper: str,
+    y_title: str,
+) -> dict:
+    """A line of ``value`` over ``x`` inside a shaded band from ``lower`` to ``upper``."""
+    xs = [plain(row[x]) for row in rows]
+    return {
+        "data": [
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": "upper",
+                "x": xs,
+                "y": [plain(row[upper]) for row in rows],
+                "line": {"width": 0},
+                "showlegend": False,
+                "hovertemplate": "upper %{y:,.0f}<extra></extra>",
+            },
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": "interval",
+                "x": xs,
+                "y": [plain(row[lower]) for row in rows],
+                "line": {"width": 0},
+                "fill": "tonexty",
+                "fillcolor": "rgba(59, 110, 165, 0.2)",
+                "hovertemplate": "lower %{y:,.0f}<extra></extra>",
+            },
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": "expected",
+                "x": xs,
+                "y": [plain(row[value]) for row in rows],
+                "line": {"color": DEFAULT_COLOUR},
+                "hovertemplate": "%{x}: %{y:,.0f}<extra></extra>",
+            },
+        ],
+        "layout": _layout(title, y_title, legend={"orientation": "h"}),
+    }

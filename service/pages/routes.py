@@ -19,8 +19,10 @@ from service.pages.customers import (
     split_list,
 )
 from service.pages.guard import USER_ID, LoginRequired, message, signed_in, to_login, view
+from service.pages.insights import anomalies, forecast, team_reviews
 from service.pages.marts import MartReader
 from service.pages.render import home_path, page
+from service.pages.review_forms import router as review_router
 from service.pages.sales import cro_view, manager_view, managers, rep_view
 from service.pages.session import PageSession
 from service.pages.signin import router as signin_router
@@ -30,6 +32,7 @@ from service.scope import Scope
 router = APIRouter(prefix="/pages", include_in_schema=False)
 router.include_router(static_router)
 router.include_router(signin_router)
+router.include_router(review_router)
 
 
 @router.get("/")
@@ -77,7 +80,7 @@ def cro(request: Request) -> Response:
                 "The CRO view covers the whole company: it is open to the cro and admin roles.",
                 403,
             )
-        context = cro_view(reader)
+        context = {**cro_view(reader), **forecast(reader), **anomalies(reader)}
         context["charts"] = {
             "trend": charts.lines(
                 "Pipeline health index",
@@ -86,6 +89,15 @@ def cro(request: Request) -> Response:
                 "segment",
                 "pipeline_health_index",
                 "index (0-100)",
+            ),
+            "forecast": charts.interval_band(
+                "Expected closed-won revenue per month",
+                context["forecast_total"],
+                "forecast_month",
+                "expected_won_amount",
+                "lower_won_amount",
+                "upper_won_amount",
+                "USD",
             ),
             "win_rates": charts.grouped_bars(
                 "Win rate by segment",
@@ -102,7 +114,7 @@ def cro(request: Request) -> Response:
 
 
 @router.get("/manager")
-def manager(request: Request, manager: str | None = None) -> Response:
+def manager(request: Request, manager: str | None = None, reviewed: str | None = None) -> Response:
     def build(reader: MartReader, session: PageSession, scope: Scope) -> Any:
         chosen = manager or (session.user_id if session.role == "manager" else None)
         if session.role == "rep":
@@ -123,6 +135,12 @@ def manager(request: Request, manager: str | None = None) -> Response:
                 request, session, "Manager view", "That team is outside your scope.", 403
             )
         context = manager_view(reader, chosen, scope.owner_ids)
+        state = request.app.state
+        context.update(team_reviews(state.settings, state.reader, scope, chosen))
+        context["csrf_token"] = session.csrf_token
+        context["reviewed"] = next(
+            (row for row in context["reviews_decided"] if row["review_id"] == reviewed), None
+        )
         context["charts"] = {
             "rep_risk": charts.bars(
                 "Average open-deal risk",
