@@ -31,7 +31,9 @@ FORECAST_COLUMNS = (
 )
 Segment = Literal["all", "smb", "mid_market", "enterprise", "unknown"]
 Kpi = Literal["orders", "revenue", "usage_events", "new_pipeline_7d", "win_rate_28d"]
-COMPANY_WIDE = {403: {"description": "reps: the figures cover the whole company"}}
+COMPANY_WIDE: dict[int | str, dict[str, Any]] = {
+    403: {"description": "reps: the figures cover the whole company"}
+}
 
 
 def _company_wide(scope: Scope, what: str) -> None:

@@ -18,7 +18,9 @@ ReviewId = Annotated[
     str,
     Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$", description="Review id."),
 ]
-SCOPED = {403: {"description": "reps, or a review outside the manager's team"}}
+SCOPED: dict[int | str, dict[str, Any]] = {
+    403: {"description": "reps, or a review outside the manager's team"}
+}
 
 
 class ReviewDecision(BaseModel):
