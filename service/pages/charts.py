@@ -99,29 +99,23 @@ def interval_band(
 ) -> dict:
     """A line of ``value`` over ``x`` inside a shaded band from ``lower`` to ``upper``."""
     xs = [plain(row[x]) for row in rows]
+
+    def edge(name: str, column: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "type": "scatter",
+            "mode": "lines",
+            "name": name,
+            "x": xs,
+            "y": [plain(row[column]) for row in rows],
+            "line": {"width": 0},
+            "hovertemplate": f"{name} %{{y:,.0f}}<extra></extra>",
+            **extra,
+        }
+
     return {
         "data": [
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "name": "upper",
-                "x": xs,
-                "y": [plain(row[upper]) for row in rows],
-                "line": {"width": 0},
-                "showlegend": False,
-                "hovertemplate": "upper %{y:,.0f}<extra></extra>",
-            },
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "name": "interval",
-                "x": xs,
-                "y": [plain(row[lower]) for row in rows],
-                "line": {"width": 0},
-                "fill": "tonexty",
-                "fillcolor": "rgba(59, 110, 165, 0.2)",
-                "hovertemplate": "lower %{y:,.0f}<extra></extra>",
-            },
+            edge("upper", upper, showlegend=False),
+            edge("interval", lower, fill="tonexty", fillcolor="rgba(59, 110, 165, 0.2)"),
             {
                 "type": "scatter",
                 "mode": "lines+markers",

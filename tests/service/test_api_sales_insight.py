@@ -11,52 +11,23 @@ run one after another on one worker), left as it was found.
 from __future__ import annotations
 
 import math
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.service.conftest import Served
+from tests.service.review_rows import queued_reviews
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(
-    scope="module", params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-def api(request: pytest.FixtureRequest) -> Served:
-    """The service on each built warehouse in turn (the DuckDB one is the module's copy)."""
-    served: Served = request.getfixturevalue(f"{request.param}_api")
-    return served
-
-
 @pytest.fixture(scope="module")
 def queued(api: Served) -> Iterator[set[str]]:
-    """Review rows added to the queue as dbt writes them (ids ``test...``): three for the
-    manager's team, one for a rep outside it; removed again with their decisions after the
-    module (the PostgreSQL warehouse is the session's, the DuckDB one the module's copy)."""
-    had_decisions = query(
-        api,
-        "select count(*) from information_schema.tables"
-        " where table_schema = 'ops' and table_name = 'deal_score_reviews'",
-    )[0][0]
-    added = add_reviews(api)
-    try:
-        yield added
-    finally:
-        marks = ", ".join(["%s"] * len(added))
-        query(
-            api, f"delete from marts.deal_review_queue where review_id in ({marks})", tuple(added)
-        )
-        if had_decisions:
-            query(
-                api,
-                f"delete from ops.deal_score_reviews where review_id in ({marks})",
-                tuple(added),
-            )
-        else:
-            query(api, "drop table if exists ops.deal_score_reviews")
+    """Three review rows for the manager's rep, one for a rep outside the team."""
+    owners = {api.users["rep"]: 3, api.users["outsider"]: 1}
+    with queued_reviews(api.settings, owners) as added:
+        yield set(added)
 
 
 def query(served: Served, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -64,33 +35,6 @@ def query(served: Served, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[
 
     with adapter_for(served.settings).session() as session:
         return session.execute(sql, params)
-
-
-def add_reviews(served: Served) -> set[str]:
-    team_rep = served.users["rep"]
-    outsider = served.users["outsider"]
-    added: set[str] = set()
-    for owner, count in ((team_rep, 3), (outsider, 1)):
-        deals = query(
-            served,
-            "select opportunity_id, account_name, owner_name, as_of_date"
-            " from marts.opportunity_pipeline where owner_user_id = %s"
-            " order by opportunity_id limit %s",
-            (owner, count),
-        )
-        assert deals, f"rep {owner} has no open deal to queue a review for"
-        for number, (opportunity, name, owner_name, as_of) in enumerate(deals):
-            review_id = f"test{uuid.uuid4().hex[:12]}"
-            query(
-                served,
-                "insert into marts.deal_review_queue (review_id, opportunity_id, deal_name,"
-                " owner_user_id, owner_name, model_score, threshold_score, as_of_date,"
-                " queued_at, review_status, is_carried_over)"
-                " values (%s, %s, %s, %s, %s, %s, 75, %s, current_timestamp, 'pending', false)",
-                (review_id, opportunity, name, owner, owner_name, 91.0 + number, as_of),
-            )
-            added.add(review_id)
-    return added
 
 
 # -- the forecast ------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -22,49 +21,12 @@ import httpx
 import pytest
 
 from tests.built import BuiltWarehouse
+from tests.service.conftest import ON_BUILT_WAREHOUSES
 from tests.service.pages.browser import Browser, chromium_path
 from tests.service.pages.conftest import PagesService, _service
+from tests.service.review_rows import queued_reviews
 
 pytestmark = pytest.mark.slow
-
-
-def _add_reviews(built: BuiltWarehouse, owners: dict[str, int]) -> list[str]:
-    added = []
-    for owner, count in owners.items():
-        deals = built.query(
-            "select opportunity_id, account_name, owner_name, as_of_date"
-            f" from marts.opportunity_pipeline where owner_user_id = '{owner}'"
-            f" order by opportunity_id limit {count}"
-        )
-        assert deals, f"rep {owner} has no open deal"
-        for number, (opportunity, name, owner_name, as_of) in enumerate(deals):
-            review_id = f"test{uuid.uuid4().hex[:12]}"
-            from warehouse import adapter_for
-
-            with adapter_for(built.settings).session() as session:
-                session.execute(
-                    "insert into marts.deal_review_queue (review_id, opportunity_id, deal_name,"
-                    " owner_user_id, owner_name, model_score, threshold_score, as_of_date,"
-                    " queued_at, review_status, is_carried_over) values"
-                    " (%s, %s, %s, %s, %s, %s, 75, %s, current_timestamp, 'pending', false)",
-                    (review_id, opportunity, name, owner, owner_name, 92.0 + number, as_of),
-                )
-            added.append(review_id)
-    return added
-
-
-def _remove(built: BuiltWarehouse, added: list[str], had_decisions: bool) -> None:
-    from warehouse import adapter_for
-
-    marks = ", ".join(["%s"] * len(added))
-    with adapter_for(built.settings).session() as session:
-        session.execute(f"delete from marts.deal_review_queue where review_id in ({marks})", added)
-        if had_decisions:
-            session.execute(
-                f"delete from ops.deal_score_reviews where review_id in ({marks})", added
-            )
-        else:
-            session.execute("drop table if exists ops.deal_score_reviews")
 
 
 def _copy(built: BuiltWarehouse, root: Path) -> BuiltWarehouse:
@@ -77,9 +39,7 @@ def _copy(built: BuiltWarehouse, root: Path) -> BuiltWarehouse:
     return replace(built, settings=settings)
 
 
-@pytest.fixture(
-    scope="module", params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@pytest.fixture(scope="module", params=ON_BUILT_WAREHOUSES)
 def queue(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[PagesService, list[str]]]:
@@ -88,17 +48,10 @@ def queue(
     built: BuiltWarehouse = request.getfixturevalue(f"built_{request.param}")
     if request.param == "duckdb":
         built = _copy(built, tmp_path_factory.mktemp("pages_reviews"))
-    had = built.scalar(
-        "select count(*) from information_schema.tables"
-        " where table_schema = 'ops' and table_name = 'deal_score_reviews'"
-    )
     for service in _service(built, tmp_path_factory):
-        added = _add_reviews(built, {service.people.rep: 3, service.people.outside_rep: 1})
-        try:
+        owners = {service.people.rep: 3, service.people.outside_rep: 1}
+        with queued_reviews(built.settings, owners) as added:
             yield service, added
-        finally:
-            if request.param == "postgres":
-                _remove(built, added, bool(had))
 
 
 def _csrf(html: str) -> str:
