@@ -149,6 +149,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         problems = []
         for problem in error.errors()[:5]:
             where = ".".join(str(part) for part in problem.get("loc", ()) if part != "body")
+            where = where or "body"  # the body as a whole (not JSON, not an object)
             problems.append(f"{where}: {problem.get('msg', 'invalid')}")
         return JSONResponse(status_code=422, content={"detail": "; ".join(problems)})
 
