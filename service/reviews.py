@@ -10,6 +10,8 @@ A manager sees and decides their team's reviews, the CRO and admins all, reps no
 
 from __future__ import annotations
 
+import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -91,8 +93,32 @@ def _rows(store: Any) -> list[dict[str, Any]]:
     return rows
 
 
+#: Queue reads per service (its reader), for a few seconds: opening the DuckDB warehouse costs
+#: about a second, too much for every page view. A decision through the service drops them.
+_READS: weakref.WeakKeyDictionary[MartsReader, tuple[float, QueueRead]] = (
+    weakref.WeakKeyDictionary()
+)
+QUEUE_READ_SECONDS = 10.0
+
+
 def read_queue(settings: Settings, reader: MartsReader) -> QueueRead:
-    """Every review, live when the warehouse can be read, else from the snapshot."""
+    """Every review, live when the warehouse can be read (remembered for
+    ``QUEUE_READ_SECONDS``), else from the snapshot."""
+    now = time.monotonic()
+    cached = _READS.get(reader)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    read = _read_queue(settings, reader)
+    if read.source == "warehouse":
+        _READS[reader] = (now + QUEUE_READ_SECONDS, read)
+    return read
+
+
+def forget_reads(reader: MartsReader) -> None:
+    _READS.pop(reader, None)
+
+
+def _read_queue(settings: Settings, reader: MartsReader) -> QueueRead:
     from notifier.store import Store
 
     try:
@@ -182,6 +208,7 @@ def check_decision(decision: str, score: float | None, note: str | None) -> None
 
 def decide(
     settings: Settings,
+    reader: MartsReader,
     scope: Scope,
     review_id: str,
     *,
@@ -223,6 +250,8 @@ def decide(
             )
         except ReviewError as refused:  # decided by someone else between the read and the write
             raise ReviewRefused(409, str(refused)) from None
+        finally:
+            forget_reads(reader)
     return {
         **found,
         "status": review.status,

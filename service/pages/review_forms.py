@@ -52,6 +52,7 @@ async def decide(request: Request, review_id: str) -> Response:
     try:
         reviews.decide(
             settings,
+            request.app.state.reader,
             scope,
             review_id,
             decision=decision,

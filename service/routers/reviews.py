@@ -106,6 +106,7 @@ def decide(
     try:
         decided = reviews.decide(
             request.app.state.settings,
+            request.app.state.reader,
             scope,
             review_id,
             decision=decision,
