@@ -187,6 +187,23 @@ def decide(
     now: datetime | None = None,
 ) -> Review:
     """Record a manager's decision on a queued deal score; a decision is final."""
+    with open_store(settings) as store:
+        return decide_in(
+            store, review_id, decision=decision, score=score, note=note, reviewer=reviewer, now=now
+        )
+
+
+def decide_in(
+    store: Store,
+    review_id: str,
+    *,
+    decision: str,
+    score: float | None = None,
+    note: str | None = None,
+    reviewer: str | None = None,
+    now: datetime | None = None,
+) -> Review:
+    """``decide`` on an open store (the service's ``POST /reviews/{id}`` takes this path)."""
     if decision not in DECISIONS:
         raise ReviewError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
     if decision == "overridden":
@@ -196,32 +213,31 @@ def decide(
             raise ReviewError("an override needs a --note saying why")
     reviewer = reviewer or f"cli:{getpass.getuser()}"
     now = now or utc_now()
-    with open_store(settings) as store:
-        review = find_review(read_reviews(store), review_id)
-        if review.decision is not None:
-            raise ReviewError(
-                f"review {review.review_id} was already {review.decision} by {review.reviewed_by}"
-            )
-        reviewed_score = review.model_score if decision == "approved" else float(score or 0)
-        ensure_reviews_table(store)
-        inserted = store.execute(
-            f"insert into {REVIEWS_TABLE} (review_id, opportunity_id, model_score, decision,"
-            " reviewed_score, note, reviewed_by, reviewed_at)"
-            " values (%s, %s, %s, %s, %s, %s, %s, %s)"
-            " on conflict do nothing returning review_id",
-            (
-                review.review_id,
-                review.opportunity_id,
-                review.model_score,
-                decision,
-                reviewed_score,
-                note,
-                reviewer,
-                now,
-            ),
+    review = find_review(read_reviews(store), review_id)
+    if review.decision is not None:
+        raise ReviewError(
+            f"review {review.review_id} was already {review.decision} by {review.reviewed_by}"
         )
-        if not inserted:  # another manager decided in the meantime
-            raise ReviewError(f"review {review.review_id} was decided by someone else just now")
+    reviewed_score = review.model_score if decision == "approved" else float(score or 0)
+    ensure_reviews_table(store)
+    inserted = store.execute(
+        f"insert into {REVIEWS_TABLE} (review_id, opportunity_id, model_score, decision,"
+        " reviewed_score, note, reviewed_by, reviewed_at)"
+        " values (%s, %s, %s, %s, %s, %s, %s, %s)"
+        " on conflict do nothing returning review_id",
+        (
+            review.review_id,
+            review.opportunity_id,
+            review.model_score,
+            decision,
+            reviewed_score,
+            note,
+            reviewer,
+            now,
+        ),
+    )
+    if not inserted:  # another manager decided in the meantime
+        raise ReviewError(f"review {review.review_id} was decided by someone else just now")
     return dataclasses.replace(
         review,
         decision=decision,

@@ -89,7 +89,7 @@ def create_app(
     """The service for the warehouse of ``settings``; ``warm_up`` loads Feast in the
     background at once, so the first profile request does not wait seconds for it."""
     from service import metrics
-    from service.routers import accounts, alerts, customers, health, sales
+    from service.routers import accounts, alerts, customers, forecast, health, reviews, sales
     from service.routers.events import router as events_router
     from service.routers.slack_actions import router as slack_router
 
@@ -110,7 +110,7 @@ def create_app(
     app.state.request_log = RequestLog(settings)
     app.state.request_log.start(options.request_log_seconds)
     metrics.install(app)
-    for module in (customers, accounts, sales, alerts, health):
+    for module in (customers, accounts, sales, forecast, reviews, alerts, health):
         app.include_router(module.router)
     app.include_router(slack_router)
     app.include_router(events_router)
@@ -149,6 +149,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         problems = []
         for problem in error.errors()[:5]:
             where = ".".join(str(part) for part in problem.get("loc", ()) if part != "body")
+            where = where or "body"  # the body as a whole (not JSON, not an object)
             problems.append(f"{where}: {problem.get('msg', 'invalid')}")
         return JSONResponse(status_code=422, content={"detail": "; ".join(problems)})
 

@@ -239,7 +239,8 @@ def live_session(settings: Settings) -> Iterator[Session]:
             raise WarehouseBusy("a pipeline run holds the warehouse; try again after it") from None
         try:
             connection = duckdb.connect(str(settings.duckdb_path))
-        except duckdb.IOException as busy:  # another process (not a run) has the file open
+        except (duckdb.IOException, duckdb.ConnectionException) as busy:
+            # another process (not a run) has the file open, or this one, read-only
             first = str(busy).strip().splitlines()[0]
             raise WarehouseBusy(f"the warehouse file is in use ({first}); try again") from None
         try:

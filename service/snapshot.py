@@ -41,6 +41,12 @@ SNAPSHOT_TABLES = (
     "marts.rep_deal_risk",
     "marts.alerts",
     "ops.alert_events",
+    "marts.pipeline_forecast",
+    "marts.daily_kpis",
+    "marts.kpi_anomalies",
+    "marts.deal_review_queue",
+    "marts.deal_review_override_rate",
+    "ops.deal_score_reviews",
 )
 #: Point lookups the API makes, indexed in the snapshot.
 SNAPSHOT_INDEXES = {

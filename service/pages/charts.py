@@ -86,3 +86,45 @@ def grouped_bars(
         trace.pop("mode")
     spec["layout"]["barmode"] = "group"
     return spec
+
+
+def interval_band(
+    title: str,
+    rows: list[dict[str, Any]],
+    x: str,
+    value: str,
+    lower: str,
+    upper: str,
+    y_title: str,
+) -> dict:
+    """A line of ``value`` over ``x`` inside a shaded band from ``lower`` to ``upper``."""
+    xs = [plain(row[x]) for row in rows]
+
+    def edge(name: str, column: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "type": "scatter",
+            "mode": "lines",
+            "name": name,
+            "x": xs,
+            "y": [plain(row[column]) for row in rows],
+            "line": {"width": 0},
+            "hovertemplate": f"{name} %{{y:,.0f}}<extra></extra>",
+            **extra,
+        }
+
+    return {
+        "data": [
+            edge("upper", upper, showlegend=False),
+            edge("interval", lower, fill="tonexty", fillcolor="rgba(59, 110, 165, 0.2)"),
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": "expected",
+                "x": xs,
+                "y": [plain(row[value]) for row in rows],
+                "line": {"color": DEFAULT_COLOUR},
+                "hovertemplate": "%{x}: %{y:,.0f}<extra></extra>",
+            },
+        ],
+        "layout": _layout(title, y_title, legend={"orientation": "h"}),
+    }

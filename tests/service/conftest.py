@@ -110,6 +110,23 @@ def duckdb_api(duck_copy: Settings) -> Iterator[Served]:
     yield from start(duck_copy)
 
 
+#: Each target's tests on the worker that builds its warehouse (the fixtures below pick the
+#: built warehouse by name at run time, which the automatic grouping cannot see).
+ON_BUILT_WAREHOUSES = [
+    pytest.param("duckdb", marks=pytest.mark.xdist_group("built_duckdb")),
+    pytest.param(
+        "postgres", marks=[pytest.mark.postgres, pytest.mark.xdist_group("built_postgres")]
+    ),
+]
+
+
+@pytest.fixture(scope="module", params=ON_BUILT_WAREHOUSES)
+def api(request: pytest.FixtureRequest) -> Served:
+    """The service on each built warehouse in turn (the DuckDB one is the module's copy)."""
+    served: Served = request.getfixturevalue(f"{request.param}_api")
+    return served
+
+
 @pytest.fixture(scope="module")
 def postgres_api(built_postgres: BuiltWarehouse) -> Iterator[Served]:
     yield from start(built_postgres.settings)

@@ -11,15 +11,6 @@ from tests.service.conftest import Served, first_customer
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(
-    scope="module", params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-def api(request: pytest.FixtureRequest) -> Served:
-    """The service on each built warehouse in turn."""
-    served: Served = request.getfixturevalue(f"{request.param}_api")
-    return served
-
-
 LIST_ROUTES = ["/accounts/at-risk", "/leads", "/deals/at-risk?min_risk=0", "/alerts"]
 
 

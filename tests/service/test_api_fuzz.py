@@ -12,7 +12,7 @@ import pytest
 from tests.service.conftest import Served, start
 from warehouse.settings import Settings
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("built_duckdb")]
 
 #: Examples per operation: small, so the whole schema takes well under a minute.
 EXAMPLES = int(os.environ.get("CIW_FUZZ_EXAMPLES", "12"))

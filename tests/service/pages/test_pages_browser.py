@@ -17,6 +17,10 @@ from service.pages.render import money, num, pct
 from tests.service.pages.browser import Browser, chromium_path
 from tests.service.pages.conftest import PagesService
 
+#: On the worker that builds the DuckDB warehouse (a mark the collection hook adds comes too
+#: late for xdist's grouping).
+pytestmark = pytest.mark.xdist_group("built_duckdb")
+
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
@@ -51,15 +55,19 @@ def _check_page(
     charts = browser.evaluate("document.querySelectorAll('[data-chart]').length")
     drawn = browser.evaluate("document.querySelectorAll('[data-drawn] .main-svg').length")
     assert drawn >= charts
-    saved = browser.screenshot(shots / f"{name}.png")
+    _save(browser.screenshot(shots / f"{name}.png"))
+    return text
+
+
+def _save(saved: Path) -> None:
+    """Check a screenshot, and copy it small for the README (``CIW_PAGE_SCREENSHOTS``)."""
     assert saved.stat().st_size > 10_000
-    if target := os.environ.get("CIW_PAGE_SCREENSHOTS"):  # small copies for the README
+    if target := os.environ.get("CIW_PAGE_SCREENSHOTS"):
         from PIL import Image
 
         Path(target).mkdir(parents=True, exist_ok=True)
         with Image.open(saved) as image:
             image.quantize(colors=128).save(Path(target) / saved.name, optimize=True)
-    return text
 
 
 def _press(browser: Browser, key: str) -> None:
@@ -128,15 +136,35 @@ def test_cro_view(browser: Browser, pages_service: PagesService, screenshot_dir:
         " join marts.deal_risk_scores as risk on risk.opportunity_id = deal.opportunity_id"
         " where risk.risk_score > 75"
     )
+    months = built.query(
+        "select expected_won_amount, lower_won_amount, upper_won_amount"
+        " from marts.pipeline_forecast where segment = 'all' and as_of_date ="
+        " (select max(as_of_date) from marts.pipeline_forecast) order by forecast_month"
+    )
+    assert months, "the built warehouse has no pipeline forecast"
+    forecast = [money(value) for row in months for value in row]
+    forecast.append(money(sum(row[0] for row in months)))
+    anomalies = built.query(
+        "select kpi_date, robust_z from marts.kpi_anomalies order by kpi_date desc limit 20"
+    )
+    flagged = [f"{day.isoformat()}\t" for day, _ in anomalies] + [f"{z:+.1f}" for _, z in anomalies]
     _sign_in(browser, pages_service, "cro")
-    _check_page(
+    text = _check_page(
         browser,
         pages_service,
         screenshot_dir,
         "cro_view",
         "/pages/cro",
-        [num(index, 1), pct(win_rate), money(deal_amount), "Win rate by segment"],
+        [num(index, 1), pct(win_rate), money(deal_amount), "Win rate by segment", *forecast],
     )
+    assert all(mark in text for mark in flagged)
+    # the forecast chart draws the expected line inside its interval band
+    traces = browser.evaluate(
+        "document.querySelector('[data-chart=chart-forecast]').data.map(t => t.name).join()"
+    )
+    assert traces == "upper,interval,expected"
+    browser.evaluate("document.getElementById('forecast-heading').scrollIntoView()")
+    _save(browser.screenshot(screenshot_dir / "cro_forecast.png"))
 
 
 def test_manager_view(browser: Browser, pages_service: PagesService, screenshot_dir: Path) -> None:
@@ -204,5 +232,6 @@ def test_tables_read_without_javascript(browser: Browser, pages_service: PagesSe
         html = browser.html()
         assert 'data-drawn="true"' not in html  # no chart drawn: scripts were off
         assert num(index, 1) in html and "Latest index by segment" in html
+        assert 'id="forecast-months"' in html and "KPI anomalies" in html
     finally:
         browser.call("Emulation.setScriptExecutionDisabled", {"value": False})

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from service.pages import charts
+from service.pages.guard import safe_next as _safe_next
 from service.pages.marts import STALE_AFTER_HOURS, is_stale, marts_age_hours, owner_filter
 from service.pages.render import (
     MISSING,
@@ -18,7 +19,6 @@ from service.pages.render import (
     pct,
     signed,
 )
-from service.pages.routes import _safe_next
 from service.pages.session import PageSession
 
 
