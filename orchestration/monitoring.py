@@ -73,6 +73,18 @@ def _model_check(
     return model_check
 
 
+def _warning_result(
+    passed: bool, description: str, metadata: dict[str, dg.MetadataValue]
+) -> dg.AssetCheckResult:
+    """A check result whose failure warns (monitoring never blocks the pipeline)."""
+    return dg.AssetCheckResult(
+        passed=passed,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=description,
+        metadata=metadata,
+    )
+
+
 def _drift_result(
     settings: Settings, registry: ChampionSource, model_name: str, run_id: str
 ) -> dg.AssetCheckResult:
@@ -99,12 +111,7 @@ def _drift_result(
     }
     if result.report_path is not None:
         metadata["report"] = dg.MetadataValue.path(str(result.report_path))
-    return dg.AssetCheckResult(
-        passed=not result.is_drifted,
-        severity=dg.AssetCheckSeverity.WARN,
-        description=result.summary(),
-        metadata=metadata,
-    )
+    return _warning_result(not result.is_drifted, result.summary(), metadata)
 
 
 def _performance_result(
@@ -125,12 +132,7 @@ def _performance_result(
         metadata["current_value"] = dg.MetadataValue.float(result.current_value)
     if result.reference_value is not None:
         metadata["value_at_training"] = dg.MetadataValue.float(result.reference_value)
-    return dg.AssetCheckResult(
-        passed=not result.is_degraded,
-        severity=dg.AssetCheckSeverity.WARN,
-        description=result.summary(),
-        metadata=metadata,
-    )
+    return _warning_result(not result.is_degraded, result.summary(), metadata)
 
 
 def build_drift_check(
