@@ -42,107 +42,119 @@ def _skipped(reason: str) -> dg.AssetCheckResult:
     )
 
 
-def build_drift_check(
-    model_name: str, registry_factory: RegistryFactory
+#: Runs one check of one model: (settings, registry, model name, Dagster run id) -> result.
+CheckRunner = Callable[[Settings, ChampionSource, str, str], dg.AssetCheckResult]
+
+
+def _model_check(
+    model_name: str,
+    kind: str,
+    description: str,
+    registry_factory: RegistryFactory,
+    run_check: CheckRunner,
 ) -> dg.AssetChecksDefinition:
+    """The asset check ``<model>_<kind>`` on the predictions; skipped when nothing to compare."""
+
     @dg.asset_check(
         asset=PREDICTIONS_KEY,
         retry_policy=CHECK_RETRY,
-        name=f"{model_name}_drift",
-        description=(
-            f"Evidently drift of {model_name}'s features and score: latest scored frame vs the "
-            "champion's training snapshot (normed Wasserstein for numbers, PSI for categories)."
-        ),
+        name=f"{model_name}_{kind}",
+        description=description,
     )
-    def drift_check(
+    def model_check(
         context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
     ) -> dg.AssetCheckResult:
-        from ml.monitoring.drift_results import run_drift_check
-
         settings = warehouse.settings()
         try:
-            result = run_drift_check(
-                settings, registry_factory(settings), model_name, run_id=context.run.run_id
-            )
+            return run_check(settings, registry_factory(settings), model_name, context.run.run_id)
         except NothingToCheck as reason:
             return _skipped(str(reason))
-        table = "\n".join(
-            f"| {row.column} | {row.stattest} | {row.drift_score:.4f} | {row.threshold:g} | "
-            f"{'yes' if row.is_drifted else 'no'} |"
-            for row in [*([result.score] if result.score else []), *result.columns]
-        )
-        metadata: dict[str, dg.MetadataValue] = {
-            "model_version": dg.MetadataValue.text(result.model_version),
-            "share_drifted": dg.MetadataValue.float(result.share_drifted),
-            "drifted_columns": dg.MetadataValue.text(", ".join(result.drifted_columns) or "none"),
-            "score_drift": dg.MetadataValue.float(
-                result.score.drift_score if result.score else float("nan")
-            ),
-            "reference_rows": dg.MetadataValue.int(result.reference_rows),
-            "current_rows": dg.MetadataValue.int(result.current_rows),
-            "columns": dg.MetadataValue.md(
-                "| column | test | score | threshold | drifted |\n|---|---|---|---|---|\n" + table
-            ),
-        }
-        if result.report_path is not None:
-            metadata["report"] = dg.MetadataValue.path(str(result.report_path))
-        return dg.AssetCheckResult(
-            passed=not result.is_drifted,
-            severity=dg.AssetCheckSeverity.WARN,
-            description=result.summary(),
-            metadata=metadata,
-        )
 
-    return drift_check
+    return model_check
+
+
+def _warning_result(
+    passed: bool, description: str, metadata: dict[str, dg.MetadataValue]
+) -> dg.AssetCheckResult:
+    """A check result whose failure warns (monitoring never blocks the pipeline)."""
+    return dg.AssetCheckResult(
+        passed=passed,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=description,
+        metadata=metadata,
+    )
+
+
+def _drift_result(
+    settings: Settings, registry: ChampionSource, model_name: str, run_id: str
+) -> dg.AssetCheckResult:
+    from ml.monitoring.drift_results import run_drift_check
+
+    result = run_drift_check(settings, registry, model_name, run_id=run_id)
+    table = "\n".join(
+        f"| {row.column} | {row.stattest} | {row.drift_score:.4f} | {row.threshold:g} | "
+        f"{'yes' if row.is_drifted else 'no'} |"
+        for row in [*([result.score] if result.score else []), *result.columns]
+    )
+    metadata: dict[str, dg.MetadataValue] = {
+        "model_version": dg.MetadataValue.text(result.model_version),
+        "share_drifted": dg.MetadataValue.float(result.share_drifted),
+        "drifted_columns": dg.MetadataValue.text(", ".join(result.drifted_columns) or "none"),
+        "score_drift": dg.MetadataValue.float(
+            result.score.drift_score if result.score else float("nan")
+        ),
+        "reference_rows": dg.MetadataValue.int(result.reference_rows),
+        "current_rows": dg.MetadataValue.int(result.current_rows),
+        "columns": dg.MetadataValue.md(
+            "| column | test | score | threshold | drifted |\n|---|---|---|---|---|\n" + table
+        ),
+    }
+    if result.report_path is not None:
+        metadata["report"] = dg.MetadataValue.path(str(result.report_path))
+    return _warning_result(not result.is_drifted, result.summary(), metadata)
+
+
+def _performance_result(
+    settings: Settings, registry: ChampionSource, model_name: str, run_id: str
+) -> dg.AssetCheckResult:
+    from ml.monitoring.performance import run_performance_check
+
+    limits = MonitoringSettings.from_env()
+    result = run_performance_check(settings, registry, model_name, run_id=run_id, limits=limits)
+    metadata: dict[str, dg.MetadataValue] = {
+        "model_version": dg.MetadataValue.text(result.model_version),
+        "status": dg.MetadataValue.text(result.status),
+        "metric": dg.MetadataValue.text(result.metric_name),
+        "matured_rows": dg.MetadataValue.int(result.matured_rows),
+        "tolerance": dg.MetadataValue.float(result.tolerance),
+    }
+    if result.current_value is not None:
+        metadata["current_value"] = dg.MetadataValue.float(result.current_value)
+    if result.reference_value is not None:
+        metadata["value_at_training"] = dg.MetadataValue.float(result.reference_value)
+    return _warning_result(not result.is_degraded, result.summary(), metadata)
+
+
+def build_drift_check(
+    model_name: str, registry_factory: RegistryFactory
+) -> dg.AssetChecksDefinition:
+    description = (
+        f"Evidently drift of {model_name}'s features and score: latest scored frame vs the "
+        "champion's training snapshot (normed Wasserstein for numbers, PSI for categories)."
+    )
+    return _model_check(model_name, "drift", description, registry_factory, _drift_result)
 
 
 def build_performance_check(
     model_name: str, registry_factory: RegistryFactory
 ) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=PREDICTIONS_KEY,
-        retry_policy=CHECK_RETRY,
-        name=f"{model_name}_performance",
-        description=(
-            f"{model_name}'s {MODEL_SPECS[model_name].primary_metric} on matured labels against "
-            "the champion's value at training."
-        ),
+    description = (
+        f"{model_name}'s {MODEL_SPECS[model_name].primary_metric} on matured labels against "
+        "the champion's value at training."
     )
-    def performance_check(
-        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
-    ) -> dg.AssetCheckResult:
-        from ml.monitoring.performance import run_performance_check
-
-        settings = warehouse.settings()
-        try:
-            result = run_performance_check(
-                settings,
-                registry_factory(settings),
-                model_name,
-                run_id=context.run.run_id,
-                limits=MonitoringSettings.from_env(),
-            )
-        except NothingToCheck as reason:
-            return _skipped(str(reason))
-        metadata: dict[str, dg.MetadataValue] = {
-            "model_version": dg.MetadataValue.text(result.model_version),
-            "status": dg.MetadataValue.text(result.status),
-            "metric": dg.MetadataValue.text(result.metric_name),
-            "matured_rows": dg.MetadataValue.int(result.matured_rows),
-            "tolerance": dg.MetadataValue.float(result.tolerance),
-        }
-        if result.current_value is not None:
-            metadata["current_value"] = dg.MetadataValue.float(result.current_value)
-        if result.reference_value is not None:
-            metadata["value_at_training"] = dg.MetadataValue.float(result.reference_value)
-        return dg.AssetCheckResult(
-            passed=not result.is_degraded,
-            severity=dg.AssetCheckSeverity.WARN,
-            description=result.summary(),
-            metadata=metadata,
-        )
-
-    return performance_check
+    return _model_check(
+        model_name, "performance", description, registry_factory, _performance_result
+    )
 
 
 def build_monitoring_defs(registry_factory: RegistryFactory | None = None) -> dg.Definitions:

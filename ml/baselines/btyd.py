@@ -175,7 +175,12 @@ def bgnbd_expected_purchases(
     ratio = (alpha + ts) / (alpha + ts + t)
     hyper = special.hyp2f1(r + xs, b + xs, a + b + xs - 1, t / (alpha + ts + t))
     numerator = (a + b + xs - 1) / (a - 1) * (1 - ratio ** (r + xs) * hyper)
-    expected = numerator / (1.0 + _still_active_odds(params, xs, txs, ts))
+    return expected_if_alive_weighted(numerator, _still_active_odds(params, xs, txs, ts))
+
+
+def expected_if_alive_weighted(if_active: FloatArray, dropped_odds: FloatArray) -> FloatArray:
+    """Expected purchases if active times P(alive) = 1/(1+odds); undefined and negative -> 0."""
+    expected = if_active / (1.0 + dropped_odds)
     return np.asarray(np.clip(np.nan_to_num(expected, nan=0.0), 0.0, None), dtype=np.float64)
 
 
@@ -192,6 +197,13 @@ def bgnbd_probability_no_purchase(
     """P(no purchase in (T, T+t]) = 1 - P(alive) * (1 - ((alpha+T)/(alpha+T+t))^(r+x))."""
     xs, txs, ts = _arrays(x, t_x, big_t)
     alive = bgnbd_probability_alive(params, xs, txs, ts)
+    return probability_no_purchase_given_alive(params, t, alive, xs, ts)
+
+
+def probability_no_purchase_given_alive(
+    params: BgNbdParams, t: float, alive: FloatArray, xs: FloatArray, ts: FloatArray
+) -> FloatArray:
+    """1 - P(alive) * (1 - ((alpha+T)/(alpha+T+t))^(r+x)): BG/NBD and MBG/NBD alike."""
     no_purchase_if_alive = ((params.alpha + ts) / (params.alpha + ts + t)) ** (params.r + xs)
     return np.asarray(1.0 - alive * (1.0 - no_purchase_if_alive), dtype=np.float64)
 

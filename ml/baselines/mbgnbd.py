@@ -23,7 +23,14 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
-from ml.baselines.btyd import BgNbdParams, FloatArray, _arrays, fit_purchase_model
+from ml.baselines.btyd import (
+    BgNbdParams,
+    FloatArray,
+    _arrays,
+    expected_if_alive_weighted,
+    fit_purchase_model,
+    probability_no_purchase_given_alive,
+)
 
 
 def mbgnbd_log_likelihood(
@@ -85,8 +92,7 @@ def mbgnbd_expected_purchases(
     ratio = (alpha + ts) / (alpha + ts + t)
     hyper = special.hyp2f1(r + xs, b + xs + 1, a + b + xs, t / (alpha + ts + t))
     if_active = (a + b + xs) / (a - 1) * (1 - ratio ** (r + xs) * hyper)
-    expected = if_active / (1.0 + _dropped_odds(params, xs, txs, ts))
-    return np.asarray(np.clip(np.nan_to_num(expected, nan=0.0), 0.0, None), dtype=np.float64)
+    return expected_if_alive_weighted(if_active, _dropped_odds(params, xs, txs, ts))
 
 
 def mbgnbd_probability_no_purchase(
@@ -95,5 +101,4 @@ def mbgnbd_probability_no_purchase(
     """P(no purchase in (T, T+t]) = 1 - P(alive) * (1 - ((alpha+T)/(alpha+T+t))^(r+x))."""
     xs, txs, ts = _arrays(x, t_x, big_t)
     alive = mbgnbd_probability_alive(params, xs, txs, ts)
-    no_purchase_if_active = ((params.alpha + ts) / (params.alpha + ts + t)) ** (params.r + xs)
-    return np.asarray(1.0 - alive * (1.0 - no_purchase_if_active), dtype=np.float64)
+    return probability_no_purchase_given_alive(params, t, alive, xs, ts)

@@ -16,15 +16,14 @@ evidence is reported to the ops channel once (the alert log remembers sent keys)
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
 
-from ml.monitoring.settings import MonitoringError
+from ml.monitoring.settings import numbers_from_env
 
 #: Pipeline jobs whose runs count for the failure rate and the delay.
 PIPELINE_JOBS = ("daily_pipeline", "full_pipeline")
@@ -49,23 +48,7 @@ class OpsThresholds:
 
     @classmethod
     def from_env(cls) -> OpsThresholds:
-        values: dict[str, float | int] = {}
-        for field in fields(cls):
-            variable = f"CIW_OPS_{field.name.upper()}"
-            text = os.environ.get(variable)
-            if text is None:
-                continue
-            kind = int if field.type in ("int", int) else float
-            try:
-                value = kind(text)
-            except ValueError:
-                raise MonitoringError(
-                    f"{variable} must be a {kind.__name__}, got {text!r}"
-                ) from None
-            if value < 0:
-                raise MonitoringError(f"{variable} must not be negative, got {text!r}")
-            values[field.name] = value
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**numbers_from_env(cls, "CIW_OPS_"))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
 
 
 class MonitoringError(ValueError):
@@ -30,25 +29,27 @@ class MonitoringSettings:
 
     @classmethod
     def from_env(cls) -> MonitoringSettings:
-        values: dict[str, Any] = {}
-        for name, kind in (
-            ("auc_tolerance", float),
-            ("error_tolerance", float),
-            ("min_matured_rows", int),
-            ("window_days", int),
-            ("feedback_rows", int),
-            ("cooldown_days", int),
-        ):
-            variable = f"CIW_MONITOR_{name.upper()}"
-            text = os.environ.get(variable)
-            if text is None:
-                continue
-            try:
-                values[name] = kind(text)
-            except ValueError:
-                raise MonitoringError(
-                    f"{variable} must be a {kind.__name__}, got {text!r}"
-                ) from None
-            if values[name] < 0:
-                raise MonitoringError(f"{variable} must not be negative, got {text!r}")
-        return cls(**values)
+        return cls(**numbers_from_env(cls, "CIW_MONITOR_"))  # type: ignore[arg-type]
+
+
+def numbers_from_env(settings_class: type, prefix: str) -> dict[str, int | float]:
+    """The numeric fields of a settings dataclass that ``<prefix><FIELD>`` sets in the environment.
+
+    Each field parses as its annotated type (``int`` or ``float``); a value that does not parse,
+    or a negative one, raises :class:`MonitoringError` naming the variable.
+    """
+    values: dict[str, int | float] = {}
+    for field in fields(settings_class):
+        variable = f"{prefix}{field.name.upper()}"
+        text = os.environ.get(variable)
+        if text is None:
+            continue
+        kind = int if field.type in ("int", int) else float
+        try:
+            value = kind(text)
+        except ValueError:
+            raise MonitoringError(f"{variable} must be a {kind.__name__}, got {text!r}") from None
+        if value < 0:
+            raise MonitoringError(f"{variable} must not be negative, got {text!r}")
+        values[field.name] = value
+    return values

@@ -4,11 +4,11 @@
     date. Only as-of dates whose horizon has fully matured are kept: as_of_date + horizon must
     not pass the data's end, the earlier of the run's as-of date and the day after the latest
     order before it. Columns: customer_id, as_of_date, horizon_end_date, future_order_count,
-    future_revenue. `build_relation` (default: all of `as_of_relation`) limits the as-of dates
-    labelled, for an incremental run (as_of_dates_to_build); maturity is still judged on the
-    whole spine.
+    future_revenue. Only the as-of dates this run builds are labelled (as_of_dates_to_build,
+    looking back the horizon plus var `late_arriving_lookback_days`, since a label changes
+    until its horizon is complete); maturity is still judged on the whole spine.
 -#}
-{% macro future_order_labels(order_days_relation, as_of_relation, horizon_days, build_relation=none) -%}
+{% macro future_order_labels(order_days_relation, as_of_relation, horizon_days) -%}
     select
         buyers.customer_id,
         as_of_list.as_of_date,
@@ -22,7 +22,9 @@
         from {{ order_days_relation }}
         group by customer_id
     ) as buyers
-    inner join {{ build_relation or as_of_relation }} as as_of_list
+    inner join (
+        {{ as_of_dates_to_build(horizon_days + var('late_arriving_lookback_days')) }}
+    ) as as_of_list
         on buyers.first_order_date < as_of_list.as_of_date
     left join {{ order_days_relation }} as future_days
         on

@@ -105,3 +105,20 @@
             daily.{{ date_column }} >= as_of_list.window_start_date
             and daily.{{ date_column }} < as_of_list.as_of_date
 {%- endmacro %}
+
+{#-
+    The from clause of a rollup's `aggregated` CTE: each `running_relation` row repeated for
+    the model's `as_of_dates` until the key's next change, with the key's trailing-window sums
+    (`window_relation`, one row per key and as-of date) left-joined.
+-#}
+{% macro from_running_totals_with_windows(
+    running_relation='running_totals', window_relation='window_totals', key_column='customer_id'
+) -%}
+    from {{ running_relation }}
+    inner join as_of_dates
+        on {{ spine_dates_until_next_change(running_relation, 'as_of_dates') }}
+    left join {{ window_relation }}
+        on
+            {{ running_relation }}.{{ key_column }} = {{ window_relation }}.{{ key_column }}
+            and as_of_dates.as_of_date = {{ window_relation }}.as_of_date
+{%- endmacro %}

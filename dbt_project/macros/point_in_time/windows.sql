@@ -14,3 +14,25 @@
 {% macro window_count(days, days_before_column='days_before_as_of') -%}
     sum(case when {{ days_before_column }} <= {{ days }} then 1 else 0 end)
 {%- endmacro %}
+
+{#-
+    The from clause pairing each row of `daily_relation` with the as-of dates of the model's
+    `as_of_dates` CTE whose trailing `days`-day window holds its `date_column` (strictly before
+    the as-of date). Rows older than the first as-of date's window are cut first (the model's
+    `first_as_of_date` CTE: the date table is joined first, so the range join stays cheap).
+    `condition`: a further filter on the daily rows.
+-#}
+{% macro from_days_before_as_of(daily_relation, date_column, days, condition=none) -%}
+    {%- set event_date = daily_relation ~ '.' ~ date_column -%}
+    from {{ daily_relation }}
+    cross join first_as_of_date
+    inner join as_of_dates
+        on
+            {{ event_date }} < as_of_dates.as_of_date
+            and {{ days_after(event_date, days) }} >= as_of_dates.as_of_date
+    where
+        {{ event_date }} >= {{ days_before('first_as_of_date.as_of_date', days) }}
+        {%- if condition %}
+        and {{ condition }}
+        {%- endif %}
+{%- endmacro %}

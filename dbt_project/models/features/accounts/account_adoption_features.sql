@@ -91,13 +91,7 @@ logins_by_as_of as (
                 then usage_daily.login_count
             else 0
         end) as logins_prior_60d
-    from usage_daily
-    cross join first_as_of_date
-    inner join as_of_dates
-        on
-            usage_daily.usage_date < as_of_dates.as_of_date
-            and {{ days_after('usage_daily.usage_date', 90) }} >= as_of_dates.as_of_date
-    where usage_daily.usage_date >= {{ days_before('first_as_of_date.as_of_date', 90) }}
+    {{ from_days_before_as_of('usage_daily', 'usage_date', 90) }}
     group by usage_daily.account_id, as_of_dates.as_of_date
 ),
 
@@ -116,13 +110,7 @@ feature_use_by_as_of as (
             when feature_usage_daily.usage_date < {{ days_before('as_of_dates.as_of_date', 30) }} then 1
             else 0
         end) as used_before_30d
-    from feature_usage_daily
-    cross join first_as_of_date
-    inner join as_of_dates
-        on
-            feature_usage_daily.usage_date < as_of_dates.as_of_date
-            and {{ days_after('feature_usage_daily.usage_date', 90) }} >= as_of_dates.as_of_date
-    where feature_usage_daily.usage_date >= {{ days_before('first_as_of_date.as_of_date', 90) }}
+    {{ from_days_before_as_of('feature_usage_daily', 'usage_date', 90) }}
     group by feature_usage_daily.account_id, as_of_dates.as_of_date, feature_usage_daily.feature_key
 ),
 

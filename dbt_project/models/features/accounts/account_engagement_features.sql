@@ -46,13 +46,7 @@ engagement_by_as_of as (
         engagement_daily.*,
         as_of_dates.as_of_date,
         {{ days_between('engagement_daily.activity_date', 'as_of_dates.as_of_date') }} as days_ago
-    from engagement_daily
-    cross join first_as_of_date
-    inner join as_of_dates
-        on
-            engagement_daily.activity_date < as_of_dates.as_of_date
-            and {{ days_after('engagement_daily.activity_date', 360) }} >= as_of_dates.as_of_date
-    where engagement_daily.activity_date >= {{ days_before('first_as_of_date.as_of_date', 360) }}
+    {{ from_days_before_as_of('engagement_daily', 'activity_date', 360) }}
 ),
 
 engagement_windows as (

@@ -58,13 +58,7 @@ usage_by_as_of as (
         usage_daily.active_user_count,
         usage_daily.duration_seconds,
         {{ days_between('usage_daily.usage_date', 'as_of_dates.as_of_date') }} as days_ago
-    from usage_daily
-    cross join first_as_of_date
-    inner join as_of_dates
-        on
-            usage_daily.usage_date < as_of_dates.as_of_date
-            and {{ days_after('usage_daily.usage_date', 90) }} >= as_of_dates.as_of_date
-    where usage_daily.usage_date >= {{ days_before('first_as_of_date.as_of_date', 90) }}
+    {{ from_days_before_as_of('usage_daily', 'usage_date', 90) }}
 ),
 
 usage_windows as (
@@ -98,15 +92,7 @@ user_activity_30d as (
                 else 0
             end
         ) as was_active_7d
-    from user_usage_daily
-    cross join first_as_of_date
-    inner join as_of_dates
-        on
-            user_usage_daily.usage_date < as_of_dates.as_of_date
-            and {{ days_after('user_usage_daily.usage_date', 30) }} >= as_of_dates.as_of_date
-    where
-        user_usage_daily.user_email <> 'unknown'
-        and user_usage_daily.usage_date >= {{ days_before('first_as_of_date.as_of_date', 30) }}
+    {{ from_days_before_as_of('user_usage_daily', 'usage_date', 30, "user_usage_daily.user_email <> 'unknown'") }}
     group by user_usage_daily.account_id, as_of_dates.as_of_date, user_usage_daily.user_email
 ),
 
@@ -129,13 +115,7 @@ feature_recency as (
         as_of_dates.as_of_date,
         feature_usage_daily.feature_key,
         min({{ days_between('feature_usage_daily.usage_date', 'as_of_dates.as_of_date') }}) as days_since_use
-    from feature_usage_daily
-    cross join first_as_of_date
-    inner join as_of_dates
-        on
-            feature_usage_daily.usage_date < as_of_dates.as_of_date
-            and {{ days_after('feature_usage_daily.usage_date', 90) }} >= as_of_dates.as_of_date
-    where feature_usage_daily.usage_date >= {{ days_before('first_as_of_date.as_of_date', 90) }}
+    {{ from_days_before_as_of('feature_usage_daily', 'usage_date', 90) }}
     group by feature_usage_daily.account_id, as_of_dates.as_of_date, feature_usage_daily.feature_key
 ),
 

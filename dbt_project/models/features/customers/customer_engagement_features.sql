@@ -88,13 +88,7 @@ aggregated as (
         running_totals.last_session_date,
         running_totals.last_ticket_date,
         running_totals.last_activity_date
-    from running_totals
-    inner join as_of_dates
-        on {{ spine_dates_until_next_change('running_totals', 'as_of_dates') }}
-    left join window_totals
-        on
-            running_totals.customer_id = window_totals.customer_id
-            and as_of_dates.as_of_date = window_totals.as_of_date
+    {{ from_running_totals_with_windows() }}
 ),
 
 final as (

@@ -101,13 +101,7 @@ aggregated as (
         running_totals.web_order_count,
         running_totals.app_order_count,
         running_totals.store_order_count
-    from running_totals
-    inner join as_of_dates
-        on {{ spine_dates_until_next_change('running_totals', 'as_of_dates') }}
-    left join window_totals
-        on
-            running_totals.customer_id = window_totals.customer_id
-            and as_of_dates.as_of_date = window_totals.as_of_date
+    {{ from_running_totals_with_windows() }}
 ),
 
 final as (

@@ -39,25 +39,20 @@ source_records as (
 
     union all
 
-    select
-        {{ identity_node_key('crm_contact', 'contact_id') }} as node_key,
-        'crm_contact' as source_system,
-        cast(contact_id as {{ dbt.type_string() }}) as source_record_id,
-        cast(null as {{ dbt.type_bigint() }}) as commerce_customer_id,
-        created_at as first_seen_at
-    from crm_contacts
+    {%- for source_system, crm_relation, id_column in [
+        ('crm_contact', 'crm_contacts', 'contact_id'),
+        ('crm_lead', 'crm_leads', 'lead_id'),
+    ] %}
+        select
+            {{ identity_node_key(source_system, id_column) }} as node_key,
+            '{{ source_system }}' as source_system,
+            cast({{ id_column }} as {{ dbt.type_string() }}) as source_record_id,
+            cast(null as {{ dbt.type_bigint() }}) as commerce_customer_id,
+            created_at as first_seen_at
+        from {{ crm_relation }}
 
-    union all
-
-    select
-        {{ identity_node_key('crm_lead', 'lead_id') }} as node_key,
-        'crm_lead' as source_system,
-        cast(lead_id as {{ dbt.type_string() }}) as source_record_id,
-        cast(null as {{ dbt.type_bigint() }}) as commerce_customer_id,
-        created_at as first_seen_at
-    from crm_leads
-
-    union all
+        union all
+    {%- endfor %}
 
     select
         node_key,

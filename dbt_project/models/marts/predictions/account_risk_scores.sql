@@ -13,12 +13,7 @@ final as (
         score as churn_probability,
         {{ risk_band('score') }} as churn_risk_band,
         horizon_days as churn_horizon_days,
-        factor_1_name,
-        factor_1_contribution,
-        factor_2_name,
-        factor_2_contribution,
-        factor_3_name,
-        factor_3_contribution,
+        {{ prediction_factor_columns() }},
         model_version,
         scored_at
     from latest

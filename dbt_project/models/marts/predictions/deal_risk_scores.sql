@@ -11,12 +11,7 @@ final as (
         entity_id as opportunity_id,
         as_of_date,
         cast(round(cast(score * 100 as numeric(18, 4)), 1) as numeric(5, 1)) as risk_score,
-        factor_1_name,
-        factor_1_contribution,
-        factor_2_name,
-        factor_2_contribution,
-        factor_3_name,
-        factor_3_contribution,
+        {{ prediction_factor_columns() }},
         model_version,
         scored_at
     from latest

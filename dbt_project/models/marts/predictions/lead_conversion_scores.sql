@@ -12,12 +12,7 @@ final as (
         as_of_date,
         score as conversion_probability,
         horizon_days as conversion_horizon_days,
-        factor_1_name,
-        factor_1_contribution,
-        factor_2_name,
-        factor_2_contribution,
-        factor_3_name,
-        factor_3_contribution,
+        {{ prediction_factor_columns() }},
         model_version,
         scored_at
     from latest

@@ -14,6 +14,18 @@
     'new_pipeline_7d': 'opened_deals',
     'win_rate_28d': 'closed_deals',
 } %}
+{#- KPIs that are one day's value (KPI, daily CTE, column), and each source's activity column. -#}
+{%- set same_day_kpis = [
+    ('orders', 'order_days', 'order_count'),
+    ('revenue', 'order_days', 'revenue'),
+    ('usage_events', 'usage_days', 'usage_events'),
+] %}
+{%- set source_activity_columns = [
+    ('orders', 'order_days', 'order_count'),
+    ('usage', 'usage_days', 'usage_events'),
+    ('opened_deals', 'opened_days', 'opened_deals'),
+    ('closed_deals', 'closed_days', 'closed_deals'),
+] %}
 
 with
 
@@ -82,30 +94,16 @@ closed_days as (
 ),
 
 kpi_values as (
-    select
-        'orders' as kpi_name,
-        calendar.kpi_date,
-        coalesce(order_days.order_count, 0) as kpi_value
-    from calendar
-    left join order_days
-        on calendar.kpi_date = order_days.kpi_date
-    union all
-    select
-        'revenue' as kpi_name,
-        calendar.kpi_date,
-        coalesce(order_days.revenue, 0) as kpi_value
-    from calendar
-    left join order_days
-        on calendar.kpi_date = order_days.kpi_date
-    union all
-    select
-        'usage_events' as kpi_name,
-        calendar.kpi_date,
-        coalesce(usage_days.usage_events, 0) as kpi_value
-    from calendar
-    left join usage_days
-        on calendar.kpi_date = usage_days.kpi_date
-    union all
+    {%- for kpi_name, daily_relation, value_column in same_day_kpis %}
+        select
+            '{{ kpi_name }}' as kpi_name,
+            calendar.kpi_date,
+            coalesce({{ daily_relation }}.{{ value_column }}, 0) as kpi_value
+        from calendar
+        left join {{ daily_relation }}
+            on calendar.kpi_date = {{ daily_relation }}.kpi_date
+        union all
+    {%- endfor %}
     select
         'new_pipeline_7d' as kpi_name,
         calendar.kpi_date,
@@ -133,29 +131,14 @@ kpi_values as (
 ),
 
 source_activity as (
-    select
-        'orders' as source_name,
-        kpi_date,
-        order_count as activity
-    from order_days
-    union all
-    select
-        'usage' as source_name,
-        kpi_date,
-        usage_events as activity
-    from usage_days
-    union all
-    select
-        'opened_deals' as source_name,
-        kpi_date,
-        opened_deals as activity
-    from opened_days
-    union all
-    select
-        'closed_deals' as source_name,
-        kpi_date,
-        closed_deals as activity
-    from closed_days
+    {%- for source_name, daily_relation, activity_column in source_activity_columns %}
+        select
+            '{{ source_name }}' as source_name,
+            kpi_date,
+            {{ activity_column }} as activity
+        from {{ daily_relation }}
+        {{- ' union all' if not loop.last }}
+    {%- endfor %}
 ),
 
 source_activity_levels as (

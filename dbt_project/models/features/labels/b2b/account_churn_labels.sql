@@ -1,10 +1,3 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='as_of_date',
-    post_hook="{{ prune_dates_outside_spine() }}",
-    on_schema_change='append_new_columns',
-) }}
 {#-
     One row per subscribed account per matured as-of date: did the subscription get
     cancelled in the `account_churn_horizon_days` days starting at the as-of date? Only
@@ -14,10 +7,6 @@
 
 with
 
-as_of_dates as (
-    select * from {{ ref('int_as_of_dates') }}
-),
-
 subscriptions as (
     select * from {{ ref('stg_billing__subscriptions') }}
 ),
@@ -26,17 +15,8 @@ accounts as (
     select * from {{ ref('stg_crm__accounts') }}
 ),
 
-dates_to_build as (
-    {#- Incremental: a label changes until its horizon is complete, so look back that far. -#}
-    {{ as_of_dates_to_build(horizon_days + var('late_arriving_lookback_days')) }}
-),
-
 matured_dates as (
-    select as_of_date
-    from as_of_dates
-    where
-        {{ days_after('as_of_date', horizon_days) }} <= ({{ run_as_of_date() }})
-        and as_of_date in (select dates_to_build.as_of_date from dates_to_build)
+    {{ matured_label_dates(horizon_days) }}
 ),
 
 subscribed_accounts as (

@@ -1,3 +1,5 @@
+{#- A table: outcomes are known only once a deal closes, so every build rebuilds them all. -#}
+{{ config(materialized='table') }}
 {#-
     One row per deal open at an as-of date that has since closed (before the run's as-of
     date): won or lost. Deals still open are unlabelled.

@@ -1,10 +1,3 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='as_of_date',
-    post_hook="{{ prune_dates_outside_spine() }}",
-    on_schema_change='append_new_columns',
-) }}
 {#-
     Commerce churn label per unified customer per as-of date: true when the customer, who had
     ordered before the as-of date, places no order in the `churn_horizon_days` days from it.
@@ -21,13 +14,8 @@ as_of_dates as (
     select * from {{ ref('int_as_of_dates') }}
 ),
 
-dates_to_build as (
-    {#- Incremental: a label changes until its horizon is complete, so look back that far. -#}
-    {{ as_of_dates_to_build(var('churn_horizon_days') + var('late_arriving_lookback_days')) }}
-),
-
 future_orders as (
-    {{ future_order_labels('order_days', 'as_of_dates', var('churn_horizon_days'), 'dates_to_build') }}
+    {{ future_order_labels('order_days', 'as_of_dates', var('churn_horizon_days')) }}
 ),
 
 final as (

@@ -1,10 +1,3 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='as_of_date',
-    post_hook="{{ prune_dates_outside_spine() }}",
-    on_schema_change='append_new_columns',
-) }}
 {#-
     Customer lifetime value label per unified customer per as-of date: revenue in the
     `clv_horizon_days` days from the as-of date, for customers who had ordered before it.
@@ -20,13 +13,8 @@ as_of_dates as (
     select * from {{ ref('int_as_of_dates') }}
 ),
 
-dates_to_build as (
-    {#- Incremental: a label changes until its horizon is complete, so look back that far. -#}
-    {{ as_of_dates_to_build(var('clv_horizon_days') + var('late_arriving_lookback_days')) }}
-),
-
 future_orders as (
-    {{ future_order_labels('order_days', 'as_of_dates', var('clv_horizon_days'), 'dates_to_build') }}
+    {{ future_order_labels('order_days', 'as_of_dates', var('clv_horizon_days')) }}
 ),
 
 final as (
