@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from events.schemas import EventSource
-from events.validation import Checked
+from events.validation import Checked, Record, check_records
 from sources.contract import METADATA_COLUMNS
 from sources.load.ddl import QUARANTINE_COLUMNS, QUARANTINE_RELATION, ensure_tables, quote
 from warehouse import adapter_for
@@ -105,22 +105,24 @@ class Inbox:
     def _write(self) -> Any:
         return _Guarded(self._adapter, self._lock)
 
-    def accept(self, source: EventSource, event_id: str, checked: Checked) -> Accepted:
-        """Store the event (raw row or quarantine row + inbox row); returns once committed.
+    def accept(self, source: EventSource, event_id: str, data: dict[str, Any]) -> Accepted:
+        """Validate and store the event (raw row or quarantine row + inbox row); returns once
+        committed.
 
-        Group commit: requests arriving while a transaction commits wait for it, then the next
-        one to get the lock commits all of them in one transaction (a DuckDB commit costs the
-        same for one row as for a hundred). A failing group is retried one event at a time, so
-        one bad event cannot refuse its neighbours.
+        Group commit: requests arriving while a group is validated and committed wait for it,
+        then the next one to get the lock validates all of them (one query per source and set
+        of keys, ``events.validation``) and commits them in one transaction (a DuckDB commit
+        costs the same for one row as for a hundred). A failing group is retried one event at
+        a time, so one bad event cannot refuse its neighbours.
         """
-        ticket = _Ticket(source, event_id, checked)
+        ticket = _Ticket(source, event_id, data)
         with self._queue_lock:
             self._waiting.append(ticket)
         with self._commit_lock:
             if ticket.result is None and ticket.error is None:
                 with self._queue_lock:
                     group, self._waiting = self._waiting, []
-                self._commit(group)
+                self._commit(_validated(group))
         if ticket.error is not None:
             raise ticket.error
         assert ticket.result is not None
@@ -190,9 +192,33 @@ def finish_events(session: Session, events: Sequence[InboxEvent], error: str | N
 class _Ticket:
     source: EventSource
     event_id: str
-    checked: Checked
+    data: dict[str, Any]
+    checked: Checked | None = None
     result: Accepted | None = None
     error: BaseException | None = None
+
+
+def _validated(group: list[_Ticket]) -> list[_Ticket]:
+    """The group's rows checked by the loader's rules, one call per source; the tickets that
+    could not be checked get their error and are left out."""
+    loaded_at = utc_now()
+    by_source: dict[str, list[_Ticket]] = {}
+    for ticket in group:
+        by_source.setdefault(ticket.source.name, []).append(ticket)
+    valid: list[_Ticket] = []
+    for tickets in by_source.values():
+        table = tickets[0].source.table
+        records = [Record(t.data, f"events/{t.source.name}/{t.event_id}") for t in tickets]
+        try:
+            checked = check_records(table, records, loaded_at)
+        except Exception:
+            for ticket in tickets:
+                ticket.error = _failure()
+            continue
+        for ticket, result in zip(tickets, checked, strict=True):
+            ticket.checked = result
+            valid.append(ticket)
+    return valid
 
 
 def _failure() -> BaseException:
@@ -205,6 +231,7 @@ def _failure() -> BaseException:
 def _store(session: Session, ticket: _Ticket) -> Accepted:
     """One event's rows, in the caller's transaction."""
     source, event_id, checked = ticket.source, ticket.event_id, ticket.checked
+    assert checked is not None
     now = utc_now()
     table = source.table
     values = checked.values

@@ -30,7 +30,7 @@ class EntityScorer:
         self.gateway = gateway
         self.registry = ModelRegistry(settings)
         self._frames: dict[str, tuple[date, pd.DataFrame]] = {}
-        self._models: dict[str, tuple[str, Any]] = {}
+        self._models: dict[str, tuple[str, Any, int | None]] = {}
         self._lock = threading.Lock()
 
     def _frame(self, model_name: str, today: date) -> pd.DataFrame:
@@ -43,39 +43,49 @@ class EntityScorer:
                 self._frames[model_name] = (today, frame)
             return self._frames[model_name][1]
 
-    def _champion(self, model_name: str) -> tuple[str, Any] | None:
+    def _champion(self, model_name: str) -> tuple[str, Any, int | None] | None:
+        """The champion's version, model and horizon (days), loaded once."""
         if model_name not in self._models:
             champion = self.registry.champion(model_name)
             if champion is None:
                 return None
-            self._models[model_name] = (champion.version, self.registry.load_model(champion))
+            horizon = champion.params.get("horizon_days")
+            self._models[model_name] = (
+                champion.version,
+                self.registry.load_model(champion),
+                None if horizon is None else int(horizon),
+            )
         return self._models[model_name]
 
-    def score(
-        self, model_name: str, entity_id: str, changes: dict[str, Any], now: datetime
-    ) -> pd.DataFrame | None:
-        """The prediction row (``ml.predictions`` columns) of one entity, or None when the
-        model has no champion or the entity has no batch features yet (the next daily run
-        scores it)."""
+    def score_many(
+        self, model_name: str, changes: dict[str, dict[str, Any]], now: datetime
+    ) -> dict[str, dict[str, Any]]:
+        """The prediction rows (``ml.predictions`` columns) of the entities in ``changes``
+        (entity id -> the feature values their events changed), scored in one call. Left out:
+        every entity when the model has no champion, and entities without batch features yet
+        (the next daily run scores them)."""
         from ml.scoring import score_entities
 
         champion = self._champion(model_name)
-        if champion is None:
-            return None
+        if champion is None or not changes:
+            return {}
         frame = self._frame(model_name, now.date())
-        if entity_id not in frame.index:
-            return None
-        row = frame.loc[[entity_id]].reset_index(drop=True)
-        for column, value in changes.items():
-            if column in row.columns and value is not None:
-                row[column] = value
-        version, model = champion
-        return score_entities(
+        known = [entity for entity in changes if entity in frame.index]
+        if not known:
+            return {}
+        rows = frame.loc[known].reset_index(drop=True)
+        for position, entity in enumerate(known):
+            for column, value in changes[entity].items():
+                if column in rows.columns and value is not None:
+                    rows.loc[position, column] = value
+        version, model, horizon = champion
+        scored = score_entities(
             MODEL_SPECS[model_name],
             model,
             version,
-            row,
-            horizon_days=None,
+            rows,
+            horizon_days=horizon,
             scored_at=now.replace(tzinfo=UTC) if now.tzinfo is None else now,
             run_id="event",
         )
+        return {str(row["entity_id"]): row for row in scored.to_dict("records")}

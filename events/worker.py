@@ -65,35 +65,47 @@ class EventWorker:
         per entity), due timers, delivery, then ``done`` for the events and timers."""
         result = StepResult()
         context = self.context
-        handled: list[tuple[InboxEvent, list[Alert]]] = []
+        handled: dict[tuple[str, str], tuple[InboxEvent, list[Alert]]] = {}
         failures: list[tuple[InboxEvent, str]] = []
         for event in self.service.inbox.pending(BATCH_SIZE):
             try:
-                handled.append((event, HANDLERS[event.source](context, event)))
+                handled[event.source, event.event_id] = (
+                    event,
+                    HANDLERS[event.source](context, event),
+                )
             except Exception as error:
                 log.warning("event %s/%s failed: %s", event.source, event.event_id, error)
                 failures.append((event, f"{type(error).__name__}: {error}"[:500]))
+        for outcome in context.score_wanted():
+            key = (outcome.event.source, outcome.event.event_id)
+            if outcome.error is not None:
+                log.warning("event %s/%s failed: %s", *key, outcome.error)
+                handled.pop(key, None)
+                failures.append((outcome.event, outcome.error))
+            elif key in handled:
+                handled[key][1].extend(outcome.alerts)
         context.apply_writes()
         context.apply_pushes()
         now = self.clock()
         with context.read() as session:
             timers = tables.due_timers(session, now)
         fired = [(timer, fire_timer(context, timer)) for timer in timers]
-        alerts = [a for _, found in handled for a in found] + [a for _, f in fired for a in f]
+        alerts = [a for _, found in handled.values() for a in found]
+        alerts += [a for _, found in fired for a in found]
         if alerts:
             with self.service.inbox.session() as session:
-                for event, found in handled:
+                for event, found in handled.values():
                     for alert in found:
                         tables.record_alert(session, alert, event.source, event.event_id, now)
                 for timer, found in fired:
                     for alert in found:
-                        key = str(timer["timer_key"])
-                        tables.record_alert(session, alert, "timer", key, now)
+                        timer_key = str(timer["timer_key"])
+                        tables.record_alert(session, alert, "timer", timer_key, now)
         report = self.deliverer.deliver(alerts, now)
         with self.service.inbox.session() as session:
             for timer, _ in fired:
                 tables.fire_timer(session, str(timer["timer_key"]), now)
-            finish_events(session, [event for event, _ in handled], None)
+            finish_events(session, [event for event, _ in handled.values()], None)
             for event, problem in failures:
                 finish_events(session, [event], problem)
         self.service.gauge.moved(-(len(handled) + len(failures)))

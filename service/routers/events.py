@@ -125,12 +125,8 @@ async def receive_event(source: str, request: Request) -> JSONResponse:
 def _store(
     service: EventsService, source: str, event_id: str, data: dict[str, Any]
 ) -> JSONResponse:
-    from events.inbox import utc_now
-    from events.validation import check_record
-
     known = SOURCES[source]
-    checked = check_record(known.table, data, f"events/{source}/{event_id}", utc_now())
-    accepted = service.inbox.accept(known, event_id, checked)
+    accepted = service.inbox.accept(known, event_id, data)
     body: dict[str, Any] = {"event_id": event_id, "source": source, "status": accepted.outcome}
     if accepted.outcome == "duplicate":
         body["first_outcome"] = accepted.first_outcome
