@@ -14,7 +14,7 @@ from datetime import datetime
 
 from events import store as tables
 from events.delivery import Deliverer
-from events.handlers import HANDLERS, Context, fire_timer
+from events.handlers import HANDLERS, PREPARERS, Context, fire_timer
 from events.inbox import InboxEvent, finish_events, utc_now
 from events.service import EventsService
 from notifier.config import NotifierError, SlackConfig
@@ -58,7 +58,8 @@ class EventWorker:
         self.context = Context(service.inbox, stream if features else None, scorer, clock)
         self.deliverer = Deliverer(settings, slack)
         with service.inbox.session() as session:
-            tables.ensure_worker_tables(session)
+            session.lock("events:ddl")
+            tables.ensure_worker_tables(session, indexes=settings.target == "postgres")
 
     def step(self) -> StepResult:
         """One pass: pending events (their writes in one commit, their features in one push
@@ -67,7 +68,9 @@ class EventWorker:
         context = self.context
         handled: dict[tuple[str, str], tuple[InboxEvent, list[Alert]]] = {}
         failures: list[tuple[InboxEvent, str]] = []
-        for event in self.service.inbox.pending(BATCH_SIZE):
+        pending = self.service.inbox.pending(BATCH_SIZE)
+        self._prepare(pending)
+        for event in pending:
             try:
                 handled[event.source, event.event_id] = (
                     event,
@@ -115,6 +118,21 @@ class EventWorker:
         result.alerts = alerts
         result.delivered = report.deliveries
         return result
+
+    def _prepare(self, events: list[InboxEvent]) -> None:
+        """The step's look-ups, one query per source; a failure leaves them to each handler."""
+        self.context.looked_up = {}
+        by_source: dict[str, list[InboxEvent]] = {}
+        for event in events:
+            by_source.setdefault(event.source, []).append(event)
+        for source, found in by_source.items():
+            prepare = PREPARERS.get(source)
+            if prepare is None:
+                continue
+            try:
+                prepare(self.context, found)
+            except Exception as error:
+                log.warning("look-ups for %d %s events failed: %s", len(found), source, error)
 
     def close(self) -> None:
         self.deliverer.close()

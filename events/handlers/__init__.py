@@ -10,7 +10,7 @@ from events.handlers.accounts import handle_account, handle_usage
 from events.handlers.cart import fire_timer, handle_cart, intent_score
 from events.handlers.context import Context, ScoreOutcome
 from events.handlers.opportunities import handle_opportunity
-from events.handlers.orders import handle_order
+from events.handlers.orders import handle_order, prepare_orders
 from events.inbox import InboxEvent
 from notifier.messages import Alert
 
@@ -22,4 +22,9 @@ HANDLERS: dict[str, Callable[[Context, InboxEvent], list[Alert]]] = {
     "product_usage": handle_usage,
 }
 
-__all__ = ["HANDLERS", "Context", "ScoreOutcome", "fire_timer", "intent_score"]
+#: Look-ups done once for all of a step's events of a source, before their handlers run.
+PREPARERS: dict[str, Callable[[Context, list[InboxEvent]], None]] = {
+    "order": prepare_orders,
+}
+
+__all__ = ["HANDLERS", "PREPARERS", "Context", "ScoreOutcome", "fire_timer", "intent_score"]

@@ -73,8 +73,8 @@ def handle_cart(ctx: Context, event: InboxEvent) -> list[Alert]:
     value = float(data.get("quantity") or 1) * float(data.get("price") or 0)
     hours = alert_vars().cart_abandonment_hours
     if kind == "purchase":
-        ctx.write(lambda session: tables.cancel_timers(session, CART_TIMER, customer, now))
-        ctx.write(lambda session: tables.cancel_timers(session, INTENT_TIMER, customer, now))
+        ctx.cancel_timers(CART_TIMER, customer)
+        ctx.cancel_timers(INTENT_TIMER, customer)
     elif kind == "cart_add":
         # The latest add moves the timer; the cart itself is read from raw when it fires, so
         # running an event twice changes nothing.

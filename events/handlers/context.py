@@ -53,12 +53,23 @@ class Context:
     writes: list[Write] = field(default_factory=list)
     pushes: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     wanted: dict[tuple[str, str], Wanted] = field(default_factory=dict)
+    #: Look-ups done once for a step's events of one source (``PREPARERS``), by (what, key).
+    looked_up: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     def read(self) -> Any:
         return self.inbox.reader()
 
     def write(self, change: Write) -> None:
         self.writes.append(change)
+
+    def cancel_timers(self, kind: str, entity_id: str) -> None:
+        """Cancel the entity's waiting ``kind`` timers, in order with the step's other writes
+        (back-to-back cancellations of one kind go in one statement)."""
+        last = self.writes[-1] if self.writes else None
+        if isinstance(last, _Cancel) and last.kind == kind:
+            last.entity_ids.add(entity_id)
+        else:
+            self.writes.append(_Cancel(kind, {entity_id}, self.clock()))
 
     def push(self, entity: str, entity_id: str, values: dict[str, Any]) -> None:
         """Streamed features for the step's push (a later event of the entity wins)."""
@@ -128,6 +139,16 @@ class Context:
             pushed = self.features.push_many(self.pushes, self.clock())
         self.pushes = {}
         return pushed
+
+
+@dataclass
+class _Cancel:
+    kind: str
+    entity_ids: set[str]
+    now: datetime
+
+    def __call__(self, session: Session) -> None:
+        tables.cancel_timers(session, self.kind, self.entity_ids, self.now)
 
 
 def _score_write(event: InboxEvent, row: dict[str, Any], now: datetime) -> Write:

@@ -41,12 +41,17 @@ class Live:
     clock: Clock
 
     def alert_messages(self, alert_id: str) -> list[dict[str, object]]:
-        return [
-            message
-            for message in self.slack.messages
-            if alert_id
-            in ((message.get("metadata") or {}).get("event_payload") or {}).get("alert_ids", [])
-        ]
+        return messages_of(self.slack, alert_id)
+
+
+def messages_of(slack: SlackStandIn, alert_id: str) -> list[dict[str, object]]:
+    """The messages the stand-in Slack received for one alert (by the metadata's ids)."""
+    return [
+        message
+        for message in slack.messages
+        if alert_id
+        in ((message.get("metadata") or {}).get("event_payload") or {}).get("alert_ids", [])
+    ]
 
 
 def copy_of(built: BuiltWarehouse, root: Path) -> Iterator[Settings]:
