@@ -178,7 +178,7 @@ def fire_timer(ctx: Context, timer: dict[str, Any]) -> list[Alert]:
             alert_type="product_intent",
             entity_type="customer",
             entity_id=customer,
-            window_key=f"{product}-{timer['due_at']:%Y-%m-%d}",
+            window_key=f"product:{product}@{timer['due_at']:%Y-%m-%d}",
             severity="medium",
             entity_name=f"Customer {customer}",
             title=f"Product Intent: Customer {customer} on {product} (score {payload['score']})",
