@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from events.handlers.context import Context, first, stamp
+from events.handlers.context import Context, batch_value, first, stamp
 from events.inbox import InboxEvent
 from events.rules import make_alert, next_batch_day, risk_band
 from notifier.messages import Alert
@@ -88,13 +88,9 @@ def churn_risk_rule(ctx: Context, event: InboxEvent, scored: dict[str, Any] | No
     if BAND_ORDER.index(band) < BAND_ORDER.index("medium"):
         return []
     with ctx.read() as session:
-        before = None
-        if session.table_exists("marts.account_risk_scores"):
-            before = first(
-                session,
-                "select churn_risk_band from marts.account_risk_scores where account_id = %s",
-                (account,),
-            )
+        before = batch_value(
+            session, "marts.account_risk_scores", "churn_risk_band", "account_id", account
+        )
         if before in BAND_ORDER and BAND_ORDER.index(before) >= BAND_ORDER.index(band):
             return []
         owner = _owner(session, account)

@@ -164,6 +164,14 @@ def first(session: Session, sql: str, params: tuple[Any, ...]) -> Any:
     return rows[0][0] if rows else None
 
 
+def batch_value(session: Session, mart: str, column: str, key_column: str, key: str) -> Any:
+    """The batch's latest ``column`` for one entity in a scored mart (None when the mart or
+    the entity's row is absent: the batch has not scored it)."""
+    if not session.table_exists(mart):
+        return None
+    return first(session, f"select {column} from {mart} where {key_column} = %s", (key,))
+
+
 def stamp(value: Any) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from events.handlers.context import Context, first, stamp
+from events.handlers.context import Context, batch_value, stamp
 from events.inbox import InboxEvent
 from events.rules import alert_vars, make_alert, money, next_batch_day
 from notifier.messages import Alert
@@ -62,13 +62,9 @@ def deal_risk_rule(ctx: Context, event: InboxEvent, scored: dict[str, Any] | Non
     if risk <= settings.deal_risk_threshold or not _is_open(data):
         return []
     with ctx.read() as session:
-        before = None
-        if session.table_exists("marts.deal_risk_scores"):
-            before = first(
-                session,
-                "select risk_score from marts.deal_risk_scores where opportunity_id = %s",
-                (opportunity,),
-            )
+        before = batch_value(
+            session, "marts.deal_risk_scores", "risk_score", "opportunity_id", opportunity
+        )
         if before is not None and float(before) > settings.deal_risk_threshold:
             return []  # the batch alerted it already; the event did not cross the line
         owner = crm_user(session, str(data["owner_user_id"])) if data.get("owner_user_id") else None

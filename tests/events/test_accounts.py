@@ -6,7 +6,6 @@ same alert id and the notifier sends nothing twice."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,6 @@ from tests.events.conftest import Live
 from tests.events.test_deals import jsonable
 from tests.events.test_worker import query, stamp
 from tests.notifier.conftest import bot_config
-from warehouse.dbt import run_dbt
 
 #: What the daily run rebuilds that the account churn alert reads.
 BATCH_MODELS = "account_risk_scores int_as_of_dates path:models/intermediate/alerts alerts"
@@ -114,15 +112,8 @@ def test_an_account_update_is_scored_by_the_champion_and_alerts_only_above_the_b
     assert len(live.alert_messages(expected)) == len(alert.destinations) >= 1
 
     # the next daily run: its dbt alert models compute the same id, its delivery sends nothing
-    live.worker.close()
-    live.service.close()  # DuckDB: one process per file; dbt is the next
     day = next_batch_day(now)
-    run_dbt(
-        ["build", "--select", BATCH_MODELS, "--vars", json.dumps({"as_of_date": day.isoformat()})],
-        live.settings,
-        target_path=tmp_path / "dbt_target",
-        echo=False,
-    )
+    live.run_batch(BATCH_MODELS, day, tmp_path / "dbt_target")
     rows = query(
         live,
         "select alert_id, recipient from marts.alerts where alert_type = 'churn_risk' "
