@@ -52,8 +52,10 @@ def worker_wanted(app: Any) -> bool:
 @asynccontextmanager
 async def worker_lifespan(app: Any) -> AsyncIterator[None]:
     """The event worker on a thread of the service while it runs, when :func:`worker_wanted`.
-    It starts in the background (Feast and the models take seconds to load); if it cannot
-    start, the service still takes events, which wait in the inbox."""
+    ``ciw events serve`` answers once its worker is ready; ``ciw serve`` starts it in the
+    background (Feast and the models take seconds to load, longer on a busy machine) so that
+    the API answers at once. If it cannot start, the service still takes events, which wait in
+    the inbox."""
     holder: dict[str, Any] = {}
     starter = None
     if worker_wanted(app):
@@ -68,6 +70,8 @@ async def worker_lifespan(app: Any) -> AsyncIterator[None]:
 
         starter = threading.Thread(target=start, name="ciw-events-worker-start", daemon=True)
         starter.start()
+        if getattr(app.state, "events_worker", None):  # the webhook's own service: wait
+            await run_in_threadpool(starter.join)
     try:
         yield
     finally:
