@@ -7,8 +7,11 @@ receiver. Two phases:
 * **burst**: ``--burst`` order events sent as fast as 32 concurrent clients can;
 * **steady**: ``--rate`` events per second for ``--seconds``.
 
-One event in ``--alert-every`` is an order that takes a new customer past the first LTV
+One event in ``alert_every`` (100) is an order that takes a new customer past the first LTV
 milestone (an ``ltv_milestone`` alert to ``#customer-loyalty``); the others are small orders.
+Every such alert goes to that one channel, which Slack takes about one message a second in
+(the notifier paces to it): at 50 events/s, one alert in 100 events is half the channel's
+rate; one in 50 would be all of it, and any hiccup would queue every later alert.
 Latency is measured from the 202 (the client's clock) to the stand-in receiving the message
 (the same process's clock). Lost: a 202 whose raw row or inbox row is missing, or whose alert
 never arrived; duplicates: a raw row, or an alert message, seen twice.
@@ -17,6 +20,7 @@ never arrived; duplicates: a raw row, or an alert message, seen twice.
 from __future__ import annotations
 
 import asyncio
+import shutil
 import tempfile
 import time
 import uuid
@@ -223,12 +227,13 @@ def run_events_benchmark(
     burst: int = 10_000,
     rate: float = 50.0,
     seconds: float = 60.0,
-    alert_every: int = 50,
+    alert_every: int = 100,
     echo: Any = print,
 ) -> list[Phase]:
     """Both phases on a fresh warehouse; returns their figures (``Phase.line``)."""
     import os
 
+    from benchmarks.api import machine_load
     from events.service import EventsService
     from events.worker import start_worker
     from notifier.config import SlackConfig
@@ -238,6 +243,8 @@ def run_events_benchmark(
     from tests.notifier.slack_standin import VALID_TOKEN, SlackStandIn
 
     os.environ.update(secret_env())
+    if settings_target == "postgres":  # production: PostgreSQL + Redis as the online store
+        os.environ.setdefault("CIW_FEAST_ONLINE_STORE", "redis")
     directory = Path(tempfile.mkdtemp(prefix="ciw-bench-events-"))
     settings = _warehouse(settings_target, directory)
     slack = SlackStandIn().start()
@@ -255,6 +262,7 @@ def run_events_benchmark(
                 for name, count, pace in plan:
                     phase = Phase(name)
                     echo(f"{name}: {count} events" + (f" at {pace:.0f}/s" if pace else ""))
+                    echo(f"  before: {machine_load()}")
                     events = _events(name, count, first, alert_every)
                     accepted = asyncio.run(_send(url, events, pace, phase))
                     _measure(
@@ -268,6 +276,7 @@ def run_events_benchmark(
                         timeout=120 + count / 20,
                     )
                     echo(phase.line())
+                    echo(f"  after: {machine_load()}")
                     phases.append(phase)
                     first += count
         finally:
@@ -275,4 +284,5 @@ def run_events_benchmark(
     finally:
         slack.stop()
         _drop(settings)
+        shutil.rmtree(directory, ignore_errors=True)
     return phases

@@ -15,7 +15,7 @@ from notifier.due import due_pairs
 from notifier.messages import Alert, render_alert
 from notifier.report import DeliveryReport
 from notifier.slack import Transport
-from notifier.store import open_store
+from notifier.store import DELIVERIES_TABLE, LogRow, Store, open_store
 from warehouse.settings import Settings
 
 
@@ -39,6 +39,7 @@ class Deliverer:
     def deliver(self, alerts: Sequence[Alert], now: datetime) -> DeliveryReport:
         """Send each alert not yet in the delivery log to its destinations, once."""
         report = DeliveryReport(mode=self.config.mode)
+        alerts = list({alert.alert_id: alert for alert in alerts}.values())  # one of each
         if not alerts:
             return report
         if self._transport is None:
@@ -56,7 +57,10 @@ class Deliverer:
                 reconcile(store, self._transport, report, now, DEFAULT_STALE_AFTER)
                 self._reconciled_at = time.monotonic()
             due, skipped = due_pairs(
-                alerts, store.log_rows(), self._channel.mode, self._channel.destinations_of
+                alerts,
+                _log_rows_of(store, alerts),
+                self._channel.mode,
+                self._channel.destinations_of,
             )
             report.already_delivered += skipped
             messages = [render_alert(alert, destination) for alert, destination in due]
@@ -67,3 +71,14 @@ class Deliverer:
         close = getattr(self._transport, "close", None)
         if close is not None:
             close()
+
+
+def _log_rows_of(store: Store, alerts: Sequence[Alert]) -> list[LogRow]:
+    """The delivery log's rows of these alerts (not the whole log, which grows every day)."""
+    ids = sorted({alert.alert_id for alert in alerts})
+    names = list(LogRow.__dataclass_fields__)
+    marks = ", ".join(["%s"] * len(ids))
+    rows = store.execute(
+        f"select {', '.join(names)} from {DELIVERIES_TABLE} where alert_id in ({marks})", ids
+    )
+    return [LogRow(**dict(zip(names, row, strict=True))) for row in rows]

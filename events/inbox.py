@@ -14,18 +14,24 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from events.intake import (
+    INBOX_TABLE,
+    Accepted,
+    Ticket,
+    failure,
+    store_group,
+    utc_now,
+    validated,
+)
 from events.schemas import EventSource
-from events.validation import Checked
-from sources.contract import METADATA_COLUMNS
-from sources.load.ddl import QUARANTINE_COLUMNS, QUARANTINE_RELATION, ensure_tables, quote
+from sources.load.ddl import ensure_tables
 from warehouse import adapter_for
 from warehouse.adapters import Session
 from warehouse.settings import Settings
 
-INBOX_TABLE = "ops.event_inbox"
 #: Claims of one event before the worker gives up on it (its row stays, ``failed``).
 MAX_ATTEMPTS = 3
 
@@ -48,20 +54,6 @@ create table if not exists {INBOX_TABLE} (
 INBOX_INDEX = f"create index if not exists event_inbox_status on {INBOX_TABLE} (status)"
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-@dataclass(frozen=True)
-class Accepted:
-    """What the endpoint answers: ``accepted`` (202), ``quarantined`` (422) or, for a repeat,
-    ``duplicate`` with the first outcome."""
-
-    outcome: str
-    reason: str | None = None
-    first_outcome: str | None = None
-
-
 @dataclass(frozen=True)
 class InboxEvent:
     source: str
@@ -70,11 +62,6 @@ class InboxEvent:
     data: dict[str, Any]
     received_at: datetime
     attempts: int
-
-
-def batch_id(source: str, event_id: str) -> str:
-    """The raw rows' ``_batch_id`` of one event (what ties a raw row to its inbox row)."""
-    return f"event:{source}:{event_id}"
 
 
 class Inbox:
@@ -90,8 +77,10 @@ class Inbox:
         #: Writes of this process, one at a time (DuckDB: one writer; both: group commit).
         self._commit_lock = threading.Lock()
         self._lock = self._commit_lock if settings.target == "duckdb" else None
-        self._queue_lock = threading.Lock()
-        self._waiting: list[_Ticket] = []
+        #: Guards the waiting tickets and the leader flag; the leader notifies when done.
+        self._queue = threading.Condition()
+        self._waiting: list[Ticket] = []
+        self._leading = False
         with self._adapter.session(transaction=True) as session:
             session.lock("events:ddl")
             ensure_tables(session)
@@ -105,34 +94,48 @@ class Inbox:
     def _write(self) -> Any:
         return _Guarded(self._adapter, self._lock)
 
-    def accept(self, source: EventSource, event_id: str, checked: Checked) -> Accepted:
-        """Store the event (raw row or quarantine row + inbox row); returns once committed.
+    def accept(self, source: EventSource, event_id: str, data: dict[str, Any]) -> Accepted:
+        """Validate and store the event (raw row or quarantine row + inbox row); returns once
+        committed.
 
-        Group commit: requests arriving while a transaction commits wait for it, then the next
-        one to get the lock commits all of them in one transaction (a DuckDB commit costs the
-        same for one row as for a hundred). A failing group is retried one event at a time, so
-        one bad event cannot refuse its neighbours.
+        Group commit: requests arriving while a group is validated and committed wait; when
+        it is done, one of them (the leader) takes every waiting request, validates them (one
+        query per source and set of keys, ``events.validation``) and commits them in one
+        transaction (a commit costs the same for one row as for a hundred), and the others
+        are woken with their answers. The busier the endpoint, the larger the groups and the
+        cheaper each event. A failing group is retried one event at a time, so one bad event
+        cannot refuse its neighbours.
         """
-        ticket = _Ticket(source, event_id, checked)
-        with self._queue_lock:
+        ticket = Ticket(source, event_id, data)
+        with self._queue:
             self._waiting.append(ticket)
-        with self._commit_lock:
-            if ticket.result is None and ticket.error is None:
-                with self._queue_lock:
-                    group, self._waiting = self._waiting, []
-                self._commit(group)
-        if ticket.error is not None:
-            raise ticket.error
-        assert ticket.result is not None
-        return ticket.result
+            while not ticket.settled and self._leading:
+                self._queue.wait()
+            if ticket.settled:
+                return ticket.answer()
+            self._leading = True
+            group, self._waiting = self._waiting, []
+        try:
+            with self._commit_lock:
+                self._commit(validated(group))
+        finally:
+            with self._queue:
+                self._leading = False
+                for waiting in group:
+                    if not waiting.settled:  # cannot happen; never leave a caller hanging
+                        waiting.error = RuntimeError("the event was not stored")
+                self._queue.notify_all()
+        return ticket.answer()
 
-    def _commit(self, group: list[_Ticket]) -> None:
+    def _commit(self, group: list[Ticket]) -> None:
+        if not group:
+            return
         try:
             with self._adapter.session(transaction=True) as session:
-                results = [_store(session, ticket) for ticket in group]
+                results = store_group(session, group)
         except Exception:
             if len(group) == 1:
-                group[0].error = _failure()
+                group[0].error = failure()
                 return
             for ticket in group:
                 self._commit([ticket])
@@ -174,87 +177,21 @@ class Inbox:
 
 def finish_events(session: Session, events: Sequence[InboxEvent], error: str | None) -> None:
     """``done``; after an error, back to ``pending`` until :data:`MAX_ATTEMPTS`, then
-    ``failed`` with the error (the raw row stays either way)."""
+    ``failed`` with the error (the raw row stays either way). One update per source and
+    outcome."""
     now = utc_now()
+    groups: dict[tuple[str, str, int], list[str]] = {}
     for event in events:
         attempts = event.attempts + 1
         status = "done" if error is None else ("failed" if attempts >= MAX_ATTEMPTS else "pending")
+        groups.setdefault((event.source, status, attempts), []).append(event.event_id)
+    for (source, status, attempts), event_ids in groups.items():
+        marks = ", ".join(["%s"] * len(event_ids))
         session.execute(
             f"update {INBOX_TABLE} set status = %s, attempts = %s, error = %s, "
-            "processed_at = %s where source = %s and event_id = %s",
-            (status, attempts, error, now, event.source, event.event_id),
+            f"processed_at = %s where source = %s and event_id in ({marks})",
+            (status, attempts, error, now, source, *event_ids),
         )
-
-
-@dataclass
-class _Ticket:
-    source: EventSource
-    event_id: str
-    checked: Checked
-    result: Accepted | None = None
-    error: BaseException | None = None
-
-
-def _failure() -> BaseException:
-    import sys
-
-    error = sys.exc_info()[1]
-    return error if error is not None else RuntimeError("the event could not be stored")
-
-
-def _store(session: Session, ticket: _Ticket) -> Accepted:
-    """One event's rows, in the caller's transaction."""
-    source, event_id, checked = ticket.source, ticket.event_id, ticket.checked
-    now = utc_now()
-    table = source.table
-    values = checked.values
-    entity = None if values is None else values.get(source.entity_column)
-    status = "pending" if values is not None else "quarantined"
-    payload = json.dumps(values, default=str) if values is not None else checked.raw_record
-    inserted = session.execute(
-        f"insert into {INBOX_TABLE} (source, event_id, table_key, entity_id, status, "
-        "reason, payload, received_at, attempts) values (%s, %s, %s, %s, %s, %s, %s, "
-        "%s, 0) on conflict do nothing returning status",
-        (
-            source.name,
-            event_id,
-            table.key,
-            None if entity is None else str(entity),
-            status,
-            checked.reason,
-            payload,
-            now,
-        ),
-    )
-    if not inserted:
-        first = session.execute(
-            f"select status, reason from {INBOX_TABLE} where source = %s and event_id = %s",
-            (source.name, event_id),
-        )
-        first_status, reason = first[0] if first else ("pending", None)
-        outcome = "quarantined" if first_status == "quarantined" else "accepted"
-        return Accepted("duplicate", reason, outcome)
-    batch = batch_id(source.name, event_id)
-    source_file = f"events/{source.name}/{event_id}"
-    if values is not None:
-        columns = [*table.column_names, *METADATA_COLUMNS]
-        row = [*(values[name] for name in table.column_names), batch, source_file, 1, now]
-        session.execute(_insert(table.relation, columns), row)
-    else:
-        session.execute(
-            _insert(QUARANTINE_RELATION, list(QUARANTINE_COLUMNS)),
-            (
-                batch,
-                table.key,
-                source_file,
-                1,
-                checked.columns,
-                checked.reason,
-                checked.raw_record,
-                now,
-            ),
-        )
-    return Accepted("accepted" if values is not None else "quarantined", checked.reason)
 
 
 class _Guarded:
@@ -324,9 +261,3 @@ class _Sessions:
             raise
         finally:
             cursor.close()
-
-
-def _insert(relation: str, columns: Sequence[str]) -> str:
-    names = ", ".join(quote(column) for column in columns)
-    marks = ", ".join(["%s"] * len(columns))
-    return f"insert into {relation} ({names}) values ({marks})"

@@ -139,3 +139,13 @@ def make_alert(
 
 def money(value: float) -> str:
     return f"${value:,.0f}"
+
+
+def risk_band(probability: float) -> str:
+    """The dbt macro ``risk_band``: the churn band of a probability (var
+    ``churn_risk_thresholds``)."""
+    thresholds = alert_vars().churn_thresholds
+    for band in ("critical", "high", "medium"):
+        if probability > thresholds[band]:
+            return band
+    return "low"

@@ -4,6 +4,7 @@ will hold once the batch sees the events)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -48,10 +49,34 @@ DDL = (
 )
 
 
-def ensure_worker_tables(session: Session) -> None:
+#: PostgreSQL indexes for the worker's look-ups, one per (table, columns): the customer's raw
+#: orders, a web session's customer and cart events, an account's usage and latest row, the
+#: timers of an entity and the due ones. Not on DuckDB, which scans (and whose indexes on
+#: updated columns can fail its WAL replay after a crash).
+LOOKUP_INDEXES = (
+    ("raw_commerce.orders", ("customer_id", "ordered_at")),
+    ("raw_commerce.web_sessions", ("session_id",)),
+    ("raw_commerce.web_sessions", ("customer_id",)),
+    ("raw_commerce.cart_events", ("session_id", "occurred_at")),
+    ("raw_product.usage_events", ("account_id", "occurred_at")),
+    ("raw_crm.accounts", ("account_id",)),
+    (TIMERS_TABLE, ("kind", "entity_id", "status")),
+    (TIMERS_TABLE, ("status", "due_at")),
+)
+
+
+def ensure_worker_tables(session: Session, *, indexes: bool = False) -> None:
+    """The worker's tables, and with ``indexes`` (PostgreSQL) the look-up indexes of the raw
+    tables that exist (a source that is not loaded has none)."""
     session.ensure_schema("ops")
     for statement in DDL:
         session.execute(statement)
+    if not indexes:
+        return
+    for table, columns in LOOKUP_INDEXES:
+        if session.table_exists(table):
+            name = "ciw_lookup_" + "_".join([table.split(".")[1], *columns])
+            session.execute(f"create index if not exists {name} on {table} ({', '.join(columns)})")
 
 
 def set_timer(
@@ -86,11 +111,15 @@ def set_timer(
     )
 
 
-def cancel_timers(session: Session, kind: str, entity_id: str, now: datetime) -> None:
+def cancel_timers(session: Session, kind: str, entity_ids: Collection[str], now: datetime) -> None:
+    """Cancel the waiting ``kind`` timers of these entities."""
+    if not entity_ids:
+        return
+    marks = ", ".join(["%s"] * len(entity_ids))
     session.execute(
         f"update {TIMERS_TABLE} set status = 'cancelled', updated_at = %s "
-        "where kind = %s and entity_id = %s and status = 'waiting'",
-        (now, kind, entity_id),
+        f"where kind = %s and status = 'waiting' and entity_id in ({marks})",
+        (now, kind, *sorted(entity_ids)),
     )
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from events import store as tables
 from events.delivery import Deliverer
-from events.handlers import HANDLERS, Context, fire_timer
+from events.handlers import HANDLERS, PREPARERS, Context, fire_timer
 from events.inbox import InboxEvent, finish_events, utc_now
 from events.service import EventsService
 from notifier.config import NotifierError, SlackConfig
@@ -58,42 +58,57 @@ class EventWorker:
         self.context = Context(service.inbox, stream if features else None, scorer, clock)
         self.deliverer = Deliverer(settings, slack)
         with service.inbox.session() as session:
-            tables.ensure_worker_tables(session)
+            session.lock("events:ddl")
+            tables.ensure_worker_tables(session, indexes=settings.target == "postgres")
 
     def step(self) -> StepResult:
         """One pass: pending events (their writes in one commit, their features in one push
         per entity), due timers, delivery, then ``done`` for the events and timers."""
         result = StepResult()
         context = self.context
-        handled: list[tuple[InboxEvent, list[Alert]]] = []
+        handled: dict[tuple[str, str], tuple[InboxEvent, list[Alert]]] = {}
         failures: list[tuple[InboxEvent, str]] = []
-        for event in self.service.inbox.pending(BATCH_SIZE):
+        pending = self.service.inbox.pending(BATCH_SIZE)
+        self._prepare(pending)
+        for event in pending:
             try:
-                handled.append((event, HANDLERS[event.source](context, event)))
+                handled[event.source, event.event_id] = (
+                    event,
+                    HANDLERS[event.source](context, event),
+                )
             except Exception as error:
                 log.warning("event %s/%s failed: %s", event.source, event.event_id, error)
                 failures.append((event, f"{type(error).__name__}: {error}"[:500]))
+        for outcome in context.score_wanted():
+            key = (outcome.event.source, outcome.event.event_id)
+            if outcome.error is not None:
+                log.warning("event %s/%s failed: %s", *key, outcome.error)
+                handled.pop(key, None)
+                failures.append((outcome.event, outcome.error))
+            elif key in handled:
+                handled[key][1].extend(outcome.alerts)
         context.apply_writes()
         context.apply_pushes()
         now = self.clock()
         with context.read() as session:
             timers = tables.due_timers(session, now)
         fired = [(timer, fire_timer(context, timer)) for timer in timers]
-        alerts = [a for _, found in handled for a in found] + [a for _, f in fired for a in f]
+        alerts = [a for _, found in handled.values() for a in found]
+        alerts += [a for _, found in fired for a in found]
         if alerts:
             with self.service.inbox.session() as session:
-                for event, found in handled:
+                for event, found in handled.values():
                     for alert in found:
                         tables.record_alert(session, alert, event.source, event.event_id, now)
                 for timer, found in fired:
                     for alert in found:
-                        key = str(timer["timer_key"])
-                        tables.record_alert(session, alert, "timer", key, now)
+                        timer_key = str(timer["timer_key"])
+                        tables.record_alert(session, alert, "timer", timer_key, now)
         report = self.deliverer.deliver(alerts, now)
         with self.service.inbox.session() as session:
             for timer, _ in fired:
                 tables.fire_timer(session, str(timer["timer_key"]), now)
-            finish_events(session, [event for event, _ in handled], None)
+            finish_events(session, [event for event, _ in handled.values()], None)
             for event, problem in failures:
                 finish_events(session, [event], problem)
         self.service.gauge.moved(-(len(handled) + len(failures)))
@@ -103,6 +118,21 @@ class EventWorker:
         result.alerts = alerts
         result.delivered = report.deliveries
         return result
+
+    def _prepare(self, events: list[InboxEvent]) -> None:
+        """The step's look-ups, one query per source; a failure leaves them to each handler."""
+        self.context.looked_up = {}
+        by_source: dict[str, list[InboxEvent]] = {}
+        for event in events:
+            by_source.setdefault(event.source, []).append(event)
+        for source, found in by_source.items():
+            prepare = PREPARERS.get(source)
+            if prepare is None:
+                continue
+            try:
+                prepare(self.context, found)
+            except Exception as error:
+                log.warning("look-ups for %d %s events failed: %s", len(found), source, error)
 
     def close(self) -> None:
         self.deliverer.close()

@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -26,8 +28,61 @@ from events.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureRejected
 
 logger = logging.getLogger("ciw.events")
 
-router = APIRouter(tags=["events"])
 _service_lock = threading.Lock()
+#: ``CIW_EVENTS_WORKER=0`` keeps the worker out of ``ciw serve`` (run ``ciw events worker``).
+WORKER_ENV = "CIW_EVENTS_WORKER"
+
+
+def worker_wanted(app: Any) -> bool:
+    """Whether this app runs the event worker beside the endpoint: as its builder says
+    (``app.state.events_worker``), else on PostgreSQL when a source has a secret and
+    ``CIW_EVENTS_WORKER`` is not 0 (on DuckDB ``ciw events serve`` takes events with its
+    worker: one writing process per file)."""
+    wanted = getattr(app.state, "events_worker", None)
+    if wanted is not None:
+        return bool(wanted)
+    if os.environ.get(WORKER_ENV, "").strip().lower() in ("0", "false", "no", "off"):
+        return False
+    settings = getattr(app.state, "settings", None)
+    if settings is None or settings.target != "postgres":
+        return False
+    return any(os.environ.get(source.secret_env) for source in SOURCES.values())
+
+
+@asynccontextmanager
+async def worker_lifespan(app: Any) -> AsyncIterator[None]:
+    """The event worker on a thread of the service while it runs, when :func:`worker_wanted`.
+    ``ciw events serve`` answers once its worker is ready; ``ciw serve`` starts it in the
+    background (Feast and the models take seconds to load, longer on a busy machine) so that
+    the API answers at once. If it cannot start, the service still takes events, which wait in
+    the inbox."""
+    holder: dict[str, Any] = {}
+    starter = None
+    if worker_wanted(app):
+
+        def start() -> None:
+            from events.worker import start_worker
+
+            try:
+                holder["running"] = start_worker(events_service(app))
+            except Exception:
+                logger.exception("the event worker did not start; events wait in the inbox")
+
+        starter = threading.Thread(target=start, name="ciw-events-worker-start", daemon=True)
+        starter.start()
+        if getattr(app.state, "events_worker", None):  # the webhook's own service: wait
+            await run_in_threadpool(starter.join)
+    try:
+        yield
+    finally:
+        if starter is not None:
+            starter.join()
+            running = holder.get("running")
+            if running is not None:
+                running.stop()
+
+
+router = APIRouter(tags=["events"], lifespan=worker_lifespan)
 
 
 def events_service(app: Any) -> EventsService:
@@ -125,12 +180,8 @@ async def receive_event(source: str, request: Request) -> JSONResponse:
 def _store(
     service: EventsService, source: str, event_id: str, data: dict[str, Any]
 ) -> JSONResponse:
-    from events.inbox import utc_now
-    from events.validation import check_record
-
     known = SOURCES[source]
-    checked = check_record(known.table, data, f"events/{source}/{event_id}", utc_now())
-    accepted = service.inbox.accept(known, event_id, checked)
+    accepted = service.inbox.accept(known, event_id, data)
     body: dict[str, Any] = {"event_id": event_id, "source": source, "status": accepted.outcome}
     if accepted.outcome == "duplicate":
         body["first_outcome"] = accepted.first_outcome
@@ -152,24 +203,10 @@ def _first_line(error: BaseException) -> str:
 
 
 def standalone_app(service: EventsService | None = None, *, worker: bool = False) -> FastAPI:
-    """A service holding this router alone (``ciw events serve``), until ``ciw serve`` mounts
-    it with the rest of the API. ``worker`` also runs the event worker in this process."""
-    from contextlib import asynccontextmanager
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> Any:
-        running = None
-        if worker:
-            from events.worker import start_worker
-
-            running = start_worker(events_service(app))
-        try:
-            yield
-        finally:
-            if running is not None:
-                running.stop()
-
-    app = FastAPI(title="ciw events", docs_url=None, redoc_url=None, lifespan=lifespan)
+    """A service holding this router alone (``ciw events serve``). ``worker`` also runs the
+    event worker in this process (the router's lifespan)."""
+    app = FastAPI(title="ciw events", docs_url=None, redoc_url=None)
+    app.state.events_worker = worker
     if service is not None:
         app.state.events_service = service
     app.include_router(router)

@@ -241,12 +241,19 @@ def _stage_jsonl(connection: duckdb.DuckDBPyConnection, export: Export, index: i
     names = [str(row[0]) for row in keys]
     if not names:
         raise LoadError(f"{export.source_file}: no records (every line is an empty object)")
+    return json_staged(names, stage, "rowid + 1")
+
+
+def json_staged(names: list[str], relation: str, source_row: str) -> Staged:
+    """JSON objects (column ``json`` of ``relation``) staged as text columns ``names``, as a
+    JSON-lines file is: each value as ``json_extract_string`` gives it (also what the events
+    webhook validates its records with, without a file)."""
     extracted = ", ".join(
         f"json_extract_string(json, {literal('$.' + quote(name))}) as {raw_name(i)}"
         for i, name in enumerate(names)
     )
-    relation = f"(select {extracted}, rowid + 1 as _source_row from {stage})"
-    return Staged(tuple(names), ("VARCHAR",) * len(names), relation)
+    staged = f"(select {extracted}, {source_row} as _source_row from {relation})"
+    return Staged(tuple(names), ("VARCHAR",) * len(names), staged)
 
 
 def stage_file(

@@ -254,6 +254,16 @@ def _check_schema(export: Export, staged: Staged, column: Column, position: int)
     )
 
 
+@dataclass(frozen=True)
+class ValidationQuery:
+    """The select that casts and checks a staged file: one row per staged row, the columns of
+    :attr:`Validated.relation`."""
+
+    sql: str
+    extra_columns: tuple[str, ...]
+    duplicates: str | None
+
+
 def validate_staged(
     connection: duckdb.DuckDBPyConnection,
     export: Export,
@@ -264,6 +274,19 @@ def validate_staged(
     """Cast and check every contract column; build the temp table ``relation``."""
     import duckdb
 
+    query = validation_query(export, staged, loaded_at)
+    try:
+        connection.execute(f"create or replace temp table {relation} as {query.sql}")
+        counts = connection.execute(f"select count(*) from {relation}").fetchone()
+    except duckdb.Error as error:
+        raise LoadError(f"{export.source_file}: {first_line(error)}") from None
+    assert counts is not None
+    return Validated(relation, int(counts[0]), query.extra_columns, query.duplicates)
+
+
+def validation_query(export: Export, staged: Staged, loaded_at: datetime) -> ValidationQuery:
+    """The casts and checks of every contract column over ``staged`` (a missing required
+    column or a wrong Parquet type is a :class:`LoadError`)."""
     table = export.table
     positions = {name.lower(): i for i, name in enumerate(staged.names)}
     casts, checks, outputs, flagged, used = [], [], [], [], set()
@@ -320,21 +343,15 @@ def validate_staged(
         f"{literal(name)}: {raw}" for name, raw in zip(staged.names, raws, strict=True)
     )
     extra = tuple(name for i, name in enumerate(staged.names) if i not in used)
-    try:
-        connection.execute(
-            f"create or replace temp table {relation} as "
-            f"with lines as ({_lines(staged.relation, raws, bool(derived))}), "
-            f"casted as (select _source_row, _occurrence, _first_row, {', '.join(raws)}, "
-            f"{', '.join(casts)} from lines), "
-            f"checked as (select *{''.join(', ' + check for check in checks)} from casted) "
-            f"select _source_row, {', '.join(outputs)}, cast({reason} as varchar) as _reason, "
-            f"cast({columns} as varchar) as _columns, "
-            f"case when {reason} is not null then cast(to_json({{{record}}}) as varchar) end "
-            f"as _raw_record, case when _occurrence > 1 then _first_row end as _repeat_of, "
-            f"false as _unchanged from checked"
-        )
-        counts = connection.execute(f"select count(*) from {relation}").fetchone()
-    except duckdb.Error as error:
-        raise LoadError(f"{export.source_file}: {first_line(error)}") from None
-    assert counts is not None
-    return Validated(relation, int(counts[0]), extra, policy if derived else None)
+    sql = (
+        f"with lines as ({_lines(staged.relation, raws, bool(derived))}), "
+        f"casted as (select _source_row, _occurrence, _first_row, {', '.join(raws)}, "
+        f"{', '.join(casts)} from lines), "
+        f"checked as (select *{''.join(', ' + check for check in checks)} from casted) "
+        f"select _source_row, {', '.join(outputs)}, cast({reason} as varchar) as _reason, "
+        f"cast({columns} as varchar) as _columns, "
+        f"case when {reason} is not null then cast(to_json({{{record}}}) as varchar) end "
+        f"as _raw_record, case when _occurrence > 1 then _first_row end as _repeat_of, "
+        f"false as _unchanged from checked"
+    )
+    return ValidationQuery(sql, extra, policy if derived else None)

@@ -3,11 +3,12 @@ nothing other tests read), the stand-in Slack, and a worker with a clock the tes
 
 from __future__ import annotations
 
+import json
 import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from tests.events.client import secret_env
 from tests.http_server import serve
 from tests.notifier.conftest import bot_config
 from tests.notifier.slack_standin import SlackStandIn
+from warehouse.dbt import run_dbt
 from warehouse.settings import Settings
 
 
@@ -41,12 +43,29 @@ class Live:
     clock: Clock
 
     def alert_messages(self, alert_id: str) -> list[dict[str, object]]:
-        return [
-            message
-            for message in self.slack.messages
-            if alert_id
-            in ((message.get("metadata") or {}).get("event_payload") or {}).get("alert_ids", [])
-        ]
+        return messages_of(self.slack, alert_id)
+
+    def run_batch(self, models: str, day: date, target_path: Path) -> None:
+        """The daily run's dbt models as of ``day``, once this service has let go of the
+        warehouse (DuckDB: one process per file)."""
+        self.worker.close()
+        self.service.close()
+        run_dbt(
+            ["build", "--select", models, "--vars", json.dumps({"as_of_date": day.isoformat()})],
+            self.settings,
+            target_path=target_path,
+            echo=False,
+        )
+
+
+def messages_of(slack: SlackStandIn, alert_id: str) -> list[dict[str, object]]:
+    """The messages the stand-in Slack received for one alert (by the metadata's ids)."""
+    return [
+        message
+        for message in slack.messages
+        if alert_id
+        in ((message.get("metadata") or {}).get("event_payload") or {}).get("alert_ids", [])
+    ]
 
 
 def copy_of(built: BuiltWarehouse, root: Path) -> Iterator[Settings]:

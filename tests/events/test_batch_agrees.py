@@ -4,7 +4,6 @@ stand-in Slack holds one message)."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
@@ -16,7 +15,6 @@ from tests.events.client import post_event
 from tests.events.conftest import Live
 from tests.events.test_worker import cart, customer_session, query
 from tests.notifier.conftest import bot_config
-from warehouse.dbt import run_dbt
 
 #: What the daily run rebuilds that the cart alert reads (staging is a table here).
 BATCH_MODELS = " ".join(
@@ -48,14 +46,7 @@ def test_the_batch_computes_the_same_alert_id_and_sends_nothing_twice(
     assert len(live.alert_messages(expected)) == 1
 
     # the daily run of that day: the dbt alert models, then the notifier's batch delivery
-    live.worker.close()
-    live.service.close()  # DuckDB: one process per file; dbt is the next
-    run_dbt(
-        ["build", "--select", BATCH_MODELS, "--vars", json.dumps({"as_of_date": day.isoformat()})],
-        live.settings,
-        target_path=tmp_path / "dbt_target",
-        echo=False,
-    )
+    live.run_batch(BATCH_MODELS, day, tmp_path / "dbt_target")
     rows = query(
         live,
         "select alert_id, recipient from marts.alerts where alert_type = 'cart_abandonment' "

@@ -32,20 +32,29 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start(settings: Settings, slack: SlackStandIn, port: int, log: Path) -> subprocess.Popen[bytes]:
+def start(
+    settings: Settings,
+    slack: SlackStandIn,
+    port: int,
+    log: Path,
+    command: tuple[str, ...] = ("events", "serve"),
+    extra_env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """``ciw <command> --port PORT`` on the warehouse of ``settings``, Slack at the stand-in;
+    returns once it answers HTTP."""
     env = {
         **os.environ,
         **secret_env(),
-        "CIW_TARGET": "duckdb",
-        "CIW_DUCKDB_PATH": str(settings.duckdb_path),
+        **settings.dbt_env(),
         "CIW_ARTIFACTS_DIR": str(settings.artifacts_dir),
         "SLACK_BOT_TOKEN": VALID_TOKEN,
         "SLACK_API_URL": slack.api_url,
+        **(extra_env or {}),
     }
     env.pop("SLACK_WEBHOOK_URL", None)
     ciw = str(Path(sys.executable).with_name("ciw"))
     process = subprocess.Popen(
-        [ciw, "events", "serve", "--port", str(port)],
+        [ciw, *command, "--port", str(port)],
         env=env,
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,

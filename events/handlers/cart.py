@@ -1,0 +1,194 @@
+"""Cart events and the timers they start: cart abandonment (due hours after the latest cart add
+with no purchase) and the product-intent trigger (intent score >= 70), fired by the worker's
+clock, not the next day's batch."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from events import store as tables
+from events.handlers.context import Context, first, stamp
+from events.handlers.orders import CART_TIMER
+from events.inbox import InboxEvent
+from events.rules import (
+    PRODUCT_INTENT_DAYS,
+    PRODUCT_INTENT_MIN_SCORE,
+    PRODUCT_INTENT_POINTS,
+    alert_vars,
+    cart_window_day,
+    make_alert,
+    money,
+)
+from notifier.messages import Alert
+from warehouse.adapters import Session
+
+INTENT_TIMER = "product_intent"
+
+
+def _customer_of_session(session: Session, session_id: str) -> str | None:
+    found = first(
+        session,
+        "select customer_id from raw_commerce.web_sessions where session_id = %s "
+        "and customer_id is not null order by _loaded_at desc limit 1",
+        (session_id,),
+    )
+    return None if found is None else str(found)
+
+
+def intent_score(events: list[tuple[str, datetime]]) -> int:
+    """The product-intent score (0-100) of one customer's cart events on one product."""
+    score = 0
+    for event_type, _ in sorted(events, key=lambda pair: pair[1]):
+        if event_type == "purchase":
+            score = 0
+            continue
+        score = max(0, min(100, score + PRODUCT_INTENT_POINTS.get(event_type, 0)))
+    return score
+
+
+def handle_cart(ctx: Context, event: InboxEvent) -> list[Alert]:
+    data, now = event.data, ctx.clock()
+    kind = str(data.get("event_type") or "").strip().lower()
+    occurred = stamp(data["occurred_at"])
+    assert occurred is not None
+    with ctx.read() as session:
+        customer = _customer_of_session(session, str(data["session_id"]))
+        if customer is None:
+            return []
+        product = data.get("product_id")
+        history: list[tuple[str, datetime]] = []
+        if product:
+            history = [
+                (str(row[0]).strip().lower(), row[1])
+                for row in session.execute(
+                    "select cart.event_type, cart.occurred_at "
+                    "from raw_commerce.cart_events as cart inner join raw_commerce.web_sessions "
+                    "as web on cart.session_id = web.session_id where web.customer_id = %s "
+                    "and cart.product_id = %s and cart.occurred_at >= %s",
+                    (int(customer), product, occurred - timedelta(days=PRODUCT_INTENT_DAYS)),
+                )
+            ]
+    value = float(data.get("quantity") or 1) * float(data.get("price") or 0)
+    hours = alert_vars().cart_abandonment_hours
+    if kind == "purchase":
+        ctx.cancel_timers(CART_TIMER, customer)
+        ctx.cancel_timers(INTENT_TIMER, customer)
+    elif kind == "cart_add":
+        # The latest add moves the timer; the cart itself is read from raw when it fires, so
+        # running an event twice changes nothing.
+        payload = json.dumps({"customer_id": customer, "last_add_at": occurred.isoformat()})
+        due = occurred + timedelta(hours=hours)
+        key = f"{CART_TIMER}|{customer}"
+        ctx.write(
+            lambda session: tables.set_timer(
+                session, CART_TIMER, customer, key, due, payload, now, only_later=True
+            )
+        )
+    score = intent_score(history)
+    if product and kind != "purchase" and score >= PRODUCT_INTENT_MIN_SCORE:
+        intent_key = f"{INTENT_TIMER}|{customer}|{product}|{occurred.date()}"
+        intent = json.dumps({"customer_id": customer, "product_id": product, "score": score})
+        ctx.write(
+            lambda session: tables.set_timer(
+                session, INTENT_TIMER, customer, intent_key, occurred, intent, now, restart=False
+            )
+        )
+    ctx.push(
+        "customer",
+        customer,
+        {
+            "last_event_type": f"cart:{kind}",
+            "last_event_at": occurred,
+            "open_cart_value": 0.0 if kind == "purchase" else value,
+        },
+    )
+    return []
+
+
+def _purchased_since(session: Session, customer: str, since: datetime) -> bool:
+    purchases = first(
+        session,
+        "select count(*) from raw_commerce.cart_events as cart inner join "
+        "raw_commerce.web_sessions as web on cart.session_id = web.session_id "
+        "where web.customer_id = %s and lower(cart.event_type) = 'purchase' "
+        "and cart.occurred_at >= %s",
+        (int(customer), since),
+    )
+    orders = first(
+        session,
+        "select count(*) from raw_commerce.orders where customer_id = %s and ordered_at >= %s",
+        (int(customer), since),
+    )
+    return bool(purchases) or bool(orders)
+
+
+def fire_timer(ctx: Context, timer: dict[str, Any]) -> list[Alert]:
+    """The alert a due timer raises (none when a purchase came after all)."""
+    payload = json.loads(timer["payload"])
+    customer = str(payload["customer_id"])
+    now = ctx.clock()
+    if timer["kind"] == CART_TIMER:
+        last_add = datetime.fromisoformat(payload["last_add_at"])
+        hours = alert_vars().cart_abandonment_hours
+        day = cart_window_day(last_add, hours)
+        window_end = datetime.combine(day, datetime.min.time()) - timedelta(hours=hours)
+        with ctx.read() as session:
+            if _purchased_since(session, customer, last_add):
+                return []
+            adds, value = session.execute(
+                "select count(*), coalesce(sum(coalesce(cart.quantity, 1) * "
+                "coalesce(cart.price, 0)), 0) from raw_commerce.cart_events as cart "
+                "inner join raw_commerce.web_sessions as web on cart.session_id = "
+                "web.session_id where web.customer_id = %s and lower(cart.event_type) = "
+                "'cart_add' and cart.occurred_at >= %s and cart.occurred_at < %s",
+                (int(customer), window_end - timedelta(hours=24), window_end),
+            )[0]
+        payload = {**payload, "adds": int(adds), "value": float(value)}
+        return [
+            make_alert(
+                alert_type="cart_abandonment",
+                entity_type="customer",
+                entity_id=customer,
+                window_key=day.isoformat(),
+                severity="medium",
+                entity_name=f"Customer {customer}",
+                title=f"Cart Abandoned: Customer {customer} ({money(payload['value'])})",
+                details=[
+                    f"Cart value: {money(payload['value'])}",
+                    f"Items added: {payload['adds']}",
+                    f"Last cart add: {last_add} UTC",
+                ],
+                factors=[f"Added to cart, no purchase within {hours} hours"],
+                actions=[
+                    "Send a cart reminder with the items left behind",
+                    "Offer free shipping or a small discount if the cart is large",
+                ],
+                as_of=day,
+                created_at=now,
+            )
+        ]
+    product = str(payload["product_id"])
+    with ctx.read() as session:
+        if _purchased_since(session, customer, timer["due_at"]):
+            return []
+    return [
+        make_alert(
+            alert_type="product_intent",
+            entity_type="customer",
+            entity_id=customer,
+            window_key=f"product:{product}@{timer['due_at']:%Y-%m-%d}",
+            severity="medium",
+            entity_name=f"Customer {customer}",
+            title=f"Product Intent: Customer {customer} on {product} (score {payload['score']})",
+            details=[f"Intent score: {payload['score']}/100", f"Product: {product}"],
+            factors=[f"Intent score at or above {PRODUCT_INTENT_MIN_SCORE}, no purchase yet"],
+            actions=[
+                "Send a personalised offer for the product",
+                "Show it first on the next visit",
+            ],
+            as_of=timer["due_at"].date(),
+            created_at=now,
+        )
+    ]
