@@ -94,8 +94,13 @@ def warehouse_settings(request: pytest.FixtureRequest) -> Settings:
     return settings
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests on a built warehouse share one worker per target, so each is built once."""
+    """Tests on a built warehouse share one worker per target, so each is built once.
+
+    ``tryfirst``: pytest-xdist reads the marks in its own ``pytest_collection_modifyitems`` on
+    each worker; a mark added after it is silently ignored.
+    """
     from tests.built import xdist_group_of
 
     for item in items:
@@ -103,3 +108,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         group = xdist_group_of(list(getattr(item, "fixturenames", ())), callspec and callspec.id)
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Fail a grouped test when ``--dist loadgroup`` did not apply its group.
+
+    xdist applies a group by suffixing the node id with ``@group``; when it does not (a hook
+    order or a pytest/pytest-xdist incompatibility), each worker builds every session warehouse
+    itself and the suite takes twice as long without any test failing.
+    """
+    if not getattr(item.config.option, "loadgroup", False):
+        return
+    if "@" not in item.nodeid and any(True for _ in item.iter_markers("xdist_group")):
+        pytest.fail(
+            "--dist loadgroup ignored this test's xdist_group mark; check the pytest and "
+            "pytest-xdist versions (pytest 9.2 with pytest-xdist 3.8 ignores every group)",
+            pytrace=False,
+        )
