@@ -10,7 +10,10 @@
     Customer-success engagement of B2B accounts before each as-of date: marketing email opens
     and bounces, community activity, product feedback, competitor mentions, training attendance,
     NPS answers and their change, and stakeholder turnover (contacts whose address hard-bounced
-    against the contacts known). Only signals dated strictly before the as-of date count.
+    against the contacts known). Only signals dated strictly before the as-of date count. The
+    open rate is per delivered message: of the messages delivered in the 90 days, the share
+    opened before the as-of date (an open dated in the window of a message delivered before it
+    would push a rate of opens over deliveries above 1).
 -#}
 {%- set signals = account_engagement_signals() %}
 
@@ -26,6 +29,10 @@ accounts as (
 
 contacts as (
     select * from {{ ref('stg_crm__contacts') }}
+),
+
+email_events as (
+    select * from {{ ref('stg_marketing__email_events') }}
 ),
 
 engagement_daily as (
@@ -64,6 +71,39 @@ engagement_windows as (
     group by account_id, as_of_date
 ),
 
+delivered_messages as (
+    {#- One row per delivered message: the day it was delivered and its first open, if any. -#}
+    select
+        delivered.account_id,
+        delivered.message_id,
+        min(cast(delivered.occurred_at as date)) as delivered_date,
+        min(opens.occurred_at) as first_opened_at
+    from email_events as delivered
+    left join email_events as opens
+        on
+            delivered.message_id = opens.message_id
+            and opens.event_type = 'open'
+            and not opens.is_future_dated
+    where
+        delivered.event_type = 'delivered'
+        and not delivered.is_future_dated
+        and delivered.account_id is not null
+        and delivered.message_id is not null
+    group by delivered.account_id, delivered.message_id
+),
+
+opened_messages as (
+    select
+        delivered_messages.account_id,
+        as_of_dates.as_of_date,
+        count(*) as messages_opened_90d
+    {{ from_days_before_as_of(
+        'delivered_messages', 'delivered_date', 90,
+        condition='delivered_messages.first_opened_at < cast(as_of_dates.as_of_date as ' ~ dbt.type_timestamp() ~ ')'
+    ) }}
+    group by delivered_messages.account_id, as_of_dates.as_of_date
+),
+
 known_contacts as (
     select
         as_of_dates.as_of_date,
@@ -80,7 +120,8 @@ final as (
         account_spine.account_id,
         account_spine.as_of_date,
         cast(coalesce(windows.emails_delivered_90d, 0) as {{ dbt.type_int() }}) as emails_delivered_90d,
-        {{ safe_ratio('windows.emails_opened_90d', 'windows.emails_delivered_90d') }} as email_open_rate_90d,
+        {{ safe_ratio('coalesce(opened_messages.messages_opened_90d, 0)', 'windows.emails_delivered_90d') }}
+            as email_open_rate_90d,
         {{ safe_ratio('windows.emails_bounced_90d', 'windows.emails_delivered_90d + windows.emails_bounced_90d') }}
             as email_bounce_rate_90d,
         cast(coalesce(windows.community_posts_30d, 0) as {{ dbt.type_int() }}) as community_posts_30d,
@@ -116,6 +157,10 @@ final as (
         on
             account_spine.account_id = windows.account_id
             and account_spine.as_of_date = windows.as_of_date
+    left join opened_messages
+        on
+            account_spine.account_id = opened_messages.account_id
+            and account_spine.as_of_date = opened_messages.as_of_date
     left join known_contacts
         on
             account_spine.account_id = known_contacts.account_id
