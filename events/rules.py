@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -22,12 +23,42 @@ from notifier.messages import Alert
 from warehouse.paths import DBT_PROJECT_DIR
 
 ALERT_TYPES_SEED = DBT_PROJECT_DIR / "seeds" / "alert_types.csv"
-#: The commerce design's product-intent trigger fires at this intent score (0-100).
-PRODUCT_INTENT_MIN_SCORE = 70
-#: Intent points per cart event on one product within :data:`PRODUCT_INTENT_DAYS` (a purchase
-#: of the product resets it): the design names the score, not its recipe.
-PRODUCT_INTENT_POINTS = {"cart_add": 30, "checkout_started": 40, "cart_remove": -20}
-PRODUCT_INTENT_DAYS = 7
+#: The signals that count towards a product's intent (marts.customer_product_intent's product
+#: level; searches name a category, not a product, and count only at the category level).
+PRODUCT_SIGNALS = ("product_view", "cart_add")
+
+
+@dataclass(frozen=True)
+class IntentRule:
+    """The product-intent score of ``marts.customer_product_intent``, from the same dbt vars
+    (``intent_signal_weights``, ``intent_half_life_days``, ``intent_lookback_days``,
+    ``intent_alert_threshold``): each signal in the lookback adds its weight, halved every
+    half-life of age; signals at or before the last purchase of the product are spent; capped
+    at 100 and rounded to one decimal, as the mart stores it."""
+
+    weights: dict[str, float]
+    half_life_days: float
+    lookback_days: int
+    threshold: float
+
+    def score(
+        self,
+        signals: Iterable[tuple[str, datetime]],
+        at: datetime,
+        last_purchase: datetime | None = None,
+    ) -> float:
+        """The intent at ``at`` from (signal type, time) pairs; the batch scores at the as-of
+        date's midnight, the worker at the event's time (that event included)."""
+        start = at - timedelta(days=self.lookback_days)
+        total = 0.0
+        for kind, occurred in signals:
+            if occurred > at or occurred < start:
+                continue
+            if last_purchase is not None and occurred <= last_purchase:
+                continue
+            age_days = (at - occurred).total_seconds() / 86400.0
+            total += self.weights.get(kind, 0.0) * 0.5 ** (age_days / self.half_life_days)
+        return round(min(total, 100.0), 1)
 
 
 @dataclass(frozen=True)
@@ -40,16 +71,33 @@ class AlertVars:
 
 
 @cache
+def _dbt_vars() -> dict[str, Any]:
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
+    return dict(project.get("vars") or {})
+
+
+@cache
 def alert_vars() -> AlertVars:
     """The alert vars as dbt sees them (``dbt_project.yml``)."""
-    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
-    variables: dict[str, Any] = project.get("vars") or {}
+    variables = _dbt_vars()
     return AlertVars(
         deal_risk_threshold=float(variables["alert_deal_risk_threshold"]),
         deal_risk_critical=float(variables["alert_deal_risk_critical"]),
         cart_abandonment_hours=int(variables["alert_cart_abandonment_hours"]),
         ltv_milestones=tuple(float(m) for m in variables["alert_ltv_milestones"]),
         churn_thresholds={k: float(v) for k, v in variables["churn_risk_thresholds"].items()},
+    )
+
+
+@cache
+def intent_rule() -> IntentRule:
+    """The product-intent rule as dbt sees it (``dbt_project.yml``)."""
+    variables = _dbt_vars()
+    return IntentRule(
+        weights={k: float(v) for k, v in variables["intent_signal_weights"].items()},
+        half_life_days=float(variables["intent_half_life_days"]),
+        lookback_days=int(variables["intent_lookback_days"]),
+        threshold=float(variables["intent_alert_threshold"]),
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from events.handlers.accounts import handle_account, handle_usage
-from events.handlers.cart import fire_timer, handle_cart, intent_score
+from events.handlers.cart import fire_timer, handle_cart, product_intent
 from events.handlers.context import Context, ScoreOutcome
 from events.handlers.opportunities import handle_opportunity
 from events.handlers.orders import handle_order, prepare_orders
@@ -27,4 +27,4 @@ PREPARERS: dict[str, Callable[[Context, list[InboxEvent]], None]] = {
     "order": prepare_orders,
 }
 
-__all__ = ["HANDLERS", "PREPARERS", "Context", "ScoreOutcome", "fire_timer", "intent_score"]
+__all__ = ["HANDLERS", "PREPARERS", "Context", "ScoreOutcome", "fire_timer", "product_intent"]

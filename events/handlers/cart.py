@@ -1,6 +1,6 @@
 """Cart events and the timers they start: cart abandonment (due hours after the latest cart add
-with no purchase) and the product-intent trigger (intent score >= 70), fired by the worker's
-clock, not the next day's batch."""
+with no purchase) and the product-intent trigger (the batch's intent score of the product at or
+above ``intent_alert_threshold``), fired by the worker's clock, not the next day's batch."""
 
 from __future__ import annotations
 
@@ -13,11 +13,10 @@ from events.handlers.context import Context, first, stamp
 from events.handlers.orders import CART_TIMER
 from events.inbox import InboxEvent
 from events.rules import (
-    PRODUCT_INTENT_DAYS,
-    PRODUCT_INTENT_MIN_SCORE,
-    PRODUCT_INTENT_POINTS,
+    PRODUCT_SIGNALS,
     alert_vars,
     cart_window_day,
+    intent_rule,
     make_alert,
     money,
 )
@@ -37,15 +36,39 @@ def _customer_of_session(session: Session, session_id: str) -> str | None:
     return None if found is None else str(found)
 
 
-def intent_score(events: list[tuple[str, datetime]]) -> int:
-    """The product-intent score (0-100) of one customer's cart events on one product."""
-    score = 0
-    for event_type, _ in sorted(events, key=lambda pair: pair[1]):
-        if event_type == "purchase":
-            score = 0
-            continue
-        score = max(0, min(100, score + PRODUCT_INTENT_POINTS.get(event_type, 0)))
-    return score
+def product_intent(session: Session, customer: str, product: str, at: datetime) -> float:
+    """The customer's intent score for one product at ``at``: the batch's rule
+    (:class:`events.rules.IntentRule`) over the product views and cart adds in raw, each event
+    once (a row loaded twice counts once, as staging keeps one)."""
+    rule = intent_rule()
+    since = at - timedelta(days=rule.lookback_days)
+    signals = [
+        (str(kind), occurred)
+        for kind, _event_id, occurred in session.execute(
+            "select distinct 'product_view', web.web_event_id, web.occurred_at "
+            "from raw_commerce.web_events as web inner join raw_commerce.web_sessions as "
+            "visit on web.session_id = visit.session_id where visit.customer_id = %s "
+            "and trim(web.product_id) = %s and lower(trim(web.event_type)) = 'product_view' "
+            "and web.occurred_at >= %s and web.occurred_at <= %s "
+            "union all "
+            "select distinct 'cart_add', cart.cart_event_id, cart.occurred_at "
+            "from raw_commerce.cart_events as cart inner join raw_commerce.web_sessions as "
+            "visit on cart.session_id = visit.session_id where visit.customer_id = %s "
+            "and trim(cart.product_id) = %s and lower(trim(cart.event_type)) = 'cart_add' "
+            "and cart.occurred_at >= %s and cart.occurred_at <= %s",
+            (int(customer), product, since, at) * 2,
+        )
+        if kind in PRODUCT_SIGNALS
+    ]
+    last_purchase = first(
+        session,
+        "select max(orders.ordered_at) from raw_commerce.orders as orders inner join "
+        "raw_commerce.order_items as items on orders.order_id = items.order_id "
+        "where orders.customer_id = %s and trim(items.product_id) = %s "
+        "and orders.ordered_at <= %s",
+        (int(customer), product, at),
+    )
+    return rule.score(signals, at, last_purchase)
 
 
 def handle_cart(ctx: Context, event: InboxEvent) -> list[Alert]:
@@ -53,23 +76,16 @@ def handle_cart(ctx: Context, event: InboxEvent) -> list[Alert]:
     kind = str(data.get("event_type") or "").strip().lower()
     occurred = stamp(data["occurred_at"])
     assert occurred is not None
+    product = str(data.get("product_id") or "").strip() or None
     with ctx.read() as session:
         customer = _customer_of_session(session, str(data["session_id"]))
         if customer is None:
             return []
-        product = data.get("product_id")
-        history: list[tuple[str, datetime]] = []
-        if product:
-            history = [
-                (str(row[0]).strip().lower(), row[1])
-                for row in session.execute(
-                    "select cart.event_type, cart.occurred_at "
-                    "from raw_commerce.cart_events as cart inner join raw_commerce.web_sessions "
-                    "as web on cart.session_id = web.session_id where web.customer_id = %s "
-                    "and cart.product_id = %s and cart.occurred_at >= %s",
-                    (int(customer), product, occurred - timedelta(days=PRODUCT_INTENT_DAYS)),
-                )
-            ]
+        score = (
+            product_intent(session, customer, product, occurred)
+            if product and kind == "cart_add"
+            else None
+        )
     value = float(data.get("quantity") or 1) * float(data.get("price") or 0)
     hours = alert_vars().cart_abandonment_hours
     if kind == "purchase":
@@ -86,8 +102,8 @@ def handle_cart(ctx: Context, event: InboxEvent) -> list[Alert]:
                 session, CART_TIMER, customer, key, due, payload, now, only_later=True
             )
         )
-    score = intent_score(history)
-    if product and kind != "purchase" and score >= PRODUCT_INTENT_MIN_SCORE:
+    if product and score is not None and score >= intent_rule().threshold:
+        # The batch's window: the item and the day of its latest signal (this cart add).
         intent_key = f"{INTENT_TIMER}|{customer}|{product}|{occurred.date()}"
         intent = json.dumps({"customer_id": customer, "product_id": product, "score": score})
         ctx.write(
@@ -169,7 +185,7 @@ def fire_timer(ctx: Context, timer: dict[str, Any]) -> list[Alert]:
                 created_at=now,
             )
         ]
-    product = str(payload["product_id"])
+    product, score = str(payload["product_id"]), float(payload["score"])
     with ctx.read() as session:
         if _purchased_since(session, customer, timer["due_at"]):
             return []
@@ -181,9 +197,9 @@ def fire_timer(ctx: Context, timer: dict[str, Any]) -> list[Alert]:
             window_key=f"product:{product}@{timer['due_at']:%Y-%m-%d}",
             severity="medium",
             entity_name=f"Customer {customer}",
-            title=f"Product Intent: Customer {customer} on {product} (score {payload['score']})",
-            details=[f"Intent score: {payload['score']}/100", f"Product: {product}"],
-            factors=[f"Intent score at or above {PRODUCT_INTENT_MIN_SCORE}, no purchase yet"],
+            title=f"Product Intent: Customer {customer} on {product} (score {score:g})",
+            details=[f"Intent score: {score:g}/100", f"Product: {product}"],
+            factors=[f"Intent score at or above {intent_rule().threshold:g}, no purchase yet"],
             actions=[
                 "Send a personalised offer for the product",
                 "Show it first on the next visit",

@@ -3,17 +3,18 @@ window is the batch model's, thresholds come from dbt_project.yml and the seed."
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import duckdb
 import yaml
 
-from events.handlers import intent_score
 from events.rules import (
+    IntentRule,
     alert_id,
     alert_vars,
     cart_window_day,
     fallback_channels,
+    intent_rule,
     make_alert,
     milestone_crossed,
     next_batch_day,
@@ -53,13 +54,32 @@ def test_only_the_highest_milestone_crossed_counts() -> None:
     assert milestone_crossed(10, 20) is None
 
 
-def test_the_intent_score_adds_up_per_product_and_a_purchase_resets_it() -> None:
+def test_the_intent_score_is_the_batch_rule_from_the_dbt_vars() -> None:
+    rule = intent_rule()
+    variables = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+    assert rule.weights == {k: float(v) for k, v in variables["intent_signal_weights"].items()}
+    assert rule.threshold == float(variables["intent_alert_threshold"])
+    assert rule.half_life_days == float(variables["intent_half_life_days"])
+    assert rule.lookback_days == int(variables["intent_lookback_days"])
+
+
+def test_the_intent_score_decays_is_spent_by_a_purchase_and_is_capped() -> None:
+    rule = IntentRule(
+        weights={"product_view": 10.0, "cart_add": 30.0, "search": 15.0},
+        half_life_days=7.0,
+        lookback_days=30,
+        threshold=70.0,
+    )
     at = datetime(2026, 12, 4, 10)
-    assert intent_score([("cart_add", at), ("checkout_started", at)]) == 70
-    assert intent_score([("cart_add", at), ("cart_remove", at), ("cart_add", at)]) == 40
-    later = datetime(2026, 12, 4, 11)
-    assert intent_score([("cart_add", at), ("checkout_started", at), ("purchase", later)]) == 0
-    assert intent_score([("checkout_started", at)] * 4) == 100
+    week_ago = at - timedelta(days=7)
+    assert rule.score([("cart_add", at), ("cart_add", at)], at) == 60.0
+    assert rule.score([("product_view", week_ago), ("cart_add", at)], at) == 35.0  # halved
+    assert rule.score([("cart_add", at - timedelta(days=31))], at) == 0.0  # out of lookback
+    assert rule.score([("cart_add", at + timedelta(seconds=1))], at) == 0.0  # not yet
+    assert rule.score([("cart_add", at)] * 5, at) == 100.0
+    assert rule.score([("checkout_started", at)], at) == 0.0  # not a signal of the rule
+    spent = [("cart_add", week_ago), ("cart_add", at - timedelta(hours=1))]
+    assert rule.score(spent, at, last_purchase=week_ago) == 29.9  # the older add is spent
 
 
 def test_an_alert_without_an_owner_goes_to_its_types_channel_and_urgency_follows_severity() -> None:
