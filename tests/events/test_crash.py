@@ -1,7 +1,8 @@
 """Nothing accepted is lost: the events service (with its worker) as its own process, killed
 with SIGKILL in the middle of a batch (by the stand-in Slack, right after it took a message),
 then started again. Every event answered 202 is in raw, every one is processed, and every
-alert reaches Slack exactly once."""
+alert reaches Slack exactly once. On DuckDB (the embedded default) and on PostgreSQL with
+Redis as the online store (production)."""
 
 from __future__ import annotations
 
@@ -128,15 +129,17 @@ def counts(settings: Settings) -> tuple[int, dict[str, int]]:
     return int(raw[0]), {str(k): int(v) for k, v in statuses.items()}
 
 
-def test_sigkill_mid_batch_loses_nothing_and_sends_nothing_twice(tmp_path: Path) -> None:
-    settings = Settings(
-        target="duckdb", duckdb_path=tmp_path / "warehouse.duckdb", artifacts_root=tmp_path / "a"
-    )
+def test_sigkill_mid_batch_loses_nothing_and_sends_nothing_twice(
+    warehouse_settings: Settings, tmp_path: Path
+) -> None:
+    settings = warehouse_settings
+    # production: PostgreSQL with the online store in Redis
+    online = {"CIW_FEAST_ONLINE_STORE": "redis"} if settings.target == "postgres" else {}
     slack = SlackStandIn().start()
     port = free_port()
     log = tmp_path / "service.log"
     try:
-        process = start(settings, slack, port, log)
+        process = start(settings, slack, port, log, extra_env=online)
         slack.kill_after_posts = (3, process.pid)  # the 3rd message: mid-batch
         url = f"http://127.0.0.1:{port}"
         accepted = send(url, range(EVENTS))
@@ -148,7 +151,7 @@ def test_sigkill_mid_batch_loses_nothing_and_sends_nothing_twice(tmp_path: Path)
         assert statuses.get("pending", 0) > 0  # the batch was cut short
 
         slack.kill_after_posts = None
-        process = start(settings, slack, port, log)
+        process = start(settings, slack, port, log, extra_env=online)
         try:  # DuckDB: the service holds the file; watch Slack, then count after it stops
             accepted += send(url, [n for n in range(EVENTS) if n not in accepted])
             assert sorted(accepted) == list(range(EVENTS))
