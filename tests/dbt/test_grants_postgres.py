@@ -54,9 +54,17 @@ def test_bi_reader_reads_marts_and_nothing_below(built_postgres: BuiltWarehouse)
 def test_bi_reader_role_is_created_idempotently(
     built_postgres: BuiltWarehouse, tmp_path: Path
 ) -> None:
-    """A second run (the role and its schema grant already exist) succeeds and keeps access."""
+    """A second run (the role and its schema grant already exist) succeeds and keeps access.
+
+    On PostgreSQL, replacing a table drops the views over it (``drop ... cascade``): the views
+    downstream of ``account_health`` are rebuilt with it, so the session's shared warehouse
+    keeps every relation the other tests read (the alert candidates, for dbt's unit tests).
+    """
     settings = built_postgres.settings
     run_dbt(
-        ["run", "--select", "account_health"], settings, target_path=tmp_path / "t2", echo=False
+        ["run", "--select", "account_health", "account_health+,config.materialized:view"],
+        settings,
+        target_path=tmp_path / "t2",
+        echo=False,
     )
     assert _as_bi_reader(settings, "select count(*) from marts.account_health")[0][0] > 0
