@@ -9,6 +9,15 @@ from warehouse.settings import Settings
 LAYERS = ("staging", "intermediate", "features", "marts")
 
 
+def run_title(result: Any) -> str:
+    """What kind of run it was: the first (or a ``--train``) run trains the models."""
+    from orchestration.schedules import FULL_JOB
+
+    if getattr(result, "job_name", "") == FULL_JOB:
+        return "Full pipeline run (with training)"
+    return "Daily pipeline run"
+
+
 def print_pipeline_summary(settings: Settings, result: Any) -> None:
     """Per layer: assets materialized/skipped/failed and their checks; then where to look."""
     from collections import Counter
@@ -17,7 +26,7 @@ def print_pipeline_summary(settings: Settings, result: Any) -> None:
     from rich.table import Table
 
     console = Console()
-    table = Table(title=f"Daily pipeline run {result.run_id[:8]} on {settings.describe()}")
+    table = Table(title=f"{run_title(result)} {result.run_id[:8]} on {settings.describe()}")
     for heading in ("layer", "assets", "built", "skipped", "failed", "checks ok", "warn", "fail"):
         table.add_column(heading, justify="left" if heading == "layer" else "right")
     groups: dict[str, Counter[str]] = {}

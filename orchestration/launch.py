@@ -47,6 +47,8 @@ class PipelineResult:
     run_id: str
     success: bool
     assets: tuple[AssetSummary, ...] = field(default_factory=tuple)
+    #: The Dagster job that ran (``full_pipeline`` trains, ``daily_pipeline`` does not).
+    job_name: str = ""
 
     def totals(self) -> dict[str, int]:
         """Asset statuses and check outcomes, counted: what a one-line summary needs."""
@@ -106,7 +108,9 @@ def summarize(result: dg.ExecuteInProcessResult, job: dg.JobDefinition) -> Pipel
             status = "failed"
         checks = tuple(sorted(evaluations.get(key, []), key=lambda check: check.name))
         summaries.append(AssetSummary(key.to_user_string(), node.group_name, status, checks))
-    return PipelineResult(run_id=result.run_id, success=result.success, assets=tuple(summaries))
+    return PipelineResult(
+        run_id=result.run_id, success=result.success, assets=tuple(summaries), job_name=job.name
+    )
 
 
 def _step_of(job: dg.JobDefinition, key: dg.AssetKey) -> str | None:

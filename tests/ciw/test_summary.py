@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ciw.summary import model_rows, model_table, not_trained, outcome_line
+from ciw.summary import model_rows, model_table, not_trained, outcome_line, run_title
 from ml.contracts import MODEL_SPECS
 from warehouse.settings import Settings
 
@@ -41,3 +41,13 @@ def test_a_model_kept_from_the_champion_by_its_rule_says_so(duckdb_settings: Set
     write_last_training(root, TrainOutcome("account_churn", trained=True, reason=reason))
 
     assert kept_from_champion(duckdb_settings) == {"account_churn": reason}
+
+
+def test_the_title_says_whether_the_run_trained() -> None:
+    from orchestration.launch import PipelineResult
+    from orchestration.schedules import DAILY_JOB, FULL_JOB
+
+    full = PipelineResult(run_id="r1", success=True, job_name=FULL_JOB)
+    daily = PipelineResult(run_id="r2", success=True, job_name=DAILY_JOB)
+    assert run_title(full) == "Full pipeline run (with training)"
+    assert run_title(daily) == "Daily pipeline run"
