@@ -15,12 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Any
-
-import yaml
 
 from notifier.messages import Alert
 from warehouse.paths import DBT_PROJECT_DIR
+from warehouse.settings import dbt_project_vars
 
 ALERT_TYPES_SEED = DBT_PROJECT_DIR / "seeds" / "alert_types.csv"
 #: The signals that count towards a product's intent (marts.customer_product_intent's product
@@ -71,15 +69,9 @@ class AlertVars:
 
 
 @cache
-def _dbt_vars() -> dict[str, Any]:
-    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
-    return dict(project.get("vars") or {})
-
-
-@cache
 def alert_vars() -> AlertVars:
     """The alert vars as dbt sees them (``dbt_project.yml``)."""
-    variables = _dbt_vars()
+    variables = dbt_project_vars()
     return AlertVars(
         deal_risk_threshold=float(variables["alert_deal_risk_threshold"]),
         deal_risk_critical=float(variables["alert_deal_risk_critical"]),
@@ -92,7 +84,7 @@ def alert_vars() -> AlertVars:
 @cache
 def intent_rule() -> IntentRule:
     """The product-intent rule as dbt sees it (``dbt_project.yml``)."""
-    variables = _dbt_vars()
+    variables = dbt_project_vars()
     return IntentRule(
         weights={k: float(v) for k, v in variables["intent_signal_weights"].items()},
         half_life_days=float(variables["intent_half_life_days"]),

@@ -85,18 +85,14 @@ def read_last_training(registry_root: Path, model_name: str) -> dict[str, Any] |
 
 def configured_horizon(spec: ModelSpec) -> int | None:
     """The spec's label horizon: the environment override, else the dbt project's var."""
-    import yaml
-
-    from warehouse.paths import DBT_PROJECT_DIR
-    from warehouse.settings import dbt_vars_from_env
+    from warehouse.settings import dbt_project_vars, dbt_vars_from_env
 
     if spec.horizon_var is None:
         return None
     overrides = dbt_vars_from_env()
     if spec.horizon_var in overrides:
         return overrides[spec.horizon_var]
-    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
-    value = (project.get("vars") or {}).get(spec.horizon_var)
+    value = dbt_project_vars().get(spec.horizon_var)
     return int(value) if value is not None else None
 
 

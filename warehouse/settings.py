@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 from warehouse.paths import DATA_DIR
 
@@ -138,6 +139,18 @@ DBT_VAR_ENVIRONMENT = {
     "CIW_FEATURE_SPINE_PERIODS": "feature_spine_periods",
     "CIW_FEATURE_SPINE_STEP_DAYS": "feature_spine_step_days",
 }
+
+
+@cache
+def dbt_project_vars() -> dict[str, Any]:
+    """The vars of ``dbt_project/dbt_project.yml`` as written (before the environment's
+    overrides, :func:`dbt_vars_from_env`): the one reader for Python that must agree with dbt."""
+    import yaml
+
+    from warehouse.paths import DBT_PROJECT_DIR
+
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    return dict(project.get("vars") or {})
 
 
 def dbt_vars_from_env() -> dict[str, int]:

@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from ml.models.base import top_k_factors
 
@@ -71,11 +70,9 @@ class RuleConfig:
 def project_rule_config() -> RuleConfig:
     """The rule parameters as the dbt build sees them: dbt_project.yml vars, then the
     environment's overrides (``CIW_*_HORIZON_DAYS``)."""
-    from warehouse.paths import DBT_PROJECT_DIR
-    from warehouse.settings import dbt_vars_from_env
+    from warehouse.settings import dbt_project_vars, dbt_vars_from_env
 
-    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
-    variables: dict[str, Any] = {**(project.get("vars") or {}), **dbt_vars_from_env()}
+    variables: dict[str, Any] = {**dbt_project_vars(), **dbt_vars_from_env()}
     default = RuleConfig()
     return RuleConfig(
         health_weights=dict(variables.get("account_health_weights", default.health_weights)),
