@@ -22,8 +22,12 @@ from warehouse.settings import dbt_project_vars
 
 ALERT_TYPES_SEED = DBT_PROJECT_DIR / "seeds" / "alert_types.csv"
 #: The signals that count towards a product's intent (marts.customer_product_intent's product
-#: level; searches name a category, not a product, and count only at the category level).
-PRODUCT_SIGNALS = ("product_view", "cart_add")
+#: level; searches name a category, not a product, and count only at the category level), with
+#: the raw table and event id column each is read from.
+PRODUCT_SIGNALS = {
+    "product_view": ("raw_commerce.web_events", "web_event_id"),
+    "cart_add": ("raw_commerce.cart_events", "cart_event_id"),
+}
 
 
 @dataclass(frozen=True)

@@ -36,29 +36,31 @@ def _customer_of_session(session: Session, session_id: str) -> str | None:
     return None if found is None else str(found)
 
 
+#: One product signal of a customer in a time range, each event once (a row loaded twice
+#: counts once, as staging keeps one); the same query for every table of PRODUCT_SIGNALS.
+_SIGNAL_QUERY = (
+    "select distinct '{kind}', signal.{id_column}, signal.occurred_at from {table} as signal "
+    "inner join raw_commerce.web_sessions as visit on signal.session_id = visit.session_id "
+    "where visit.customer_id = %s and trim(signal.product_id) = %s "
+    "and lower(trim(signal.event_type)) = '{kind}' "
+    "and signal.occurred_at >= %s and signal.occurred_at <= %s"
+)
+_PRODUCT_SIGNALS_QUERY = " union all ".join(
+    _SIGNAL_QUERY.format(kind=kind, table=table, id_column=id_column)
+    for kind, (table, id_column) in PRODUCT_SIGNALS.items()
+)
+
+
 def product_intent(session: Session, customer: str, product: str, at: datetime) -> float:
     """The customer's intent score for one product at ``at``: the batch's rule
-    (:class:`events.rules.IntentRule`) over the product views and cart adds in raw, each event
-    once (a row loaded twice counts once, as staging keeps one)."""
+    (:class:`events.rules.IntentRule`) over the product views and cart adds in raw."""
     rule = intent_rule()
-    since = at - timedelta(days=rule.lookback_days)
+    window = (int(customer), product, at - timedelta(days=rule.lookback_days), at)
     signals = [
         (str(kind), occurred)
         for kind, _event_id, occurred in session.execute(
-            "select distinct 'product_view', web.web_event_id, web.occurred_at "
-            "from raw_commerce.web_events as web inner join raw_commerce.web_sessions as "
-            "visit on web.session_id = visit.session_id where visit.customer_id = %s "
-            "and trim(web.product_id) = %s and lower(trim(web.event_type)) = 'product_view' "
-            "and web.occurred_at >= %s and web.occurred_at <= %s "
-            "union all "
-            "select distinct 'cart_add', cart.cart_event_id, cart.occurred_at "
-            "from raw_commerce.cart_events as cart inner join raw_commerce.web_sessions as "
-            "visit on cart.session_id = visit.session_id where visit.customer_id = %s "
-            "and trim(cart.product_id) = %s and lower(trim(cart.event_type)) = 'cart_add' "
-            "and cart.occurred_at >= %s and cart.occurred_at <= %s",
-            (int(customer), product, since, at) * 2,
+            _PRODUCT_SIGNALS_QUERY, window * len(PRODUCT_SIGNALS)
         )
-        if kind in PRODUCT_SIGNALS
     ]
     last_purchase = first(
         session,
@@ -102,7 +104,7 @@ def handle_cart(ctx: Context, event: InboxEvent) -> list[Alert]:
                 session, CART_TIMER, customer, key, due, payload, now, only_later=True
             )
         )
-    if product and score is not None and score >= intent_rule().threshold:
+    if score is not None and score >= intent_rule().threshold:
         # The batch's window: the item and the day of its latest signal (this cart add).
         intent_key = f"{INTENT_TIMER}|{customer}|{product}|{occurred.date()}"
         intent = json.dumps({"customer_id": customer, "product_id": product, "score": score})
