@@ -119,7 +119,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """
     if not getattr(item.config.option, "loadgroup", False):
         return
-    if "@" not in item.nodeid and any(True for _ in item.iter_markers("xdist_group")):
+    if "@" not in item.nodeid and item.get_closest_marker("xdist_group") is not None:
         pytest.fail(
             "--dist loadgroup ignored this test's xdist_group mark; check the pytest and "
             "pytest-xdist versions (pytest 9.2 with pytest-xdist 3.8 ignores every group)",
