@@ -3,8 +3,9 @@
     survey and support sources, pre-aggregated once for the point-in-time engagement features.
     Each source adds (account, day, signal, value) rows; the pivot at the end turns them into
     one column per signal, so a missing source only leaves its columns at zero. Every signal is
-    dated when it became known: an open when opened, an attendance when the session was held,
-    a survey answer when it was answered.
+    dated when it became known: an attendance when the session was held, a survey answer when it
+    was answered. Opens are not a daily signal: the open rate is per delivered message
+    (account_engagement_features reads the messages themselves).
 -#}
 {%- set signals = account_engagement_signals() %}
 
@@ -38,17 +39,6 @@ valid_email_events as (
     select *
     from email_events
     where not is_future_dated and account_id is not null
-),
-
-first_opens as (
-    {#- An email opened twice counts once, on its first open. -#}
-    select
-        account_id,
-        message_id,
-        min(occurred_at) as opened_at
-    from valid_email_events
-    where event_type = 'open'
-    group by account_id, message_id
 ),
 
 departures as (
@@ -117,7 +107,6 @@ signal_rows as (
     {#- (relation, date column, signal, value, condition) per signal; unioned below. -#}
     {%- set signal_sources = [
         ('valid_email_events', 'occurred_at', 'emails_delivered', '1', "event_type = 'delivered'"),
-        ('first_opens', 'opened_at', 'emails_opened', '1', 'true'),
         ('valid_email_events', 'occurred_at', 'emails_bounced', '1', "event_type = 'bounce'"),
         ('departures', 'departed_at', 'contacts_departed', '1', 'true'),
         ('account_posts', 'created_at', 'community_posts', '1', 'true'),
