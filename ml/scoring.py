@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from ml.contracts import (
@@ -74,7 +75,7 @@ def score_entities(
 ) -> pd.DataFrame:
     """Prediction rows (the ``ml.predictions`` contract) for every row of a scoring frame."""
     scores = model.predict(frame)
-    lower, upper = prediction_interval(model, frame)
+    lower, upper = prediction_interval(model, frame, scores)
     labels = model.predict_labels(frame)
     factors = model.top_factors(frame, k=TOP_FACTORS).reset_index(drop=True)
     rows = pd.DataFrame(
@@ -100,15 +101,26 @@ def score_entities(
     return rows[PREDICTION_COLUMNS]
 
 
-def prediction_interval(model: Any, frame: pd.DataFrame) -> tuple[Any, Any]:
-    """The model's 80 % interval per row, or missing values for a model without one."""
+def prediction_interval(model: Any, frame: pd.DataFrame, scores: Any) -> tuple[Any, Any]:
+    """The model's 80 % interval per row, stretched to hold the row's own score.
+
+    A supervised model's interval is its calibration bin's (``ml.models.intervals``) and a
+    BTYD interval is a posterior's quantiles: either can miss the point estimate (a raw
+    probability above its bin's observed rate, a mean outside a skewed posterior's 10th-90th
+    percentiles). An interval that excludes the number it qualifies reads as an error, so each
+    end is moved out to the score where needed. Missing values for a model without one.
+    """
     interval = getattr(model, "predict_interval", None)
     if interval is None:
         return [None] * len(frame), [None] * len(frame)
     lower, upper = interval(frame)
-    return pd.Series(lower, dtype="float64").to_numpy(), pd.Series(
-        upper, dtype="float64"
-    ).to_numpy()
+    point = pd.Series(scores, dtype="float64").to_numpy()
+    low = pd.Series(lower, dtype="float64").to_numpy()
+    high = pd.Series(upper, dtype="float64").to_numpy()
+    with np.errstate(invalid="ignore"):
+        low = np.where(np.isnan(low) | np.isnan(point), low, np.minimum(low, point))
+        high = np.where(np.isnan(high) | np.isnan(point), high, np.maximum(high, point))
+    return low, high
 
 
 def score_model(

@@ -77,6 +77,43 @@ def test_score_entities_follow_the_predictions_contract() -> None:
     assert set(rows["horizon_days"]) == {90}
 
 
+class _BinnedModel(_LinearModel):
+    """The linear model with fixed intervals, as a calibration bin gives them: they can miss."""
+
+    def predict_interval(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        return np.array([0.2, np.nan, 0.1]), np.array([0.3, np.nan, 0.2])
+
+
+def test_every_interval_holds_its_own_score() -> None:
+    frame = _frame()
+    scores = _LinearModel().predict(frame)
+    rows = score_entities(
+        MODEL_SPECS["customer_churn"],
+        _BinnedModel(),
+        "customer_churn-abc",
+        frame,
+        horizon_days=90,
+        scored_at=datetime(2026, 11, 22, 6, 0),
+        run_id="run-1",
+    )
+    # Row 0 scores ~0.02, below its bin's interval [0.2, 0.3]: the lower end moves down to the
+    # score. Row 2 scores ~0.35, above [0.1, 0.2]: the upper end moves up. Row 1 has no interval
+    # and is given none.
+    assert scores[0] < 0.2 and scores[2] > 0.2
+    assert (rows.loc[0, "score_lower"], rows.loc[0, "score_upper"]) == (
+        pytest.approx(scores[0]),
+        0.3,
+    )
+    assert (rows.loc[2, "score_lower"], rows.loc[2, "score_upper"]) == (
+        0.1,
+        pytest.approx(scores[2]),
+    )
+    assert np.isnan(rows.loc[1, "score_lower"]) and np.isnan(rows.loc[1, "score_upper"])
+    held = rows.dropna(subset=["score_lower"])
+    assert (held["score_lower"] <= held["score"]).all()
+    assert (held["score"] <= held["score_upper"]).all()
+
+
 def test_label_horizon_reads_the_label_rows() -> None:
     assert label_horizon(pd.DataFrame({"horizon_days": [90, 90]})) == 90
     assert label_horizon(pd.DataFrame({"is_won": [True]})) is None

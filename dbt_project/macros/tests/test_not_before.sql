@@ -1,6 +1,7 @@
 {#-
-    Fails on rows where the column is earlier than `other_column` of the same row, e.g. a
-    ticket solved before it was created. Rows where either side is null pass.
+    Fails on rows where the column is earlier (or less) than `other_column` of the same row,
+    e.g. a ticket solved before it was created, or a score's interval whose upper end lies
+    below the score. Rows where either side is null pass.
 -#}
 {% test not_before(model, column_name, other_column) %}
     select
