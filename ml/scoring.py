@@ -74,10 +74,16 @@ def score_entities(
     run_id: str,
 ) -> pd.DataFrame:
     """Prediction rows (the ``ml.predictions`` contract) for every row of a scoring frame."""
-    scores = model.predict(frame)
-    lower, upper = prediction_interval(model, frame, scores)
+    one_pass = getattr(model, "score_rows", None)  # a model that scores and explains at once
+    if one_pass is not None:
+        scored = one_pass(frame, k=TOP_FACTORS)
+        scores, factors = scored.scores, scored.factors.reset_index(drop=True)
+        lower, upper = contain_score(scored.lower, scored.upper, scores)
+    else:
+        scores = model.predict(frame)
+        lower, upper = prediction_interval(model, frame, scores)
+        factors = model.top_factors(frame, k=TOP_FACTORS).reset_index(drop=True)
     labels = model.predict_labels(frame)
-    factors = model.top_factors(frame, k=TOP_FACTORS).reset_index(drop=True)
     rows = pd.DataFrame(
         {
             "model_name": spec.name,
@@ -114,6 +120,11 @@ def prediction_interval(model: Any, frame: pd.DataFrame, scores: Any) -> tuple[A
     if interval is None:
         return [None] * len(frame), [None] * len(frame)
     lower, upper = interval(frame)
+    return contain_score(lower, upper, scores)
+
+
+def contain_score(lower: Any, upper: Any, scores: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``[lower, upper]`` moved out where needed to hold each score (missing ends stay so)."""
     point = pd.Series(scores, dtype="float64").to_numpy()
     low = pd.Series(lower, dtype="float64").to_numpy()
     high = pd.Series(upper, dtype="float64").to_numpy()
@@ -133,8 +144,13 @@ def score_model(
     run_id: str,
     scored_at: datetime | None = None,
     skip_scored: bool = False,
+    frames: dict[tuple[tuple[str, ...], date], pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Score every current entity with the champion; keep the scored frame for drift checks.
+
+    ``frames`` keeps the scoring frames of one run by feature views and date, so models over
+    the same views (customer churn and CLV) read their point-in-time features once; the
+    frames are shared, never changed.
 
     With ``skip_scored`` (the daily run) a champion that already scored ``as_of`` scores
     nothing: the result is empty and ``ml.predictions`` keeps the earlier rows (a rerun or
@@ -154,7 +170,12 @@ def score_model(
     ):
         log.info("%s: %s already scored %s", spec.name, champion.version, as_of)
         return pd.DataFrame(columns=PREDICTION_COLUMNS)
-    frame = gateway.scoring_frame(spec, as_of)
+    key = (tuple(spec.feature_models), as_of)
+    frame = frames.get(key) if frames is not None else None
+    if frame is None:
+        frame = gateway.scoring_frame(spec, as_of)
+        if frames is not None:
+            frames[key] = frame
     if frame.empty:
         raise NotEnoughData(f"no {spec.entity} has features at {as_of}")
     stamp = scored_at or datetime.now(UTC)

@@ -189,6 +189,7 @@ def predictions(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
     run_id = context.run.run_id or uuid.uuid4().hex
     scored_at = datetime.now(UTC)
     counts: dict[str, Any] = {}
+    frames: dict[Any, Any] = {}  # churn and CLV read the same point-in-time features once
     for spec in MODEL_SPECS.values():
         try:
             rows = score_model(
@@ -200,6 +201,7 @@ def predictions(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
                 run_id=run_id,
                 scored_at=scored_at,
                 skip_scored=True,
+                frames=frames,
             )
         except NotEnoughData as reason:
             counts[f"{spec.name}/skipped"] = str(reason)

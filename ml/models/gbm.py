@@ -10,6 +10,7 @@ ranking (ROC-AUC) while fixing the probabilities.
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -53,6 +54,19 @@ _FIXED_PARAMS: dict[str, Any] = {
     "num_threads": 1,
     "verbosity": -1,
 }
+#: Training runs on one thread (deterministic, and the pipeline trains models side by side);
+#: prediction is per row, so the same on any number of threads: it uses every core.
+PREDICT_THREADS = os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class ScoredRows:
+    """One pass of a model over a frame: scores, their 80 % interval and the top factors."""
+
+    scores: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    factors: pd.DataFrame
 
 
 def derived_features(frame: pd.DataFrame, *, season: bool = True) -> pd.DataFrame:
@@ -139,11 +153,12 @@ class GbmModel:
 
     def raw_score(self, frame: pd.DataFrame) -> np.ndarray:
         matrix = self.matrix(frame)
-        trees = np.asarray(self.booster.predict(matrix, raw_score=True), dtype=float)
+        trees = np.asarray(
+            self.booster.predict(matrix, raw_score=True, num_threads=PREDICT_THREADS), dtype=float
+        )
         return trees + self._margin(matrix)
 
-    def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        raw = self.raw_score(frame)
+    def _from_raw(self, raw: np.ndarray) -> np.ndarray:
         if self.kind == "regressor":
             log_link = self.version_params.get("objective") in _LOG_LINK
             return np.clip(np.exp(raw) if log_link else raw, 0.0, None)
@@ -151,15 +166,38 @@ class GbmModel:
             return 1.0 / (1.0 + np.exp(-raw))
         return np.asarray(self.calibrator.predict_proba(raw.reshape(-1, 1))[:, 1], dtype=float)
 
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        return self._from_raw(self.raw_score(frame))
+
     def predict_labels(self, frame: pd.DataFrame) -> list[str] | None:
         return None
 
+    def _interval_of(self, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.intervals is None:
+            missing = np.full(len(scores), np.nan)
+            return missing, missing.copy()
+        return self.intervals.interval(scores)
+
     def predict_interval(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """80 % interval of each row's calibration bin (NaN when too few rows to bin)."""
-        if self.intervals is None:
-            missing = np.full(len(frame), np.nan)
-            return missing, missing.copy()
-        return self.intervals.interval(self.predict(frame))
+        return self._interval_of(self.predict(frame))
+
+    def _contributions(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        """SHAP contributions per model column (raw-score units; with the BTYD starting point
+        as "btyd_baseline", measured from its training mean) and each row's raw score."""
+        matrix = self.matrix(frame)
+        contributions = np.asarray(
+            self.booster.predict(matrix, pred_contrib=True, num_threads=PREDICT_THREADS),
+            dtype=float,
+        )
+        margin = self._margin(matrix)
+        # SHAP values add up to the trees' raw score (the last column is their expected value).
+        raw = contributions.sum(axis=1) + margin
+        per_feature = pd.DataFrame(contributions[:, :-1], columns=list(matrix.columns))
+        if self.boost_from_btyd:
+            offset = float(self.version_params.get("btyd_margin_mean", 0.0))
+            per_feature["btyd_baseline"] = margin - offset
+        return per_feature, raw
 
     def top_factors(self, frame: pd.DataFrame, k: int = 3) -> pd.DataFrame:
         """LightGBM SHAP contributions in raw-score units, largest absolute first.
@@ -167,13 +205,17 @@ class GbmModel:
         When the trees boost from the BTYD prediction, that starting point is one more factor
         ("btyd_baseline"), measured from its training mean.
         """
-        matrix = self.matrix(frame)
-        contributions = np.asarray(self.booster.predict(matrix, pred_contrib=True), dtype=float)
-        per_feature = pd.DataFrame(contributions[:, :-1], columns=list(matrix.columns))
-        if self.boost_from_btyd:
-            offset = float(self.version_params.get("btyd_margin_mean", 0.0))
-            per_feature["btyd_baseline"] = self._margin(matrix) - offset
+        per_feature, _ = self._contributions(frame)
         return top_k_factors(per_feature, k).set_axis(frame.index)
+
+    def score_rows(self, frame: pd.DataFrame, k: int = 3) -> ScoredRows:
+        """Scores, intervals and top factors from one matrix and one SHAP pass: the scores
+        are the SHAP values' sum, so the trees are not walked again for them."""
+        per_feature, raw = self._contributions(frame)
+        scores = self._from_raw(raw)
+        lower, upper = self._interval_of(scores)
+        factors = top_k_factors(per_feature, k).set_axis(frame.index)
+        return ScoredRows(scores, lower, upper, factors)
 
     def feature_importance(self) -> pd.Series:
         """Total gain per model column, largest first."""

@@ -18,6 +18,8 @@ from scipy import stats
 LOWER, UPPER = 0.1, 0.9
 MIN_ROWS_PER_BIN = 30
 MAX_BINS = 10
+#: Relative slack of a bin's upper edge (float rounding, not a modelling choice).
+EDGE_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,11 @@ class BinIntervals:
     upper: np.ndarray
 
     def interval(self, predictions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        index = np.searchsorted(self.edges, np.asarray(predictions, dtype=float), side="left")
+        # A bin holds the scores up to its edge. Trees give few distinct scores, so many rows
+        # sit exactly on an edge; a score computed another way (the sum of SHAP values) can
+        # differ from it in the last bits and must not fall into the next bin for that.
+        slack = EDGE_TOLERANCE * np.maximum(1.0, np.abs(self.edges))
+        index = np.searchsorted(self.edges + slack, np.asarray(predictions, dtype=float))
         index = np.clip(index, 0, len(self.edges) - 1)
         return self.lower[index], self.upper[index]
 

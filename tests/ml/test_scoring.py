@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from ml.contracts import MODEL_SPECS, predictions_ddl
+from ml.contracts import MODEL_SPECS, ModelSpec, predictions_ddl
 from ml.scoring import PREDICTION_COLUMNS, score_entities, write_predictions
 from ml.training_sets import label_horizon
 from warehouse import read_frame
@@ -198,8 +198,10 @@ class _FrameGateway:
 
     def __init__(self, frame: pd.DataFrame) -> None:
         self.frame = frame
+        self.reads: list[str] = []
 
-    def scoring_frame(self, spec: object, as_of: date) -> pd.DataFrame:
+    def scoring_frame(self, spec: ModelSpec, as_of: date) -> pd.DataFrame:
+        self.reads.append(spec.name)
         return self.frame
 
 
@@ -269,3 +271,36 @@ def test_scoring_falls_back_to_the_rule_without_a_champion_or_when_it_fails(
             as_of=date(2026, 11, 22),
             run_id="run-1",
         )
+
+
+def test_models_over_the_same_views_share_one_scoring_frame(duckdb_settings: Settings) -> None:
+    from ml.registry import ModelRegistry
+    from ml.scoring import score_model
+
+    registry = ModelRegistry(duckdb_settings)
+    deals = _FrameGateway(_open_deals())
+    frames: dict[tuple[tuple[str, ...], date], pd.DataFrame] = {}
+    same_views = MODEL_SPECS["deal_risk"]
+    for run_id in ("run-1", "run-2"):  # the same views twice in one run: read once
+        score_model(
+            duckdb_settings,
+            same_views,
+            deals,  # type: ignore[arg-type]
+            registry,
+            as_of=date(2026, 11, 22),
+            run_id=run_id,
+            frames=frames,
+        )
+    assert deals.reads == ["deal_risk"]
+    # Another date is another frame.
+    score_model(
+        duckdb_settings,
+        same_views,
+        deals,  # type: ignore[arg-type]
+        registry,
+        as_of=date(2026, 11, 23),
+        run_id="run-3",
+        frames=frames,
+    )
+    assert deals.reads == ["deal_risk", "deal_risk"]
+    assert {key[1] for key in frames} == {date(2026, 11, 22), date(2026, 11, 23)}
