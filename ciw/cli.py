@@ -293,6 +293,7 @@ def _register_subcommands() -> None:
     from ciw.backfill_cli import backfill_command
     from ciw.backtest_cli import backtest_command
     from ciw.crm_cli import crm_group
+    from ciw.dbt_cli import dbt_command
     from ciw.events_cli import events_group
     from ciw.models_cli import models_group
     from ciw.notify_cli import feedback_command, notify_command
@@ -308,6 +309,7 @@ def _register_subcommands() -> None:
     cli.add_command(feedback_command)
     cli.add_command(backtest_command)
     cli.add_command(backfill_command)
+    cli.add_command(dbt_command)
     cli.add_command(alerts_group)
     cli.add_command(crm_group)
     cli.add_command(serve_command)

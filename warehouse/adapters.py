@@ -125,6 +125,62 @@ class PostgresSession(Session):
         self.execute("select pg_advisory_xact_lock(hashtext(%s))", (key,))
 
 
+class _SparkConnection:
+    """The process's Spark session as a connection: Spark has no transactions, so commit and
+    rollback do nothing, and closing leaves the session for the next caller."""
+
+    def __init__(self, settings: Settings) -> None:
+        from warehouse.spark import spark_session
+
+        self.spark = spark_session(settings)
+
+    def commit(self) -> None:
+        """Each Spark statement stands alone."""
+
+    def rollback(self) -> None:
+        """Nothing to undo: each Spark statement stands alone."""
+
+    def close(self) -> None:
+        """The session outlives one use (it took seconds to start)."""
+
+
+class SparkSQLSession(Session):
+    """Statements through ``spark.sql`` (``%s`` placeholders become Spark's ``?``)."""
+
+    def _run(self, sql: str, params: Sequence[Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
+        spark = self.connection.spark
+        frame = spark.sql(sql.replace("%s", "?"), args=list(params)) if params else spark.sql(sql)
+        if not frame.columns:
+            return [], []
+        return list(frame.columns), [tuple(row) for row in frame.collect()]
+
+    def frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        spark = self.connection.spark
+        result = spark.sql(sql.replace("%s", "?"), args=list(params)) if params else spark.sql(sql)
+        return result.toPandas()
+
+    def table_exists(self, qualified_name: str) -> bool:
+        return bool(self.connection.spark.catalog.tableExists(qualified_name))
+
+    def append_frame(self, table: str, frame: pd.DataFrame) -> int:
+        """The frame's columns by name; a table column the frame lacks is NULL."""
+        from pyspark.sql import functions
+
+        if frame.empty:
+            return 0
+        spark = self.connection.spark
+        schema = spark.table(table).schema
+        incoming = spark.createDataFrame(frame)
+        columns = [
+            functions.col(field.name).cast(field.dataType)
+            if field.name in frame.columns
+            else functions.lit(None).cast(field.dataType).alias(field.name)
+            for field in schema.fields
+        ]
+        incoming.select(*columns).write.insertInto(table)
+        return len(frame)
+
+
 def python_value(value: object) -> object:
     """numpy / pandas scalars as plain Python for the PostgreSQL driver; NaN and NaT as NULL."""
     import pandas as pd
@@ -230,7 +286,27 @@ class PostgresAdapter(Adapter):
         ensure_postgres_database(self.settings)
 
 
-ADAPTERS: dict[Target, type[Adapter]] = {"duckdb": DuckDBAdapter, "postgres": PostgresAdapter}
+class SparkAdapter(Adapter):
+    target = "spark"
+    float_type = "double"
+    single_writer = False
+
+    def _open(self) -> Session:
+        return SparkSQLSession(_SparkConnection(self.settings))
+
+    def _begin(self, session: Session) -> None:
+        """Spark has no transactions: each statement commits on its own."""
+
+    def ensure_database(self) -> None:
+        """The warehouse folder; the metastore creates itself on the first session."""
+        self.settings.spark_warehouse_dir.mkdir(parents=True, exist_ok=True)
+
+
+ADAPTERS: dict[Target, type[Adapter]] = {
+    "duckdb": DuckDBAdapter,
+    "postgres": PostgresAdapter,
+    "spark": SparkAdapter,
+}
 
 
 def float_type(target: Target) -> str:
@@ -248,6 +324,8 @@ __all__ = [
     "DuckDBAdapter",
     "PostgresAdapter",
     "Session",
+    "SparkAdapter",
+    "SparkSQLSession",
     "adapter_for",
     "float_type",
     "python_value",

@@ -102,6 +102,12 @@ def preflight(settings: Settings) -> None:
     if settings.target == "postgres":
         ensure_postgres_database(settings)
         return
+    if settings.target == "spark":
+        raise WarehouseUnavailable(
+            "the whole pipeline does not run on Spark yet: on Spark, `ciw load --target spark` "
+            "loads the raw layer and `ciw dbt --target spark build --select staging` builds the "
+            "staging layer (docs/spark.md)"
+        )
     connect_duckdb(settings).close()
 
 
@@ -109,6 +115,13 @@ def drop_warehouse(settings: Settings) -> None:
     """Start from nothing: the DuckDB file and its WAL, or the PostgreSQL database."""
     if settings.target == "postgres":
         drop_postgres_database(settings)
+        return
+    if settings.target == "spark":  # the tables' folder and the Derby metastore beside it
+        import shutil
+
+        shutil.rmtree(settings.spark_warehouse_dir, ignore_errors=True)
+        if not settings.spark_metastore_url:
+            shutil.rmtree(settings.spark_warehouse_dir.parent / "metastore_db", ignore_errors=True)
         return
     for suffix in ("", ".wal"):
         Path(f"{settings.duckdb_path}{suffix}").unlink(missing_ok=True)

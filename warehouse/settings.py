@@ -14,8 +14,8 @@ from typing import Any, Literal, cast
 
 from warehouse.paths import DATA_DIR
 
-Target = Literal["duckdb", "postgres"]
-TARGETS: tuple[Target, ...] = ("duckdb", "postgres")
+Target = Literal["duckdb", "postgres", "spark"]
+TARGETS: tuple[Target, ...] = ("duckdb", "postgres", "spark")
 
 
 #: Share of the machine's RAM a DuckDB connection may use unless CIW_DUCKDB_MEMORY_LIMIT says
@@ -39,6 +39,12 @@ class Settings:
     #: Files the pipeline writes beside the warehouse: model registry, Feast, drift reports,
     #: the Slack outbox. None: next to the DuckDB file, or data/artifacts/<database> on Postgres.
     artifacts_root: Path | None = None
+    #: Spark (warehouse/spark.py): the master (``local[2]`` on one machine, ``spark://...`` or
+    #: ``yarn`` on a cluster), the tables' folder and the Hive metastore (a Derby folder by
+    #: default; ``CIW_SPARK_METASTORE_URL`` points at a shared one).
+    spark_master: str = "local[2]"
+    spark_warehouse_dir: Path = DATA_DIR / "spark" / "warehouse"
+    spark_metastore_url: str = ""
 
     @classmethod
     def from_env(cls, target: str | None = None) -> Settings:
@@ -57,6 +63,11 @@ class Settings:
             pg_password=os.environ.get("CIW_PG_PASSWORD", ""),
             pg_database=os.environ.get("CIW_PG_DATABASE", "ciw"),
             artifacts_root=Path(root) if (root := os.environ.get("CIW_ARTIFACTS_DIR")) else None,
+            spark_master=os.environ.get("CIW_SPARK_MASTER", "local[2]"),
+            spark_warehouse_dir=Path(
+                os.environ.get("CIW_SPARK_WAREHOUSE", str(DATA_DIR / "spark" / "warehouse"))
+            ),
+            spark_metastore_url=os.environ.get("CIW_SPARK_METASTORE_URL", ""),
         )
 
     @property
@@ -66,14 +77,29 @@ class Settings:
             return self.artifacts_root
         if self.target == "duckdb":
             return self.duckdb_path.parent / "artifacts"
+        if self.target == "spark":
+            return self.spark_warehouse_dir.parent / "artifacts"
         return DATA_DIR / "artifacts" / self.pg_database
 
     def elsewhere(self, *, duckdb_path: Path, pg_database: str) -> Settings:
         """The same kind of warehouse in another place (a benchmark's or a backtest's own):
-        the DuckDB file ``duckdb_path``, or the database ``pg_database`` on the same server."""
+        the DuckDB file ``duckdb_path``, the database ``pg_database`` on the same server, or a
+        Spark warehouse folder (with its own metastore) beside ``duckdb_path``."""
         if self.target == "duckdb":
             return replace(self, duckdb_path=duckdb_path)
+        if self.target == "spark":
+            folder = duckdb_path.with_suffix("") / "spark"
+            return replace(self, spark_warehouse_dir=folder / "warehouse", spark_metastore_url="")
         return replace(self, pg_database=pg_database)
+
+    @property
+    def spark_metastore(self) -> str:
+        """The Hive metastore's JDBC URL: ``CIW_SPARK_METASTORE_URL``, else a Derby database
+        beside the warehouse folder (one process at a time, as Derby embedded allows)."""
+        if self.spark_metastore_url:
+            return self.spark_metastore_url
+        folder = self.spark_warehouse_dir.resolve().parent / "metastore_db"
+        return f"jdbc:derby:;databaseName={folder};create=true"
 
     def pg_conninfo(self, database: str | None = None) -> str:
         """A libpq connection string; contains the password, so never log it."""
@@ -92,6 +118,8 @@ class Settings:
         """Where the warehouse is, safe to print."""
         if self.target == "duckdb":
             return f"DuckDB file {self.duckdb_path}"
+        if self.target == "spark":
+            return f"Spark ({self.spark_master}) warehouse {self.spark_warehouse_dir}"
         return f"PostgreSQL {self.pg_user}@{self.pg_host}:{self.pg_port}/{self.pg_database}"
 
     def duckdb_config(self) -> dict[str, str]:
@@ -125,7 +153,18 @@ class Settings:
             "CIW_PG_USER": self.pg_user,
             "CIW_PG_PASSWORD": self.pg_password,
             "CIW_PG_DATABASE": self.pg_database,
+            **(spark_dbt_env(self) if self.target == "spark" else {}),
         }
+
+
+def spark_dbt_env(settings: Settings) -> dict[str, str]:
+    """dbt-spark's session settings (profiles.yml reads them as JSON): the same session
+    configuration the project's own Spark code uses, so both see one metastore."""
+    import json
+
+    from warehouse.spark import spark_conf
+
+    return {"CIW_SPARK_CONF": json.dumps(spark_conf(settings), sort_keys=True)}
 
 
 #: dbt vars a deployment may set from the environment (name -> dbt var). The label horizons

@@ -121,5 +121,11 @@ def ensure_raw_tables(settings: Settings) -> None:
     """
     from warehouse import adapter_for
 
+    if settings.target == "spark":
+        from sources.load.spark_sink import ensure_spark_tables
+        from warehouse.spark import spark_session
+
+        ensure_spark_tables(spark_session(settings))
+        return
     with adapter_for(settings).session(transaction=True) as session:
         ensure_tables(session)

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     import duckdb
     import psycopg
 
+    from sources.load.spark_sink import SparkSink
+
 _COPY_CHUNK = 1 << 20
 
 
@@ -370,8 +372,13 @@ Sink = DuckDBSink | PostgresSink
 #: How a file reaches each warehouse: validated in the DuckDB file itself, or validated in an
 #: in-memory DuckDB and copied to PostgreSQL.
 SINKS: dict[Target, type[Sink]] = {"duckdb": DuckDBSink, "postgres": PostgresSink}
+# Spark: sources.load.spark_sink (validated in an in-memory DuckDB, appended as Parquet).
 
 
-def open_sink(settings: Settings) -> Sink:
-    """The sink of the warehouse ``settings`` point at."""
+def open_sink(settings: Settings) -> Sink | SparkSink:
+    """The sink of the warehouse ``settings`` point at (Spark's only imported for Spark)."""
+    if settings.target == "spark":
+        from sources.load.spark_sink import SparkSink
+
+        return SparkSink(settings)
     return SINKS[settings.target](settings)

@@ -1,0 +1,146 @@
+"""The Spark warehouse: one session configuration for the project's Python and for dbt-spark.
+
+On one machine (the default, and in tests) it is a local session (``local[2]``) with its tables
+under ``CIW_SPARK_WAREHOUSE`` and a Hive metastore in a Derby folder beside them. Derby
+embedded admits one process at a time, so the project's commands take turns (``ciw load``,
+then dbt in its own process). On a cluster, ``CIW_SPARK_MASTER`` names the master (``yarn``,
+``spark://host:7077``) and ``CIW_SPARK_METASTORE_URL`` a shared metastore that many processes
+may use at once (its password, if any, in ``CIW_SPARK_METASTORE_PASSWORD``, never in a file).
+Further settings come as JSON in ``CIW_SPARK_EXTRA_CONF`` (executor memory, shuffle
+partitions for a larger cluster).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from warehouse.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+LOG_CONFIG = Path(__file__).with_name("spark-log4j2.properties")
+
+#: Shuffle partitions of the local session: a few per core, not Spark's 200 (which would make
+#: a three-order test build pay for 200 empty tasks per join).
+LOCAL_SHUFFLE_PARTITIONS = "4"
+
+
+def spark_conf(settings: Settings) -> dict[str, str]:
+    """The session's configuration (without secrets; see :func:`session_secrets`)."""
+    conf = {
+        "spark.master": settings.spark_master,
+        "spark.app.name": "customer-intelligence-warehouse",
+        "spark.sql.warehouse.dir": str(settings.spark_warehouse_dir.resolve()),
+        "spark.sql.catalogImplementation": "hive",
+        "spark.hadoop.javax.jdo.option.ConnectionURL": settings.spark_metastore,
+        # The metastore's tables are created on first use, and no schema version is enforced.
+        "spark.hadoop.datanucleus.schema.autoCreateAll": "true",
+        "spark.hadoop.hive.metastore.schema.verification": "false",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": LOCAL_SHUFFLE_PARTITIONS,
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        # The metastore's filter grammar rejects names starting with `_` (`_batch_id`): Spark
+        # lists a table's partitions (one per loaded file) and prunes them itself.
+        "spark.sql.hive.metastorePartitionPruning": "false",
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+        # Derby's log beside the metastore (not derby.log wherever a command ran), and Spark's
+        # own log at errors only.
+        "spark.driver.extraJavaOptions": (
+            f"-Dderby.system.home={settings.spark_warehouse_dir.resolve().parent} "
+            f"-Dlog4j2.configurationFile={LOG_CONFIG}"
+        ),
+    }
+    extra = os.environ.get("CIW_SPARK_EXTRA_CONF", "").strip()
+    if extra:
+        try:
+            more = json.loads(extra)
+        except json.JSONDecodeError as error:
+            raise SettingsError(f"CIW_SPARK_EXTRA_CONF is not JSON: {error.msg}") from None
+        if not isinstance(more, dict):
+            raise SettingsError("CIW_SPARK_EXTRA_CONF must be a JSON object of settings")
+        conf.update({str(key): str(value) for key, value in more.items()})
+    return conf
+
+
+def session_secrets() -> dict[str, str]:
+    """Settings that carry a secret: from the environment, never written anywhere."""
+    password = os.environ.get("CIW_SPARK_METASTORE_PASSWORD", "")
+    return {"spark.hadoop.javax.jdo.option.ConnectionPassword": password} if password else {}
+
+
+def require_java() -> None:
+    """Spark needs a Java runtime (17 or newer) on the PATH or in JAVA_HOME."""
+    import shutil
+
+    from warehouse.connections import WarehouseUnavailable
+
+    home = os.environ.get("JAVA_HOME", "")
+    if shutil.which("java") is None and not (home and Path(home, "bin", "java").exists()):
+        raise WarehouseUnavailable(
+            "the Spark target needs Java 17 or newer: install it (Debian: "
+            "openjdk-17-jre-headless) or set JAVA_HOME"
+        )
+
+
+def spark_session(settings: Settings) -> SparkSession:
+    """The process's Spark session for this warehouse (created on first use)."""
+    from pyspark.sql import SparkSession
+
+    require_java()
+    settings.spark_warehouse_dir.mkdir(parents=True, exist_ok=True)
+    builder: Any = SparkSession.builder
+    for key, value in {**spark_conf(settings), **session_secrets()}.items():
+        builder = builder.config(key, value)
+    session = builder.enableHiveSupport().getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def stop_spark_session() -> None:
+    """End the process's session and its JVM, so another process may open the Derby
+    metastore (the JVM would otherwise hold it until this process ends)."""
+    from pyspark import SparkContext
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        active.stop()
+    gateway = SparkContext._gateway
+    if gateway is None:
+        return
+    gateway.shutdown()
+    process = getattr(gateway, "proc", None)
+    if process is not None:  # the JVM ends when its standard input closes
+        if process.stdin is not None:
+            process.stdin.close()
+        try:
+            process.wait(timeout=30)
+        except Exception:
+            process.kill()
+    SparkContext._gateway = None
+    SparkContext._jvm = None
+
+
+_NUMERIC = re.compile(r"^\s*numeric\s*\(\s*(\d+)\s*,\s*(\d+)\s*\)\s*$", re.IGNORECASE)
+_TYPES = {"varchar": "string", "text": "string", "double precision": "double"}
+
+
+def spark_type(data_type: str) -> str:
+    """A contract column type (DuckDB and PostgreSQL spelling) in Spark SQL."""
+    lowered = data_type.strip().lower()
+    if match := _NUMERIC.match(lowered):
+        return f"decimal({match.group(1)},{match.group(2)})"
+    return _TYPES.get(lowered, lowered)
+
+
+def quote_spark(identifier: str) -> str:
+    """A back-quoted Spark SQL identifier."""
+    return "`" + identifier.replace("`", "``") + "`"
