@@ -179,7 +179,9 @@ def run_pipeline(
     """
     from orchestration.instance import open_instance
     from orchestration.partitions import partition_key
+    from warehouse.connections import require_whole_pipeline
 
+    require_whole_pipeline(settings)
     job = job or daily_job(settings, train=train)
     instance = instance or open_instance(settings)
     run_config = pipeline_run_config(exports_dir, as_of)

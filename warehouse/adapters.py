@@ -289,7 +289,8 @@ class PostgresAdapter(Adapter):
 class SparkAdapter(Adapter):
     target = "spark"
     float_type = "double"
-    single_writer = False
+    #: The default metastore (embedded Derby) admits one process at a time.
+    single_writer = True
 
     def _open(self) -> Session:
         return SparkSQLSession(_SparkConnection(self.settings))

@@ -102,13 +102,19 @@ def preflight(settings: Settings) -> None:
     if settings.target == "postgres":
         ensure_postgres_database(settings)
         return
+    require_whole_pipeline(settings)
+    connect_duckdb(settings).close()
+
+
+def require_whole_pipeline(settings: Settings) -> None:
+    """Refuse, in one line saying what does work, a pipeline run on a target that cannot
+    carry the whole pipeline yet (Spark: the raw and staging layers so far)."""
     if settings.target == "spark":
         raise WarehouseUnavailable(
             "the whole pipeline does not run on Spark yet: on Spark, `ciw load --target spark` "
             "loads the raw layer and `ciw dbt --target spark build --select staging` builds the "
             "staging layer (docs/spark.md)"
         )
-    connect_duckdb(settings).close()
 
 
 def drop_warehouse(settings: Settings) -> None:

@@ -51,6 +51,25 @@ class Batch:
     validated: Validated
 
 
+def open_validator(temp_directory: str) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that validates files for a warehouse other than a DuckDB file,
+    spilling to ``temp_directory``."""
+    import duckdb
+
+    connection = duckdb.connect()
+    connection.execute("set TimeZone = 'UTC'")
+    connection.execute(f"set temp_directory = {literal(temp_directory)}")
+    return connection
+
+
+def export_rows(
+    connection: duckdb.DuckDBPyConnection, select: str, target: Path, options: str
+) -> Path:
+    """The rows of ``select`` written to ``target`` (``options``: DuckDB's COPY options)."""
+    connection.execute(f"copy ({select}) to {literal(str(target))} ({options})")
+    return target
+
+
 def _ts(value: datetime) -> str:
     return f"timestamp {literal(value.isoformat(sep=' '))}"
 
@@ -230,7 +249,6 @@ class PostgresSink:
     """Validates in an in-memory DuckDB, then streams CSV into Postgres with COPY."""
 
     def __init__(self, settings: Settings) -> None:
-        import duckdb
 
         self._scratch = tempfile.TemporaryDirectory(prefix="ciw-load-")
         self._changed: set[str] = set()
@@ -238,9 +256,7 @@ class PostgresSink:
         try:
             with self.pg.transaction():
                 ensure_tables(PostgresSession(self.pg))
-            self.duck = duckdb.connect()
-            self.duck.execute("set TimeZone = 'UTC'")
-            self.duck.execute(f"set temp_directory = {literal(self._scratch.name)}")
+            self.duck = open_validator(self._scratch.name)
             self.scratch = Path(self._scratch.name)
         except BaseException:
             self.pg.close()
@@ -252,9 +268,7 @@ class PostgresSink:
         return self.duck
 
     def _export(self, select: str, name: str) -> Path:
-        target = Path(self._scratch.name) / name
-        self.duck.execute(f"copy ({select}) to {literal(str(target))} (format csv, header true)")
-        return target
+        return export_rows(self.duck, select, self.scratch / name, "format csv, header true")
 
     def lookup(self, table: RawTable, column: str, keys: str, into: str, batch_id: str) -> None:
         """Warehouse rows of other batches whose ``column`` is among ``keys`` (see checks).

@@ -31,6 +31,8 @@ from sources.load.sinks import (
     _balanced,
     _good_select,
     _quarantine_select,
+    export_rows,
+    open_validator,
     utc_now,
 )
 from warehouse.settings import Settings
@@ -85,16 +87,13 @@ class SparkSink:
     """Validates in an in-memory DuckDB, then appends Parquet through Spark."""
 
     def __init__(self, settings: Settings) -> None:
-        import duckdb
 
         self._scratch = tempfile.TemporaryDirectory(prefix="ciw-load-")
         self.scratch = Path(self._scratch.name)
         try:
             self.spark = spark_session(settings)
             ensure_spark_tables(self.spark)
-            self.duck = duckdb.connect()
-            self.duck.execute("set TimeZone = 'UTC'")
-            self.duck.execute(f"set temp_directory = {literal(self._scratch.name)}")
+            self.duck = open_validator(self._scratch.name)
         except BaseException:
             self._scratch.cleanup()
             raise
@@ -104,9 +103,7 @@ class SparkSink:
         return self.duck
 
     def _export(self, select: str, name: str) -> Path:
-        target = self.scratch / name
-        self.duck.execute(f"copy ({select}) to {literal(str(target))} (format parquet)")
-        return target
+        return export_rows(self.duck, select, self.scratch / name, "format parquet")
 
     def lookup(self, table: RawTable, column: str, keys: str, into: str, batch_id: str) -> None:
         """Warehouse rows of other batches whose ``column`` is among ``keys`` (see checks):

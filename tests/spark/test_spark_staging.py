@@ -221,3 +221,29 @@ def test_loading_the_same_files_again_keeps_one_copy(both_warehouses: dict[str, 
     spark_orders = int(both_warehouses["spark"]["raw_orders"]["n"].iloc[0])
     assert spark_orders == duck_orders > 0
     assert "Loaded into Spark" in both_warehouses["outputs"]["spark_again"]
+
+
+def test_spark_adapter_appends_by_column_name_and_reads_back(tmp_path: Path) -> None:
+    """The adapter the rest of the project writes through (``append_frame``, ``read_frame``):
+    columns by name, a column the frame lacks is NULL, the schema created on the way."""
+    _java_or_skip()
+    from warehouse import append_frame, read_frame, table_exists
+    from warehouse.spark import stop_spark_session
+
+    settings = Settings(target="spark", spark_warehouse_dir=tmp_path / "warehouse")
+    stop_spark_session()  # a session of another warehouse would be reused otherwise
+    try:
+        ddl = [
+            "create table if not exists scratch.facts (a bigint, b string, c double) using parquet"
+        ]
+        frame = pd.DataFrame({"b": ["x", "y"], "a": [1, 2]})
+        assert append_frame(settings, "scratch.facts", frame, ddl=ddl) == 2
+        assert append_frame(settings, "scratch.facts", frame.iloc[:0], ddl=ddl) == 0
+        assert table_exists(settings, "scratch.facts")
+        assert not table_exists(settings, "scratch.missing")
+        back = read_frame(settings, "select a, b, c from scratch.facts where a >= %s", (1,))
+        assert sorted(back["a"].tolist()) == [1, 2]
+        assert back.sort_values("a")["b"].tolist() == ["x", "y"]
+        assert back["c"].isna().all()
+    finally:
+        stop_spark_session()

@@ -119,9 +119,10 @@ def test_ensure_database_prepares_the_warehouse_before_dbt_connects(
         drop_warehouse(fresh)
 
 
-def test_only_duckdb_takes_a_single_writer() -> None:
+def test_embedded_warehouses_take_a_single_writer() -> None:
     single = {target: adapter_for(Settings(target=target)).single_writer for target in TARGETS}
-    assert single == {"duckdb": True, "postgres": False}
+    # A DuckDB file, and Spark on its embedded Derby metastore: one process at a time.
+    assert single == {"duckdb": True, "postgres": False, "spark": True}
 
 
 def test_a_literal_percent_needs_no_escaping_without_parameters(

@@ -70,9 +70,15 @@ def test_contract_types_in_spark(contract: str, spark: str) -> None:
 
 
 def test_the_whole_pipeline_on_spark_is_refused_with_what_works(tmp_path: Path) -> None:
+    from orchestration.launch import run_pipeline
+
     settings = Settings(target="spark", spark_warehouse_dir=tmp_path / "wh")
     with pytest.raises(WarehouseUnavailable, match="ciw load --target spark"):
         preflight(settings)
+    # ciw run, train, backfill and backtest all start the pipeline here: nothing is touched.
+    with pytest.raises(WarehouseUnavailable, match="staging layer"):
+        run_pipeline(settings)
+    assert not (tmp_path / "wh").exists()
 
 
 def test_elsewhere_gives_a_spark_warehouse_its_own_folder(tmp_path: Path) -> None:
