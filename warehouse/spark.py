@@ -13,6 +13,7 @@ partitions for a larger cluster).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from pathlib import Path
@@ -101,6 +102,9 @@ def spark_session(settings: Settings) -> SparkSession:
         builder = builder.config(key, value)
     session = builder.enableHiveSupport().getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
+    # PySpark logs every failed statement with its whole Java stack as JSON on standard
+    # error; the project reports the error itself, in one line.
+    logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
     return session
 
 
