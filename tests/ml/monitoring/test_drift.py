@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.monitoring.drift import DriftInputError, DriftThresholds, check_drift
+from ml.monitoring.drift import DriftInputError, DriftResult, DriftThresholds, check_drift
 from ml.monitoring.drift_results import drift_report_path, prune_reports, write_drift_results
 from warehouse import read_frame
 from warehouse.settings import Settings
@@ -58,6 +58,21 @@ FEATURES = [
     for column in customer_frame(10, 0).columns
     if column not in {"customer_id", "as_of_date", "score"}
 ]
+
+
+def check_recency_drift(
+    *, model_version: str = "v1", report_path: Path | None = None
+) -> DriftResult:
+    """1,000 customers against 1,000 whose recency is 30 days longer: recency and the score
+    drift, nothing else."""
+    return check_drift(
+        customer_frame(1_000, seed=1),
+        customer_frame(1_000, seed=2, recency_shift=30.0),
+        columns=FEATURES,
+        model_name="customer_churn",
+        model_version=model_version,
+        report_path=report_path,
+    )
 
 
 def test_large_unshifted_samples_flag_nothing() -> None:
@@ -156,14 +171,7 @@ def test_html_report_is_written(tmp_path: Path) -> None:
     settings = Settings(target="duckdb", duckdb_path=tmp_path / "warehouse.duckdb")
     path = drift_report_path(settings, "customer_churn", "run/1:a")
 
-    result = check_drift(
-        customer_frame(1_000, seed=1),
-        customer_frame(1_000, seed=2, recency_shift=30.0),
-        columns=FEATURES,
-        model_name="customer_churn",
-        model_version="v1",
-        report_path=path,
-    )
+    result = check_recency_drift(report_path=path)
 
     assert path == tmp_path / "artifacts" / "drift" / "customer_churn" / "run_1_a.html"
     assert result.report_path == path
@@ -173,13 +181,7 @@ def test_html_report_is_written(tmp_path: Path) -> None:
 
 
 def test_results_are_stored_and_read_back(warehouse_settings: Settings) -> None:
-    result = check_drift(
-        customer_frame(1_000, seed=1),
-        customer_frame(1_000, seed=2, recency_shift=30.0),
-        columns=FEATURES,
-        model_name="customer_churn",
-        model_version="v7",
-    )
+    result = check_recency_drift(model_version="v7")
 
     written = write_drift_results(warehouse_settings, result, run_id="run-a")
     write_drift_results(warehouse_settings, result, run_id="run-b")
