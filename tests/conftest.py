@@ -41,6 +41,15 @@ def duckdb_settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
+def cli_duckdb_settings(duckdb_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """``duckdb_settings``, also in the environment the command line (``Settings.from_env``)
+    reads."""
+    monkeypatch.setenv("CIW_TARGET", "duckdb")
+    monkeypatch.setenv("CIW_DUCKDB_PATH", str(duckdb_settings.duckdb_path))
+    return duckdb_settings
+
+
+@pytest.fixture
 def memory_duckdb_settings(tmp_path: Path) -> Iterator[Settings]:
     """DuckDB in /dev/shm when there is one: every claim and confirmation is committed at once
     and a commit's flush to disk costs a tenth of a second here. A SIGKILL loses nothing the

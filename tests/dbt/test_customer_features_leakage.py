@@ -77,12 +77,10 @@ def _insert_events_at_and_after(warehouse: Path, day: str) -> None:
 
 
 def test_features_of_a_date_ignore_events_at_and_after_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli_duckdb_settings: Settings, tmp_path: Path
 ) -> None:
-    warehouse = tmp_path / "warehouse.duckdb"
-    monkeypatch.setenv("CIW_DUCKDB_PATH", str(warehouse))
-    monkeypatch.delenv("CIW_TARGET", raising=False)
-    settings = Settings(target="duckdb", duckdb_path=warehouse)
+    settings = cli_duckdb_settings
+    warehouse = settings.duckdb_path
     target = tmp_path / "dbt_target"
     exports = tmp_path / "exports"
     assert (
