@@ -17,12 +17,11 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-import uuid
 from contextlib import ExitStack
-from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from benchmarks.scratch import drop_scratch_warehouse, scratch_warehouse
 from notifier.config import SlackConfig
 from notifier.delivery import deliver_pending
 from notifier.due import channel_of
@@ -30,31 +29,8 @@ from notifier.email import EmailConfig
 from notifier.teams import TeamsConfig
 from tests.notifier.conftest import make_alert, write_alerts, write_users
 from tests.notifier.slack_standin import VALID_TOKEN, SlackStandIn
-from warehouse.settings import Settings
 
 MONDAY = datetime(2026, 12, 7, 6, 0)
-
-
-def warehouse(target: str, directory: Path) -> Settings:
-    if target == "duckdb":
-        return Settings(target="duckdb", duckdb_path=directory / "bench.duckdb")
-    import psycopg
-
-    base = replace(Settings.from_env("postgres"), pg_database="postgres")
-    name = f"ciw_bench_alerts_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(base.pg_conninfo(), autocommit=True) as admin:
-        admin.execute(f"create database {name}")
-    return replace(base, pg_database=name, artifacts_root=directory / "artifacts")
-
-
-def drop_warehouse(settings: Settings) -> None:
-    if settings.target != "postgres":
-        return
-    import psycopg
-
-    base = replace(settings, pg_database="postgres")
-    with psycopg.connect(base.pg_conninfo(), autocommit=True) as admin:
-        admin.execute(f"drop database if exists {settings.pg_database}")
 
 
 def alerts(count: int, destinations: int, mix: str) -> list:  # type: ignore[type-arg]
@@ -91,8 +67,8 @@ def main() -> None:
     parser.add_argument("--channels", choices=["slack", "all"], default="slack")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch, ExitStack() as stack:
-        settings = warehouse(args.target, Path(scratch))
-        stack.callback(drop_warehouse, settings)
+        settings = scratch_warehouse(args.target, Path(scratch), "alerts")
+        stack.callback(drop_scratch_warehouse, settings)
         slack = SlackStandIn().start()
         stack.callback(slack.stop)
         batch = alerts(args.alerts, args.destinations, args.mix)

@@ -23,11 +23,11 @@ import asyncio
 import shutil
 import tempfile
 import time
-import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks.scratch import drop_scratch_warehouse, scratch_warehouse
 from warehouse.settings import Settings
 
 FIRST_CUSTOMER = 50_000_000
@@ -66,32 +66,6 @@ class Phase:
             f"alert latency {shown} over {len(self.latencies)} alerts; "
             f"lost {self.lost}, duplicates {self.duplicates}"
         )
-
-
-def _warehouse(target: str, directory: Path) -> Settings:
-    if target == "duckdb":
-        return Settings(
-            target="duckdb",
-            duckdb_path=directory / "events.duckdb",
-            artifacts_root=directory / "artifacts",
-        )
-    import psycopg
-
-    base = replace(Settings.from_env("postgres"), pg_database="postgres")
-    name = f"ciw_bench_events_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(base.pg_conninfo(), autocommit=True) as admin:
-        admin.execute(f"create database {name}")
-    return replace(base, pg_database=name, artifacts_root=directory / "artifacts")
-
-
-def _drop(settings: Settings) -> None:
-    if settings.target != "postgres":
-        return
-    import psycopg
-
-    base = replace(settings, pg_database="postgres")
-    with psycopg.connect(base.pg_conninfo(), autocommit=True) as admin:
-        admin.execute(f"drop database if exists {settings.pg_database} with (force)")
 
 
 def _prepare(settings: Settings, customers: int, directory: Path) -> None:
@@ -246,7 +220,7 @@ def run_events_benchmark(
     if settings_target == "postgres":  # production: PostgreSQL + Redis as the online store
         os.environ.setdefault("CIW_FEAST_ONLINE_STORE", "redis")
     directory = Path(tempfile.mkdtemp(prefix="ciw-bench-events-"))
-    settings = _warehouse(settings_target, directory)
+    settings = scratch_warehouse(settings_target, directory, "events")
     slack = SlackStandIn().start()
     phases: list[Phase] = []
     try:
@@ -283,6 +257,6 @@ def run_events_benchmark(
             running.stop()
     finally:
         slack.stop()
-        _drop(settings)
+        drop_scratch_warehouse(settings)
         shutil.rmtree(directory, ignore_errors=True)
     return phases

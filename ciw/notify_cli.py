@@ -107,8 +107,8 @@ def feedback_command(
     Feedback is stored in ops.alert_feedback and summarised in marts.alert_feedback_summary.
     """
     from notifier.config import NotifierError
-    from notifier.delivery import utc_now
     from notifier.feedback import import_feedback_csv, parse_feedback, record_feedback
+    from notifier.store import utc_now
 
     settings = Settings.from_env(target)
     who = recorded_by or _current_user()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from notifier.channels import Channel, email_channel, slack_channel, teams_channel
@@ -34,7 +34,7 @@ from notifier.report import DeliveryReport
 from notifier.retrying import OutcomeUnknown, SlackUnavailable, SlackUnsettled
 from notifier.review import hold_for_review
 from notifier.slack import RefusedForGood, Retrying, SlackRefused, Transport
-from notifier.store import DELIVERIES_TABLE, LogRow, Store, open_store
+from notifier.store import DELIVERIES_TABLE, LogRow, Store, open_store, utc_now
 from notifier.teams import TeamsConfig
 from warehouse.settings import Settings
 
@@ -42,10 +42,6 @@ from warehouse.settings import Settings
 DEFAULT_MAX_AGE = timedelta(hours=72)
 #: A ``sending`` claim younger than this may belong to a run still in flight: left alone.
 DEFAULT_STALE_AFTER = timedelta(minutes=10)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 #: Calls whose lost answers are counted as such in the report (writes, not look-ups).

@@ -80,7 +80,8 @@ def email_executive_report(
     now: datetime | None = None,
 ) -> DeliveryReport:
     """Send the report to every executive recipient not yet sent it this week."""
-    from notifier.delivery import deliver_messages, utc_now
+    from notifier.delivery import deliver_messages
+    from notifier.store import utc_now
 
     config = config or EmailConfig.from_env()
     summary = DeliveryReport(mode="email", channels=["email"])

@@ -22,11 +22,11 @@ session.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from notifier.config import NotifierError
 from notifier.people import LEADERSHIP_ROLES, CrmUser, crm_user
-from notifier.store import ALERTS_TABLE, OPS_SCHEMA
+from notifier.store import ALERTS_TABLE, OPS_SCHEMA, utc_now
 from warehouse.adapters import Session
 from warehouse.settings import Settings
 
@@ -113,10 +113,6 @@ class AlertState:
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def ensure_events(session: Session) -> None:

@@ -18,12 +18,12 @@ import dataclasses
 import getpass
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from notifier.config import NotifierError
 from notifier.messages import Alert
-from notifier.store import OPS_SCHEMA, Store, open_store
+from notifier.store import OPS_SCHEMA, Store, open_store, utc_now
 from warehouse.settings import Settings
 
 QUEUE_TABLE = "marts.deal_review_queue"
@@ -79,10 +79,6 @@ class Review:
         if self.decision == "approved":
             return True
         return self.decision == "overridden" and (self.reviewed_score or 0) > self.threshold_score
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def ensure_reviews_table(store: Store) -> None:

@@ -32,9 +32,9 @@ from notifier.lifecycle import (
     change_alert_in,
     current_state,
     may_act,
-    utc_now,
 )
 from notifier.people import CrmUser, crm_user, crm_user_by_slack_id
+from notifier.store import utc_now
 from warehouse.settings import Settings
 
 ALERT_ID = re.compile(r"^[0-9a-f]{8,64}$")

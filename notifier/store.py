@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from notifier.config import NotifierError
@@ -22,6 +22,12 @@ from warehouse.settings import Settings
 OPS_SCHEMA = "ops"
 DELIVERIES_TABLE = f"{OPS_SCHEMA}.alert_deliveries"
 ALERTS_TABLE = "marts.alerts"
+
+
+def utc_now() -> datetime:
+    """Now as the naive UTC timestamp the notifier's tables store."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
 
 DELIVERIES_DDL = f"""
 create table if not exists {DELIVERIES_TABLE} (

@@ -11,6 +11,7 @@ whatever is still pending - digests or critical alerts that Slack refused or cou
 import dagster as dg
 
 from orchestration.dbt import model_key
+from orchestration.failures import step_failure
 from orchestration.resources import WAREHOUSE_WRITER_TAGS, WarehouseResource
 
 ALERTS_GROUP = "alerts"
@@ -44,12 +45,8 @@ def slack_notifications(
     from notifier.config import NotifierError, SlackDown
     from notifier.delivery import deliver_pending
 
-    try:
+    with step_failure(retried=SlackDown, final=NotifierError):  # retried by SLACK_RETRY
         report = deliver_pending(warehouse.settings(), dry_run=config.dry_run)
-    except SlackDown as down:
-        raise dg.Failure(description=str(down)) from None  # retried by SLACK_RETRY
-    except NotifierError as error:
-        raise dg.Failure(description=str(error), allow_retries=False) from None
     context.log.info(report.summary())
     metadata: dict[str, object] = {
         "mode": report.mode,

@@ -5,6 +5,7 @@ import dagster as dg
 
 from orchestration.alerts import ALERTS_GROUP, NOTIFICATIONS_KEY
 from orchestration.dbt import model_key
+from orchestration.failures import step_failure
 from orchestration.resources import WarehouseResource
 
 AUTOMATIONS_KEY = dg.AssetKey(["alerts", "automations"])
@@ -39,10 +40,8 @@ def automations(
     from automations.engine import run_automations
     from automations.rules import RuleError
 
-    try:
+    with step_failure(final=RuleError):
         report = run_automations(warehouse.settings(), dry_run=config.dry_run)
-    except RuleError as error:
-        raise dg.Failure(description=str(error), allow_retries=False) from None
     context.log.info(report.summary())
     metadata: dict[str, object] = {
         "dry_run": report.dry_run,

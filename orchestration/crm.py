@@ -9,6 +9,7 @@ in its metadata and sends nothing. Logic lives in ``crm``.
 import dagster as dg
 
 from orchestration.dbt import model_key
+from orchestration.failures import step_failure
 from orchestration.resources import WarehouseResource
 
 CRM_GROUP = "crm"
@@ -45,12 +46,8 @@ def salesforce_writeback(
     from crm.config import CrmDown, CrmError
     from crm.push import push
 
-    try:
+    with step_failure(retried=CrmDown, final=CrmError):  # retried by CRM_RETRY
         report = push(warehouse.settings(), dry_run=config.dry_run)
-    except CrmDown as down:
-        raise dg.Failure(description=str(down)) from None  # retried by CRM_RETRY
-    except CrmError as error:
-        raise dg.Failure(description=str(error), allow_retries=False) from None
     summary = report.summary()
     context.log.info(summary)
     plan = report.plan

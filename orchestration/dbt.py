@@ -183,34 +183,31 @@ def _build(
     )
 
 
-@dbt_assets(
-    manifest=MANIFEST_PATH,
-    project=DBT_PROJECT,
-    dagster_dbt_translator=TRANSLATOR,
-    name="dbt_models",
-    exclude=SCORED_SELECTION,
-    retry_policy=DBT_RETRY,
-    partitions_def=DAILY_PARTITIONS,
-)
-def dbt_models(
-    context: dg.AssetExecutionContext, dbt: WarehouseDbtCliResource, config: DbtBuildConfig
-) -> Iterator[Any]:
-    yield from _build(context, dbt, config)
+def _dbt_build_assets(
+    name: str, *, select: str = "fqn:*", exclude: str = ""
+) -> dg.AssetsDefinition:
+    """The dbt models ``select`` picks less those ``exclude`` picks, built by ``_build``."""
+
+    @dbt_assets(
+        manifest=MANIFEST_PATH,
+        project=DBT_PROJECT,
+        dagster_dbt_translator=TRANSLATOR,
+        name=name,
+        retry_policy=DBT_RETRY,
+        partitions_def=DAILY_PARTITIONS,
+        select=select,
+        exclude=exclude,
+    )
+    def build(
+        context: dg.AssetExecutionContext, dbt: WarehouseDbtCliResource, config: DbtBuildConfig
+    ) -> Iterator[Any]:
+        yield from _build(context, dbt, config)
+
+    return build
 
 
-@dbt_assets(
-    manifest=MANIFEST_PATH,
-    project=DBT_PROJECT,
-    dagster_dbt_translator=TRANSLATOR,
-    name="dbt_scored_models",
-    select=SCORED_SELECTION,
-    retry_policy=DBT_RETRY,
-    partitions_def=DAILY_PARTITIONS,
-)
-def dbt_scored_models(
-    context: dg.AssetExecutionContext, dbt: WarehouseDbtCliResource, config: DbtBuildConfig
-) -> Iterator[Any]:
-    yield from _build(context, dbt, config)
+dbt_models = _dbt_build_assets("dbt_models", exclude=SCORED_SELECTION)
+dbt_scored_models = _dbt_build_assets("dbt_scored_models", select=SCORED_SELECTION)
 
 
 def model_key(model_name: str) -> dg.AssetKey:

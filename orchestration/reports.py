@@ -5,6 +5,7 @@ import datetime as dt
 import dagster as dg
 
 from orchestration.dbt import model_key
+from orchestration.failures import step_failure
 from orchestration.resources import WarehouseResource
 from warehouse.paths import DATA_DIR
 
@@ -50,12 +51,9 @@ def executive_report(
     from notifier.config import NotifierError, SlackDown
     from notifier.executive_email import email_executive_report
 
-    try:  # to the CRO and sales leadership, when SMTP_HOST is set; once per week and person
+    # to the CRO and sales leadership, when SMTP_HOST is set; once per week and person
+    with step_failure(retried=SlackDown, final=NotifierError):
         emailed = email_executive_report(settings, report, path.parent)
-    except SlackDown as down:
-        raise dg.Failure(description=str(down)) from None
-    except NotifierError as error:
-        raise dg.Failure(description=str(error), allow_retries=False) from None
     context.log.info(f"executive report email: {emailed.summary()}")
     return dg.MaterializeResult(
         metadata={

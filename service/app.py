@@ -48,38 +48,33 @@ class ServiceOptions:
 
     @classmethod
     def from_env(cls) -> ServiceOptions:
-        def number(name: str, default: float) -> float:
-            text = os.environ.get(name, "").strip()
-            if not text:
-                return default
-            try:
-                value = float(text)
-            except ValueError:
-                raise SettingsError(f"{name} must be a number, got {text!r}") from None
-            if value <= 0:
-                raise SettingsError(f"{name} must be positive, got {text!r}")
-            return value
-
         return cls(
-            rate_per_second=number("CIW_API_RATE_LIMIT", cls.rate_per_second),
-            burst=int(number("CIW_API_RATE_BURST", cls.burst)),
-            max_page_size=int(number("CIW_API_MAX_PAGE", cls.max_page_size)),
-            stale_after_hours=number("CIW_MARTS_STALE_HOURS", cls.stale_after_hours),
-            request_log_seconds=_seconds("CIW_API_LOG_SECONDS", cls.request_log_seconds),
+            rate_per_second=_env_number("CIW_API_RATE_LIMIT", cls.rate_per_second),
+            burst=int(_env_number("CIW_API_RATE_BURST", cls.burst)),
+            max_page_size=int(_env_number("CIW_API_MAX_PAGE", cls.max_page_size)),
+            stale_after_hours=_env_number("CIW_MARTS_STALE_HOURS", cls.stale_after_hours),
+            # 0 turns the request log off
+            request_log_seconds=_env_number(
+                "CIW_API_LOG_SECONDS",
+                cls.request_log_seconds,
+                what="a number of seconds",
+                zero=True,
+            ),
         )
 
 
-def _seconds(name: str, default: float) -> float:
-    """A non-negative number of seconds from the environment (0 turns the thing off)."""
+def _env_number(name: str, default: float, *, what: str = "a number", zero: bool = False) -> float:
+    """A positive number from the environment (``zero``: or 0); ``default`` when unset."""
     text = os.environ.get(name, "").strip()
     if not text:
         return default
     try:
         value = float(text)
     except ValueError:
-        raise SettingsError(f"{name} must be a number of seconds, got {text!r}") from None
-    if value < 0:
-        raise SettingsError(f"{name} must not be negative, got {text!r}")
+        raise SettingsError(f"{name} must be {what}, got {text!r}") from None
+    if value < 0 or (value == 0 and not zero):
+        rule = "must not be negative" if zero else "must be positive"
+        raise SettingsError(f"{name} {rule}, got {text!r}")
     return value
 
 

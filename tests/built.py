@@ -95,24 +95,20 @@ def built_duckdb(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
 
 @pytest.fixture(scope="session")
 def built_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltWarehouse]:
-    import psycopg
-    from psycopg import sql
-
     from tests.conftest import require_postgres
+    from warehouse.connections import drop_postgres_database, ensure_postgres_database
 
-    base = require_postgres()
     root = tmp_path_factory.mktemp("built_postgres")
-    name = f"ciw_built_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(base.pg_conninfo(), autocommit=True) as admin:
-        admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    settings = replace(base, pg_database=name, artifacts_root=root / "artifacts")
+    settings = replace(
+        require_postgres(),
+        pg_database=f"ciw_built_{uuid.uuid4().hex[:10]}",
+        artifacts_root=root / "artifacts",
+    )
+    ensure_postgres_database(settings)
     try:
         yield _build(settings, root)
     finally:
-        with psycopg.connect(base.pg_conninfo(), autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
-            )
+        drop_postgres_database(settings)
 
 
 @pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])

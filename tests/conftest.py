@@ -41,6 +41,15 @@ def duckdb_settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
+def cli_duckdb_settings(duckdb_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """``duckdb_settings``, also in the environment the command line (``Settings.from_env``)
+    reads."""
+    monkeypatch.setenv("CIW_TARGET", "duckdb")
+    monkeypatch.setenv("CIW_DUCKDB_PATH", str(duckdb_settings.duckdb_path))
+    return duckdb_settings
+
+
+@pytest.fixture
 def memory_duckdb_settings(tmp_path: Path) -> Iterator[Settings]:
     """DuckDB in /dev/shm when there is one: every claim and confirmation is committed at once
     and a commit's flush to disk costs a tenth of a second here. A SIGKILL loses nothing the
@@ -70,20 +79,18 @@ def require_postgres() -> Settings:
 @pytest.fixture
 def postgres_settings(tmp_path: Path) -> Iterator[Settings]:
     """A fresh, uniquely named database on the real server, dropped afterwards."""
-    import psycopg
-    from psycopg import sql
+    from warehouse.connections import drop_postgres_database, ensure_postgres_database
 
-    base = require_postgres()
-    name = f"ciw_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(base.pg_conninfo(), autocommit=True) as admin:
-        admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    settings = replace(
+        require_postgres(),
+        pg_database=f"ciw_test_{uuid.uuid4().hex[:10]}",
+        artifacts_root=tmp_path / "artifacts",
+    )
+    ensure_postgres_database(settings)
     try:
-        yield replace(base, pg_database=name, artifacts_root=tmp_path / "artifacts")
+        yield settings
     finally:
-        with psycopg.connect(base.pg_conninfo(), autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
-            )
+        drop_postgres_database(settings)
 
 
 @pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])

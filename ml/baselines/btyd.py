@@ -35,6 +35,10 @@ class BgNbdParams:
     b: float
 
 
+#: Per customer (x, t_x, T as arrays): the odds of having dropped out against being active at T.
+DropoutOdds = Callable[[BgNbdParams, FloatArray, FloatArray, FloatArray], FloatArray]
+
+
 @dataclass(frozen=True)
 class GammaGammaParams:
     """Transaction value ~ Gamma(p, nu) with nu ~ Gamma(q, v) across customers."""
@@ -162,8 +166,15 @@ def bgnbd_probability_alive(
     params: BgNbdParams, x: ArrayLike, t_x: ArrayLike, big_t: ArrayLike
 ) -> FloatArray:
     """P(still active at T | x, t_x, T)."""
+    return probability_alive(_still_active_odds, params, x, t_x, big_t)
+
+
+def probability_alive(
+    dropout_odds: DropoutOdds, params: BgNbdParams, x: ArrayLike, t_x: ArrayLike, big_t: ArrayLike
+) -> FloatArray:
+    """P(still active at T | x, t_x, T) = 1/(1+odds): BG/NBD and MBG/NBD alike."""
     xs, txs, ts = _arrays(x, t_x, big_t)
-    return 1.0 / (1.0 + _still_active_odds(params, xs, txs, ts))
+    return 1.0 / (1.0 + dropout_odds(params, xs, txs, ts))
 
 
 def bgnbd_expected_purchases(
@@ -195,15 +206,20 @@ def bgnbd_probability_no_purchase(
     params: BgNbdParams, t: float, x: ArrayLike, t_x: ArrayLike, big_t: ArrayLike
 ) -> FloatArray:
     """P(no purchase in (T, T+t]) = 1 - P(alive) * (1 - ((alpha+T)/(alpha+T+t))^(r+x))."""
-    xs, txs, ts = _arrays(x, t_x, big_t)
-    alive = bgnbd_probability_alive(params, xs, txs, ts)
-    return probability_no_purchase_given_alive(params, t, alive, xs, ts)
+    return probability_no_purchase(_still_active_odds, params, t, x, t_x, big_t)
 
 
-def probability_no_purchase_given_alive(
-    params: BgNbdParams, t: float, alive: FloatArray, xs: FloatArray, ts: FloatArray
+def probability_no_purchase(
+    dropout_odds: DropoutOdds,
+    params: BgNbdParams,
+    t: float,
+    x: ArrayLike,
+    t_x: ArrayLike,
+    big_t: ArrayLike,
 ) -> FloatArray:
     """1 - P(alive) * (1 - ((alpha+T)/(alpha+T+t))^(r+x)): BG/NBD and MBG/NBD alike."""
+    xs, _, ts = _arrays(x, t_x, big_t)
+    alive = probability_alive(dropout_odds, params, x, t_x, big_t)
     no_purchase_if_alive = ((params.alpha + ts) / (params.alpha + ts + t)) ** (params.r + xs)
     return np.asarray(1.0 - alive * (1.0 - no_purchase_if_alive), dtype=np.float64)
 

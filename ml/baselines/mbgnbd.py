@@ -29,7 +29,8 @@ from ml.baselines.btyd import (
     _arrays,
     expected_if_alive_weighted,
     fit_purchase_model,
-    probability_no_purchase_given_alive,
+    probability_alive,
+    probability_no_purchase,
 )
 
 
@@ -74,8 +75,7 @@ def mbgnbd_probability_alive(
     params: BgNbdParams, x: ArrayLike, t_x: ArrayLike, big_t: ArrayLike
 ) -> FloatArray:
     """P(still active at T | x, t_x, T); below 1 for one-time buyers too."""
-    xs, txs, ts = _arrays(x, t_x, big_t)
-    return 1.0 / (1.0 + _dropped_odds(params, xs, txs, ts))
+    return probability_alive(_dropped_odds, params, x, t_x, big_t)
 
 
 def mbgnbd_expected_purchases(
@@ -99,6 +99,4 @@ def mbgnbd_probability_no_purchase(
     params: BgNbdParams, t: float, x: ArrayLike, t_x: ArrayLike, big_t: ArrayLike
 ) -> FloatArray:
     """P(no purchase in (T, T+t]) = 1 - P(alive) * (1 - ((alpha+T)/(alpha+T+t))^(r+x))."""
-    xs, txs, ts = _arrays(x, t_x, big_t)
-    alive = mbgnbd_probability_alive(params, xs, txs, ts)
-    return probability_no_purchase_given_alive(params, t, alive, xs, ts)
+    return probability_no_purchase(_dropped_odds, params, t, x, t_x, big_t)

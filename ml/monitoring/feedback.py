@@ -9,10 +9,12 @@ retraining is a retraining trigger (``ml.monitoring.retraining``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import pandas as pd
+
+from ml.monitoring.ops_thresholds import naive_utc
 
 if TYPE_CHECKING:
     from warehouse.settings import Settings
@@ -20,11 +22,6 @@ if TYPE_CHECKING:
 #: Where CSM feedback and the alerts it refers to live (written by the notifier and dbt).
 FEEDBACK_TABLE = "ops.alert_feedback"
 ALERTS_TABLE = "marts.alerts"
-
-
-def naive_utc(moment: datetime) -> datetime:
-    """A moment as the naive UTC timestamp both warehouses store."""
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def inaccurate_share(feedback: pd.DataFrame) -> pd.DataFrame:

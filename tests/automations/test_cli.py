@@ -14,19 +14,17 @@ from warehouse.settings import Settings
 
 
 @pytest.fixture
-def env(duckdb_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("CIW_TARGET", "duckdb")
-    monkeypatch.setenv("CIW_DUCKDB_PATH", str(duckdb_settings.duckdb_path))
+def env(cli_duckdb_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("CIW_ARTIFACTS_DIR", str(tmp_path / "artifacts"))
     for name in ("SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL", "CIW_MARKETING_WEBHOOK_URL"):
         monkeypatch.delenv(name, raising=False)
-    with adapter_for(duckdb_settings).session() as session:
+    with adapter_for(cli_duckdb_settings).session() as session:
         session.ensure_schema("marts")
         session.execute(
             "create table marts.customer_profiles as select 7 as customer_id, "
             "1500.0 as lifetime_revenue, 'champions' as rfm_segment"
         )
-    return duckdb_settings
+    return cli_duckdb_settings
 
 
 def test_list_shows_every_rule_with_its_state() -> None:

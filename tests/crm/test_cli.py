@@ -15,14 +15,12 @@ CREDENTIALS = ("SALESFORCE_TOKEN_URL", "SALESFORCE_CLIENT_ID", "SALESFORCE_CLIEN
 
 
 @pytest.fixture
-def env(duckdb_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("CIW_TARGET", "duckdb")
-    monkeypatch.setenv("CIW_DUCKDB_PATH", str(duckdb_settings.duckdb_path))
+def env(cli_duckdb_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("COLUMNS", "160")
     for name in (*CREDENTIALS, "SALESFORCE_INSTANCE_URL", "CRM_BATCH_SIZE"):
         monkeypatch.delenv(name, raising=False)
-    write_marts(duckdb_settings, make_leads(4), make_accounts(3))
-    return duckdb_settings
+    write_marts(cli_duckdb_settings, make_leads(4), make_accounts(3))
+    return cli_duckdb_settings
 
 
 def connect(monkeypatch: pytest.MonkeyPatch, standin: SalesforceStandIn) -> None:

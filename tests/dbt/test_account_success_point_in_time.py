@@ -18,8 +18,8 @@ import pytest
 from sources.generate import generate
 from sources.generate.config import GeneratorConfig
 from sources.load.loader import load_directory
+from tests.dbt.point_in_time import build_from_scratch, feature_rows, insert_late_events
 from tests.dbt.rows import same_rows
-from warehouse.dbt import run_dbt
 from warehouse.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -27,6 +27,7 @@ pytestmark = pytest.mark.slow
 RUN_AS_OF = "2026-10-31"
 CHECKED_AS_OF = "2026-10-19"  # a grid date of the spine before RUN_AS_OF
 MODELS = ("account_engagement_features", "account_adoption_features")
+KEYS = dict.fromkeys(MODELS, "account_id")
 
 LATE_EVENTS = (
     """
@@ -104,37 +105,6 @@ TOTALS_AT_L = """
 """
 
 
-def _build(settings: Settings, target: Path) -> None:
-    run_dbt(
-        [
-            "build",
-            "--full-refresh",
-            "--select",
-            " ".join(f"+{model}" for model in MODELS),
-            "--exclude",
-            "resource_type:test",
-            "resource_type:unit_test",
-            "--vars",
-            f"{{as_of_date: {RUN_AS_OF}}}",
-        ],
-        settings,
-        target_path=target,
-        echo=False,
-    )
-
-
-def _rows(warehouse: Path, as_of: str) -> dict[str, list[tuple]]:
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        return {
-            model: connection.execute(
-                f"select * from features.{model} where as_of_date = cast(? as date) "
-                "order by account_id",
-                [as_of],
-            ).fetchall()
-            for model in MODELS
-        }
-
-
 def test_success_features_ignore_events_at_and_after_the_as_of_date(
     duckdb_settings: Settings, tmp_path: Path
 ) -> None:
@@ -143,21 +113,17 @@ def test_success_features_ignore_events_at_and_after_the_as_of_date(
     load_directory(tmp_path / "exports", duckdb_settings)
     warehouse = duckdb_settings.duckdb_path
 
-    _build(duckdb_settings, tmp_path / "t1")
-    checked_before = _rows(warehouse, CHECKED_AS_OF)
+    build_from_scratch(duckdb_settings, tmp_path / "t1", MODELS, RUN_AS_OF)
+    checked_before = feature_rows(warehouse, KEYS, CHECKED_AS_OF)
     assert all(checked_before[model] for model in MODELS), "every model has rows at D"
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         totals_before = connection.execute(TOTALS_AT_L, [RUN_AS_OF]).fetchone()
     assert totals_before is not None
 
-    with duckdb.connect(str(warehouse)) as connection:
-        for offset_days, id_offset in ((0, 800_000_000), (3, 850_000_000)):
-            moment = f"(cast('{CHECKED_AS_OF}' as timestamp) + interval {offset_days} day)"
-            for statement in LATE_EVENTS:
-                connection.execute(statement.format(moment=moment, id_offset=id_offset))
-    _build(duckdb_settings, tmp_path / "t2")
+    insert_late_events(warehouse, LATE_EVENTS, CHECKED_AS_OF)
+    build_from_scratch(duckdb_settings, tmp_path / "t2", MODELS, RUN_AS_OF)
 
-    checked_after = _rows(warehouse, CHECKED_AS_OF)
+    checked_after = feature_rows(warehouse, KEYS, CHECKED_AS_OF)
     for model in MODELS:
         assert same_rows(checked_after[model], checked_before[model]), f"{model} leaked at D"
     with duckdb.connect(str(warehouse), read_only=True) as connection:

@@ -18,8 +18,8 @@ import pytest
 from sources.generate import generate
 from sources.generate.config import GeneratorConfig
 from sources.load.loader import load_directory
+from tests.dbt.point_in_time import build_from_scratch, feature_rows, insert_late_events
 from tests.dbt.rows import same_rows
-from warehouse.dbt import run_dbt
 from warehouse.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -94,45 +94,9 @@ CONVERSION_AT_CHECKED_DATE = """
 """
 
 
-def _build(settings: Settings, target: Path) -> None:
-    selection = " ".join(f"+{model}" for model in FEATURE_KEYS)
-    # build, not run: the spine reads the order history (its step adapts to it), so the
-    # selection reaches the identity seed, which only build loads; tests stay out for speed.
-    run_dbt(
-        [
-            "build",
-            "--full-refresh",
-            "--select",
-            selection,
-            "--exclude",
-            "resource_type:test",
-            "resource_type:unit_test",
-            "--vars",
-            f"{{as_of_date: {RUN_AS_OF}}}",
-        ],
-        settings,
-        target_path=target,
-        echo=False,
-    )
-
-
-def _rows(warehouse: Path, as_of: str) -> dict[str, list[tuple]]:
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        return {
-            model: connection.execute(
-                f"select * from features.{model} where as_of_date = cast(? as date) order by {key}",
-                [as_of],
-            ).fetchall()
-            for model, key in FEATURE_KEYS.items()
-        }
-
-
 def _add_events_at_and_after(warehouse: Path, day: str) -> None:
+    insert_late_events(warehouse, LATE_EVENTS, day)
     with duckdb.connect(str(warehouse)) as connection:
-        for offset_days, id_offset in ((0, 800_000_000), (3, 850_000_000)):
-            moment = f"(cast('{day}' as timestamp) + interval {offset_days} day)"
-            for statement in LATE_EVENTS:
-                connection.execute(statement.format(moment=moment, id_offset=id_offset))
         connection.execute(CONVERSION_AT_CHECKED_DATE.format(day=day))
 
 
@@ -144,16 +108,16 @@ def test_b2b_features_ignore_events_at_and_after_the_as_of_date(
     load_directory(tmp_path / "exports", duckdb_settings)
     warehouse = duckdb_settings.duckdb_path
 
-    _build(duckdb_settings, tmp_path / "t1")
-    checked_before = _rows(warehouse, CHECKED_AS_OF)
-    latest_before = _rows(warehouse, RUN_AS_OF)
+    build_from_scratch(duckdb_settings, tmp_path / "t1", FEATURE_KEYS, RUN_AS_OF)
+    checked_before = feature_rows(warehouse, FEATURE_KEYS, CHECKED_AS_OF)
+    latest_before = feature_rows(warehouse, FEATURE_KEYS, RUN_AS_OF)
     assert all(checked_before[model] for model in FEATURE_KEYS), "every model has rows at D"
 
     _add_events_at_and_after(warehouse, CHECKED_AS_OF)
-    _build(duckdb_settings, tmp_path / "t2")
+    build_from_scratch(duckdb_settings, tmp_path / "t2", FEATURE_KEYS, RUN_AS_OF)
 
-    checked_after = _rows(warehouse, CHECKED_AS_OF)
-    latest_after = _rows(warehouse, RUN_AS_OF)
+    checked_after = feature_rows(warehouse, FEATURE_KEYS, CHECKED_AS_OF)
+    latest_after = feature_rows(warehouse, FEATURE_KEYS, RUN_AS_OF)
     for model in FEATURE_KEYS:
         assert same_rows(checked_after[model], checked_before[model]), (
             f"{model} leaked events at/after D"

@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from ciw.cli import main
+from tests.dbt.point_in_time import feature_rows
 from tests.dbt.rows import same_rows
 from warehouse.dbt import run_dbt
 from warehouse.settings import Settings
@@ -29,6 +30,7 @@ FEATURE_MODELS = (
     "customer_engagement_features",
     "customer_category_features",
 )
+KEYS = dict.fromkeys(FEATURE_MODELS, "customer_id")
 VARS = f"{{as_of_date: {RUN_AS_OF}}}"
 
 
@@ -41,18 +43,6 @@ def _build_features(settings: Settings, target: Path) -> None:
         target_path=target,
         echo=False,
     )
-
-
-def _rows(warehouse: Path, as_of: str) -> dict[str, list[tuple]]:
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        return {
-            model: connection.execute(
-                f"select * from features.{model} where as_of_date = cast(? as date) "
-                "order by customer_id",
-                [as_of],
-            ).fetchall()
-            for model in FEATURE_MODELS
-        }
 
 
 def _insert_events_at_and_after(warehouse: Path, day: str) -> None:
@@ -87,12 +77,10 @@ def _insert_events_at_and_after(warehouse: Path, day: str) -> None:
 
 
 def test_features_of_a_date_ignore_events_at_and_after_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli_duckdb_settings: Settings, tmp_path: Path
 ) -> None:
-    warehouse = tmp_path / "warehouse.duckdb"
-    monkeypatch.setenv("CIW_DUCKDB_PATH", str(warehouse))
-    monkeypatch.delenv("CIW_TARGET", raising=False)
-    settings = Settings(target="duckdb", duckdb_path=warehouse)
+    settings = cli_duckdb_settings
+    warehouse = settings.duckdb_path
     target = tmp_path / "dbt_target"
     exports = tmp_path / "exports"
     assert (
@@ -114,17 +102,17 @@ def test_features_of_a_date_ignore_events_at_and_after_it(
     assert main(["load", str(exports), "--max-bad-share", "0.5"]) == 0
 
     _build_features(settings, target)
-    checked_before = _rows(warehouse, CHECKED_AS_OF)
-    latest_before = _rows(warehouse, RUN_AS_OF)
+    checked_before = feature_rows(warehouse, KEYS, CHECKED_AS_OF)
+    latest_before = feature_rows(warehouse, KEYS, RUN_AS_OF)
     assert all(checked_before[model] for model in FEATURE_MODELS), "no feature rows at D"
 
     _insert_events_at_and_after(warehouse, CHECKED_AS_OF)
     _build_features(settings, target)
 
-    checked_after = _rows(warehouse, CHECKED_AS_OF)
+    checked_after = feature_rows(warehouse, KEYS, CHECKED_AS_OF)
     for model in FEATURE_MODELS:
         assert same_rows(checked_after[model], checked_before[model]), f"{model} leaked"
-    latest_after = _rows(warehouse, RUN_AS_OF)
+    latest_after = feature_rows(warehouse, KEYS, RUN_AS_OF)
     assert latest_after["customer_order_features"] != latest_before["customer_order_features"]
     assert (
         latest_after["customer_engagement_features"]

@@ -66,12 +66,10 @@ def _customer_ids(warehouse: Path) -> dict[int, int]:
 
 
 def test_chains_merge_and_large_clusters_wait_for_approval(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli_duckdb_settings: Settings, tmp_path: Path
 ) -> None:
-    warehouse = tmp_path / "warehouse.duckdb"
-    monkeypatch.setenv("CIW_DUCKDB_PATH", str(warehouse))
-    monkeypatch.delenv("CIW_TARGET", raising=False)
-    settings = Settings(target="duckdb", duckdb_path=warehouse)
+    settings = cli_duckdb_settings
+    warehouse = settings.duckdb_path
     target = tmp_path / "dbt_target"
     exports = tmp_path / "exports"
     _write_customers(exports)

@@ -26,6 +26,7 @@ from ml.baselines.btyd import (
     fit_gamma_gamma,
     gamma_gamma_expected_spend,
 )
+from tests.integration.cli_env import isolated_run_env
 from warehouse import read_frame
 from warehouse.settings import Settings
 
@@ -78,14 +79,7 @@ def test_orders_only_scores_beat_bgnbd(tmp_path: Path, monkeypatch: pytest.Monke
     transactions.to_csv(export / "transactions.csv", index=False)
     (tmp_path / "mapping.yml").write_text(ORDERS_ONLY_MAPPING)
 
-    warehouse = tmp_path / "warehouse.duckdb"
-    monkeypatch.setenv("CIW_DUCKDB_PATH", str(warehouse))
-    monkeypatch.setenv("CIW_DBT_TARGET_PATH", str(tmp_path / "dbt_target"))
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
-    monkeypatch.setenv("CIW_CHURN_HORIZON_DAYS", str(HORIZON_DAYS))
-    monkeypatch.setenv("CIW_CLV_HORIZON_DAYS", str(HORIZON_DAYS))
-    monkeypatch.delenv("CIW_TARGET", raising=False)
-    (tmp_path / "dagster").mkdir()
+    warehouse = isolated_run_env(monkeypatch, tmp_path, HORIZON_DAYS)
 
     assert main(["load", str(export), "--mapping", str(tmp_path / "mapping.yml")]) == 0
     assert main(["run", "--as-of", CALIBRATION_END.isoformat()]) == 0

@@ -16,6 +16,7 @@ import pytest
 
 from ciw.backtest_grid import generated_transactions, write_orders_only_export
 from ciw.cli import main
+from tests.integration.cli_env import isolated_run_env
 from warehouse import read_frame
 from warehouse.settings import Settings
 
@@ -38,15 +39,8 @@ def test_nine_months_and_a_270_day_horizon_scores_every_customer(
     )
     exported = pd.read_csv(export / "transactions.csv")
     buyers = set(exported["customer"].astype(int))
-    warehouse = tmp_path / "warehouse.duckdb"
-    monkeypatch.setenv("CIW_DUCKDB_PATH", str(warehouse))
+    warehouse = isolated_run_env(monkeypatch, tmp_path, HORIZON_DAYS)
     monkeypatch.setenv("CIW_ARTIFACTS_DIR", str(tmp_path / "artifacts"))
-    monkeypatch.setenv("CIW_DBT_TARGET_PATH", str(tmp_path / "dbt_target"))
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
-    monkeypatch.setenv("CIW_CHURN_HORIZON_DAYS", str(HORIZON_DAYS))
-    monkeypatch.setenv("CIW_CLV_HORIZON_DAYS", str(HORIZON_DAYS))
-    monkeypatch.delenv("CIW_TARGET", raising=False)
-    (tmp_path / "dagster").mkdir()
 
     assert main(["load", str(export), "--mapping", str(mapping)]) == 0
     assert main(["run", "--as-of", AS_OF.isoformat()]) == 0

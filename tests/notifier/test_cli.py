@@ -13,12 +13,10 @@ from warehouse.settings import Settings
 
 
 @pytest.fixture
-def env(duckdb_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("CIW_TARGET", "duckdb")
-    monkeypatch.setenv("CIW_DUCKDB_PATH", str(duckdb_settings.duckdb_path))
+def env(cli_duckdb_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     for name in ("SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL", "SLACK_API_URL", "CIW_ARTIFACTS_DIR"):
         monkeypatch.delenv(name, raising=False)
-    return duckdb_settings
+    return cli_duckdb_settings
 
 
 def test_notify_dry_run_prints_the_messages(env: Settings) -> None:

@@ -98,15 +98,13 @@ def test_mark_unknown_and_old_unconfirmed_rows_become_unknown(
 
 @pytest.fixture
 def webhook_env(
-    duckdb_settings: Settings, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch
+    cli_duckdb_settings: Settings, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> Settings:
-    monkeypatch.setenv("CIW_TARGET", "duckdb")
-    monkeypatch.setenv("CIW_DUCKDB_PATH", str(duckdb_settings.duckdb_path))
     monkeypatch.setenv("SLACK_WEBHOOK_URL", slack.webhook_url)
     for name in ("SLACK_BOT_TOKEN", "SLACK_API_URL", "SLACK_WEBHOOK_AMBIGUOUS"):
         monkeypatch.delenv(name, raising=False)
-    write_alerts(duckdb_settings, [make_alert(1, severity="critical"), make_alert(2)])
-    return duckdb_settings
+    write_alerts(cli_duckdb_settings, [make_alert(1, severity="critical"), make_alert(2)])
+    return cli_duckdb_settings
 
 
 def test_ciw_notify_shows_the_unknown_count(webhook_env: Settings, slack: SlackStandIn) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.monitoring.drift import DriftInputError, DriftThresholds, check_drift
+from ml.monitoring.drift import DriftInputError, DriftResult, DriftThresholds, check_drift
 from ml.monitoring.drift_results import drift_report_path, prune_reports, write_drift_results
 from warehouse import read_frame
 from warehouse.settings import Settings
@@ -60,17 +60,45 @@ FEATURES = [
 ]
 
 
+def check_churn_drift(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    *,
+    columns: list[str] = FEATURES,
+    model_version: str = "v1",
+    thresholds: DriftThresholds | None = None,
+    report_path: Path | None = None,
+) -> DriftResult:
+    """``check_drift`` of the features as the churn model's."""
+    return check_drift(
+        reference,
+        current,
+        columns=columns,
+        model_name="customer_churn",
+        model_version=model_version,
+        thresholds=thresholds,
+        report_path=report_path,
+    )
+
+
+def check_recency_drift(
+    *, model_version: str = "v1", report_path: Path | None = None
+) -> DriftResult:
+    """1,000 customers against 1,000 whose recency is 30 days longer: recency and the score
+    drift, nothing else."""
+    return check_churn_drift(
+        customer_frame(1_000, seed=1),
+        customer_frame(1_000, seed=2, recency_shift=30.0),
+        model_version=model_version,
+        report_path=report_path,
+    )
+
+
 def test_large_unshifted_samples_flag_nothing() -> None:
     reference = customer_frame(100_000, seed=1)
     current = customer_frame(100_000, seed=2)
 
-    result = check_drift(
-        reference,
-        current,
-        columns=FEATURES,
-        model_name="customer_churn",
-        model_version="v1",
-    )
+    result = check_churn_drift(reference, current)
 
     assert [row.column for row in result.columns] == FEATURES
     assert result.drifted_columns == []
@@ -84,9 +112,7 @@ def test_planted_shift_in_an_important_feature_is_flagged() -> None:
     reference = customer_frame(20_000, seed=1)
     current = customer_frame(20_000, seed=2, recency_shift=15.0)
 
-    result = check_drift(
-        reference, current, columns=FEATURES, model_name="customer_churn", model_version="v1"
-    )
+    result = check_churn_drift(reference, current)
 
     assert result.drifted_columns == [IMPORTANT]
     assert result.score is not None and result.score.is_drifted
@@ -101,14 +127,7 @@ def test_feature_share_alone_can_mark_the_model_drifted() -> None:
     current["channel"] = "app"
     limits = DriftThresholds(drift_share=0.05, score_threshold=10.0)
 
-    result = check_drift(
-        reference,
-        current,
-        columns=FEATURES,
-        model_name="customer_churn",
-        model_version="v1",
-        thresholds=limits,
-    )
+    result = check_churn_drift(reference, current, thresholds=limits)
 
     assert result.drifted_columns == ["channel"]
     assert result.score is not None and not result.score.is_drifted
@@ -121,12 +140,8 @@ def test_unusable_columns_are_skipped_with_a_reason() -> None:
     current = customer_frame(2_000, seed=2).assign(**last_order).drop(columns=["channel"])
     current["sessions_30d"] = np.nan
 
-    result = check_drift(
-        reference,
-        current,
-        columns=[*FEATURES, "last_order_date", "as_of_date"],
-        model_name="customer_churn",
-        model_version="v1",
+    result = check_churn_drift(
+        reference, current, columns=[*FEATURES, "last_order_date", "as_of_date"]
     )
 
     assert result.skipped_columns == {
@@ -156,14 +171,7 @@ def test_html_report_is_written(tmp_path: Path) -> None:
     settings = Settings(target="duckdb", duckdb_path=tmp_path / "warehouse.duckdb")
     path = drift_report_path(settings, "customer_churn", "run/1:a")
 
-    result = check_drift(
-        customer_frame(1_000, seed=1),
-        customer_frame(1_000, seed=2, recency_shift=30.0),
-        columns=FEATURES,
-        model_name="customer_churn",
-        model_version="v1",
-        report_path=path,
-    )
+    result = check_recency_drift(report_path=path)
 
     assert path == tmp_path / "artifacts" / "drift" / "customer_churn" / "run_1_a.html"
     assert result.report_path == path
@@ -173,13 +181,7 @@ def test_html_report_is_written(tmp_path: Path) -> None:
 
 
 def test_results_are_stored_and_read_back(warehouse_settings: Settings) -> None:
-    result = check_drift(
-        customer_frame(1_000, seed=1),
-        customer_frame(1_000, seed=2, recency_shift=30.0),
-        columns=FEATURES,
-        model_name="customer_churn",
-        model_version="v7",
-    )
+    result = check_recency_drift(model_version="v7")
 
     written = write_drift_results(warehouse_settings, result, run_id="run-a")
     write_drift_results(warehouse_settings, result, run_id="run-b")

@@ -7,53 +7,23 @@ saved file does not contain it, the DOM Chromium dumps does.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
-from ml.monitoring.drift import check_drift
 from ml.monitoring.drift_results import drift_report_path
-from tests.ml.monitoring.test_drift import FEATURES, customer_frame
+from tests.chromium import CHROMIUM_FLAGS, chromium_path
+from tests.ml.monitoring.test_drift import check_recency_drift
 from warehouse.settings import Settings
 
 SCRIPTS = re.compile(r"<script\b.*?</script>", re.DOTALL | re.IGNORECASE)
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
-
-
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    if os.environ.get("CIW_REQUIRE_BROWSER") == "1":
-        pytest.fail("Chromium is required (CIW_REQUIRE_BROWSER=1) but not installed")
-    pytest.skip("Chromium is not installed (apt-get install chromium)")
 
 
 def test_drift_report_renders_in_headless_chromium(tmp_path: Path) -> None:
-    chromium = _chromium()
+    chromium = chromium_path()
     settings = Settings(target="duckdb", duckdb_path=tmp_path / "warehouse.duckdb")
     path = drift_report_path(settings, "customer_churn", "browser")
-    result = check_drift(
-        customer_frame(1_000, seed=1),
-        customer_frame(1_000, seed=2, recency_shift=30.0),
-        columns=FEATURES,
-        model_name="customer_churn",
-        model_version="v1",
-        report_path=path,
-    )
+    result = check_recency_drift(report_path=path)
     assert "recency_days" in result.drifted_columns
 
     saved_text = SCRIPTS.sub("", path.read_text(encoding="utf-8"))

@@ -17,17 +17,15 @@ from warehouse.settings import Settings
 
 @pytest.fixture
 def environment(
-    duckdb_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli_duckdb_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Settings:
     for name in ("SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL", "CIW_DAGSTER_STORAGE"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("CIW_TARGET", "duckdb")
-    monkeypatch.setenv("CIW_DUCKDB_PATH", str(duckdb_settings.duckdb_path))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     # No runs in this Dagster home: a day-long grace keeps the clock out of the test.
     monkeypatch.setenv("CIW_OPS_PIPELINE_DELAY_HOURS", "24")
     append_frame(
-        duckdb_settings,
+        cli_duckdb_settings,
         DATA_QUALITY_TABLE,
         pd.DataFrame(
             [
@@ -44,7 +42,7 @@ def environment(
             "load_date date, completeness_pct double, validity_pct double)"
         ],
     )
-    return duckdb_settings
+    return cli_duckdb_settings
 
 
 def test_check_reports_a_breach_once(environment: Settings) -> None:

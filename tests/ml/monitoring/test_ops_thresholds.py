@@ -24,29 +24,16 @@ NOW = datetime(2026, 12, 4, 12, 0)
 LIMITS = OpsThresholds()
 
 
+def _run(run_id: str, status: str, at: datetime) -> RunSummary:
+    """A daily pipeline run that started and ended at ``at``."""
+    return RunSummary(run_id, "daily_pipeline", status, at, at)
+
+
 def _runs(failed: int, succeeded: int, *, last_success: datetime | None = None) -> list[RunSummary]:
-    runs = [
-        RunSummary(
-            f"f{i}",
-            "daily_pipeline",
-            "failure",
-            NOW - timedelta(days=1, hours=i),
-            NOW - timedelta(days=1, hours=i),
-        )
-        for i in range(failed)
-    ]
-    runs += [
-        RunSummary(
-            f"s{i}",
-            "daily_pipeline",
-            "success",
-            NOW - timedelta(days=2, hours=i),
-            NOW - timedelta(days=2, hours=i),
-        )
-        for i in range(succeeded)
-    ]
+    runs = [_run(f"f{i}", "failure", NOW - timedelta(days=1, hours=i)) for i in range(failed)]
+    runs += [_run(f"s{i}", "success", NOW - timedelta(days=2, hours=i)) for i in range(succeeded)]
     if last_success is not None:
-        runs.append(RunSummary("today", "daily_pipeline", "success", last_success, last_success))
+        runs.append(_run("today", "success", last_success))
     return runs
 
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import shutil
 import subprocess
 import time
 import urllib.request
@@ -20,20 +18,9 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.ml.monitoring.test_drift_report_browser import CHROMIUM_FLAGS
+from tests.chromium import CHROMIUM_FLAGS, chromium_path
 
 WIDTH, HEIGHT = 1100, 1000
-
-
-def chromium_path() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    if os.environ.get("CIW_REQUIRE_BROWSER") == "1":
-        pytest.fail("Chromium is required (CIW_REQUIRE_BROWSER=1) but not installed")
-    pytest.skip("Chromium is not installed (apt-get install chromium)")
 
 
 class Browser:
