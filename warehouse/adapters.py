@@ -147,37 +147,29 @@ class _SparkConnection:
 class SparkSQLSession(Session):
     """Statements through ``spark.sql`` (``%s`` placeholders become Spark's ``?``)."""
 
-    def _run(self, sql: str, params: Sequence[Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
+    def _query(self, sql: str, params: Sequence[Any]) -> Any:
         spark = self.connection.spark
-        frame = spark.sql(sql.replace("%s", "?"), args=list(params)) if params else spark.sql(sql)
-        if not frame.columns:
+        return spark.sql(sql.replace("%s", "?"), args=list(params)) if params else spark.sql(sql)
+
+    def _run(self, sql: str, params: Sequence[Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
+        result = self._query(sql, params)
+        if not result.columns:
             return [], []
-        return list(frame.columns), [tuple(row) for row in frame.collect()]
+        return list(result.columns), [tuple(row) for row in result.collect()]
 
     def frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
-        spark = self.connection.spark
-        result = spark.sql(sql.replace("%s", "?"), args=list(params)) if params else spark.sql(sql)
-        return result.toPandas()
+        return self._query(sql, params).toPandas()
 
     def table_exists(self, qualified_name: str) -> bool:
         return bool(self.connection.spark.catalog.tableExists(qualified_name))
 
     def append_frame(self, table: str, frame: pd.DataFrame) -> int:
         """The frame's columns by name; a table column the frame lacks is NULL."""
-        from pyspark.sql import functions
+        from warehouse.spark import insert_by_name
 
         if frame.empty:
             return 0
-        spark = self.connection.spark
-        schema = spark.table(table).schema
-        incoming = spark.createDataFrame(frame)
-        columns = [
-            functions.col(field.name).cast(field.dataType)
-            if field.name in frame.columns
-            else functions.lit(None).cast(field.dataType).alias(field.name)
-            for field in schema.fields
-        ]
-        incoming.select(*columns).write.insertInto(table)
+        insert_by_name(self.connection.spark.createDataFrame(frame), table)
         return len(frame)
 
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from warehouse.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
 LOG_CONFIG = Path(__file__).with_name("spark-log4j2.properties")
 
@@ -55,7 +55,7 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         # Derby's log beside the metastore (not derby.log wherever a command ran), and Spark's
         # own log at errors only.
         "spark.driver.extraJavaOptions": (
-            f"-Dderby.system.home={settings.spark_warehouse_dir.resolve().parent} "
+            f"-Dderby.system.home={settings.spark_derby_dir.parent} "
             f"-Dlog4j2.configurationFile={LOG_CONFIG}"
         ),
     }
@@ -131,6 +131,23 @@ def stop_spark_session() -> None:
             process.kill()
     SparkContext._gateway = None
     SparkContext._jvm = None
+
+
+def insert_by_name(frame: DataFrame, table: str) -> None:
+    """Append ``frame`` to ``table``, its columns matched by name and cast to the table's
+    types; a table column the frame lacks is NULL (Spark's own insert goes by position)."""
+    from pyspark.sql import functions
+
+    present = set(frame.columns)
+    fields = frame.sparkSession.table(table).schema.fields
+    frame.select(
+        *(
+            functions.col(quote_spark(field.name)).cast(field.dataType).alias(field.name)
+            if field.name in present
+            else functions.lit(None).cast(field.dataType).alias(field.name)
+            for field in fields
+        )
+    ).write.insertInto(table)
 
 
 _NUMERIC = re.compile(r"^\s*numeric\s*\(\s*(\d+)\s*,\s*(\d+)\s*\)\s*$", re.IGNORECASE)

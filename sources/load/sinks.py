@@ -21,6 +21,7 @@ from sources.load.ddl import (
 )
 from sources.load.read import first_line, literal
 from sources.load.report import FileLoad, LoadError
+from sources.load.scratch import ScratchValidator
 from sources.load.validate import Validated
 from warehouse.adapters import DuckDBSession, PostgresSession
 from warehouse.connections import connect_duckdb, connect_postgres
@@ -49,25 +50,6 @@ class Batch:
     batch_id: str
     started_at: datetime
     validated: Validated
-
-
-def open_validator(temp_directory: str) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB that validates files for a warehouse other than a DuckDB file,
-    spilling to ``temp_directory``."""
-    import duckdb
-
-    connection = duckdb.connect()
-    connection.execute("set TimeZone = 'UTC'")
-    connection.execute(f"set temp_directory = {literal(temp_directory)}")
-    return connection
-
-
-def export_rows(
-    connection: duckdb.DuckDBPyConnection, select: str, target: Path, options: str
-) -> Path:
-    """The rows of ``select`` written to ``target`` (``options``: DuckDB's COPY options)."""
-    connection.execute(f"copy ({select}) to {literal(str(target))} ({options})")
-    return target
 
 
 def _ts(value: datetime) -> str:
@@ -245,30 +227,23 @@ def _count(cursor: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 0
 
 
-class PostgresSink:
+class PostgresSink(ScratchValidator):
     """Validates in an in-memory DuckDB, then streams CSV into Postgres with COPY."""
 
-    def __init__(self, settings: Settings) -> None:
+    export_options = "format csv, header true"
 
-        self._scratch = tempfile.TemporaryDirectory(prefix="ciw-load-")
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
         self._changed: set[str] = set()
-        self.pg: psycopg.Connection = connect_postgres(settings)
         try:
+            self.pg: psycopg.Connection = connect_postgres(settings)
             with self.pg.transaction():
                 ensure_tables(PostgresSession(self.pg))
-            self.duck = open_validator(self._scratch.name)
-            self.scratch = Path(self._scratch.name)
         except BaseException:
-            self.pg.close()
-            self._scratch.cleanup()
+            if hasattr(self, "pg"):
+                self.pg.close()
+            self._close_validator()
             raise
-
-    @property
-    def validator(self) -> duckdb.DuckDBPyConnection:
-        return self.duck
-
-    def _export(self, select: str, name: str) -> Path:
-        return export_rows(self.duck, select, self.scratch / name, "format csv, header true")
 
     def lookup(self, table: RawTable, column: str, keys: str, into: str, batch_id: str) -> None:
         """Warehouse rows of other batches whose ``column`` is among ``keys`` (see checks).
@@ -280,7 +255,7 @@ class PostgresSink:
         from psycopg import sql
 
         key_type = table.column(column).data_type
-        keys_file = self._export(f"select distinct k from ({keys})", "keys.csv")
+        keys_file, _ = self._export(f"select distinct k from ({keys})", "keys.csv")
         rows_file = Path(self._scratch.name) / "existing.csv"
         names = ", ".join(quote(name) for name in table.column_names)
         raw = relation(table.schema, table.name)
@@ -326,8 +301,8 @@ class PostgresSink:
         table = batch.table
         loaded_at = utc_now()
         try:
-            good = self._export(_good_select(batch, loaded_at), "good.csv")
-            bad = self._export(_quarantine_select(batch, loaded_at), "quarantine.csv")
+            good, _ = self._export(_good_select(batch, loaded_at), "good.csv")
+            bad, _ = self._export(_quarantine_select(batch, loaded_at), "quarantine.csv")
         except duckdb.Error as error:
             raise LoadError(
                 f"{batch.source_file}: staging for Postgres: {first_line(error)}"
@@ -375,10 +350,9 @@ class PostgresSink:
     def close(self) -> None:
         try:
             self._analyze_changed()
-            self.duck.close()
             self.pg.close()
         finally:
-            self._scratch.cleanup()
+            self._close_validator()
 
 
 Sink = DuckDBSink | PostgresSink

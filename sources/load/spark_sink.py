@@ -10,9 +10,8 @@ repairs it).
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sources.contract import RawTable, raw_tables
 from sources.load.ddl import (
@@ -25,22 +24,20 @@ from sources.load.ddl import (
 )
 from sources.load.read import first_line, literal
 from sources.load.report import FileLoad, LoadError
+from sources.load.scratch import ScratchValidator
 from sources.load.sinks import (
     Batch,
     _audit_values,
     _balanced,
     _good_select,
     _quarantine_select,
-    export_rows,
-    open_validator,
     utc_now,
 )
 from warehouse.settings import Settings
-from warehouse.spark import quote_spark, spark_session, spark_type
+from warehouse.spark import insert_by_name, quote_spark, spark_session, spark_type
 
 if TYPE_CHECKING:
-    import duckdb
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import SparkSession
 
 #: Partition columns of each table: a load replaces exactly its own partitions.
 RAW_PARTITION = ("_batch_id",)
@@ -83,32 +80,24 @@ def ensure_spark_tables(spark: SparkSession) -> None:
             spark.sql(f"alter table {_table(schema, name)} add columns ({added})")
 
 
-class SparkSink:
+class SparkSink(ScratchValidator):
     """Validates in an in-memory DuckDB, then appends Parquet through Spark."""
 
-    def __init__(self, settings: Settings) -> None:
+    export_options = "format parquet"
 
-        self._scratch = tempfile.TemporaryDirectory(prefix="ciw-load-")
-        self.scratch = Path(self._scratch.name)
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
         try:
             self.spark = spark_session(settings)
             ensure_spark_tables(self.spark)
-            self.duck = open_validator(self._scratch.name)
         except BaseException:
-            self._scratch.cleanup()
+            self._close_validator()
             raise
-
-    @property
-    def validator(self) -> duckdb.DuckDBPyConnection:
-        return self.duck
-
-    def _export(self, select: str, name: str) -> Path:
-        return export_rows(self.duck, select, self.scratch / name, "format parquet")
 
     def lookup(self, table: RawTable, column: str, keys: str, into: str, batch_id: str) -> None:
         """Warehouse rows of other batches whose ``column`` is among ``keys`` (see checks):
         the keys go to Spark as Parquet, only the matching rows come back."""
-        keys_file = self._export(f"select distinct k from ({keys})", "keys.parquet")
+        keys_file, _ = self._export(f"select distinct k from ({keys})", "keys.parquet")
         try:
             wanted = self.spark.read.parquet(str(keys_file))
             existing = self.spark.table(table.relation).where(f"_batch_id <> {literal(batch_id)}")
@@ -132,14 +121,8 @@ class SparkSink:
             self.duck.unregister("_ciw_spark_rows")
 
     def _append(self, path: Path, target: str) -> None:
-        """The Parquet file's rows into ``target``, in the table's column order and types."""
-        from pyspark.sql import functions
-
-        incoming: DataFrame = self.spark.read.parquet(str(path))
-        fields = self.spark.table(target).schema.fields
-        incoming.select(
-            *(functions.col(quote_spark(f.name)).cast(f.dataType).alias(f.name) for f in fields)
-        ).write.insertInto(target)
+        """The Parquet file's rows into ``target``, by column name and in its types."""
+        insert_by_name(self.spark.read.parquet(str(path)), target)
 
     def _drop_batch(self, batch: Batch) -> None:
         raw = batch.table
@@ -159,13 +142,9 @@ class SparkSink:
         table = batch.table
         loaded_at = utc_now()
         try:
-            good_select = _good_select(batch, loaded_at)
-            bad_select = _quarantine_select(batch, loaded_at)
-            loaded = _scalar(self.duck, f"select count(*) from ({good_select})")
-            quarantined = _scalar(self.duck, f"select count(*) from ({bad_select})")
+            good, loaded = self._export(_good_select(batch, loaded_at), "good.parquet")
+            bad, quarantined = self._export(_quarantine_select(batch, loaded_at), "bad.parquet")
             result = _balanced(self.validator, batch, loaded, quarantined)
-            good = self._export(good_select, "good.parquet")
-            bad = self._export(bad_select, "quarantine.parquet")
         except duckdb.Error as error:
             raise LoadError(
                 f"{batch.source_file}: staging for Spark: {first_line(error)}"
@@ -191,27 +170,7 @@ class SparkSink:
 
         values = _audit_values(result, batch.started_at, utc_now())
         row = pd.DataFrame([dict(zip(AUDIT_COLUMNS, values, strict=True))])
-        path = self.scratch / "audit.parquet"
-        self.duck.register("_ciw_audit", row)
-        try:
-            casts = ", ".join(f'cast("{c}" as {t}) as "{c}"' for c, t in AUDIT_COLUMNS.items())
-            self.duck.execute(
-                f"copy (select {casts} from _ciw_audit) to {literal(str(path))} (format parquet)"
-            )
-        finally:
-            self.duck.unregister("_ciw_audit")
-        try:
-            self._append(path, AUDIT_RELATION)
-        finally:
-            path.unlink(missing_ok=True)
+        insert_by_name(self.spark.createDataFrame(row), AUDIT_RELATION)
 
     def close(self) -> None:
-        try:
-            self.duck.close()
-        finally:
-            self._scratch.cleanup()
-
-
-def _scalar(connection: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row: Any = connection.execute(sql).fetchone()
-    return int(row[0]) if row else 0
+        self._close_validator()
