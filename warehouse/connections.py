@@ -127,7 +127,7 @@ def drop_warehouse(settings: Settings) -> None:
 
         shutil.rmtree(settings.spark_warehouse_dir, ignore_errors=True)
         if not settings.spark_metastore_url:
-            shutil.rmtree(settings.spark_warehouse_dir.parent / "metastore_db", ignore_errors=True)
+            shutil.rmtree(settings.spark_derby_dir, ignore_errors=True)
         return
     for suffix in ("", ".wal"):
         Path(f"{settings.duckdb_path}{suffix}").unlink(missing_ok=True)

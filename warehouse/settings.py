@@ -93,13 +93,17 @@ class Settings:
         return replace(self, pg_database=pg_database)
 
     @property
+    def spark_derby_dir(self) -> Path:
+        """The default metastore's Derby folder, beside the warehouse folder."""
+        return self.spark_warehouse_dir.resolve().parent / "metastore_db"
+
+    @property
     def spark_metastore(self) -> str:
-        """The Hive metastore's JDBC URL: ``CIW_SPARK_METASTORE_URL``, else a Derby database
-        beside the warehouse folder (one process at a time, as Derby embedded allows)."""
+        """The Hive metastore's JDBC URL: ``CIW_SPARK_METASTORE_URL``, else the Derby database
+        in :attr:`spark_derby_dir` (one process at a time, as Derby embedded allows)."""
         if self.spark_metastore_url:
             return self.spark_metastore_url
-        folder = self.spark_warehouse_dir.resolve().parent / "metastore_db"
-        return f"jdbc:derby:;databaseName={folder};create=true"
+        return f"jdbc:derby:;databaseName={self.spark_derby_dir};create=true"
 
     def pg_conninfo(self, database: str | None = None) -> str:
         """A libpq connection string; contains the password, so never log it."""
