@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,7 @@ from ml.contracts import (
     ModelSpec,
     predictions_ddl,
 )
+from ml.models.base import ScoredRows
 from ml.training_sets import NotEnoughData
 from warehouse import append_frame, read_frame, table_exists
 from warehouse.adapters import float_type
@@ -58,6 +59,10 @@ def scoring_dir(settings: Settings) -> Path:
     return settings.artifacts_dir / "scoring"
 
 
+#: One run's scoring frames by feature views and as-of date (see ``score_model``).
+ScoringFrames = dict[tuple[tuple[str, ...], date], pd.DataFrame]
+
+
 def scored_frame_path(settings: Settings, model_name: str) -> Path:
     """The latest frame a champion scored (features + score), which drift checks compare."""
     return scoring_dir(settings) / f"{model_name}.parquet"
@@ -74,15 +79,11 @@ def score_entities(
     run_id: str,
 ) -> pd.DataFrame:
     """Prediction rows (the ``ml.predictions`` contract) for every row of a scoring frame."""
-    one_pass = getattr(model, "score_rows", None)  # a model that scores and explains at once
-    if one_pass is not None:
-        scored = one_pass(frame, k=TOP_FACTORS)
-        scores, factors = scored.scores, scored.factors.reset_index(drop=True)
-        lower, upper = contain_score(scored.lower, scored.upper, scores)
-    else:
-        scores = model.predict(frame)
-        lower, upper = prediction_interval(model, frame, scores)
-        factors = model.top_factors(frame, k=TOP_FACTORS).reset_index(drop=True)
+    scored = score_rows(model, frame)
+    scores, factors = scored.scores, scored.factors.reset_index(drop=True)
+    lower, upper = scored.lower, scored.upper
+    if lower is not None:
+        lower, upper = contain_score(lower, upper, scores)
     labels = model.predict_labels(frame)
     rows = pd.DataFrame(
         {
@@ -107,24 +108,25 @@ def score_entities(
     return rows[PREDICTION_COLUMNS]
 
 
-def prediction_interval(model: Any, frame: pd.DataFrame, scores: Any) -> tuple[Any, Any]:
-    """The model's 80 % interval per row, stretched to hold the row's own score.
+def score_rows(model: Any, frame: pd.DataFrame) -> ScoredRows:
+    """Scores, intervals (None for a model without them) and top factors: in one pass for a
+    model that offers it (LightGBM's SHAP values add up to its scores), else call by call."""
+    one_pass = getattr(model, "score_rows", None)
+    if one_pass is not None:
+        return cast(ScoredRows, one_pass(frame, k=TOP_FACTORS))
+    interval = getattr(model, "predict_interval", None)
+    lower, upper = interval(frame) if interval is not None else (None, None)
+    return ScoredRows(model.predict(frame), lower, upper, model.top_factors(frame, k=TOP_FACTORS))
+
+
+def contain_score(lower: Any, upper: Any, scores: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``[lower, upper]`` moved out where needed to hold each score (missing ends stay so).
 
     A supervised model's interval is its calibration bin's (``ml.models.intervals``) and a
     BTYD interval is a posterior's quantiles: either can miss the point estimate (a raw
     probability above its bin's observed rate, a mean outside a skewed posterior's 10th-90th
-    percentiles). An interval that excludes the number it qualifies reads as an error, so each
-    end is moved out to the score where needed. Missing values for a model without one.
+    percentiles). An interval that excludes the number it qualifies reads as an error.
     """
-    interval = getattr(model, "predict_interval", None)
-    if interval is None:
-        return [None] * len(frame), [None] * len(frame)
-    lower, upper = interval(frame)
-    return contain_score(lower, upper, scores)
-
-
-def contain_score(lower: Any, upper: Any, scores: Any) -> tuple[np.ndarray, np.ndarray]:
-    """``[lower, upper]`` moved out where needed to hold each score (missing ends stay so)."""
     point = pd.Series(scores, dtype="float64").to_numpy()
     low = pd.Series(lower, dtype="float64").to_numpy()
     high = pd.Series(upper, dtype="float64").to_numpy()
@@ -144,7 +146,7 @@ def score_model(
     run_id: str,
     scored_at: datetime | None = None,
     skip_scored: bool = False,
-    frames: dict[tuple[tuple[str, ...], date], pd.DataFrame] | None = None,
+    frames: ScoringFrames | None = None,
 ) -> pd.DataFrame:
     """Score every current entity with the champion; keep the scored frame for drift checks.
 

@@ -179,7 +179,7 @@ def _model_asset(spec: ModelSpec) -> dg.AssetsDefinition:
 def predictions(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.Output[None]:
     from feature_repo.store import FeatureStoreGateway
     from ml.registry import ModelRegistry
-    from ml.scoring import score_model, write_predictions
+    from ml.scoring import ScoringFrames, score_model, write_predictions
     from ml.training_sets import NotEnoughData, run_as_of_date
 
     settings = warehouse.settings()
@@ -189,7 +189,7 @@ def predictions(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
     run_id = context.run.run_id or uuid.uuid4().hex
     scored_at = datetime.now(UTC)
     counts: dict[str, Any] = {}
-    frames: dict[Any, Any] = {}  # churn and CLV read the same point-in-time features once
+    frames: ScoringFrames = {}  # churn and CLV read the same point-in-time features once
     for spec in MODEL_SPECS.values():
         try:
             rows = score_model(

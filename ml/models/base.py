@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -25,6 +26,17 @@ class FittedModel(Protocol):
     def predict_labels(self, frame: pd.DataFrame) -> list[str] | None: ...
 
     def top_factors(self, frame: pd.DataFrame, k: int = 3) -> pd.DataFrame: ...
+
+
+@dataclass(frozen=True)
+class ScoredRows:
+    """A model's pass over a frame: scores, their 80 % interval (missing values for a model
+    without one) and the top factors."""
+
+    scores: Any
+    lower: Any
+    upper: Any
+    factors: pd.DataFrame
 
 
 def top_k_factors(contributions: pd.DataFrame, k: int) -> pd.DataFrame:

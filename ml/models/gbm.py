@@ -20,7 +20,7 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
 from ml.baselines.features import DatewiseBtyd
-from ml.models.base import top_k_factors
+from ml.models.base import ScoredRows, top_k_factors
 from ml.models.features import FeaturePlan, build_matrix
 from ml.models.intervals import BinIntervals, fit_bin_intervals
 
@@ -57,16 +57,6 @@ _FIXED_PARAMS: dict[str, Any] = {
 #: Training runs on one thread (deterministic, and the pipeline trains models side by side);
 #: prediction is per row, so the same on any number of threads: it uses every core.
 PREDICT_THREADS = os.cpu_count() or 1
-
-
-@dataclass(frozen=True)
-class ScoredRows:
-    """One pass of a model over a frame: scores, their 80 % interval and the top factors."""
-
-    scores: np.ndarray
-    lower: np.ndarray
-    upper: np.ndarray
-    factors: pd.DataFrame
 
 
 def derived_features(frame: pd.DataFrame, *, season: bool = True) -> pd.DataFrame:

@@ -275,32 +275,27 @@ def test_scoring_falls_back_to_the_rule_without_a_champion_or_when_it_fails(
 
 def test_models_over_the_same_views_share_one_scoring_frame(duckdb_settings: Settings) -> None:
     from ml.registry import ModelRegistry
-    from ml.scoring import score_model
+    from ml.scoring import ScoringFrames, score_model
 
     registry = ModelRegistry(duckdb_settings)
     deals = _FrameGateway(_open_deals())
-    frames: dict[tuple[tuple[str, ...], date], pd.DataFrame] = {}
-    same_views = MODEL_SPECS["deal_risk"]
-    for run_id in ("run-1", "run-2"):  # the same views twice in one run: read once
+    frames: ScoringFrames = {}
+
+    def score(as_of: date, run_id: str) -> None:
         score_model(
             duckdb_settings,
-            same_views,
+            MODEL_SPECS["deal_risk"],
             deals,  # type: ignore[arg-type]
             registry,
-            as_of=date(2026, 11, 22),
+            as_of=as_of,
             run_id=run_id,
             frames=frames,
         )
+
+    for run_id in ("run-1", "run-2"):  # the same views twice in one run: read once
+        score(date(2026, 11, 22), run_id)
     assert deals.reads == ["deal_risk"]
     # Another date is another frame.
-    score_model(
-        duckdb_settings,
-        same_views,
-        deals,  # type: ignore[arg-type]
-        registry,
-        as_of=date(2026, 11, 23),
-        run_id="run-3",
-        frames=frames,
-    )
+    score(date(2026, 11, 23), "run-3")
     assert deals.reads == ["deal_risk", "deal_risk"]
     assert {key[1] for key in frames} == {date(2026, 11, 22), date(2026, 11, 23)}
