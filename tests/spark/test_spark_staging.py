@@ -31,12 +31,15 @@ LOAD_TIME_COLUMNS = {"_loaded_at", "loaded_at", "_dbt_loaded_at"}
 
 
 def _java_or_skip() -> None:
-    import shutil
+    from warehouse.connections import WarehouseUnavailable
+    from warehouse.spark import require_java
 
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+    try:
+        require_java()
+    except WarehouseUnavailable as missing:
         if os.environ.get("CIW_REQUIRE_SPARK") == "1":
-            pytest.fail("Spark is required (CIW_REQUIRE_SPARK=1) but no Java runtime is installed")
-        pytest.skip("the Spark target needs Java 17 or newer")
+            pytest.fail(f"Spark is required (CIW_REQUIRE_SPARK=1): {missing}")
+        pytest.skip(str(missing))
 
 
 def _env(settings: Settings, tmp: Path) -> dict[str, str]:
