@@ -17,7 +17,7 @@ import pytest
 from notifier.alert_list import alert_events
 from notifier.buttons import ACK, ASSIGN_ME, DIGEST_MENU, RATING_BLOCK, RESOLVE, SEND_RATING
 from notifier.delivery import deliver_pending
-from notifier.signing import sign
+from notifier.signing import REPLAY_WINDOW_SECONDS, sign
 from service.routers.slack_actions import standalone_app
 from tests.http_server import serve
 from tests.notifier.conftest import (
@@ -210,9 +210,9 @@ def test_unverified_requests_get_401_and_change_nothing(
     elif tamper == "wrong_secret":
         answer = post(url, click, secret="not-the-secret")
     elif tamper == "stale":
-        answer = post(url, click, timestamp=now - 301)
+        answer = post(url, click, timestamp=now - REPLAY_WINDOW_SECONDS - 60)
     elif tamper == "future":
-        answer = post(url, click, timestamp=now + 301)
+        answer = post(url, click, timestamp=now + REPLAY_WINDOW_SECONDS + 60)
     else:  # signed for one body, sent with another
         signed_body = urlencode({"payload": json.dumps(click)}).encode()
         other = dict(click, user={"id": slack_id("M1")})
