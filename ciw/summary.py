@@ -68,8 +68,30 @@ def print_pipeline_summary(settings: Settings, result: Any) -> None:
         console.print(
             f"[yellow]no champion[/yellow] {name}: {reason}; its rule serves", soft_wrap=True
         )
+    timing = timing_line(result)
+    if timing:
+        console.print(timing, soft_wrap=True)
     console.print(outcome_line(result.success, len(untrained)))
     console.print(_where_to_look(settings), soft_wrap=True)
+
+
+#: How many of the slowest steps the summary names.
+SLOWEST_SHOWN = 4
+
+
+def timing_line(result: Any) -> str:
+    """The run's wall clock and its slowest steps: where an on-call engineer looks first when
+    a run is slower than yesterday's (every step's time is in the Dagster UI)."""
+    steps = getattr(result, "step_seconds", ())
+    if not steps:
+        return ""
+    slowest = ", ".join(f"{step} {seconds:.1f}s" for step, seconds in steps[:SLOWEST_SHOWN])
+    return f"took {_duration(getattr(result, 'wall_seconds', 0.0))}; slowest steps: {slowest}"
+
+
+def _duration(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes}m {rest:02d}s" if minutes else f"{rest}s"
 
 
 def outcome_line(success: bool, untrained: int) -> str:

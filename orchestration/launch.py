@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -49,6 +49,9 @@ class PipelineResult:
     assets: tuple[AssetSummary, ...] = field(default_factory=tuple)
     #: The Dagster job that ran (``full_pipeline`` trains, ``daily_pipeline`` does not).
     job_name: str = ""
+    #: Seconds each step took, slowest first; and the run's wall clock from start to end.
+    step_seconds: tuple[tuple[str, float], ...] = ()
+    wall_seconds: float = 0.0
 
     def totals(self) -> dict[str, int]:
         """Asset statuses and check outcomes, counted: what a one-line summary needs."""
@@ -111,6 +114,36 @@ def summarize(result: dg.ExecuteInProcessResult, job: dg.JobDefinition) -> Pipel
     return PipelineResult(
         run_id=result.run_id, success=result.success, assets=tuple(summaries), job_name=job.name
     )
+
+
+def step_timings(
+    instance: dg.DagsterInstance, run_id: str
+) -> tuple[tuple[tuple[str, float], ...], float]:
+    """Each step's seconds from its start to its success or failure, slowest first, and the
+    run's seconds from its start event to its last step's end (from the run's event log)."""
+    kinds = {
+        dg.DagsterEventType.RUN_START,
+        dg.DagsterEventType.STEP_START,
+        dg.DagsterEventType.STEP_SUCCESS,
+        dg.DagsterEventType.STEP_FAILURE,
+    }
+    records = instance.get_records_for_run(run_id, of_type=kinds, limit=100_000).records
+    started: dict[str, float] = {}
+    took: dict[str, float] = {}
+    first = last = None
+    for record in records:
+        entry = record.event_log_entry
+        first = entry.timestamp if first is None else min(first, entry.timestamp)
+        last = entry.timestamp if last is None else max(last, entry.timestamp)
+        step, kind = entry.step_key, entry.dagster_event_type
+        if step is None:
+            continue
+        if kind == dg.DagsterEventType.STEP_START:
+            started[step] = entry.timestamp
+        elif step in started:
+            took[step] = entry.timestamp - started[step]
+    slowest = tuple(sorted(took.items(), key=lambda item: (-item[1], item[0])))
+    return slowest, (last - first) if first is not None and last is not None else 0.0
 
 
 def _step_of(job: dg.JobDefinition, key: dg.AssetKey) -> str | None:
@@ -199,6 +232,8 @@ def run_pipeline(
         tags={"ciw/target": settings.target, **({"ciw/as_of": as_of.isoformat()} if as_of else {})},
     )
     summary = summarize(result, job)
+    steps, wall = step_timings(instance, result.run_id)
+    summary = replace(summary, step_seconds=steps, wall_seconds=wall)
     if summary.success:  # the service reads the marts from what a successful run publishes
         from service.snapshot import publish_after_run
 

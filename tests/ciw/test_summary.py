@@ -51,3 +51,39 @@ def test_the_title_says_whether_the_run_trained() -> None:
     daily = PipelineResult(run_id="r2", success=True, job_name=DAILY_JOB)
     assert run_title(full) == "Full pipeline run (with training)"
     assert run_title(daily) == "Daily pipeline run"
+
+
+def test_the_run_time_and_its_slowest_steps_are_read_from_the_event_log() -> None:
+    import time
+
+    import dagster as dg
+
+    from ciw.summary import SLOWEST_SHOWN, timing_line
+    from orchestration.launch import PipelineResult, step_timings
+
+    @dg.op
+    def quick() -> int:
+        return 1
+
+    @dg.op
+    def slow(value: int) -> int:
+        time.sleep(0.3)
+        return value
+
+    @dg.job
+    def two_steps() -> None:
+        slow(quick())
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = two_steps.execute_in_process(instance=instance)
+        steps, wall = step_timings(instance, result.run_id)
+
+    assert [step for step, _ in steps] == ["slow", "quick"]
+    assert steps[0][1] >= 0.3 > steps[1][1]
+    assert wall >= steps[0][1] + steps[1][1]
+    line = timing_line(PipelineResult("r", True, step_seconds=steps, wall_seconds=wall))
+    assert line.startswith("took 0s; slowest steps: slow 0.3s, quick 0.")
+    many = tuple((f"step{i}", 10.0 - i) for i in range(SLOWEST_SHOWN + 3))
+    line = timing_line(PipelineResult("r", True, step_seconds=many, wall_seconds=75.4))
+    assert line == "took 1m 15s; slowest steps: step0 10.0s, step1 9.0s, step2 8.0s, step3 7.0s"
+    assert timing_line(PipelineResult("r", True)) == ""
