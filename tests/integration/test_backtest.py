@@ -9,8 +9,10 @@ import json
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import roc_auc_score
 
 from ciw.backtest_grid import generated_transactions, write_orders_only_export
 from ciw.cli import main
@@ -19,6 +21,10 @@ from warehouse.settings import Settings
 END = dt.date(2026, 10, 31)
 CALIBRATION_END = dt.date(2026, 7, 31)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+#: The evaluator's case: two years of orders, the last 120 days held out.
+HOLDOUT_DAYS = 120
+EVALUATION_END = END - dt.timedelta(days=1)
+EVALUATION_CALIBRATION_END = EVALUATION_END - dt.timedelta(days=HOLDOUT_DAYS)
 
 
 @pytest.fixture
@@ -59,19 +65,32 @@ def _check_document(document: dict[str, object]) -> None:
 
 
 @pytest.mark.slow
-def test_backtest_on_an_orders_only_export(
+def test_backtest_on_an_orders_only_export_beats_bgnbd(
     tmp_path: Path, isolated: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    export, mapping = _export(tmp_path)
+    """What an evaluator with held-out transactions does: two years of orders (customer, date,
+    amount), the pipeline as of the day after the calibration end with both horizons the
+    holdout's length, every calibration customer scored, and the scores better than BG/NBD +
+    Gamma-Gamma on the holdout; the baseline the backtest reports is checked against the
+    textbook fit written here, in the test."""
+    from tests.integration.textbook_btyd import textbook_btyd
+
+    transactions = generated_transactions(3000, 11, END, tmp_path / "generated", 730)
+    export, mapping = write_orders_only_export(
+        transactions, tmp_path / "shop", dt.date(2020, 1, 1), END
+    )
     before = _digest(isolated)
     out = tmp_path / "out"
+    window = [
+        "--calibration-end",
+        EVALUATION_CALIBRATION_END.isoformat(),
+        "--holdout-end",
+        EVALUATION_END.isoformat(),
+    ]
     code = main(
         [
             "backtest",
-            "--calibration-end",
-            CALIBRATION_END.isoformat(),
-            "--holdout-end",
-            END.isoformat(),
+            *window,
             "--exports",
             str(export),
             "--mapping",
@@ -83,18 +102,65 @@ def test_backtest_on_an_orders_only_export(
     captured = capfd.readouterr()
     assert code == 0, captured.err
     document = json.loads((out / "backtest.json").read_text())
-    assert document["as_of_date"] == "2026-08-01"
-    assert document["horizon_days"] == 92
+    as_of = EVALUATION_CALIBRATION_END + dt.timedelta(days=1)
+    assert document["as_of_date"] == as_of.isoformat()
+    assert document["horizon_days"] == HOLDOUT_DAYS
     _check_document(document)
     champions = document["champions"]
     assert set(champions) == {"customer_churn", "customer_clv"}
     for champion in champions.values():
         assert champion["status"] == "champion" and champion["version"]
+
+    # Every calibration customer has both scores, for the holdout's horizon.
+    warehouse = tmp_path / "backtest" / EVALUATION_CALIBRATION_END.isoformat() / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        scores = connection.execute(
+            "select customer_id, churn_probability, predicted_revenue, churn_horizon_days,"
+            " clv_horizon_days from marts.customer_risk_scores"
+        ).df()
+        latest = connection.execute("select max(ordered_at) from raw_commerce.orders").fetchone()
+    # The backtest's raw layer stops at D: nothing of the holdout leaked in.
+    assert latest is not None and latest[0] < dt.datetime.combine(as_of, dt.time())
+    stamped = transactions.assign(timestamp=pd.to_datetime(transactions["date"], utc=True))
+    cutoff = pd.Timestamp(as_of, tz="UTC")
+    calibration = stamped[stamped["timestamp"] < cutoff]
+    holdout = stamped[
+        (stamped["timestamp"] >= cutoff)
+        & (stamped["timestamp"] < cutoff + pd.Timedelta(days=HOLDOUT_DAYS))
+    ]
+    customers = pd.Index(sorted(calibration["customer"].unique()))
+    scored = scores.set_index("customer_id").reindex(customers)
+    assert scored["churn_probability"].notna().all()
+    assert scored["predicted_revenue"].notna().all()
+    assert set(scored["churn_horizon_days"]) == set(scored["clv_horizon_days"]) == {HOLDOUT_DAYS}
+
+    # The scores beat BG/NBD + Gamma-Gamma on the holdout, as the backtest reports them ...
+    metrics = document["metrics"]
+    project, baseline = metrics["project"], metrics["bgnbd_gamma_gamma"]
+    assert project["churn"]["roc_auc"] > baseline["churn"]["roc_auc"]
+    assert project["revenue"]["mae"] < baseline["revenue"]["mae"]
+    # ... and as this test computes them, with its own textbook fit of the baseline.
+    actual_revenue = holdout.groupby("customer")["amount"].sum().reindex(customers, fill_value=0)
+    actual_churn = ~customers.isin(holdout["customer"])
+    textbook = textbook_btyd(calibration, as_of, HOLDOUT_DAYS).reindex(customers)
+    model_auc = roc_auc_score(actual_churn, scored["churn_probability"])
+    textbook_auc = roc_auc_score(actual_churn, textbook["churn"])
+    model_mae = float(np.mean(np.abs(scored["predicted_revenue"].astype(float) - actual_revenue)))
+    textbook_mae = float(np.mean(np.abs(textbook["revenue"] - actual_revenue)))
+    print(
+        f"churn ROC-AUC model {model_auc:.4f} vs BG/NBD {textbook_auc:.4f}; "
+        f"revenue MAE model {model_mae:.2f} vs BG/NBD+GG {textbook_mae:.2f}"
+    )
+    assert model_auc == pytest.approx(project["churn"]["roc_auc"], abs=1e-9)
+    assert textbook_auc == pytest.approx(baseline["churn"]["roc_auc"], abs=0.01)
+    assert model_auc > textbook_auc
+    assert model_mae < textbook_mae
+
     for name in ("churn_lift", "churn_calibration", "revenue_predicted_vs_actual"):
         assert (out / f"{name}.png").read_bytes()[:8] == PNG_MAGIC
     assert "ROC-AUC" in captured.out and "BG/NBD + GG" in captured.out
     # The ceiling read the run's order features: every calibration customer, a real ROC-AUC.
-    ceiling = document["metrics"]["ceiling"]
+    ceiling = metrics["ceiling"]
     assert ceiling["churn"]["share_scored"] == 1.0 and 0.5 < ceiling["churn"]["roc_auc"] <= 1.0
     assert ceiling["revenue"]["spearman"] is not None
     header = next(line for line in captured.out.splitlines() if "BG/NBD + GG" in line)
@@ -102,15 +168,11 @@ def test_backtest_on_an_orders_only_export(
     assert str(out / "backtest.json") in captured.out
     table = captured.out.split("results: ")[0].splitlines()
     assert table and all(len(line) <= 80 for line in table), [row for row in table if len(row) > 80]
-    assert "running the pipeline as of 2026-08-01" in captured.err  # progress on screen
+    assert f"running the pipeline as of {as_of.isoformat()}" in captured.err  # progress on screen
     assert "dbt" in (out / "backtest.log").read_text()  # the details in the log
-    # The user's warehouse and artifacts are untouched; the backtest's raw layer stops at D.
+    # The user's warehouse and artifacts are untouched.
     assert _digest(isolated) == before
     assert not (tmp_path / "my_artifacts").exists()
-    warehouse = tmp_path / "backtest" / CALIBRATION_END.isoformat() / "warehouse.duckdb"
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        latest = connection.execute("select max(ordered_at) from raw_commerce.orders").fetchone()
-    assert latest is not None and latest[0] < dt.datetime(2026, 8, 1)
 
 
 @pytest.mark.slow
