@@ -128,22 +128,20 @@ def step_timings(
         dg.DagsterEventType.STEP_FAILURE,
     }
     records = instance.get_records_for_run(run_id, of_type=kinds, limit=100_000).records
+    entries = [record.event_log_entry for record in records]
     started: dict[str, float] = {}
     took: dict[str, float] = {}
-    first = last = None
-    for record in records:
-        entry = record.event_log_entry
-        first = entry.timestamp if first is None else min(first, entry.timestamp)
-        last = entry.timestamp if last is None else max(last, entry.timestamp)
-        step, kind = entry.step_key, entry.dagster_event_type
+    for entry in entries:
+        step = entry.step_key
         if step is None:
             continue
-        if kind == dg.DagsterEventType.STEP_START:
+        if entry.dagster_event_type == dg.DagsterEventType.STEP_START:
             started[step] = entry.timestamp
         elif step in started:
             took[step] = entry.timestamp - started[step]
     slowest = tuple(sorted(took.items(), key=lambda item: (-item[1], item[0])))
-    return slowest, (last - first) if first is not None and last is not None else 0.0
+    stamps = [entry.timestamp for entry in entries]
+    return slowest, (max(stamps) - min(stamps)) if stamps else 0.0
 
 
 def _step_of(job: dg.JobDefinition, key: dg.AssetKey) -> str | None:

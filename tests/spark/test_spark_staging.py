@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from warehouse.paths import DBT_PROJECT_DIR
 from warehouse.settings import Settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
@@ -68,8 +69,8 @@ def _ciw(args: list[str], env: dict[str, str], cwd: Path) -> str:
     return done.stdout
 
 
-#: The project's seeds (dbt_project/seeds/*.csv).
-SEEDS = ("alert_types", "automation_rules", "competitors", "identity_merge_approvals")
+#: The project's seeds, one per CSV file.
+SEEDS = tuple(sorted(path.stem for path in (DBT_PROJECT_DIR / "seeds").glob("*.csv")))
 
 
 def _build_staging(env: dict[str, str], cwd: Path) -> str:
