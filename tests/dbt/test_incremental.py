@@ -30,6 +30,8 @@ pytestmark = pytest.mark.slow
 END_DATE = dt.date(2026, 11, 1)  # last day of the generated export
 FIRST_AS_OF = "2026-11-02"  # day D: events before it; a grid date (Monday, 14-day step)
 NEXT_AS_OF = "2026-11-03"  # D+1, after day D's events were loaded
+#: How the daily run gives dbt its as-of date (``orchestration.dbt.AS_OF_DATE_ENV``).
+AS_OF_DATE_ENV = "CIW_AS_OF_DATE"
 INCREMENTAL_MODELS = (
     "customer_order_features",
     "customer_engagement_features",
@@ -46,10 +48,21 @@ INCREMENTAL_MODELS = (
 )
 
 
-def _build(settings: Settings, target: Path, as_of: str, *, full_refresh: bool) -> None:
+def _build(
+    settings: Settings,
+    target: Path,
+    as_of: str,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    full_refresh: bool,
+) -> None:
+    """The selection as of ``as_of``, given as the daily run gives it (``CIW_AS_OF_DATE``, not
+    ``--vars``, which would make dbt parse the whole project again); one target folder for
+    every build, so only the first parses in full."""
     selection = " ".join(f"+{model}" for model in INCREMENTAL_MODELS)
     arguments = ["build", "--select", selection, "--exclude", "resource_type:test"]
-    arguments += ["resource_type:unit_test", "--vars", f"{{as_of_date: {as_of}}}"]
+    arguments += ["resource_type:unit_test"]
+    monkeypatch.setenv(AS_OF_DATE_ENV, as_of)
     # Raises DbtFailure (with the log's tail) when a model fails.
     run_dbt(
         [*arguments, *(["--full-refresh"] if full_refresh else [])],
@@ -92,13 +105,14 @@ def _dates(settings: Settings, model: str) -> set[str]:
 
 
 def test_an_incremental_run_equals_a_full_rebuild(
-    warehouse_settings: Settings, tmp_path: Path
+    warehouse_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = warehouse_settings
+    target = tmp_path / "dbt_target"
     exports, increment = tmp_path / "exports", tmp_path / "increment"
     generate(exports, GeneratorConfig(customers=300, seed=11, end_date=END_DATE))
     load_directory(exports, settings)
-    _build(settings, tmp_path / "t1", FIRST_AS_OF, full_refresh=True)
+    _build(settings, target, FIRST_AS_OF, monkeypatch, full_refresh=True)
     before = _tables(settings)
     first_dates = _dates(settings, "customer_order_features")
 
@@ -107,9 +121,9 @@ def test_an_incremental_run_equals_a_full_rebuild(
     assert written.rows["commerce.orders"] > 0 and written.rows["product.usage_events"] > 0
     load_directory(increment, settings)
 
-    _build(settings, tmp_path / "t2", NEXT_AS_OF, full_refresh=False)
+    _build(settings, target, NEXT_AS_OF, monkeypatch, full_refresh=False)
     incremental = _tables(settings)
-    _build(settings, tmp_path / "t3", NEXT_AS_OF, full_refresh=True)
+    _build(settings, target, NEXT_AS_OF, monkeypatch, full_refresh=True)
     rebuilt = _tables(settings)
 
     assert all(rebuilt[model] for model in INCREMENTAL_MODELS), "a model is empty"

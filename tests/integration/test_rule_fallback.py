@@ -5,8 +5,9 @@ customer churn and CLV without a single matured label. The B2B two then have no 
 the scoring step must serve each one's rule as ``rule:<name>`` into ml.predictions and the
 marts must show those rows. The customer two need no label: their BTYD candidates are judged
 on an in-data backtest and become champions, so every customer is scored by a model.
-The same warehouse checks the Python rules against the marts that state the same rules in SQL
-(account health, the six-factor lead score) at the run's as-of date.
+The scenario runs on DuckDB: what differs per warehouse is the SQL, and the session's built
+warehouses (both targets) check the Python rules against the marts that state the same rules
+in SQL (account health, the six-factor lead score) at the run's as-of date.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ml.baselines.rules import RuleConfig, health_components, lead_score_points, project_rule_config
+from ml.baselines.rules import health_components, lead_score_points, project_rule_config
 from orchestration.launch import run_pipeline
+from tests.built import BuiltWarehouse
 from warehouse import read_frame
 from warehouse.settings import Settings
 
@@ -44,8 +46,10 @@ def _point_environment_at(settings: Settings, monkeypatch: pytest.MonkeyPatch, t
         monkeypatch.setenv(name, UNREACHABLE_HORIZON_DAYS)
 
 
-def _check_rules_match_the_marts(settings: Settings, config: RuleConfig) -> None:
+def test_python_rules_match_the_sql_marts(built_warehouse: BuiltWarehouse) -> None:
     """The Python rules and the SQL marts compute the same health components and lead points."""
+    settings = built_warehouse.settings
+    config = project_rule_config()
     latest = "as_of_date = (select max(as_of_date) from features.account_billing_features)"
     accounts = read_frame(
         settings,
@@ -78,11 +82,11 @@ def _check_rules_match_the_marts(settings: Settings, config: RuleConfig) -> None
 
 
 def test_models_that_cannot_train_are_served_by_their_rules(
-    warehouse_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    duckdb_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from sources.generate import GeneratorConfig, generate
 
-    settings = warehouse_settings
+    settings = duckdb_settings
     _point_environment_at(settings, monkeypatch, tmp_path)
     exports = tmp_path / "exports"
     generate(exports, GeneratorConfig(customers=300, seed=7, end_date=date(2026, 10, 31)))
@@ -146,5 +150,3 @@ def test_models_that_cannot_train_are_served_by_their_rules(
         "where alert_type = 'churn_risk' and entity_type = 'account'",
     )
     assert int(alerts["n"].iloc[0]) > 0
-
-    _check_rules_match_the_marts(settings, project_rule_config())

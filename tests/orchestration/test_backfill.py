@@ -1,4 +1,5 @@
-"""``ciw backfill``: each day of the range is that day's partition of the daily pipeline."""
+"""``ciw backfill``: each day of the range is that day's partition of the daily pipeline, and a
+day that already ran runs again without delivering its alerts a second time."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import datetime as dt
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.built import BuiltWarehouse
 
-DAYS = [dt.date(2026, 11, 1), dt.date(2026, 11, 2)]
+#: A day the built warehouse never ran.
+NEW_DAY = dt.date(2026, 11, 1)
 
 
 def private_copy(built: BuiltWarehouse, root: Path) -> BuiltWarehouse:
@@ -34,33 +37,58 @@ def private_copy(built: BuiltWarehouse, root: Path) -> BuiltWarehouse:
     return replace(built, settings=settings, env=env, slack_messages=[])
 
 
-def test_backfill_runs_each_days_partition_and_scores_each_day(
+def _delivered(messages: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(channel, alert id) for every alert the Slack messages carried."""
+    return {
+        (message["channel"], alert_id)
+        for message in messages
+        for alert_id in ((message.get("metadata") or {}).get("event_payload") or {}).get(
+            "alert_ids", []
+        )
+    }
+
+
+def test_backfill_runs_each_days_partition_and_a_rerun_delivers_nothing_again(
     built_duckdb: BuiltWarehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from ciw.backfill_cli import run_backfill
     from orchestration.instance import open_instance
+    from tests.notifier.slack_standin import SlackStandIn
 
     warehouse = private_copy(built_duckdb, tmp_path)
     warehouse.apply_env(monkeypatch)
-    monkeypatch.delenv("SLACK_BOT_TOKEN")  # the stand-in is gone: deliver to the outbox
-    assert run_backfill(warehouse.settings, DAYS) == []
+    # The built run's own day (its partition) comes last: the whole daily pipeline again.
+    built_day = warehouse.scalar("select max(as_of_date) from ml.predictions")
+    days = [NEW_DAY, built_day]
+    assert built_day > NEW_DAY
+    slack = SlackStandIn().start()  # the same workspace and channel the built run delivered to
+    monkeypatch.setenv("SLACK_API_URL", slack.api_url)
+    try:
+        assert run_backfill(warehouse.settings, days) == []
+    finally:
+        slack.stop()
 
     # Every day of the range is scored as of that day, by every model that scores customers.
     scored = warehouse.query(
         "select model_name, as_of_date from ml.predictions where as_of_date in "
-        "(cast('2026-11-01' as date), cast('2026-11-02' as date)) group by all"
+        f"(cast('{NEW_DAY}' as date), cast('{built_day}' as date)) group by all"
     )
     customer_models = {"customer_churn", "customer_clv", "customer_segments"}
-    for day in DAYS:
+    for day in days:
         assert customer_models <= {model for model, date in scored if date == day}, day
     # The point-in-time tables end as of the last day: its spine, nothing of the first day's.
     dates = {
         row[0] for row in warehouse.query("select distinct as_of_date from features.lead_features")
     }
-    assert DAYS[1] in dates and DAYS[0] not in dates
+    assert built_day in dates and NEW_DAY not in dates
     instance = open_instance(warehouse.settings)
     partitions = {run.tags.get("dagster/partition") for run in instance.get_runs(limit=5)}
-    assert {day.isoformat() for day in DAYS} <= partitions
+    assert {day.isoformat() for day in days} <= partitions
+    # Exactly once across runs: the new day's alerts went out, none the built run had sent.
+    before = _delivered(built_duckdb.slack_messages)
+    again = _delivered(slack.messages)
+    assert before and again
+    assert not before & again
     # The shared warehouse was not touched.
     untouched = built_duckdb.query("select distinct as_of_date from ml.predictions")
-    assert not set(DAYS) & {row[0] for row in untouched}
+    assert NEW_DAY not in {row[0] for row in untouched}
