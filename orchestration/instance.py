@@ -8,11 +8,11 @@ storage on PostgreSQL); anything else the local ``dagster.yaml``. The chosen fil
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 from typing import Literal
 
 import dagster as dg
+import yaml
 
 from warehouse.paths import PROJECT_ROOT
 from warehouse.settings import Settings, SettingsError
@@ -42,11 +42,25 @@ def prepare_dagster_home(home: Path | None = None, storage: Storage | None = Non
     """Create DAGSTER_HOME and put the chosen instance file there as ``dagster.yaml``."""
     home = (home or dagster_home()).resolve()
     home.mkdir(parents=True, exist_ok=True)
-    source = INSTANCE_FILES[storage or storage_kind()]
+    text = instance_file_text(INSTANCE_FILES[storage or storage_kind()], home)
     target = home / "dagster.yaml"
-    if not target.exists() or target.read_bytes() != source.read_bytes():
-        shutil.copyfile(source, target)
+    if not target.exists() or target.read_text() != text:
+        scratch = home / f".dagster.yaml.{os.getpid()}"
+        scratch.write_text(text)
+        scratch.replace(target)  # atomic: a process opening the instance sees old or new
     return home
+
+
+def instance_file_text(source: Path, home: Path) -> str:
+    """The instance file for ``home``: the local storage's folder is the home itself (written
+    in, so opening the instance needs no DAGSTER_HOME in the environment)."""
+    data = yaml.safe_load(source.read_text())
+    custom = (data.get("storage") or {}).get("custom")
+    if custom is None:
+        return source.read_text()
+    custom.setdefault("config", {})["base_dir"] = str(home)
+    header = f"# Written by orchestration/instance.py from {source.name}; edit that file.\n"
+    return header + yaml.safe_dump(data, sort_keys=False)
 
 
 def instance_env(
