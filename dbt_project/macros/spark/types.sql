@@ -33,3 +33,7 @@
     (select explode(sequence({{ start }}, {{ stop }})) as {{ column_name }}) as series
 {%- endmacro %}
 
+
+{% macro spark__text_literal(value) -%}
+    '{{ value | replace("\\", "\\\\") | replace("'", "\\'") }}'
+{%- endmacro %}
