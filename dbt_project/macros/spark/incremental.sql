@@ -21,12 +21,16 @@
     {%- endif -%}
     {%- set keys = [unique_key] if unique_key is string else unique_key -%}
     {%- set columns = ciw_spark_column_list(target) -%}
+    {#- The run's rows once, in a table: the rewrite reads them twice. -#}
+    {%- set incoming = target.incorporate(path={'identifier': target.identifier ~ '__ciw_incoming'}) -%}
+    {%- do run_query('drop table if exists ' ~ incoming) -%}
+    {%- do run_query('create table ' ~ incoming ~ ' using parquet as select ' ~ columns ~ ' from ' ~ source) -%}
     {%- set rows -%}
         select {{ ciw_spark_column_list(target, 'existing.') }}
         from {{ target }} as existing
         where not exists (
             select 1
-            from {{ source }} as incoming
+            from {{ incoming }} as incoming
             where
             {%- for key in keys %}
                 incoming.{{ key }} = existing.{{ key }}{{ ' and' if not loop.last }}
@@ -34,11 +38,11 @@
         )
         union all
         select {{ columns }}
-        from {{ source }}
+        from {{ incoming }}
     {%- endset -%}
     {%- do ciw_spark_rewrite_table(target, rows) -%}
-    {#- The rows are in place; the main statement refreshes Spark's cached view of the files. -#}
-    refresh table {{ target }}
+    {#- The rows are in place; the main statement drops the run's copy of its rows. -#}
+    drop table if exists {{ incoming }}
 {%- endmacro %}
 
 {#- prune_dates_outside_spine on Spark: rewrite the table with the spine's dates only. -#}

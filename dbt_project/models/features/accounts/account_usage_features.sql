@@ -206,7 +206,7 @@ final as (
         cast(coalesce(features_in_window.features_used_90d, 0) as {{ dbt.type_int() }}) as features_used_90d,
         coalesce({{ safe_ratio('features_in_window.features_used_30d', 'catalog_size.feature_catalog_size') }}, 0)
             as feature_adoption_rate_30d,
-        coalesce({{ safe_ratio('usage_windows.event_count_30d', 'usage_windows.event_count_90d / 3.0') }}, 0)
+        coalesce({{ safe_ratio('3 * usage_windows.event_count_30d', 'usage_windows.event_count_90d') }}, 0)
             as usage_30d_vs_90d_ratio,
         cast(coalesce(usage_trend.usage_trend_slope, 0) as {{ dbt.type_float() }}) as usage_trend_slope,
         coalesce({{ safe_ratio('usage_trend.usage_trend_slope', 'usage_trend.avg_weekly_events') }}, 0)
