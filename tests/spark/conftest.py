@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -37,7 +38,10 @@ def both_warehouses(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
     generate(exports, GeneratorConfig(customers=CUSTOMERS, seed=17, end_date=dt.date(2026, 9, 30)))
     duck = Settings(target="duckdb", duckdb_path=tmp / "duck.duckdb")
     spark = Settings(target="spark", spark_warehouse_dir=tmp / "spark" / "warehouse")
-    outputs = {target.target: build(target, exports, tmp) for target in (duck, spark)}
+    # The two builds are independent: DuckDB's runs while Spark's waits on its session.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        builds = {each.target: pool.submit(build, each, exports, tmp) for each in (duck, spark)}
+        outputs = {target: future.result() for target, future in builds.items()}
 
     from warehouse import read_frame
     from warehouse.spark import stop_spark_session

@@ -174,9 +174,11 @@ usage_trend as (
     select
         account_id,
         as_of_date,
-        ({{ n }} * sum(week_position * event_count) - {{ sum_x }} * sum(event_count))
-        / {{ (n * sum_x2 - sum_x * sum_x) }}.0 as usage_trend_slope,
-        sum(event_count) / {{ n }}.0 as avg_weekly_events
+        {{ safe_ratio(
+            n ~ ' * sum(week_position * event_count) - ' ~ sum_x ~ ' * sum(event_count)',
+            n * sum_x2 - sum_x * sum_x,
+        ) }} as usage_trend_slope,
+        {{ safe_ratio('sum(event_count)', n) }} as avg_weekly_events
     from weekly_usage
     group by account_id, as_of_date
 ),
