@@ -69,7 +69,7 @@ def test_selected_dbt_tests_pass_on_spark(both_warehouses: dict[str, Any]) -> No
     """The identity, label, alert and snapshot tests ran with the build (contracts are
     checked as each model is created)."""
     built = both_warehouses["outputs"]["spark"]["layers"]
-    tests = re.search(r"(\d+) data tests", built)
+    tests = re.search(r"Finished running .*?(\d+) data tests", built)
     assert tests and 100 <= int(tests.group(1)) < 200, built[-2000:]  # the selection only
     summary = _summary(built)
     assert summary["ERROR"] == 0 and summary.get("FAIL", 0) == 0
