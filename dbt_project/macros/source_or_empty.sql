@@ -35,7 +35,7 @@
     (
         select
         {%- for name, data_type in typed_columns %}
-            cast(null as {{ data_type }}) as {{ name }}{{ "," if not loop.last }}
+            {{ cast("null", data_type) | trim }} as {{ name }}{{ "," if not loop.last }}
         {%- endfor %}
         where 1 = 0
     ) as missing_source

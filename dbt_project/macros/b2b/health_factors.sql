@@ -41,7 +41,8 @@
          'severity': '(3.5 - csat_avg_90d) / 2.5'},
         {'name': 'payment_issues',
          'condition': 'late_paid_invoices_180d + invoices_with_failed_payment_90d >= 1',
-         'severity': 'least(1.0, (late_paid_invoices_180d + invoices_with_failed_payment_90d) / 3.0)'},
+         'severity': 'least(1.0, '
+            ~ safe_ratio('late_paid_invoices_180d + invoices_with_failed_payment_90d', 3) ~ ')'},
     ]) }}
 {%- endmacro -%}
 

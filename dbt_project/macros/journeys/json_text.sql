@@ -9,7 +9,11 @@
     coalesce(
         '"' || replace(replace(replace(replace(replace(
             cast({{ expression }} as {{ dbt.type_string() }}),
-            '\', '\\'), '"', '\"'), chr(10), '\n'), chr(13), '\r'), chr(9), '\t')
+            {{ text_literal('\\') }}, {{ text_literal('\\\\') }}),
+            '"', {{ text_literal('\\"') }}),
+            chr(10), {{ text_literal('\\n') }}),
+            chr(13), {{ text_literal('\\r') }}),
+            chr(9), {{ text_literal('\\t') }})
         || '"',
         'null'
     )

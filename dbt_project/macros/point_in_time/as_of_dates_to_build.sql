@@ -36,6 +36,10 @@
     `post_hook="{{ prune_dates_outside_spine() }}"` so it renders at run time.
 -#}
 {% macro prune_dates_outside_spine() -%}
+    {{ return(adapter.dispatch('prune_dates_outside_spine', 'customer_intelligence')()) }}
+{%- endmacro %}
+
+{% macro default__prune_dates_outside_spine() -%}
     {%- if is_incremental() -%}
         delete from {{ this }}
         where as_of_date not in (select spine.as_of_date from {{ ref('int_as_of_dates') }} as spine)

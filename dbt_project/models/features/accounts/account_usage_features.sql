@@ -174,9 +174,11 @@ usage_trend as (
     select
         account_id,
         as_of_date,
-        ({{ n }} * sum(week_position * event_count) - {{ sum_x }} * sum(event_count))
-        / {{ (n * sum_x2 - sum_x * sum_x) }}.0 as usage_trend_slope,
-        sum(event_count) / {{ n }}.0 as avg_weekly_events
+        {{ safe_ratio(
+            n ~ ' * sum(week_position * event_count) - ' ~ sum_x ~ ' * sum(event_count)',
+            n * sum_x2 - sum_x * sum_x,
+        ) }} as usage_trend_slope,
+        {{ safe_ratio('sum(event_count)', n) }} as avg_weekly_events
     from weekly_usage
     group by account_id, as_of_date
 ),
@@ -206,7 +208,7 @@ final as (
         cast(coalesce(features_in_window.features_used_90d, 0) as {{ dbt.type_int() }}) as features_used_90d,
         coalesce({{ safe_ratio('features_in_window.features_used_30d', 'catalog_size.feature_catalog_size') }}, 0)
             as feature_adoption_rate_30d,
-        coalesce({{ safe_ratio('usage_windows.event_count_30d', 'usage_windows.event_count_90d / 3.0') }}, 0)
+        coalesce({{ safe_ratio('3 * usage_windows.event_count_30d', 'usage_windows.event_count_90d') }}, 0)
             as usage_30d_vs_90d_ratio,
         cast(coalesce(usage_trend.usage_trend_slope, 0) as {{ dbt.type_float() }}) as usage_trend_slope,
         coalesce({{ safe_ratio('usage_trend.usage_trend_slope', 'usage_trend.avg_weekly_events') }}, 0)

@@ -57,9 +57,7 @@ final as (
         cast(amount as {{ dbt.type_float() }}) as amount,
         entered_at,
         exited_at,
-        cast(
-            {{ dbt.datediff('entered_at', 'exited_at', 'second') | trim }} / 86400.0 as {{ dbt.type_float() }}
-        ) as duration_days,
+        {{ safe_ratio(dbt.datediff('entered_at', 'exited_at', 'second') | trim, 86400) }} as duration_days,
         exited_at is null as is_current_stage
     from sequenced
 )

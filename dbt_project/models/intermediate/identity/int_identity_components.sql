@@ -74,12 +74,7 @@ labels_0 as (
     ),
 
     labels_{{ round }} as (
-        select
-            hooked.node_number,
-            least(hooked.component_label, label_of_label.component_label) as component_label
-        from hooked_{{ round }} as hooked
-        inner join hooked_{{ round }} as label_of_label
-            on hooked.component_label = label_of_label.node_number
+        {{ identity_pointer_jump('hooked_' ~ round) }}
     ),
 
 {% endfor %}

@@ -57,7 +57,7 @@ factor_points as (
             when 'small' then 0.4
             else 0.0
         end as company_size_points,
-        {{ points.recency }} * {{ b2b_clamp_unit('1 - lead_age_days / 180.0') }} as recency_points,
+        {{ points.recency }} * {{ b2b_clamp_unit('1 - ' ~ safe_ratio('lead_age_days', 180)) }} as recency_points,
         {{ points.industry }} * coalesce(
             {{ b2b_clamp_unit(safe_ratio('industry_conversion_rate', 'best_industry_conversion_rate')) }}, 0
         ) as industry_points

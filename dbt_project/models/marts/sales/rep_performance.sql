@@ -57,7 +57,7 @@ rep_quarters as (
         sum(case when is_won then 1 else 0 end) as won_deals,
         sum(case when is_won then amount else 0 end) as won_amount,
         avg(sales_cycle_days) as avg_deal_age_days,
-        avg(case when was_stalled then 1.0 else 0.0 end) as stalled_deal_share
+        avg(cast(case when was_stalled then 1 else 0 end as {{ dbt.type_float() }})) as stalled_deal_share
     from closed_deals
     group by owner_user_id, quarter_start_date
 ),
@@ -67,7 +67,7 @@ team_quarters as (
         quarter_start_date,
         {{ safe_ratio('sum(case when is_won then 1 else 0 end)', 'count(*)') }} as team_win_rate,
         avg(sales_cycle_days) as team_avg_deal_age_days,
-        avg(case when was_stalled then 1.0 else 0.0 end) as team_stalled_deal_share
+        avg(cast(case when was_stalled then 1 else 0 end as {{ dbt.type_float() }})) as team_stalled_deal_share
     from closed_deals
     group by quarter_start_date
 ),
