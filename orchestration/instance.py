@@ -54,10 +54,11 @@ def prepare_dagster_home(home: Path | None = None, storage: Storage | None = Non
 def instance_file_text(source: Path, home: Path) -> str:
     """The instance file for ``home``: the local storage's folder is the home itself (written
     in, so opening the instance needs no DAGSTER_HOME in the environment)."""
-    data = yaml.safe_load(source.read_text())
+    text = source.read_text()
+    data = yaml.safe_load(text)
     custom = (data.get("storage") or {}).get("custom")
     if custom is None:
-        return source.read_text()
+        return text
     custom.setdefault("config", {})["base_dir"] = str(home)
     header = f"# Written by orchestration/instance.py from {source.name}; edit that file.\n"
     return header + yaml.safe_dump(data, sort_keys=False)

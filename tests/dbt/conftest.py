@@ -7,6 +7,7 @@ import datetime
 import pytest
 
 from sources.generate.config import GeneratorConfig
+from tests.dbt.late_events import TOTALS_AT_L
 from tests.dbt.point_in_time import (
     ACCOUNT_KEYS,
     B2B_AND_SUCCESS,
@@ -28,7 +29,9 @@ def account_late_events(tmp_path_factory: pytest.TempPathFactory) -> LateEventsB
     root = tmp_path_factory.mktemp("account_late_events")
     settings = Settings(target="duckdb", duckdb_path=root / "warehouse.duckdb")
     config = GeneratorConfig(customers=600, seed=5, end_date=END)
-    return build_with_late_events(settings, root, config, ACCOUNT_KEYS, B2B_AND_SUCCESS)
+    return build_with_late_events(
+        settings, root, config, ACCOUNT_KEYS, B2B_AND_SUCCESS, totals_sql=TOTALS_AT_L
+    )
 
 
 @pytest.fixture(scope="session")

@@ -122,9 +122,9 @@ class LateEventsBuild:
     latest_before: dict[str, list[tuple[Any, ...]]]
     checked_after: dict[str, list[tuple[Any, ...]]]
     latest_after: dict[str, list[tuple[Any, ...]]]
-    #: ``late_events.TOTALS_AT_L`` before and after (the customer-success models' totals).
-    success_totals_before: tuple[Any, ...] | None = None
-    success_totals_after: tuple[Any, ...] | None = None
+    #: The build's ``totals_sql`` at L before and after (None without one).
+    totals_before: tuple[Any, ...] | None = None
+    totals_after: tuple[Any, ...] | None = None
 
 
 def build_with_late_events(
@@ -135,9 +135,11 @@ def build_with_late_events(
     domains: Iterable[LateEvents],
     *,
     max_bad_share: float | None = None,
+    totals_sql: str | None = None,
 ) -> LateEventsBuild:
     """Generate and load a shop, build the ``keys`` models, add the domains' late events and
-    build again; the feature rows of D and L from both builds."""
+    build again; the feature rows of D and L from both builds, and ``totals_sql`` (one row, L
+    as its parameter) from both."""
     from sources.generate import generate
     from sources.load.loader import load_directory
 
@@ -145,12 +147,11 @@ def build_with_late_events(
     load_directory(root / "exports", settings, max_bad_share=max_bad_share)
     warehouse = settings.duckdb_path
     target = root / "dbt_target"  # both builds: the second one parses partially
-    totals = "account_engagement_features" in keys
 
     build_from_scratch(settings, target, keys, RUN_AS_OF)
     checked_before = feature_rows(warehouse, keys, CHECKED_AS_OF)
     latest_before = feature_rows(warehouse, keys, RUN_AS_OF)
-    totals_before = _success_totals(warehouse) if totals else None
+    totals_before = _totals(warehouse, totals_sql)
 
     for domain in domains:
         insert_late_events(warehouse, domain.statements, CHECKED_AS_OF, domain.id_shift)
@@ -165,13 +166,15 @@ def build_with_late_events(
         latest_before=latest_before,
         checked_after=feature_rows(warehouse, keys, CHECKED_AS_OF),
         latest_after=feature_rows(warehouse, keys, RUN_AS_OF),
-        success_totals_before=totals_before,
-        success_totals_after=_success_totals(warehouse) if totals else None,
+        totals_before=totals_before,
+        totals_after=_totals(warehouse, totals_sql),
     )
 
 
-def _success_totals(warehouse: Path) -> tuple[Any, ...]:
+def _totals(warehouse: Path, sql: str | None) -> tuple[Any, ...] | None:
+    if sql is None:
+        return None
     with duckdb.connect(str(warehouse), read_only=True) as connection:
-        totals = connection.execute(late_events.TOTALS_AT_L, [RUN_AS_OF]).fetchone()
+        totals = connection.execute(sql, [RUN_AS_OF]).fetchone()
     assert totals is not None
     return tuple(totals)

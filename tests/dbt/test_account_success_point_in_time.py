@@ -25,7 +25,7 @@ def test_success_features_ignore_events_at_and_after_the_as_of_date(
         assert same_rows(build.checked_after[model], build.checked_before[model]), (
             f"{model} leaked at D"
         )
-    assert build.success_totals_before is not None and build.success_totals_after is not None
-    totals = zip(TOTAL_NAMES, build.success_totals_before, build.success_totals_after, strict=True)
+    assert build.totals_before is not None and build.totals_after is not None
+    totals = zip(TOTAL_NAMES, build.totals_before, build.totals_after, strict=True)
     for name, before, after in totals:
         assert after > before, f"{name} at L did not see the new events"

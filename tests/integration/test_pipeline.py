@@ -12,6 +12,7 @@ from ciw.cli import main
 from ml.contracts import MODEL_SPECS
 from sources.contract import raw_tables
 from tests.built import BuiltWarehouse
+from tests.notifier.slack_standin import alert_deliveries
 
 pytestmark = pytest.mark.slow
 
@@ -101,13 +102,7 @@ def test_each_alert_reached_slack_once_per_destination(built_warehouse: BuiltWar
         )
     }
     assert alerts
-    pairs = [
-        (message["channel"], alert_id)
-        for message in built_warehouse.slack_messages
-        for alert_id in ((message.get("metadata") or {}).get("event_payload") or {}).get(
-            "alert_ids", []
-        )
-    ]
+    pairs = alert_deliveries(built_warehouse.slack_messages)
     # deal scores above 90 wait for a manager's review (docs/sales.md): none is decided here
     held = {
         review_id

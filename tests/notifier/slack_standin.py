@@ -143,14 +143,21 @@ class SlackStandIn(KillSwitch):
 
     def alert_ids_received(self) -> list[str]:
         """Every alert id in every message received, with repeats (exactly once = no repeats)."""
-        ids: list[str] = []
-        for message in self.messages:
-            payload = (message.get("metadata") or {}).get("event_payload") or {}
-            ids.extend(payload.get("alert_ids", []))
-        return ids
+        return [alert_id for _, alert_id in alert_deliveries(self.messages)]
 
     def message_by_ts(self) -> dict[str, dict[str, Any]]:
         return {str(message["ts"]): message for message in self.messages}
+
+
+def alert_deliveries(messages: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(channel, alert id) for every alert every message carried (its metadata), with repeats."""
+    return [
+        (message["channel"], alert_id)
+        for message in messages
+        for alert_id in ((message.get("metadata") or {}).get("event_payload") or {}).get(
+            "alert_ids", []
+        )
+    ]
 
 
 def channel_id(channel: str) -> str:

@@ -7,7 +7,6 @@ import datetime as dt
 import shutil
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -37,23 +36,12 @@ def private_copy(built: BuiltWarehouse, root: Path) -> BuiltWarehouse:
     return replace(built, settings=settings, env=env, slack_messages=[])
 
 
-def _delivered(messages: list[dict[str, Any]]) -> set[tuple[str, str]]:
-    """(channel, alert id) for every alert the Slack messages carried."""
-    return {
-        (message["channel"], alert_id)
-        for message in messages
-        for alert_id in ((message.get("metadata") or {}).get("event_payload") or {}).get(
-            "alert_ids", []
-        )
-    }
-
-
 def test_backfill_runs_each_days_partition_and_a_rerun_delivers_nothing_again(
     built_duckdb: BuiltWarehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from ciw.backfill_cli import run_backfill
     from orchestration.instance import open_instance
-    from tests.notifier.slack_standin import SlackStandIn
+    from tests.notifier.slack_standin import SlackStandIn, alert_deliveries
 
     warehouse = private_copy(built_duckdb, tmp_path)
     warehouse.apply_env(monkeypatch)
@@ -85,8 +73,8 @@ def test_backfill_runs_each_days_partition_and_a_rerun_delivers_nothing_again(
     partitions = {run.tags.get("dagster/partition") for run in instance.get_runs(limit=5)}
     assert {day.isoformat() for day in days} <= partitions
     # Exactly once across runs: the new day's alerts went out, none the built run had sent.
-    before = _delivered(built_duckdb.slack_messages)
-    again = _delivered(slack.messages)
+    before = set(alert_deliveries(built_duckdb.slack_messages))
+    again = set(alert_deliveries(slack.messages))
     assert before and again
     assert not before & again
     # The shared warehouse was not touched.
