@@ -15,6 +15,8 @@ from service.reader import MartsReader
 from service.scope import Scope
 
 MAX_OFFSET = 1_000_000
+#: The marts carry their top factors as ``<prefix>_<position>_name`` / ``_contribution``.
+FACTOR_POSITIONS = (1, 2, 3)
 
 
 def reader_of(request: Request) -> MartsReader:
@@ -71,6 +73,15 @@ def not_found(detail: str) -> HTTPException:
     return HTTPException(status_code=404, detail=detail)
 
 
+def require_tables(request: Request, *tables: str) -> None:
+    """404 unless every one of ``tables`` is in the marts (a warehouse without a CRM has no
+    sales marts)."""
+    reader = reader_of(request)
+    for table in tables:
+        if not reader.has_table(table):
+            raise not_found(f"{table} does not exist yet: run `ciw run` on a warehouse with a CRM")
+
+
 def plain(value: Any) -> Any:
     """A value JSON can carry: dates as ISO text, decimals as floats, NaN as null."""
     if isinstance(value, datetime | date):
@@ -88,10 +99,19 @@ def plain_row(row: dict[str, Any]) -> dict[str, Any]:
     return {name: plain(value) for name, value in row.items()}
 
 
+def factor_columns(alias: str) -> str:
+    """The select list of the factor columns of ``alias`` that :func:`factors` reads back."""
+    return ", ".join(
+        f"{alias}.factor_{position}_{part}"
+        for position in FACTOR_POSITIONS
+        for part in ("name", "contribution")
+    )
+
+
 def factors(row: dict[str, Any], prefix: str = "factor") -> list[dict[str, Any]]:
     """``<prefix>_1_name`` / ``_contribution`` ... as a list, strongest first, gaps dropped."""
     found = []
-    for position in (1, 2, 3):
+    for position in FACTOR_POSITIONS:
         name = row.pop(f"{prefix}_{position}_name", None)
         contribution = row.pop(f"{prefix}_{position}_contribution", None)
         if name:
