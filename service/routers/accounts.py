@@ -125,10 +125,7 @@ def accounts_at_risk(
         " health.account_id" + page.sql(),
         [*params, *bands],
     )
-    answer = page.answer([])
-    answer["items"] = [shape_account(row) for row in rows[: page.limit]]
-    answer["next_offset"] = page.offset + page.limit if len(rows) > page.limit else None
-    return answer
+    return page.answer(rows, shape=shape_account)
 
 
 @router.get(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -40,10 +41,16 @@ class Page:
     def sql(self) -> str:
         return f" limit {self.limit + 1} offset {self.offset}"
 
-    def answer(self, rows: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-        """The page's items, and the offset of the next page (None on the last)."""
+    def answer(
+        self,
+        rows: list[dict[str, Any]],
+        shape: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """The page's items (each through ``shape``, else made JSON-safe), and the offset of the
+        next page (None on the last)."""
         more = len(rows) > self.limit
-        items = [plain_row(row) for row in rows[: self.limit]]
+        items = [(shape or plain_row)(row) for row in rows[: self.limit]]
         return {
             **extra,
             "items": items,

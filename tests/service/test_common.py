@@ -8,7 +8,7 @@ from typing import Any, cast
 import pytest
 from fastapi import HTTPException, Request
 
-from service.routers.common import factor_columns, factors, require_tables
+from service.routers.common import Page, factor_columns, factors, require_tables
 
 
 def request_with_tables(*tables: str) -> Request:
@@ -35,3 +35,18 @@ def test_require_tables_names_the_first_missing_table_with_a_404() -> None:
         require_tables(request_with_tables("marts.a"), "marts.a", "marts.b")
     assert missing.value.status_code == 404
     assert str(missing.value.detail).startswith("marts.b does not exist yet")
+
+
+def test_a_page_shapes_its_items_and_says_where_the_next_page_starts() -> None:
+    page = Page(limit=2, offset=4)
+    rows: list[dict[str, Any]] = [{"id": index} for index in range(3)]
+    answer = page.answer(rows, shape=lambda row: {"key": row["id"] * 10}, source="marts")
+    assert answer == {
+        "source": "marts",
+        "items": [{"key": 0}, {"key": 10}],
+        "limit": 2,
+        "offset": 4,
+        "next_offset": 6,
+    }
+    assert page.answer(rows[:2])["items"] == rows[:2]
+    assert page.answer(rows[:2])["next_offset"] is None
