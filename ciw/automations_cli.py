@@ -7,7 +7,7 @@ import json
 
 import click
 
-from ciw.options import CommandError, target_option
+from ciw.options import CommandError, announce, target_option
 from warehouse.settings import Settings
 
 
@@ -52,9 +52,7 @@ def run_command(dry_run: bool, target: str | None) -> None:
     from automations.rules import RuleError
 
     settings = Settings.from_env(target)
-    click.echo(
-        f"automations on {settings.describe()}" + (" (dry run)" if dry_run else ""), err=True
-    )
+    announce(f"automations on {settings.describe()}", dry_run=dry_run)
     try:
         report = run_automations(settings, dry_run=dry_run)
     except RuleError as error:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from ciw.notify_cli import NotifyFailed
-from ciw.options import target_option
+from ciw.options import announce, target_option
 from warehouse.settings import Settings
 
 #: Rows of the dry-run table shown by default; ``--limit 0`` shows them all.
@@ -59,11 +59,7 @@ def push_command(dry_run: bool, limit: int, target: str | None) -> None:
     except CrmError as error:
         raise CrmFailed(str(error)) from None
     if config.configured or dry_run:  # else the summary's one line says it all
-        click.echo(
-            f"scores from {settings.describe()} to {config.describe()}"
-            + (" (dry run)" if dry_run else ""),
-            err=True,
-        )
+        announce(f"scores from {settings.describe()} to {config.describe()}", dry_run=dry_run)
     try:
         report = push(settings, dry_run=dry_run, config=config)
     except CrmError as error:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from ciw.options import CommandError, target_option
+from ciw.options import CommandError, announce, target_option
 from warehouse.settings import Settings
 
 
@@ -46,11 +46,7 @@ def notify_command(dry_run: bool, target: str | None) -> None:
         config = SlackConfig.from_env()
     except NotifierError as error:
         raise NotifyFailed(str(error)) from None
-    click.echo(
-        f"alerts from {settings.describe()} to {config.describe()}"
-        + (" (dry run)" if dry_run else ""),
-        err=True,
-    )
+    announce(f"alerts from {settings.describe()} to {config.describe()}", dry_run=dry_run)
     try:
         report = deliver_pending(settings, dry_run=dry_run, config=config)
     except NotifierError as error:

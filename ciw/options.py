@@ -29,6 +29,11 @@ def target_option(function: Callable[..., Any]) -> Callable[..., Any]:
     )(function)
 
 
+def announce(what: str, *, dry_run: bool) -> None:
+    """Say on stderr what the command is about to do, marked when it is a dry run."""
+    click.echo(what + (" (dry run)" if dry_run else ""), err=True)
+
+
 @contextmanager
 def progress_bar(description: str) -> Iterator[ProgressCallback]:
     """A progress bar on stderr fed by ``callback(item, done, total)``."""

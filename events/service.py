@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from dataclasses import dataclass
 
 from events.inbox import Inbox
 from events.signing import ReplayGuard
-from warehouse.settings import Settings
+from warehouse.settings import Settings, env_whole_number
 
 #: Pending events at which the endpoint answers 429 (``CIW_EVENTS_QUEUE_MAX``).
 DEFAULT_QUEUE_MAX = 20_000
@@ -21,12 +20,7 @@ GAUGE_REFRESH_SECONDS = 0.5
 
 
 def queue_max_from_env() -> int:
-    text = os.environ.get("CIW_EVENTS_QUEUE_MAX", "").strip()
-    if not text:
-        return DEFAULT_QUEUE_MAX
-    if not text.isdigit() or int(text) < 1:
-        raise ValueError(f"CIW_EVENTS_QUEUE_MAX must be a whole number >= 1, got {text!r}")
-    return int(text)
+    return env_whole_number("CIW_EVENTS_QUEUE_MAX", DEFAULT_QUEUE_MAX, what="a whole number >= 1")
 
 
 class QueueGauge:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 import yaml
 
-from warehouse.settings import Settings, SettingsError
+from warehouse.settings import Settings, SettingsError, env_whole_number
 
 if TYPE_CHECKING:
     from feast.repo_config import RepoConfig
@@ -49,11 +49,9 @@ class FeastOptions:
 
     @classmethod
     def from_env(cls) -> FeastOptions:
-        ttl_text = os.environ.get("CIW_FEAST_TTL_DAYS", "30").strip()
-        if not ttl_text.isdigit() or int(ttl_text) < 1:
-            raise SettingsError(
-                f"CIW_FEAST_TTL_DAYS must be a positive whole number of days, got {ttl_text!r}"
-            )
+        ttl_days = env_whole_number(
+            "CIW_FEAST_TTL_DAYS", 30, what="a positive whole number of days"
+        )
         online = os.environ.get("CIW_FEAST_ONLINE_STORE", "default").strip().lower() or "default"
         if online not in ("default", "redis"):
             raise SettingsError(f"CIW_FEAST_ONLINE_STORE must be default or redis, got {online!r}")
@@ -61,7 +59,7 @@ class FeastOptions:
         if join not in ("fast", "stock"):
             raise SettingsError(f"CIW_FEAST_OFFLINE_JOIN must be fast or stock, got {join!r}")
         return cls(
-            ttl=timedelta(days=int(ttl_text)),
+            ttl=timedelta(days=ttl_days),
             offline_join=cast(OfflineJoin, join),
             online_store=cast(OnlineStoreKind, online),
             redis_url=os.environ.get("CIW_REDIS_URL", "127.0.0.1:6379"),

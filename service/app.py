@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 import threading
 from dataclasses import dataclass
 
@@ -26,7 +25,7 @@ from service.profiles import ProfileExtras
 from service.reader import MartsReader, MartsUnavailable, WarehouseBusy
 from service.request_log import RequestLog
 from service.scope import ScopeCache
-from warehouse.settings import Settings, SettingsError
+from warehouse.settings import Settings, env_number
 
 logger = logging.getLogger("ciw.service")
 
@@ -49,33 +48,18 @@ class ServiceOptions:
     @classmethod
     def from_env(cls) -> ServiceOptions:
         return cls(
-            rate_per_second=_env_number("CIW_API_RATE_LIMIT", cls.rate_per_second),
-            burst=int(_env_number("CIW_API_RATE_BURST", cls.burst)),
-            max_page_size=int(_env_number("CIW_API_MAX_PAGE", cls.max_page_size)),
-            stale_after_hours=_env_number("CIW_MARTS_STALE_HOURS", cls.stale_after_hours),
+            rate_per_second=env_number("CIW_API_RATE_LIMIT", cls.rate_per_second),
+            burst=int(env_number("CIW_API_RATE_BURST", cls.burst)),
+            max_page_size=int(env_number("CIW_API_MAX_PAGE", cls.max_page_size)),
+            stale_after_hours=env_number("CIW_MARTS_STALE_HOURS", cls.stale_after_hours),
             # 0 turns the request log off
-            request_log_seconds=_env_number(
+            request_log_seconds=env_number(
                 "CIW_API_LOG_SECONDS",
                 cls.request_log_seconds,
                 what="a number of seconds",
                 zero=True,
             ),
         )
-
-
-def _env_number(name: str, default: float, *, what: str = "a number", zero: bool = False) -> float:
-    """A positive number from the environment (``zero``: or 0); ``default`` when unset."""
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        raise SettingsError(f"{name} must be {what}, got {text!r}") from None
-    if value < 0 or (value == 0 and not zero):
-        rule = "must not be negative" if zero else "must be positive"
-        raise SettingsError(f"{name} {rule}, got {text!r}")
-    return value
 
 
 def create_app(

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from warehouse.connections import WarehouseUnavailable
-from warehouse.settings import Settings, SettingsError
+from warehouse.settings import Settings, env_number
 
 if TYPE_CHECKING:
     import psycopg
@@ -44,16 +44,9 @@ report_wait: Callable[[str], None] = _stderr
 
 def lock_timeout() -> float:
     """Seconds to wait for a held warehouse (``CIW_LOCK_TIMEOUT``; 0 = do not wait)."""
-    text = os.environ.get("CIW_LOCK_TIMEOUT", "").strip()
-    if not text:
-        return DEFAULT_TIMEOUT_SECONDS
-    try:
-        value = float(text)
-    except ValueError:
-        raise SettingsError(f"CIW_LOCK_TIMEOUT must be a number of seconds, got {text!r}") from None
-    if value < 0:
-        raise SettingsError(f"CIW_LOCK_TIMEOUT must not be negative, got {text!r}")
-    return value
+    return env_number(
+        "CIW_LOCK_TIMEOUT", DEFAULT_TIMEOUT_SECONDS, what="a number of seconds", zero=True
+    )
 
 
 def describe_process(pid: int) -> str:

@@ -198,12 +198,36 @@ def dbt_project_vars() -> dict[str, Any]:
 
 def dbt_vars_from_env() -> dict[str, int]:
     """The dbt vars set through the environment (positive whole numbers), for every dbt call."""
-    found: dict[str, int] = {}
-    for env_name, var_name in DBT_VAR_ENVIRONMENT.items():
-        text = os.environ.get(env_name, "").strip()
-        if not text:
-            continue
-        if not text.isdigit() or int(text) < 1:
-            raise SettingsError(f"{env_name} must be a positive whole number of days, got {text!r}")
-        found[var_name] = int(text)
-    return found
+    return {
+        var_name: env_whole_number(env_name, 0, what="a positive whole number of days")
+        for env_name, var_name in DBT_VAR_ENVIRONMENT.items()
+        if os.environ.get(env_name, "").strip()
+    }
+
+
+def env_number(name: str, default: float, *, what: str = "a number", zero: bool = False) -> float:
+    """A positive number from the environment variable ``name`` (``zero``: or 0); ``default``
+    when it is unset or empty. A value that does not parse raises :class:`SettingsError`
+    saying it must be ``what``."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be {what}, got {text!r}") from None
+    if value < 0 or (value == 0 and not zero):
+        rule = "must not be negative" if zero else "must be positive"
+        raise SettingsError(f"{name} {rule}, got {text!r}")
+    return value
+
+
+def env_whole_number(name: str, default: int, *, what: str = "a positive whole number") -> int:
+    """A whole number of at least 1 from the environment variable ``name``; ``default`` when it
+    is unset or empty. Anything else raises :class:`SettingsError` saying it must be ``what``."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise SettingsError(f"{name} must be {what}, got {text!r}")
+    return int(text)

@@ -1,8 +1,9 @@
 {#-
-    Rows of `relation` (a CTE name or relation) with a non-null `key`, keeping one row per key:
-    the first by `order_by` (a list of "column [asc|desc]"). Nulls always sort last, so a row
-    with a known timestamp wins over one without. The helper column `_dedup_row_number` is
-    left in the output; callers select their columns explicitly.
+    Rows of `relation` (a CTE name, a relation, or what `source_or_empty` returns) with a
+    non-null `key`, keeping one row per key: the first by `order_by` (a list of
+    "column [asc|desc]"). Nulls always sort last, so a row with a known timestamp wins over one
+    without. The helper column `_dedup_row_number` is left in the output; callers select their
+    columns explicitly.
 -#}
 {% macro deduplicate(relation, key, order_by) -%}
     select *

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from service.routers.common import (
     Page,
     caller_scope,
+    factor_columns,
     factors,
     forbidden,
     latest,
@@ -44,9 +45,8 @@ AccountId = Annotated[
 def _accounts_sql(where: str) -> str:
     return (
         f"select health.*, risk.churn_probability, risk.churn_risk_band,"
-        f" risk.churn_horizon_days, risk.factor_1_name, risk.factor_1_contribution,"
-        f" risk.factor_2_name, risk.factor_2_contribution, risk.factor_3_name,"
-        f" risk.factor_3_contribution, risk.model_version as churn_model_version"
+        f" risk.churn_horizon_days, {factor_columns('risk')},"
+        f" risk.model_version as churn_model_version"
         f" from {latest(HEALTH)} as health"
         f" left join {latest(RISK)} as risk on risk.account_id = health.account_id"
         f" where {where}"
@@ -125,10 +125,7 @@ def accounts_at_risk(
         " health.account_id" + page.sql(),
         [*params, *bands],
     )
-    answer = page.answer([])
-    answer["items"] = [shape_account(row) for row in rows[: page.limit]]
-    answer["next_offset"] = page.offset + page.limit if len(rows) > page.limit else None
-    return answer
+    return page.answer(rows, shape=shape_account)
 
 
 @router.get(

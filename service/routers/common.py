@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -15,6 +16,8 @@ from service.reader import MartsReader
 from service.scope import Scope
 
 MAX_OFFSET = 1_000_000
+#: The marts carry their top factors as ``<prefix>_<position>_name`` / ``_contribution``.
+FACTOR_POSITIONS = (1, 2, 3)
 
 
 def reader_of(request: Request) -> MartsReader:
@@ -38,10 +41,16 @@ class Page:
     def sql(self) -> str:
         return f" limit {self.limit + 1} offset {self.offset}"
 
-    def answer(self, rows: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-        """The page's items, and the offset of the next page (None on the last)."""
+    def answer(
+        self,
+        rows: list[dict[str, Any]],
+        shape: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """The page's items (each through ``shape``, else made JSON-safe), and the offset of the
+        next page (None on the last)."""
         more = len(rows) > self.limit
-        items = [plain_row(row) for row in rows[: self.limit]]
+        items = [(shape or plain_row)(row) for row in rows[: self.limit]]
         return {
             **extra,
             "items": items,
@@ -71,6 +80,15 @@ def not_found(detail: str) -> HTTPException:
     return HTTPException(status_code=404, detail=detail)
 
 
+def require_tables(request: Request, *tables: str) -> None:
+    """404 unless every one of ``tables`` is in the marts (a warehouse without a CRM has no
+    sales marts)."""
+    reader = reader_of(request)
+    for table in tables:
+        if not reader.has_table(table):
+            raise not_found(f"{table} does not exist yet: run `ciw run` on a warehouse with a CRM")
+
+
 def plain(value: Any) -> Any:
     """A value JSON can carry: dates as ISO text, decimals as floats, NaN as null."""
     if isinstance(value, datetime | date):
@@ -88,10 +106,19 @@ def plain_row(row: dict[str, Any]) -> dict[str, Any]:
     return {name: plain(value) for name, value in row.items()}
 
 
+def factor_columns(alias: str) -> str:
+    """The select list of the factor columns of ``alias`` that :func:`factors` reads back."""
+    return ", ".join(
+        f"{alias}.factor_{position}_{part}"
+        for position in FACTOR_POSITIONS
+        for part in ("name", "contribution")
+    )
+
+
 def factors(row: dict[str, Any], prefix: str = "factor") -> list[dict[str, Any]]:
     """``<prefix>_1_name`` / ``_contribution`` ... as a list, strongest first, gaps dropped."""
     found = []
-    for position in (1, 2, 3):
+    for position in FACTOR_POSITIONS:
         name = row.pop(f"{prefix}_{position}_name", None)
         contribution = row.pop(f"{prefix}_{position}_contribution", None)
         if name:

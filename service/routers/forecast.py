@@ -11,10 +11,10 @@ from service.routers.common import (
     Page,
     caller_scope,
     forbidden,
-    not_found,
     page_params,
     plain_row,
     reader_of,
+    require_tables,
 )
 from service.scope import Scope
 
@@ -41,11 +41,6 @@ def _company_wide(scope: Scope, what: str) -> None:
         raise forbidden(f"{what} covers the whole company: manager, cro or admin keys")
 
 
-def _require(request: Request, table: str) -> None:
-    if not reader_of(request).has_table(table):
-        raise not_found(f"{table} does not exist yet: run `ciw run` on a warehouse with a CRM")
-
-
 @router.get(
     "/pipeline/forecast",
     summary="Expected closed-won revenue per month for the next two quarters, with its interval",
@@ -59,7 +54,7 @@ def forecast(
     ] = None,
 ) -> dict[str, Any]:
     _company_wide(scope, "the pipeline forecast")
-    _require(request, FORECAST)
+    require_tables(request, FORECAST)
     reader = reader_of(request)
     where, params = "", []
     if segment:
@@ -92,7 +87,7 @@ def anomalies(
     ] = None,
 ) -> dict[str, Any]:
     _company_wide(scope, "the KPI anomaly check")
-    _require(request, ANOMALIES)
+    require_tables(request, ANOMALIES)
     reader = reader_of(request)
     conditions, params = ["1 = 1"], []
     for column, value in (("kpi_name", kpi), ("direction", direction)):

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from service.routers.common import (
     Page,
     caller_scope,
+    factor_columns,
     factors,
     forbidden,
     latest,
@@ -16,6 +17,7 @@ from service.routers.common import (
     page_params,
     plain_row,
     reader_of,
+    require_tables,
 )
 from service.scope import Scope
 
@@ -36,13 +38,6 @@ UserId = Annotated[
 ]
 
 
-def _require(request: Request, *tables: str) -> None:
-    reader = reader_of(request)
-    for table in tables:
-        if not reader.has_table(table):
-            raise not_found(f"{table} does not exist yet: run `ciw run` on a warehouse with a CRM")
-
-
 @router.get("/leads", summary="Scored leads in the caller's book, best first")
 def leads(
     request: Request,
@@ -52,7 +47,7 @@ def leads(
         Literal["high", "medium", "low"] | None, Query(description="Only this priority.")
     ] = None,
 ) -> dict[str, Any]:
-    _require(request, LEADS)
+    require_tables(request, LEADS)
     owners, params = scope.owner_filter("owner_user_id")
     where = owners
     if priority:
@@ -80,7 +75,7 @@ def deals_at_risk(
         float, Query(ge=0, le=100, description="Lowest risk score (0-100) to list.")
     ] = DEFAULT_DEAL_RISK,
 ) -> dict[str, Any]:
-    _require(request, DEALS, DEAL_RISK)
+    require_tables(request, DEALS, DEAL_RISK)
     owners, params = scope.owner_filter("deals.owner_user_id")
     has_alerts = reader_of(request).has_table(ALERTS)
     action = (
@@ -94,9 +89,7 @@ def deals_at_risk(
         f"select deals.opportunity_id, deals.account_id, deals.account_name, deals.segment,"
         f" deals.stage_name, deals.amount, deals.age_days, deals.days_in_stage,"
         f" deals.expected_close_date, deals.owner_user_id, deals.owner_name, risk.risk_score,"
-        f" risk.factor_1_name, risk.factor_1_contribution, risk.factor_2_name,"
-        f" risk.factor_2_contribution, risk.factor_3_name, risk.factor_3_contribution"
-        f"{action}"
+        f" {factor_columns('risk')}{action}"
         f" from {latest(DEALS)} as deals"
         f" inner join {latest(DEAL_RISK)} as risk on risk.opportunity_id = deals.opportunity_id"
         f" where {owners} and risk.risk_score >= %s"
@@ -122,7 +115,7 @@ def pipeline(
 ) -> dict[str, Any]:
     if scope.caller.role == "rep":
         raise forbidden("the pipeline health index covers every owner: manager, cro or admin keys")
-    _require(request, PIPELINE)
+    require_tables(request, PIPELINE)
     reader = reader_of(request)
     dates = reader.rows(
         f"select distinct as_of_date from {PIPELINE} order by as_of_date desc limit %s",

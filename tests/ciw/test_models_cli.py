@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from ciw.models_cli import format_table, models_group
+from ciw.models_cli import LIST_HEADINGS, format_table, models_group
 from ml.registry import ModelRegistry, ModelVersion
 from tests.ml.registry_candidates import make_candidate, png_bytes, training_frame
 from warehouse.settings import Settings
@@ -57,18 +57,7 @@ def test_list_shows_each_version_with_status_metric_baseline_and_window(
 
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
-    assert lines[0].split() == [
-        "model",
-        "version",
-        "candidate",
-        "status",
-        "created",
-        "metric",
-        "value",
-        "baseline",
-        "training",
-        "note",
-    ]
+    assert lines[0].split() == list(LIST_HEADINGS)
     rows = {line.split()[1]: line.split() for line in lines[1:]}
     assert set(rows) == {a.version, b.version, c.version}
     assert rows[b.version][3] == "champion" and rows[a.version][3] == "retired"

@@ -17,6 +17,7 @@ import duckdb
 
 from sources.generate.config import GeneratorConfig
 from tests.dbt import late_events
+from tests.dbt.rows import same_rows
 from warehouse.dbt import run_dbt
 from warehouse.settings import Settings
 
@@ -125,6 +126,27 @@ class LateEventsBuild:
     #: The build's ``totals_sql`` at L before and after (None without one).
     totals_before: tuple[Any, ...] | None = None
     totals_after: tuple[Any, ...] | None = None
+
+    def empty_at_checked_day(self, models: Iterable[str]) -> list[str]:
+        """The models with no row of D before the late events (nothing to check there)."""
+        return [model for model in models if not self.checked_before[model]]
+
+    def leaked_at_checked_day(self, models: Iterable[str]) -> list[str]:
+        """The models whose rows of D the late events changed: they counted events of D or
+        later."""
+        return [
+            model
+            for model in models
+            if not same_rows(self.checked_after[model], self.checked_before[model])
+        ]
+
+    def unchanged_at_run_day(self, models: Iterable[str]) -> list[str]:
+        """The models whose rows of L the late events did not change (they never saw them)."""
+        return [
+            model
+            for model in models
+            if same_rows(self.latest_after[model], self.latest_before[model])
+        ]
 
 
 def build_with_late_events(

@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 
 from tests.dbt.point_in_time import LateEventsBuild
-from tests.dbt.rows import same_rows
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("point_in_time")]
 
@@ -25,14 +24,6 @@ def test_b2b_features_ignore_events_at_and_after_the_as_of_date(
     account_late_events: LateEventsBuild,
 ) -> None:
     build = account_late_events
-    assert all(build.checked_before[model] for model in MODELS), "every model has rows at D"
-    for model in MODELS:
-        assert same_rows(build.checked_after[model], build.checked_before[model]), (
-            f"{model} leaked events at/after D"
-        )
-    changed = [
-        model
-        for model in MODELS
-        if not same_rows(build.latest_after[model], build.latest_before[model])
-    ]
-    assert set(changed) == set(MODELS), f"only {changed} saw the new events at L"
+    assert not build.empty_at_checked_day(MODELS), "every model has rows at D"
+    assert not build.leaked_at_checked_day(MODELS), "leaked events at/after D"
+    assert not build.unchanged_at_run_day(MODELS), "did not see the new events at L"

@@ -4,13 +4,13 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
-import pandas as pd
 import pytest
 
-from ml.monitoring.ops_metrics import DATA_QUALITY_TABLE, OPS_ALERTS_TABLE
+from ml.monitoring.ops_metrics import OPS_ALERTS_TABLE
 from orchestration.ops_thresholds import ops_thresholds_sensor, pipeline_runs
 from orchestration.resources import WarehouseResource
-from warehouse import append_frame, read_frame
+from tests.ml.monitoring.quality_rows import write_quality_row
+from warehouse import read_frame
 from warehouse.settings import Settings
 
 
@@ -57,24 +57,7 @@ def test_a_breach_is_reported_to_the_ops_outbox_once(
     for name in ("SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL"):
         monkeypatch.delenv(name, raising=False)
     _run(instance, fail=True)  # one run, failed: 100 % failure rate
-    append_frame(
-        settings,
-        DATA_QUALITY_TABLE,
-        pd.DataFrame(
-            [
-                {
-                    "table_key": "surveys.responses",
-                    "load_date": datetime.now(UTC).date(),
-                    "completeness_pct": 93.0,
-                    "validity_pct": 99.0,
-                }
-            ]
-        ),
-        ddl=[
-            f"create table if not exists {DATA_QUALITY_TABLE} (table_key varchar, "
-            "load_date date, completeness_pct double, validity_pct double)"
-        ],
-    )
+    write_quality_row(settings, "surveys.responses", datetime.now(UTC).date(), 93.0, 99.0)
 
     first = _evaluate(settings, instance)
     assert "pipeline_failure_rate pipeline runs" in first

@@ -2,7 +2,13 @@ from pathlib import Path
 
 import pytest
 
-from warehouse.settings import Settings, SettingsError
+from warehouse.settings import (
+    Settings,
+    SettingsError,
+    dbt_vars_from_env,
+    env_number,
+    env_whole_number,
+)
 
 
 def test_default_target_is_embedded_duckdb(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -63,3 +69,48 @@ def test_elsewhere_moves_only_the_place_of_the_same_kind_of_warehouse(tmp_path: 
         "ciw_own",
         tmp_path / "mine.duckdb",
     )
+
+
+def test_env_number_reads_a_positive_number_or_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CIW_TEST_NUMBER", raising=False)
+    assert env_number("CIW_TEST_NUMBER", 2.5) == 2.5
+    monkeypatch.setenv("CIW_TEST_NUMBER", " ")
+    assert env_number("CIW_TEST_NUMBER", 2.5) == 2.5
+    monkeypatch.setenv("CIW_TEST_NUMBER", " 0.25 ")
+    assert env_number("CIW_TEST_NUMBER", 2.5) == 0.25
+
+
+def test_env_number_names_the_variable_and_the_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CIW_TEST_NUMBER", "soon")
+    with pytest.raises(SettingsError, match="CIW_TEST_NUMBER must be seconds, got 'soon'"):
+        env_number("CIW_TEST_NUMBER", 1.0, what="seconds")
+    monkeypatch.setenv("CIW_TEST_NUMBER", "0")
+    with pytest.raises(SettingsError, match="CIW_TEST_NUMBER must be positive, got '0'"):
+        env_number("CIW_TEST_NUMBER", 1.0)
+    assert env_number("CIW_TEST_NUMBER", 1.0, zero=True) == 0.0
+    monkeypatch.setenv("CIW_TEST_NUMBER", "-1")
+    with pytest.raises(SettingsError, match="CIW_TEST_NUMBER must not be negative, got '-1'"):
+        env_number("CIW_TEST_NUMBER", 1.0, zero=True)
+
+
+def test_env_whole_number_takes_one_or_more(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CIW_TEST_COUNT", raising=False)
+    assert env_whole_number("CIW_TEST_COUNT", 30) == 30
+    monkeypatch.setenv("CIW_TEST_COUNT", "7")
+    assert env_whole_number("CIW_TEST_COUNT", 30) == 7
+    for bad in ("0", "1.5", "-3", "soon"):
+        monkeypatch.setenv("CIW_TEST_COUNT", bad)
+        with pytest.raises(SettingsError, match=f"CIW_TEST_COUNT must be a count, got '{bad}'"):
+            env_whole_number("CIW_TEST_COUNT", 30, what="a count")
+
+
+def test_dbt_vars_from_env_holds_only_the_variables_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("CIW_CHURN_HORIZON_DAYS", "CIW_CLV_HORIZON_DAYS", "CIW_FEATURE_SPINE_PERIODS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CIW_CHURN_HORIZON_DAYS", "60")
+    found = dbt_vars_from_env()
+    assert found["churn_horizon_days"] == 60
+    assert "clv_horizon_days" not in found and "feature_spine_periods" not in found
+    monkeypatch.setenv("CIW_CLV_HORIZON_DAYS", "0")
+    with pytest.raises(SettingsError, match="CIW_CLV_HORIZON_DAYS must be a positive whole number"):
+        dbt_vars_from_env()

@@ -12,7 +12,6 @@ import pytest
 from ml.contracts import DRIFT_TABLE, ML_SCHEMA, PERFORMANCE_TABLE
 from ml.monitoring.drift_results import drift_table_ddl
 from ml.monitoring.ops_metrics import (
-    DATA_QUALITY_TABLE,
     OPS_ALERTS_TABLE,
     check_and_report,
     record_api_requests,
@@ -20,10 +19,10 @@ from ml.monitoring.ops_metrics import (
 from ml.monitoring.ops_thresholds import RunSummary
 from ml.monitoring.performance import performance_table_ddl
 from notifier.ops import send_ops_message
+from tests.ml.monitoring.quality_rows import write_quality_row
 from tests.notifier.conftest import bot_config
 from tests.notifier.slack_standin import SlackStandIn
 from warehouse import append_frame, read_frame
-from warehouse.adapters import float_type
 from warehouse.settings import Settings
 
 NOW = datetime(2026, 12, 4, 9, 30)
@@ -107,25 +106,7 @@ def _plant(settings: Settings, *, bad: bool) -> list[RunSummary]:
             }
         ),
     )
-    append_frame(
-        settings,
-        DATA_QUALITY_TABLE,
-        pd.DataFrame(
-            [
-                {
-                    "table_key": "marketing.email_events",
-                    "load_date": NOW.date(),
-                    "completeness_pct": completeness,
-                    "validity_pct": 99.5,
-                }
-            ]
-        ),
-        ddl=[
-            f"create table if not exists {DATA_QUALITY_TABLE} (table_key varchar, "
-            f"load_date date, completeness_pct {float_type(settings.target)}, "
-            f"validity_pct {float_type(settings.target)})"
-        ],
-    )
+    write_quality_row(settings, "marketing.email_events", NOW.date(), completeness, 99.5)
     today = NOW.replace(hour=6, minute=40)
     runs = [
         RunSummary(

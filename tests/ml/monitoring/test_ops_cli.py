@@ -5,13 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from ciw.cli import cli
-from ml.monitoring.ops_metrics import DATA_QUALITY_TABLE
-from warehouse import append_frame
+from tests.ml.monitoring.quality_rows import write_quality_row
 from warehouse.settings import Settings
 
 
@@ -24,23 +22,8 @@ def environment(
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     # No runs in this Dagster home: a day-long grace keeps the clock out of the test.
     monkeypatch.setenv("CIW_OPS_PIPELINE_DELAY_HOURS", "24")
-    append_frame(
-        cli_duckdb_settings,
-        DATA_QUALITY_TABLE,
-        pd.DataFrame(
-            [
-                {
-                    "table_key": "training.enrollments",
-                    "load_date": datetime.now(UTC).date(),
-                    "completeness_pct": 99.0,
-                    "validity_pct": 91.5,
-                }
-            ]
-        ),
-        ddl=[
-            f"create table if not exists {DATA_QUALITY_TABLE} (table_key varchar, "
-            "load_date date, completeness_pct double, validity_pct double)"
-        ],
+    write_quality_row(
+        cli_duckdb_settings, "training.enrollments", datetime.now(UTC).date(), 99.0, 91.5
     )
     return cli_duckdb_settings
 

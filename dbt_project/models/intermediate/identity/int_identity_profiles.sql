@@ -5,6 +5,17 @@
     weighted identifier types held, less a penalty for conflicting phones or loyalty cards
     inside the profile, e.g. one email seen with two phones).
 -#}
+{#- Each identifier type and the column counting its distinct values in a profile. -#}
+{%- set identifier_counts = {
+    'email': 'distinct_email_count',
+    'phone': 'distinct_phone_count',
+    'loyalty_id': 'distinct_loyalty_id_count',
+    'device_id': 'distinct_device_count',
+    'cookie_id': 'distinct_cookie_count',
+    'whatsapp': 'distinct_whatsapp_count',
+    'qr_id': 'distinct_qr_id_count',
+} %}
+
 with
 
 members as (
@@ -45,20 +56,10 @@ profile_identifier_values as (
 profile_identifiers as (
     select
         profile_key,
-        cast(sum(case when identifier_type = 'email' then 1 else 0 end) as {{ dbt.type_bigint() }})
-            as distinct_email_count,
-        cast(sum(case when identifier_type = 'phone' then 1 else 0 end) as {{ dbt.type_bigint() }})
-            as distinct_phone_count,
-        cast(sum(case when identifier_type = 'loyalty_id' then 1 else 0 end) as {{ dbt.type_bigint() }})
-            as distinct_loyalty_id_count,
-        cast(sum(case when identifier_type = 'device_id' then 1 else 0 end) as {{ dbt.type_bigint() }})
-            as distinct_device_count,
-        cast(sum(case when identifier_type = 'cookie_id' then 1 else 0 end) as {{ dbt.type_bigint() }})
-            as distinct_cookie_count,
-        cast(sum(case when identifier_type = 'whatsapp' then 1 else 0 end) as {{ dbt.type_bigint() }})
-            as distinct_whatsapp_count,
-        cast(sum(case when identifier_type = 'qr_id' then 1 else 0 end) as {{ dbt.type_bigint() }})
-            as distinct_qr_id_count,
+        {%- for identifier_type, count_column in identifier_counts.items() %}
+            cast(sum(case when identifier_type = '{{ identifier_type }}' then 1 else 0 end) as {{ dbt.type_bigint() }})
+                as {{ count_column }},
+        {%- endfor %}
         min(case when identifier_type = 'email' then identifier_value end) as primary_email,
         min(case when identifier_type = 'phone' then identifier_value end) as primary_phone_last10
     from profile_identifier_values
@@ -76,13 +77,9 @@ combined as (
         profile_records.crm_record_count,
         profile_records.support_requester_count,
         profile_records.web_device_count,
-        coalesce(profile_identifiers.distinct_email_count, 0) as distinct_email_count,
-        coalesce(profile_identifiers.distinct_phone_count, 0) as distinct_phone_count,
-        coalesce(profile_identifiers.distinct_loyalty_id_count, 0) as distinct_loyalty_id_count,
-        coalesce(profile_identifiers.distinct_device_count, 0) as distinct_device_count,
-        coalesce(profile_identifiers.distinct_cookie_count, 0) as distinct_cookie_count,
-        coalesce(profile_identifiers.distinct_whatsapp_count, 0) as distinct_whatsapp_count,
-        coalesce(profile_identifiers.distinct_qr_id_count, 0) as distinct_qr_id_count,
+        {%- for count_column in identifier_counts.values() %}
+            coalesce(profile_identifiers.{{ count_column }}, 0) as {{ count_column }},
+        {%- endfor %}
         profile_identifiers.primary_email,
         profile_identifiers.primary_phone_last10,
         profile_records.first_seen_at
@@ -95,15 +92,7 @@ scored as (
     select
         *,
         distinct_phone_count > 1 or distinct_loyalty_id_count > 1 as has_conflicting_identifiers,
-        {{ identity_strength({
-            'email': 'distinct_email_count',
-            'phone': 'distinct_phone_count',
-            'whatsapp': 'distinct_whatsapp_count',
-            'loyalty_id': 'distinct_loyalty_id_count',
-            'qr_id': 'distinct_qr_id_count',
-            'device_id': 'distinct_device_count',
-            'cookie_id': 'distinct_cookie_count',
-        }) }} as raw_strength
+        {{ identity_strength(identifier_counts) }} as raw_strength
     from combined
 ),
 
@@ -118,13 +107,9 @@ final as (
         crm_record_count,
         support_requester_count,
         web_device_count,
-        distinct_email_count,
-        distinct_phone_count,
-        distinct_loyalty_id_count,
-        distinct_device_count,
-        distinct_cookie_count,
-        distinct_whatsapp_count,
-        distinct_qr_id_count,
+        {%- for count_column in identifier_counts.values() %}
+            {{ count_column }},
+        {%- endfor %}
         primary_email,
         primary_phone_last10,
         has_conflicting_identifiers,

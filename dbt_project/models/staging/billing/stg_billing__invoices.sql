@@ -1,11 +1,9 @@
 with
 
-source as (
-    select * from {{ source_or_empty('billing', 'invoices') }}
-),
-
 deduplicated as (
-    {{ deduplicate('source', clean_text('invoice_id'), latest_row_order()) }}
+    {{ deduplicate(
+        source_or_empty('billing', 'invoices'), clean_text('invoice_id'), latest_row_order()
+    ) }}
 ),
 
 renamed as (
@@ -20,9 +18,7 @@ renamed as (
         cast(issued_at as {{ dbt.type_timestamp() }}) as issued_at,
         cast(due_at as {{ dbt.type_timestamp() }}) as due_at,
         coalesce(amount_due < 0, false) as is_amount_negative,
-        {{ is_future('issued_at') }} as is_future_dated,
-        _loaded_at,
-        _batch_id
+        {{ staging_metadata('issued_at') }}
     from deduplicated
 ),
 

@@ -1,11 +1,9 @@
 with
 
-source as (
-    select * from {{ source_or_empty('billing', 'payments') }}
-),
-
 deduplicated as (
-    {{ deduplicate('source', clean_text('payment_id'), latest_row_order()) }}
+    {{ deduplicate(
+        source_or_empty('billing', 'payments'), clean_text('payment_id'), latest_row_order()
+    ) }}
 ),
 
 renamed as (
@@ -17,9 +15,7 @@ renamed as (
         cast({{ clean_lower('payment_method') }} as {{ dbt.type_string() }}) as payment_method,
         cast(paid_at as {{ dbt.type_timestamp() }}) as paid_at,
         coalesce(amount < 0, false) as is_amount_negative,
-        {{ is_future('paid_at') }} as is_future_dated,
-        _loaded_at,
-        _batch_id
+        {{ staging_metadata('paid_at') }}
     from deduplicated
 ),
 

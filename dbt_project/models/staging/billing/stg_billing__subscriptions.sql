@@ -1,11 +1,9 @@
 with
 
-source as (
-    select * from {{ source_or_empty('billing', 'subscriptions') }}
-),
-
 deduplicated as (
-    {{ deduplicate('source', clean_text('subscription_id'), latest_row_order(has_updated_at=true)) }}
+    {{ deduplicate(
+        source_or_empty('billing', 'subscriptions'), clean_text('subscription_id'), latest_row_order(has_updated_at=true)
+    ) }}
 ),
 
 renamed as (
@@ -23,9 +21,7 @@ renamed as (
         cast(canceled_at as {{ dbt.type_timestamp() }}) as canceled_at,
         cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,
         coalesce(mrr < 0, false) as is_amount_negative,
-        {{ is_future('started_at') }} as is_future_dated,
-        _loaded_at,
-        _batch_id
+        {{ staging_metadata('started_at') }}
     from deduplicated
 ),
 

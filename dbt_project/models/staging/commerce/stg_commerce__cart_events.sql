@@ -1,11 +1,9 @@
 with
 
-source as (
-    select * from {{ source_or_empty('commerce', 'cart_events') }}
-),
-
 deduplicated as (
-    {{ deduplicate('source', 'cart_event_id', latest_row_order()) }}
+    {{ deduplicate(
+        source_or_empty('commerce', 'cart_events'), 'cart_event_id', latest_row_order()
+    ) }}
 ),
 
 renamed as (
@@ -19,9 +17,7 @@ renamed as (
         cast(price as numeric(18, 2)) as unit_price,
         cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
         coalesce(price < 0, false) as is_amount_negative,
-        {{ is_future('occurred_at') }} as is_future_dated,
-        _loaded_at,
-        _batch_id
+        {{ staging_metadata('occurred_at') }}
     from deduplicated
 ),
 

@@ -1,11 +1,9 @@
 with
 
-source as (
-    select * from {{ source_or_empty('commerce', 'customers') }}
-),
-
 deduplicated as (
-    {{ deduplicate('source', 'customer_id', latest_row_order()) }}
+    {{ deduplicate(
+        source_or_empty('commerce', 'customers'), 'customer_id', latest_row_order()
+    ) }}
 ),
 
 renamed as (
@@ -24,9 +22,7 @@ renamed as (
         cast(nullif(upper(trim(country)), '') as {{ dbt.type_string() }}) as country_code,
         coalesce(cast(accepts_marketing as {{ dbt.type_boolean() }}), false) as accepts_marketing,
         cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
-        {{ is_future('created_at') }} as is_future_dated,
-        _loaded_at,
-        _batch_id
+        {{ staging_metadata('created_at') }}
     from deduplicated
 ),
 

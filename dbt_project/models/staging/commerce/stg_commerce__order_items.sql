@@ -1,11 +1,9 @@
 with
 
-source as (
-    select * from {{ source_or_empty('commerce', 'order_items') }}
-),
-
 deduplicated as (
-    {{ deduplicate('source', 'order_item_id', latest_row_order()) }}
+    {{ deduplicate(
+        source_or_empty('commerce', 'order_items'), 'order_item_id', latest_row_order()
+    ) }}
 ),
 
 renamed as (
@@ -18,8 +16,7 @@ renamed as (
         cast(unit_price as numeric(18, 2)) as unit_price,
         cast(quantity * unit_price as numeric(18, 2)) as line_amount,
         coalesce(unit_price < 0 or quantity < 0, false) as is_amount_negative,
-        _loaded_at,
-        _batch_id
+        {{ staging_metadata() }}
     from deduplicated
 ),
 

@@ -1,11 +1,9 @@
 with
 
-source as (
-    select * from {{ source_or_empty('commerce', 'orders') }}
-),
-
 deduplicated as (
-    {{ deduplicate('source', 'order_id', latest_row_order()) }}
+    {{ deduplicate(
+        source_or_empty('commerce', 'orders'), 'order_id', latest_row_order()
+    ) }}
 ),
 
 renamed as (
@@ -21,9 +19,7 @@ renamed as (
         cast(nullif(upper(trim(currency)), '') as {{ dbt.type_string() }}) as currency_code,
         cast(ordered_at as {{ dbt.type_timestamp() }}) as ordered_at,
         coalesce(order_total < 0, false) as is_amount_negative,
-        {{ is_future('ordered_at') }} as is_future_dated,
-        _loaded_at,
-        _batch_id
+        {{ staging_metadata('ordered_at') }}
     from deduplicated
 ),
 

@@ -1,11 +1,9 @@
 with
 
-source as (
-    select * from {{ source_or_empty('commerce', 'returns') }}
-),
-
 deduplicated as (
-    {{ deduplicate('source', 'return_id', latest_row_order()) }}
+    {{ deduplicate(
+        source_or_empty('commerce', 'returns'), 'return_id', latest_row_order()
+    ) }}
 ),
 
 renamed as (
@@ -17,9 +15,7 @@ renamed as (
         cast({{ clean_lower('reason') }} as {{ dbt.type_string() }}) as return_reason,
         cast(returned_at as {{ dbt.type_timestamp() }}) as returned_at,
         coalesce(refund_amount < 0, false) as is_amount_negative,
-        {{ is_future('returned_at') }} as is_future_dated,
-        _loaded_at,
-        _batch_id
+        {{ staging_metadata('returned_at') }}
     from deduplicated
 ),
 

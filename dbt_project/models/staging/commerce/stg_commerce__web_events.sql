@@ -1,11 +1,9 @@
 with
 
-source as (
-    select * from {{ source_or_empty('commerce', 'web_events') }}
-),
-
 deduplicated as (
-    {{ deduplicate('source', 'web_event_id', latest_row_order()) }}
+    {{ deduplicate(
+        source_or_empty('commerce', 'web_events'), 'web_event_id', latest_row_order()
+    ) }}
 ),
 
 renamed as (
@@ -17,9 +15,7 @@ renamed as (
         cast({{ clean_lower('category') }} as {{ dbt.type_string() }}) as category,
         cast({{ clean_lower('search_query') }} as {{ dbt.type_string() }}) as search_query,
         cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
-        {{ is_future('occurred_at') }} as is_future_dated,
-        _loaded_at,
-        _batch_id
+        {{ staging_metadata('occurred_at') }}
     from deduplicated
 ),
 

@@ -1,11 +1,9 @@
 with
 
-source as (
-    select * from {{ source_or_empty('commerce', 'web_sessions') }}
-),
-
 deduplicated as (
-    {{ deduplicate('source', clean_text('session_id'), latest_row_order()) }}
+    {{ deduplicate(
+        source_or_empty('commerce', 'web_sessions'), clean_text('session_id'), latest_row_order()
+    ) }}
 ),
 
 renamed as (
@@ -22,9 +20,7 @@ renamed as (
         cast(ended_at as {{ dbt.type_timestamp() }}) as ended_at,
         {{ dbt.datediff('started_at', 'ended_at', 'second') }}
             as session_duration_seconds,
-        {{ is_future('started_at') }} as is_future_dated,
-        _loaded_at,
-        _batch_id
+        {{ staging_metadata('started_at') }}
     from deduplicated
 ),
 

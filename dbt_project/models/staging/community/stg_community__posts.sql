@@ -1,11 +1,9 @@
 with
 
-source as (
-    select * from {{ source_or_empty('community', 'posts') }}
-),
-
 deduplicated as (
-    {{ deduplicate('source', 'post_id', latest_row_order()) }}
+    {{ deduplicate(
+        source_or_empty('community', 'posts'), 'post_id', latest_row_order()
+    ) }}
 ),
 
 renamed as (
@@ -17,9 +15,7 @@ renamed as (
         cast({{ clean_text('title') }} as {{ dbt.type_string() }}) as post_title,
         cast({{ clean_text('body') }} as {{ dbt.type_string() }}) as post_body,
         cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
-        {{ is_future('created_at') }} as is_future_dated,
-        _loaded_at,
-        _batch_id
+        {{ staging_metadata('created_at') }}
     from deduplicated
 ),
 

@@ -1,11 +1,9 @@
 with
 
-source as (
-    select * from {{ source_or_empty('crm', 'accounts') }}
-),
-
 deduplicated as (
-    {{ deduplicate('source', clean_text('account_id'), latest_row_order(has_updated_at=true)) }}
+    {{ deduplicate(
+        source_or_empty('crm', 'accounts'), clean_text('account_id'), latest_row_order(has_updated_at=true)
+    ) }}
 ),
 
 renamed as (
@@ -22,9 +20,7 @@ renamed as (
         cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
         cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,
         coalesce(annual_revenue < 0, false) as is_amount_negative,
-        {{ is_future('created_at') }} as is_future_dated,
-        _loaded_at,
-        _batch_id
+        {{ staging_metadata('created_at') }}
     from deduplicated
 ),
 

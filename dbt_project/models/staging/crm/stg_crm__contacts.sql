@@ -1,11 +1,9 @@
 with
 
-source as (
-    select * from {{ source_or_empty('crm', 'contacts') }}
-),
-
 deduplicated as (
-    {{ deduplicate('source', clean_text('contact_id'), latest_row_order(has_updated_at=true)) }}
+    {{ deduplicate(
+        source_or_empty('crm', 'contacts'), clean_text('contact_id'), latest_row_order(has_updated_at=true)
+    ) }}
 ),
 
 renamed as (
@@ -21,9 +19,7 @@ renamed as (
         cast(is_decision_maker as {{ dbt.type_boolean() }}) as is_decision_maker,
         cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
         cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,
-        {{ is_future('created_at') }} as is_future_dated,
-        _loaded_at,
-        _batch_id
+        {{ staging_metadata('created_at') }}
     from deduplicated
 ),
 

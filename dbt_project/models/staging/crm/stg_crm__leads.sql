@@ -1,11 +1,9 @@
 with
 
-source as (
-    select * from {{ source_or_empty('crm', 'leads') }}
-),
-
 deduplicated as (
-    {{ deduplicate('source', clean_text('lead_id'), latest_row_order()) }}
+    {{ deduplicate(
+        source_or_empty('crm', 'leads'), clean_text('lead_id'), latest_row_order()
+    ) }}
 ),
 
 renamed as (
@@ -25,9 +23,7 @@ renamed as (
         cast(web_visits as {{ dbt.type_int() }}) as web_visit_count,
         cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
         cast(converted_at as {{ dbt.type_timestamp() }}) as converted_at,
-        {{ is_future('created_at') }} as is_future_dated,
-        _loaded_at,
-        _batch_id
+        {{ staging_metadata('created_at') }}
     from deduplicated
 ),
 

@@ -1,11 +1,9 @@
 with
 
-source as (
-    select * from {{ source_or_empty('crm', 'opportunities') }}
-),
-
 deduplicated as (
-    {{ deduplicate('source', clean_text('opportunity_id'), latest_row_order(has_updated_at=true)) }}
+    {{ deduplicate(
+        source_or_empty('crm', 'opportunities'), clean_text('opportunity_id'), latest_row_order(has_updated_at=true)
+    ) }}
 ),
 
 renamed as (
@@ -27,9 +25,7 @@ renamed as (
         cast(closed_at as {{ dbt.type_timestamp() }}) as closed_at,
         cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,
         coalesce(amount < 0, false) as is_amount_negative,
-        {{ is_future('created_at') }} as is_future_dated,
-        _loaded_at,
-        _batch_id
+        {{ staging_metadata('created_at') }}
     from deduplicated
 ),
 

@@ -1,11 +1,9 @@
 with
 
-source as (
-    select * from {{ source_or_empty('crm', 'opportunity_stage_history') }}
-),
-
 deduplicated as (
-    {{ deduplicate('source', clean_text('history_id'), latest_row_order()) }}
+    {{ deduplicate(
+        source_or_empty('crm', 'opportunity_stage_history'), clean_text('history_id'), latest_row_order()
+    ) }}
 ),
 
 renamed as (
@@ -17,9 +15,7 @@ renamed as (
         cast(amount as numeric(18, 2)) as amount,
         cast(changed_at as {{ dbt.type_timestamp() }}) as changed_at,
         coalesce(amount < 0, false) as is_amount_negative,
-        {{ is_future('changed_at') }} as is_future_dated,
-        _loaded_at,
-        _batch_id
+        {{ staging_metadata('changed_at') }}
     from deduplicated
 ),
 

@@ -1,11 +1,9 @@
 with
 
-source as (
-    select * from {{ source_or_empty('crm', 'users') }}
-),
-
 deduplicated as (
-    {{ deduplicate('source', clean_text('user_id'), latest_row_order()) }}
+    {{ deduplicate(
+        source_or_empty('crm', 'users'), clean_text('user_id'), latest_row_order()
+    ) }}
 ),
 
 renamed as (
@@ -20,8 +18,7 @@ renamed as (
         cast({{ clean_text('slack_user_id') }} as {{ dbt.type_string() }}) as slack_user_id,
         cast(is_active as {{ dbt.type_boolean() }}) as is_active,
         cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
-        _loaded_at,
-        _batch_id
+        {{ staging_metadata() }}
     from deduplicated
 ),
 

@@ -1,11 +1,9 @@
 with
 
-source as (
-    select * from {{ source_or_empty('marketing', 'email_events') }}
-),
-
 deduplicated as (
-    {{ deduplicate('source', 'event_id', latest_row_order()) }}
+    {{ deduplicate(
+        source_or_empty('marketing', 'email_events'), 'event_id', latest_row_order()
+    ) }}
 ),
 
 renamed as (
@@ -18,9 +16,7 @@ renamed as (
         cast({{ clean_lower('event_type') }} as {{ dbt.type_string() }}) as event_type,
         cast({{ clean_lower('bounce_type') }} as {{ dbt.type_string() }}) as bounce_type,
         cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
-        {{ is_future('occurred_at') }} as is_future_dated,
-        _loaded_at,
-        _batch_id
+        {{ staging_metadata('occurred_at') }}
     from deduplicated
 ),
 

@@ -1,11 +1,9 @@
 with
 
-source as (
-    select * from {{ source_or_empty('product', 'usage_events') }}
-),
-
 deduplicated as (
-    {{ deduplicate('source', 'event_id', latest_row_order()) }}
+    {{ deduplicate(
+        source_or_empty('product', 'usage_events'), 'event_id', latest_row_order()
+    ) }}
 ),
 
 renamed as (
@@ -19,9 +17,7 @@ renamed as (
         cast(duration_seconds as {{ dbt.type_int() }}) as duration_seconds,
         cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
         coalesce(duration_seconds < 0, false) as is_duration_negative,
-        {{ is_future('occurred_at') }} as is_future_dated,
-        _loaded_at,
-        _batch_id
+        {{ staging_metadata('occurred_at') }}
     from deduplicated
 ),
 

@@ -1,11 +1,9 @@
 with
 
-source as (
-    select * from {{ source_or_empty('support', 'tickets') }}
-),
-
 deduplicated as (
-    {{ deduplicate('source', 'ticket_id', latest_row_order()) }}
+    {{ deduplicate(
+        source_or_empty('support', 'tickets'), 'ticket_id', latest_row_order()
+    ) }}
 ),
 
 renamed as (
@@ -29,9 +27,7 @@ renamed as (
             as minutes_to_first_response,
         {{ dbt.datediff('created_at', 'solved_at', 'minute') }}
             as minutes_to_solve,
-        {{ is_future('created_at') }} as is_future_dated,
-        _loaded_at,
-        _batch_id
+        {{ staging_metadata('created_at') }}
     from deduplicated
 ),
 

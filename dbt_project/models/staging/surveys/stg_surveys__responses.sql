@@ -1,11 +1,9 @@
 with
 
-source as (
-    select * from {{ source_or_empty('surveys', 'responses') }}
-),
-
 deduplicated as (
-    {{ deduplicate('source', 'response_id', latest_row_order()) }}
+    {{ deduplicate(
+        source_or_empty('surveys', 'responses'), 'response_id', latest_row_order()
+    ) }}
 ),
 
 renamed as (
@@ -18,9 +16,7 @@ renamed as (
         cast(responded_at as {{ dbt.type_timestamp() }}) as responded_at,
         cast(nps_score as {{ dbt.type_int() }}) as nps_score,
         cast({{ clean_text('comment') }} as {{ dbt.type_string() }}) as survey_comment,
-        {{ is_future('sent_at') }} as is_future_dated,
-        _loaded_at,
-        _batch_id
+        {{ staging_metadata('sent_at') }}
     from deduplicated
 ),
 

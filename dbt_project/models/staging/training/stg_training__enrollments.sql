@@ -1,11 +1,9 @@
 with
 
-source as (
-    select * from {{ source_or_empty('training', 'enrollments') }}
-),
-
 deduplicated as (
-    {{ deduplicate('source', 'enrollment_id', latest_row_order()) }}
+    {{ deduplicate(
+        source_or_empty('training', 'enrollments'), 'enrollment_id', latest_row_order()
+    ) }}
 ),
 
 renamed as (
@@ -20,9 +18,7 @@ renamed as (
         cast({{ clean_lower('attendance_status') }} as {{ dbt.type_string() }}) as attendance_status,
         cast(completed_at as {{ dbt.type_timestamp() }}) as completed_at,
         coalesce({{ clean_lower('course_key') }} like 'onboarding%', false) as is_onboarding,
-        {{ is_future('registered_at') }} as is_future_dated,
-        _loaded_at,
-        _batch_id
+        {{ staging_metadata('registered_at') }}
     from deduplicated
 ),
 
