@@ -115,6 +115,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         group = xdist_group_of(list(getattr(item, "fixturenames", ())), callspec and callspec.id)
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
+    items[:] = sorted(items, key=scheduling_rank)
+
+
+def scheduling_rank(item: pytest.Item) -> int:
+    """Longest first: xdist hands out the groups first (most tests first), then single tests
+    in collection order; a slow end-to-end test handed out last would leave the other worker
+    idle for minutes. So slow single tests go before the quick ones. The sort is stable and
+    grouped tests all rank 0, so a group's tests keep their order (a test that changes a
+    built warehouse runs last in its module)."""
+    if item.get_closest_marker("xdist_group") or item.get_closest_marker("slow"):
+        return 0
+    return 1
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

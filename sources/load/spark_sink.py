@@ -151,8 +151,11 @@ class SparkSink(ScratchValidator):
             ) from None
         try:
             self._drop_batch(batch)
-            self._append(good, table.relation)
-            self._append(bad, QUARANTINE_RELATION)
+            # Nothing new (a file loaded again) or nothing bad (the usual case): no empty job.
+            if loaded:
+                self._append(good, table.relation)
+            if quarantined:
+                self._append(bad, QUARANTINE_RELATION)
             self._write_audit(result, batch)
         except LoadError:
             raise
