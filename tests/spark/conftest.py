@@ -44,7 +44,7 @@ def both_warehouses(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
         outputs = {target: future.result() for target, future in builds.items()}
 
     from warehouse import read_frame
-    from warehouse.spark import stop_spark_session
+    from warehouse.spark import spark_session, stop_spark_session
 
     staging = [
         row[0]
@@ -60,20 +60,18 @@ def both_warehouses(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
         " rows_unchanged from raw_meta.load_audit",
         "raw_orders": "select count(*) as n from raw_commerce.orders",
     }
-    read: dict[str, Any] = {"tables": staging, "outputs": outputs, "duckdb": {}, "spark": {}}
+    queries = {table: f"select * from staging.{table}" for table in staging}
+    queries |= {seed: f"select * from seeds.{seed}" for seed in SEEDS}
+    queries |= {relation: f"select * from {relation}" for relation in (*LAYER_MODELS, *SNAPSHOTS)}
+    queries |= meta
+    read: dict[str, Any] = {"tables": staging, "outputs": outputs}
     started = time.monotonic()
     try:
-        for settings in (duck, spark):
-            found = read[settings.target]
-            for table in staging:
-                found[table] = read_frame(settings, f"select * from staging.{table}")
-            for seed in SEEDS:
-                found[seed] = read_frame(settings, f"select * from seeds.{seed}")
-            for relation in (*LAYER_MODELS, *SNAPSHOTS):
-                frame = read_frame(settings, f"select * from {relation}")
-                found[relation] = with_snapshot_currency(frame)
-            for name, sql in meta.items():
-                found[name] = read_frame(settings, sql)
+        read["duckdb"] = read_all(duck, queries, threads=1)
+        # Spark runs the statements of several threads at once (each costs more in scheduling
+        # and metastore round trips than in reading); the session is made here, in this thread.
+        spark_session(spark)
+        read["spark"] = read_all(spark, queries, threads=4)
     finally:
         stop_spark_session()
     read["seconds"] = {
@@ -82,3 +80,12 @@ def both_warehouses(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
     }
     print(f"Spark tests' build and read times (s): {read['seconds']}")
     yield read
+
+
+def read_all(settings: Settings, queries: dict[str, str], threads: int) -> dict[str, Any]:
+    """Each query's rows as a frame (a snapshot's with whether each version is current)."""
+    from warehouse import read_frame
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        frames = {name: pool.submit(read_frame, settings, sql) for name, sql in queries.items()}
+        return {name: with_snapshot_currency(frame.result()) for name, frame in frames.items()}
