@@ -106,3 +106,59 @@ def test_the_home_s_instance_file_names_the_home_as_the_storage_folder(
         dg.DagsterInstance.from_config(str(tmp_path / "home")).event_log_storage,
         ReusedEngineEventLogStorage,
     )
+
+
+def test_the_index_keeps_one_connection_and_another_process_sees_every_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index database's connection stays open between writes (synced at checkpoints);
+    a second instance on the same home, as the UI's process would be, reads each write at
+    once and writes its own, which the first then reads."""
+    first = _instance(tmp_path / "home", monkeypatch)
+    storage = first.event_log_storage
+    assert isinstance(storage, ReusedEngineEventLogStorage)
+    run_id = _run(first)
+    index = storage._engines["index"]
+    assert index.pool.checkedin() == 1  # kept, not closed after the run's writes
+    with index.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+    other = dg.DagsterInstance.from_config(str(tmp_path / "home"))
+    seen = other.get_latest_materialization_event(dg.AssetKey("answer"))
+    assert seen is not None and seen.run_id == run_id
+    other_run = _run(other)
+    other.dispose()
+    latest = first.get_latest_materialization_event(dg.AssetKey("answer"))
+    assert latest is not None and latest.run_id == other_run
+    first.dispose()
+
+
+def test_a_run_s_file_is_checkpointed_after_every_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each write to a run's own file closes its connection, which moves the write-ahead log
+    into the file: the change Dagster's file watcher (the UI's live run view) waits for."""
+    instance = _instance(tmp_path / "home", monkeypatch)
+    run_id = _run(instance)
+    runs = tmp_path / "home" / "history" / "runs"
+    assert (runs / f"{run_id}.db").stat().st_size > 0
+    assert not (runs / f"{run_id}.db-wal").exists()
+    assert (runs / "index.db-wal").exists()  # the index's connection is still open
+    instance.dispose()
+    assert not (runs / "index.db-wal").exists()  # ... until the instance is disposed
+
+
+def test_a_table_the_index_has_is_remembered_and_a_missing_one_is_asked_again(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    storage = ReusedEngineEventLogStorage(str(tmp_path / "runs"))
+    assert storage.has_table("concurrency_limits")
+    assert not storage.has_table("not_a_table")
+    with sqlite3.connect(tmp_path / "runs" / "index.db") as connection:
+        connection.execute("create table not_a_table (x int)")
+        connection.execute("drop table concurrency_limits")
+    assert storage.has_table("not_a_table")  # asked again: now there
+    assert storage.has_table("concurrency_limits")  # remembered (tables are never dropped)
+    storage.dispose()
