@@ -142,15 +142,14 @@ def build(settings: Settings, exports: Path, tmp: Path) -> dict[str, str]:
     no_unit_tests = ("--exclude-resource-type", "unit_test")
     options = ("--indirect-selection", "empty", *no_unit_tests)
     seeds_and_staging = ("staging", "resource_type:seed")
-    # DuckDB runs every staging and seed test; Spark the selection with each kind of test.
-    tests = (
-        (*SPARK_TESTED_STAGING, "--indirect-selection", "empty")
+    # DuckDB runs every staging and seed test (a bare folder selects its tests too); Spark the
+    # models and seeds, and the tests with each kind of test.
+    staging = (
+        ("resource_type:model,staging", "resource_type:seed", *SPARK_TESTED_STAGING, *options)
         if spark
-        else ("--indirect-selection", "cautious")
+        else (*seeds_and_staging, "--indirect-selection", "cautious", *no_unit_tests)
     )
-    out["staging"] = ciw(
-        ["dbt", "build", "--select", *seeds_and_staging, *tests, *no_unit_tests], env, tmp
-    )
+    out["staging"] = ciw(["dbt", "build", "--select", *staging], env, tmp)
     out["earlier"] = ciw(
         ["dbt", "build", "--select", *EARLIER_RUN, "--exclude", *seeds_and_staging, *options],
         ciw_env(settings, tmp, as_of=FIRST_AS_OF),
