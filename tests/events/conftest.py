@@ -47,11 +47,14 @@ class Live:
 
     def run_batch(self, models: str, day: date, target_path: Path) -> None:
         """The daily run's dbt models as of ``day``, once this service has let go of the
-        warehouse (DuckDB: one process per file)."""
+        warehouse (DuckDB: one process per file). The spine (``int_as_of_dates``) is built with
+        them: the models read the run's date from it, and the built warehouse's spine ends on
+        the day that warehouse was built (today), which ``day`` need not be."""
         self.worker.close()
         self.service.close()
+        selection = f"int_as_of_dates {models}"
         run_dbt(
-            ["build", "--select", models, "--vars", json.dumps({"as_of_date": day.isoformat()})],
+            ["build", "--select", selection, "--vars", json.dumps({"as_of_date": day.isoformat()})],
             self.settings,
             target_path=target_path,
             echo=False,
