@@ -15,11 +15,8 @@ from ml.contracts import ML_SCHEMA
 from orchestration.ingestion import raw_asset_key
 from orchestration.manifest import MANIFEST_TARGET, ensure_manifest
 from orchestration.partitions import DAILY_PARTITIONS, run_as_of
-from orchestration.resources import (
-    WarehouseDbtCliResource,
-    dbt_runs_root,
-    temporary_environment,
-)
+from orchestration.resources import WarehouseDbtCliResource, temporary_environment
+from warehouse.dbt import PARTIAL_PARSE_FILE, pipeline_target_path
 from warehouse.paths import DBT_PROJECT_DIR
 from warehouse.settings import dbt_vars_from_env
 
@@ -122,10 +119,6 @@ UNIT_TESTS_ENV = "CIW_DBT_UNIT_TESTS"
 #: day, and a daily run would pay a full parse (10-20 s) in each of its two dbt steps.
 AS_OF_DATE_ENV = "CIW_AS_OF_DATE"
 
-#: dbt's partial-parse state, kept beside the per-invocation folders so the next one starts
-#: from it (dagster-dbt copies it from there into each invocation's own target folder).
-PARTIAL_PARSE_FILE = "partial_parse.msgpack"
-
 
 def dbt_build_args() -> list[str]:
     """``dbt build`` with the horizons and other vars set in the environment (the same every
@@ -171,7 +164,7 @@ def _build(
         if invocation.process.poll() is None:  # never leave a dbt process holding the warehouse
             invocation.process.terminate()
     if invocation.is_successful():
-        keep_partial_parse(invocation.target_path, dbt_runs_root())
+        keep_partial_parse(invocation.target_path, pipeline_target_path())
         return
     messages = _error_messages(invocation)
     if is_transient_failure(messages):

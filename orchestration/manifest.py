@@ -20,11 +20,12 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from warehouse.dbt import PIPELINE_TARGET
 from warehouse.paths import DBT_PROJECT_DIR
 from warehouse.settings import Settings
 
 #: Relative to the dbt project, as ``DbtProject(target_path=...)`` wants it.
-MANIFEST_TARGET = Path("target") / "dagster"
+MANIFEST_TARGET = PIPELINE_TARGET
 MANIFEST_DIR = DBT_PROJECT_DIR / MANIFEST_TARGET
 MANIFEST_PATH = MANIFEST_DIR / "manifest.json"
 

@@ -12,7 +12,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
 
-from orchestration.manifest import MANIFEST_DIR
+from warehouse.dbt import pipeline_target_path
 from warehouse.paths import DBT_PROJECT_DIR
 from warehouse.settings import Settings, Target
 
@@ -63,16 +63,6 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[misc]
             pg_database=self.pg_database,
             artifacts_root=Path(self.artifacts_root) if self.artifacts_root else None,
         )
-
-
-def dbt_runs_root() -> Path:
-    """Where each dbt invocation gets its own artifact folder.
-
-    ``CIW_DBT_TARGET_PATH`` (tests) moves it, as it moves ``warehouse.dbt``'s artifacts; by default
-    it is beside the manifest, so dagster-dbt reuses the manifest's partial parse.
-    """
-    base = os.environ.get("CIW_DBT_TARGET_PATH")
-    return Path(base) / "dagster" if base else MANIFEST_DIR
 
 
 #: dbt artifact folders of past runs kept for debugging; older ones are removed.
@@ -129,7 +119,7 @@ class WarehouseDbtCliResource(DbtCliResource):
         from warehouse import adapter_for
 
         adapter_for(settings).ensure_database()
-        runs_root = dbt_runs_root()
+        runs_root = pipeline_target_path()
         runs_root.mkdir(parents=True, exist_ok=True)
         prune_dbt_run_folders(runs_root)
         overrides = {

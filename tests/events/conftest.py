@@ -3,7 +3,6 @@ nothing other tests read), the stand-in Slack, and a worker with a clock the tes
 
 from __future__ import annotations
 
-import json
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -49,16 +48,19 @@ class Live:
         """The daily run's dbt models as of ``day``, once this service has let go of the
         warehouse (DuckDB: one process per file). The spine (``int_as_of_dates``) is built with
         them: the models read the run's date from it, and the built warehouse's spine ends on
-        the day that warehouse was built (today), which ``day`` need not be."""
+        the day that warehouse was built (today), which ``day`` need not be. The date goes in
+        the environment, as the pipeline gives it (dbt's vars would force a full parse)."""
+        from orchestration.resources import temporary_environment
+
         self.worker.close()
         self.service.close()
-        selection = f"int_as_of_dates {models}"
-        run_dbt(
-            ["build", "--select", selection, "--vars", json.dumps({"as_of_date": day.isoformat()})],
-            self.settings,
-            target_path=target_path,
-            echo=False,
-        )
+        with temporary_environment({"CIW_AS_OF_DATE": day.isoformat()}):
+            run_dbt(
+                ["build", "--select", f"int_as_of_dates {models}"],
+                self.settings,
+                target_path=target_path,
+                echo=False,
+            )
 
 
 def messages_of(slack: SlackStandIn, alert_id: str) -> list[dict[str, object]]:
