@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -16,7 +15,7 @@ from orchestration.ingestion import raw_asset_key
 from orchestration.manifest import MANIFEST_TARGET, ensure_manifest
 from orchestration.partitions import DAILY_PARTITIONS, run_as_of
 from orchestration.resources import WarehouseDbtCliResource, temporary_environment
-from warehouse.dbt import PARTIAL_PARSE_FILE, pipeline_target_path
+from warehouse.dbt import PARTIAL_PARSE_FILE, copy_partial_parse, pipeline_target_path
 from warehouse.paths import DBT_PROJECT_DIR
 from warehouse.settings import dbt_vars_from_env
 
@@ -137,10 +136,7 @@ def keep_partial_parse(invocation_target: Path, runs_root: Path) -> bool:
     produced = invocation_target / PARTIAL_PARSE_FILE
     if not produced.is_file():
         return False
-    runs_root.mkdir(parents=True, exist_ok=True)
-    scratch = runs_root / f".{PARTIAL_PARSE_FILE}.{os.getpid()}"
-    shutil.copyfile(produced, scratch)
-    scratch.replace(runs_root / PARTIAL_PARSE_FILE)  # atomic: a reader sees old or new
+    copy_partial_parse(produced, runs_root)
     return True
 
 

@@ -89,19 +89,16 @@ class ReusedEngineEventLogStorage(SqliteEventLogStorage):
         when more than :data:`MAX_ENGINES` are kept."""
         engine = self._engines.get(shard)
         if engine is None:
-            engine = (
-                create_engine(
-                    self.conn_string_for_shard(shard),
-                    poolclass=QueuePool,
-                    pool_size=1,
-                    connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
-                )
+            # The index keeps one connection (used under Dagster's lock, from any thread).
+            pooling: dict[str, Any] = (
+                {"poolclass": QueuePool, "pool_size": 1}
                 if shard == INDEX_SHARD_NAME
-                else create_engine(
-                    self.conn_string_for_shard(shard),
-                    poolclass=NullPool,
-                    connect_args={"timeout": BUSY_TIMEOUT_SECONDS},
-                )
+                else {"poolclass": NullPool}
+            )
+            engine = create_engine(
+                self.conn_string_for_shard(shard),
+                connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+                **pooling,
             )
             event.listen(engine, "connect", _sync_at_checkpoints)
             self._engines[shard] = engine

@@ -74,11 +74,17 @@ def reuse_partial_parse(target: Path) -> bool:
     own = target / PARTIAL_PARSE_FILE
     if own.exists() or not kept.is_file() or kept.resolve() == own.resolve():
         return False
-    target.mkdir(parents=True, exist_ok=True)
-    scratch = target / f".{PARTIAL_PARSE_FILE}.{os.getpid()}"
-    shutil.copyfile(kept, scratch)
-    scratch.replace(own)  # atomic: dbt reads the old state or the whole new one
+    copy_partial_parse(kept, target)
     return True
+
+
+def copy_partial_parse(state: Path, folder: Path) -> None:
+    """Put the partial-parse ``state`` into ``folder`` atomically: a dbt process starting
+    meanwhile reads the old state or the whole new one."""
+    folder.mkdir(parents=True, exist_ok=True)
+    scratch = folder / f".{PARTIAL_PARSE_FILE}.{os.getpid()}"
+    shutil.copyfile(state, scratch)
+    scratch.replace(folder / PARTIAL_PARSE_FILE)
 
 
 def run_dbt(
