@@ -112,7 +112,8 @@ def _copy_day(
             if share < 1 and rows.num_rows:
                 rows = rows.slice(0, max(1, int(rows.num_rows * share)))
         if name == "commerce/orders":
-            order_ids = rows["order_id"].combine_chunks()
+            # Without nulls: a dirty order without an id would pick every item without one.
+            order_ids = rows["order_id"].combine_chunks().drop_null()
         out[name] = _shift(rows, days, int_offset, suffix, (int_keys, str_keys))
     return out
 

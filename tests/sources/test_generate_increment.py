@@ -57,3 +57,23 @@ def test_two_days_never_share_keys(base: Path, tmp_path: Path) -> None:
     assert first.source_day == second.source_day  # the same rows copied, to another day
     one, two = _read(tmp_path / "a", "commerce/orders"), _read(tmp_path / "b", "commerce/orders")
     assert one["order_id"] and not set(one["order_id"]) & set(two["order_id"])
+
+
+def test_items_without_an_order_id_are_not_copied(tmp_path: Path) -> None:
+    """A dirty order without an id on the copied day must not pick up every item without one
+    (the day's increment then failed the loader's bad-row limit)."""
+    import pyarrow as pa
+
+    base, out = tmp_path / "base", tmp_path / "out"
+    (base / "commerce").mkdir(parents=True)
+    at = dt.datetime(2026, 10, 24, 9)
+    orders = {"order_id": [1, None], "customer_id": [7, 8], "ordered_at": [at, at]}
+    pq.write_table(pa.table(orders), base / "commerce/orders.parquet")
+    items = {"order_item_id": [10, 11, 12], "order_id": [1, None, None]}
+    pq.write_table(pa.table(items), base / "commerce/order_items.parquet")
+
+    written = write_next_day(base, out, end_date=END)
+
+    copied = _read(out, "commerce/order_items")
+    assert written.rows["commerce.order_items"] == 1
+    assert copied["order_item_id"] == [10 + dt.date(2026, 10, 31).toordinal() * 10_000_000_000]
