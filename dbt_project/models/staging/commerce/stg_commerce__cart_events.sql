@@ -1,8 +1,15 @@
+{{ incremental_staging('cart_event_id') }}
+
 with
 
 deduplicated as (
     {{ deduplicate(
-        source_or_empty('commerce', 'cart_events'), 'cart_event_id', latest_row_order()
+        changed_rows(
+            source_or_empty('commerce', 'cart_events'),
+            'cart_event_id', 'cart_event_id', 'occurred_at'
+        ),
+        'cart_event_id',
+        latest_row_order()
     ) }}
 ),
 

@@ -1,8 +1,15 @@
+{{ incremental_staging('order_item_id') }}
+
 with
 
 deduplicated as (
     {{ deduplicate(
-        source_or_empty('commerce', 'order_items'), 'order_item_id', latest_row_order()
+        changed_rows(
+            source_or_empty('commerce', 'order_items'),
+            'order_item_id', 'order_item_id'
+        ),
+        'order_item_id',
+        latest_row_order()
     ) }}
 ),
 

@@ -1,8 +1,15 @@
+{{ incremental_staging('web_event_id') }}
+
 with
 
 deduplicated as (
     {{ deduplicate(
-        source_or_empty('commerce', 'web_events'), 'web_event_id', latest_row_order()
+        changed_rows(
+            source_or_empty('commerce', 'web_events'),
+            'web_event_id', 'web_event_id', 'occurred_at'
+        ),
+        'web_event_id',
+        latest_row_order()
     ) }}
 ),
 

@@ -1,8 +1,15 @@
+{{ incremental_staging('web_session_id') }}
+
 with
 
 deduplicated as (
     {{ deduplicate(
-        source_or_empty('commerce', 'web_sessions'), clean_text('session_id'), latest_row_order()
+        changed_rows(
+            source_or_empty('commerce', 'web_sessions'),
+            clean_text('session_id'), 'web_session_id', 'started_at'
+        ),
+        clean_text('session_id'),
+        latest_row_order()
     ) }}
 ),
 

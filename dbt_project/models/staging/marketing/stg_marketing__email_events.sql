@@ -1,8 +1,15 @@
+{{ incremental_staging('email_event_id') }}
+
 with
 
 deduplicated as (
     {{ deduplicate(
-        source_or_empty('marketing', 'email_events'), 'event_id', latest_row_order()
+        changed_rows(
+            source_or_empty('marketing', 'email_events'),
+            'event_id', 'email_event_id', 'occurred_at'
+        ),
+        'event_id',
+        latest_row_order()
     ) }}
 ),
 

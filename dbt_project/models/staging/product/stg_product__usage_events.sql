@@ -1,8 +1,15 @@
+{{ incremental_staging('usage_event_id') }}
+
 with
 
 deduplicated as (
     {{ deduplicate(
-        source_or_empty('product', 'usage_events'), 'event_id', latest_row_order()
+        changed_rows(
+            source_or_empty('product', 'usage_events'),
+            'event_id', 'usage_event_id', 'occurred_at'
+        ),
+        'event_id',
+        latest_row_order()
     ) }}
 ),
 
