@@ -9,7 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.monitoring.drift import DriftInputError, DriftResult, DriftThresholds, check_drift
+from ml.monitoring.drift import (
+    REPORT_COLUMNS,
+    DriftInputError,
+    DriftResult,
+    DriftThresholds,
+    check_drift,
+    report_columns,
+)
 from ml.monitoring.drift_results import drift_report_path, prune_reports, write_drift_results
 from warehouse import read_frame
 from warehouse.settings import Settings
@@ -178,6 +185,64 @@ def test_html_report_is_written(tmp_path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert text.lstrip().lower().startswith("<!doctype html") or "<html" in text.lower()
     assert IMPORTANT in text
+
+
+def test_distances_are_evidentlys_value_drift() -> None:
+    """The check computes distances with Evidently's stat tests, not through a Report (whose
+    plots cost most of its time): the numbers must stay those of Evidently's ValueDrift."""
+    from evidently import DataDefinition, Dataset, Report
+    from evidently.metrics import ValueDrift
+
+    reference = customer_frame(3_000, seed=1)
+    current = customer_frame(3_000, seed=2, recency_shift=12.0)
+    result = check_churn_drift(reference, current)
+
+    checked = [*result.columns, *([result.score] if result.score else [])]
+    frames = [frame[[row.column for row in checked]].copy() for frame in (current, reference)]
+    categorical = [row.column for row in checked if row.column_type == "categorical"]
+    for frame in frames:
+        for column in categorical:
+            frame[column] = frame[column].astype(str)
+    definition = DataDefinition(
+        numerical_columns=[row.column for row in checked if row.column_type == "numerical"],
+        categorical_columns=categorical,
+    )
+    metrics = [
+        ValueDrift(column=row.column, method=row.stattest, threshold=row.threshold)
+        for row in checked
+    ]
+    snapshot = Report(metrics).run(
+        *(Dataset.from_pandas(frame, data_definition=definition) for frame in frames)
+    )
+    evidently_scores = {
+        metric["config"]["column"]: metric["value"] for metric in snapshot.dict()["metrics"]
+    }
+    assert len(evidently_scores) == len(checked) == len(FEATURES) + 1
+    for row in checked:
+        assert row.drift_score == pytest.approx(evidently_scores[row.column], rel=1e-9), row.column
+
+
+def test_the_report_shows_the_score_and_the_most_drifted_features(tmp_path: Path) -> None:
+    reference = customer_frame(1_000, seed=1)
+    current = customer_frame(1_000, seed=2, recency_shift=30.0)
+    wide = {
+        f"noise_{index}": np.random.default_rng(index).normal(size=1_000) for index in range(20)
+    }
+    reference, current = (frame.assign(**wide) for frame in (reference, current))
+    path = tmp_path / "report.html"
+
+    result = check_churn_drift(reference, current, columns=[*FEATURES, *wide], report_path=path)
+
+    rows = [*result.columns, *([result.score] if result.score else [])]
+    shown = report_columns(rows, REPORT_COLUMNS)
+    assert len(result.columns) > REPORT_COLUMNS
+    assert shown[:2] == ["score", IMPORTANT]  # the score, then the furthest past its threshold
+    assert len(shown) == REPORT_COLUMNS + 1
+    text = path.read_text(encoding="utf-8")
+    left_out = sorted((set(FEATURES) | set(wide)) - set(shown))
+    assert IMPORTANT in text
+    assert not [column for column in left_out if f"Drift in column '{column}'" in text]
+    assert [column for column in shown if f"Drift in column '{column}'" in text] == shown
 
 
 def test_results_are_stored_and_read_back(warehouse_settings: Settings) -> None:
