@@ -23,6 +23,7 @@ from ml.baselines.features import DatewiseBtyd
 from ml.models.base import ScoredRows, top_k_factors
 from ml.models.features import FeaturePlan, build_matrix
 from ml.models.intervals import BinIntervals, fit_bin_intervals
+from ml.models.tree_shap import shap_values
 
 #: Small, regularized trees: they correct the BTYD starting point rather than replace it.
 DEFAULT_PARAMS: dict[str, Any] = {
@@ -176,10 +177,7 @@ class GbmModel:
         """SHAP contributions per model column (raw-score units; with the BTYD starting point
         as "btyd_baseline", measured from its training mean) and each row's raw score."""
         matrix = self.matrix(frame)
-        contributions = np.asarray(
-            self.booster.predict(matrix, pred_contrib=True, num_threads=PREDICT_THREADS),
-            dtype=float,
-        )
+        contributions = shap_values(self.booster, matrix, PREDICT_THREADS)
         margin = self._margin(matrix)
         # SHAP values add up to the trees' raw score (the last column is their expected value).
         raw = contributions.sum(axis=1) + margin
