@@ -239,7 +239,7 @@ def run_api_benchmark(
     if rebuild or not _built(target):
         say(f"building a warehouse of {customers:,} customers ({target.describe()}) ...")
         build_warehouse(target, customers, seed, work_dir)
-    elif target.target == "duckdb" and not snapshot_path(target).exists():
+    elif target.is_embedded and not snapshot_path(target).exists():
         from service.snapshot import publish_snapshot
 
         publish_snapshot(target)
@@ -268,7 +268,7 @@ def run_api_benchmark(
 def _built(target: Settings) -> bool:
     from warehouse import WarehouseUnavailable, table_exists
 
-    if target.target == "duckdb" and not target.duckdb_path.exists():
+    if target.is_embedded and not target.duckdb_path.exists():
         return False
     try:
         return table_exists(target, "marts.customer_risk_scores")

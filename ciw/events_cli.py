@@ -75,7 +75,7 @@ def worker_command(target: str | None) -> None:
     from events.worker import start_worker
 
     settings = Settings.from_env(target)
-    if settings.target == "duckdb":
+    if settings.is_embedded:
         raise EventsFailed(
             "on DuckDB the worker runs inside `ciw events serve` (one process per file)"
         )

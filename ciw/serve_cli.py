@@ -29,7 +29,7 @@ def serve_command(host: str, port: int, publish: bool, target: str | None) -> No
     from service.app import create_app
 
     settings = Settings.from_env(target)
-    if publish and settings.target == "duckdb":
+    if publish and settings.is_embedded:
         _publish_if_stale(settings)
     log_path = settings.artifacts_dir / "logs" / "service.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)

@@ -190,7 +190,7 @@ def _group_order(group: str) -> tuple[int, str]:
 
 
 def _where_to_look(settings: Settings) -> Any:
-    target_flag = "" if settings.target == "duckdb" else " --target postgres"
+    target_flag = "" if settings.target == "duckdb" else f" --target {settings.target}"
     lines = [
         "[bold]Where to look[/bold]",
         f"  warehouse     {settings.describe()} (schemas staging, marts; raw_* and raw_meta below)",

@@ -76,7 +76,7 @@ class Inbox:
         self._adapter = _Sessions(settings)
         #: Writes of this process, one at a time (DuckDB: one writer; both: group commit).
         self._commit_lock = threading.Lock()
-        self._lock = self._commit_lock if settings.target == "duckdb" else None
+        self._lock = self._commit_lock if settings.is_embedded else None
         #: Guards the waiting tickets and the leader flag; the leader notifies when done.
         self._queue = threading.Condition()
         self._waiting: list[Ticket] = []
@@ -230,7 +230,7 @@ class _Sessions:
     def __init__(self, settings: Settings) -> None:
         self._adapter = adapter_for(settings)
         self._duckdb: Any = None
-        if settings.target == "duckdb":
+        if settings.is_embedded:
             from warehouse.connections import connect_duckdb
 
             self._duckdb = connect_duckdb(settings)

@@ -67,7 +67,7 @@ def select_sql(model: FeatureModel, dialect: Dialect, schema: str = FEATURES_SCH
 def build_source(model: FeatureModel, settings: Settings) -> DataSource:
     """The Feast source of one dbt feature model for this warehouse."""
     description = f"dbt model {FEATURES_SCHEMA}.{model.name}"
-    if settings.target == "duckdb":
+    if settings.is_embedded:
         from feast import FileSource
 
         return FileSource(

@@ -87,7 +87,7 @@ def build_feature_views(
 
 def scores_source(settings: Settings, customer_column: str) -> DataSource:
     """Where the scores view's offline rows live: a Parquet copy (DuckDB) or the mart."""
-    if settings.target == "duckdb":
+    if settings.is_embedded:
         from feast import FileSource
 
         return FileSource(

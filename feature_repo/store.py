@@ -117,7 +117,7 @@ class FeatureStoreGateway:
         state = self._read_state()
         exported = unchanged = 0
         missing: tuple[str, ...] = ()
-        if self.settings.target == "duckdb":
+        if self.settings.is_embedded:
             from feature_repo.export import export_features
             from warehouse.connections import connect_duckdb
 
@@ -218,7 +218,7 @@ class FeatureStoreGateway:
     def _latest_entities(self, model: FeatureModel, as_of_date: date) -> pd.DataFrame:
         entity = quote(model.entity_column)
         stamp = quote(model.timestamp_column)
-        if self.settings.target == "duckdb":
+        if self.settings.is_embedded:
             import duckdb
 
             self._require_synced()
@@ -284,7 +284,7 @@ class FeatureStoreGateway:
             raise ValueError(f"scores lack column(s) {', '.join(missing)}")
         self._require_synced()
         frame = latest_scores(scores, key)
-        if self.settings.target == "duckdb":
+        if self.settings.is_embedded:
             path = offline_parquet_path(self.settings, SCORES_VIEW)
             path.parent.mkdir(parents=True, exist_ok=True)
             frame.to_parquet(path, index=False)

@@ -140,7 +140,7 @@ class KeyStore:
     def publish(self) -> Path | None:
         """DuckDB: write the key table (hashes only) beside the warehouse, atomically, for
         the service to read without opening the warehouse file. Nothing on PostgreSQL."""
-        if self.settings.target != "duckdb":
+        if not self.settings.is_embedded:
             return None
         with self._session() as session:
             rows = session.rows(
@@ -210,7 +210,7 @@ class KeyStore:
         return self._records
 
     def _refresh(self) -> None:
-        if self.settings.target == "duckdb":
+        if self.settings.is_embedded:
             path = published_keys_path(self.settings)
             try:
                 status = path.stat()

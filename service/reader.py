@@ -66,7 +66,7 @@ class MartsReader:
     # -- queries ----------------------------------------------------------------------------
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        if self.settings.target == "duckdb":
+        if self.settings.is_embedded:
             cursor = self._duckdb_cursor()
             result = cursor.execute(sql.replace("%s", "?"), list(params))
             names = [column[0] for column in result.description or ()]
@@ -78,7 +78,7 @@ class MartsReader:
 
     def has_table(self, qualified_name: str) -> bool:
         """Whether the marts hold this table (remembered per snapshot, or for a minute)."""
-        key = self._generation if self.settings.target == "duckdb" else int(time.monotonic() // 60)
+        key = self._generation if self.settings.is_embedded else int(time.monotonic() // 60)
         if self._tables_key != key:
             self._tables = {}
         known = self._tables.get(qualified_name)
@@ -90,7 +90,7 @@ class MartsReader:
             " where table_schema = %s and table_name = %s",
             (schema, table),
         )
-        if self.settings.target == "duckdb":
+        if self.settings.is_embedded:
             key = self._generation  # the query may have opened a newer snapshot
         self._tables_key = key
         self._tables[qualified_name] = bool(found[0]["found"])
@@ -98,7 +98,7 @@ class MartsReader:
 
     def published_at(self) -> datetime | None:
         """When the marts this reader serves were last published by a run (UTC, naive)."""
-        if self.settings.target == "duckdb":
+        if self.settings.is_embedded:
             self._duckdb_cursor()  # reopens a replaced snapshot first
             found = self.rows("select max(published_at) as at from service_meta.publication")
             return found[0]["at"] if found else None
@@ -221,7 +221,7 @@ def live_session(settings: Settings) -> Iterator[Session]:
     """A session on the warehouse for a change; :class:`WarehouseBusy` while a run holds it."""
     from warehouse import adapter_for
 
-    if settings.target != "duckdb":
+    if not settings.is_embedded:
         with adapter_for(settings).session() as session:
             yield session
         return

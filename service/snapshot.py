@@ -63,7 +63,7 @@ def publish_snapshot(settings: Settings, *, run_id: str | None = None) -> Path |
     from service.keys import KeyStore
 
     published_at = datetime.now(UTC).replace(tzinfo=None)
-    if settings.target != "duckdb":
+    if not settings.is_embedded:
         _publish_postgres_profiles(settings)
         _record_publication(settings, published_at, run_id)
         return None

@@ -71,6 +71,14 @@ class Settings:
         )
 
     @property
+    def is_embedded(self) -> bool:
+        """The warehouse is one local DuckDB file, which one process writes at a time: the API,
+        Feast's offline store and the events worker then read copies a run publishes (the
+        service snapshot, Parquet exports, the key file) and one process's writers share a
+        lock. A server (PostgreSQL, Spark's metastore) is read and written directly."""
+        return self.target == "duckdb"
+
+    @property
     def artifacts_dir(self) -> Path:
         """Where this warehouse's files live (``CIW_ARTIFACTS_DIR`` wins)."""
         if self.artifacts_root is not None:

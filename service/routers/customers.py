@@ -73,7 +73,7 @@ def customer_extras(request: Request, customer_id: int) -> dict[str, Any] | None
         found: dict[str, Any] | None = published.get(customer_id)
         return found
     reader = reader_of(request)
-    if request.app.state.settings.target == "duckdb":
+    if request.app.state.settings.is_embedded:
         if not reader.has_table(EXTRAS_TABLE):
             return None
         rows = reader.rows(f"select * from {EXTRAS_TABLE} where customer_id = %s", (customer_id,))

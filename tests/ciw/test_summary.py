@@ -87,3 +87,13 @@ def test_the_run_time_and_its_slowest_steps_are_read_from_the_event_log() -> Non
     line = timing_line(PipelineResult("r", True, step_seconds=many, wall_seconds=75.4))
     assert line == "took 1m 15s; slowest steps: step0 10.0s, step1 9.0s, step2 8.0s, step3 7.0s"
     assert timing_line(PipelineResult("r", True)) == ""
+
+
+def test_where_to_look_names_the_target_of_the_run() -> None:
+    from ciw.summary import _where_to_look
+
+    assert "--target" not in _where_to_look(Settings(target="duckdb"))
+    for target in ("postgres", "spark"):
+        lines = _where_to_look(Settings(target=target)).splitlines()
+        with_flag = [line for line in lines if ".venv/bin/ciw" in line]
+        assert with_flag and all(f"--target {target}" in line for line in with_flag)

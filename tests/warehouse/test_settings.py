@@ -16,6 +16,17 @@ def test_default_target_is_embedded_duckdb(monkeypatch: pytest.MonkeyPatch) -> N
     settings = Settings.from_env()
     assert settings.target == "duckdb"
     assert settings.duckdb_path.name == "warehouse.duckdb"
+    assert settings.is_embedded
+
+
+def test_only_the_duckdb_file_is_embedded() -> None:
+    """Readers of a server warehouse go to it directly; only the one-writer file is read
+    through published copies."""
+    assert [Settings(target=target).is_embedded for target in ("duckdb", "postgres", "spark")] == [
+        True,
+        False,
+        False,
+    ]
 
 
 def test_flag_beats_environment(monkeypatch: pytest.MonkeyPatch) -> None:
