@@ -9,8 +9,10 @@ lookback, so the test fails if the lookback or the pruning of dates outside the 
 
 The event tables' staging models are incremental too (macro ``changed_rows``): they are compared
 the same way, after two changes a key-by-key update must get right: a newer version of an
-existing web session and usage event (loaded with the day), and a usage event dated D+2 noon,
-future-dated when D was built (staged with ``is_future_dated``) and no longer on D+1.
+existing web session and usage event (loaded with the day), a usage event dated D+2 noon,
+future-dated when D was built (staged with ``is_future_dated``) and no longer on D+1, and a
+usage event stamped before the newest load staged but written after that build (a load that
+committed late).
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ COMPARED = (
     *(f"staging.{model}" for model in INCREMENTAL_STAGING),
 )
 #: Raw keys of the rows the test writes itself (far above the generator's).
-FLIPPING_EVENT, FUTURE_EVENT = 9_000_000_001, 9_000_000_002
+FLIPPING_EVENT, FUTURE_EVENT, LATE_COMMIT = 9_000_000_001, 9_000_000_002, 9_000_000_003
 
 
 def _build(
@@ -184,6 +186,18 @@ def test_an_incremental_run_equals_a_full_rebuild(
         "select is_future_dated from staging.stg_product__usage_events where usage_event_id = %s"
     )
     assert _staged(settings, staged_flag, (FLIPPING_EVENT,)) == [(True,)]
+    # A row whose load committed after that build had read the table, stamped before the
+    # newest load it holds (a concurrent load or event): the next build must stage it.
+    staged_up_to = _staged(
+        settings, "select max(_loaded_at) from staging.stg_product__usage_events", ()
+    )[0][0]
+    _copy_raw_row(
+        settings,
+        "raw_product.usage_events",
+        "event_id",
+        usage_event,
+        {"event_id": LATE_COMMIT, "_loaded_at": staged_up_to - dt.timedelta(minutes=1)},
+    )
     first_dates = _dates(settings, "customer_order_features")
 
     written = write_next_day(exports, increment, end_date=END_DATE, late_days_back=3, late_share=1)
@@ -223,6 +237,7 @@ def test_an_incremental_run_equals_a_full_rebuild(
     # The changes the staging increment had to get right are in the compared tables.
     assert _staged(settings, staged_flag, (FLIPPING_EVENT,)) == [(False,)]
     assert _staged(settings, staged_flag, (FUTURE_EVENT,)) == [(True,)]
+    assert _staged(settings, staged_flag, (LATE_COMMIT,)) == [(False,)]
     assert _staged(
         settings,
         "select duration_seconds from staging.stg_product__usage_events where usage_event_id = %s",

@@ -9,7 +9,9 @@
     raw row of the keys to stage again, so that their deduplication gives what a full build
     gives:
 
-    * keys with a row loaded after the latest load this table holds;
+    * keys with a row loaded after the latest load this table holds, less the var
+      `staging_reload_hours` (24): a load or an event whose transaction committed after a
+      build had read the table, with an earlier load time, is staged by the next build;
     * keys with a row that is future-dated as of this run (a backdated run flags them);
     * keys this table holds as future-dated (as the date advances they may not be).
 
@@ -44,7 +46,10 @@
             select {{ key }}
             from {{ relation }} as loaded
             where _loaded_at > (
-                select coalesce(max(_loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+                select coalesce(
+                    {{ dbt.dateadd('hour', -var('staging_reload_hours', 24), 'max(_loaded_at)') }},
+                    cast('1900-01-01' as {{ dbt.type_timestamp() }})
+                )
                 from {{ this }}
             )
             {%- if event_timestamp is not none %}
