@@ -80,18 +80,25 @@ class BacktestResult:
 def backtest_settings(settings: Settings, window: HoldoutWindow, work_dir: Path) -> Settings:
     """A warehouse of the backtest's own: never the user's; its artifacts beside it."""
     folder = work_dir / window.calibration_end.isoformat()
-    if settings.target == "duckdb":
-        chosen = replace(settings, duckdb_path=folder / "warehouse.duckdb")
-        if chosen.duckdb_path.resolve() == settings.duckdb_path.resolve():
-            raise BacktestError(f"the backtest warehouse would be yours ({settings.describe()})")
-    else:
-        if settings.pg_database == BACKTEST_DATABASE:
-            raise BacktestError(
-                f"CIW_PG_DATABASE is {BACKTEST_DATABASE}, the database a backtest drops and "
-                "rebuilds; use another name for your warehouse"
-            )
-        chosen = replace(settings, pg_database=BACKTEST_DATABASE)
+    if settings.target == "postgres" and settings.pg_database == BACKTEST_DATABASE:
+        raise BacktestError(
+            f"CIW_PG_DATABASE is {BACKTEST_DATABASE}, the database a backtest drops and "
+            "rebuilds; use another name for your warehouse"
+        )
+    # The same kind of warehouse in the backtest's folder (DuckDB file, Spark tables and
+    # metastore) or database, which reset_warehouse then drops.
+    chosen = settings.elsewhere(
+        duckdb_path=folder / "warehouse.duckdb", pg_database=BACKTEST_DATABASE
+    )
+    if settings.target != "postgres" and _files_of(chosen) == _files_of(settings):
+        raise BacktestError(f"the backtest warehouse would be yours ({settings.describe()})")
     return replace(chosen, artifacts_root=folder / "artifacts")
+
+
+def _files_of(settings: Settings) -> Path:
+    """Where a local warehouse keeps its data: the DuckDB file or the Spark tables' folder."""
+    place = settings.duckdb_path if settings.target == "duckdb" else settings.spark_warehouse_dir
+    return place.resolve()
 
 
 def reset_warehouse(settings: Settings) -> None:

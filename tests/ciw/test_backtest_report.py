@@ -8,11 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from ciw.backtest import BacktestResult, Champion
 from ciw.backtest_grid import GridCell, grid_markdown, months_before
 from ciw.backtest_report import result_document, screen_table, write_outputs
-from ml.backtest import BASELINE, CEILING, PROJECT, HoldoutWindow, holdout_metrics
+from ml.backtest import BASELINE, CEILING, PROJECT, BacktestError, HoldoutWindow, holdout_metrics
+from warehouse.settings import Settings
 
 REASON = (
     "only 0 rows to fit on before the calibration slice from 2026-07-10: need more as-of "
@@ -116,3 +118,42 @@ def test_grid_lists_parse_comma_separated_positive_numbers() -> None:
     for bad in ("", "9,x", "0,12", "-3"):
         with pytest.raises(click.BadParameter, match="positive whole numbers"):
             positive_ints(None, None, bad)
+
+
+@pytest.mark.parametrize("target", ["duckdb", "postgres", "spark"])
+def test_the_backtest_warehouse_is_never_the_users(target: str, tmp_path: Path) -> None:
+    """reset_warehouse drops what backtest_settings names: on every target it must be a
+    warehouse of the backtest's own (on Spark it once named the user's tables' folder)."""
+    from ciw.backtest import BACKTEST_DATABASE, backtest_settings
+
+    mine = Settings(
+        target=target,  # type: ignore[arg-type]
+        duckdb_path=tmp_path / "mine" / "warehouse.duckdb",
+        pg_database="ciw",
+        spark_warehouse_dir=tmp_path / "mine" / "spark" / "warehouse",
+        spark_metastore_url="jdbc:postgresql://metastore/hive",
+    )
+    window = HoldoutWindow(dt.date(2026, 7, 31), dt.date(2026, 10, 31))
+
+    chosen = backtest_settings(mine, window, tmp_path / "backtests")
+
+    own = tmp_path / "backtests" / "2026-07-31"
+    assert chosen.target == target and chosen.describe() != mine.describe()
+    assert chosen.artifacts_dir == own / "artifacts"
+    if target == "duckdb":
+        assert chosen.duckdb_path == own / "warehouse.duckdb"
+    elif target == "spark":
+        assert own in chosen.spark_warehouse_dir.parents
+        assert chosen.spark_metastore_url == ""  # its own Derby metastore beside its tables
+        assert own in chosen.spark_derby_dir.parents
+    else:
+        assert chosen.pg_database == BACKTEST_DATABASE
+
+
+def test_a_backtest_refuses_the_users_own_file(tmp_path: Path) -> None:
+    from ciw.backtest import backtest_settings
+
+    window = HoldoutWindow(dt.date(2026, 7, 31), dt.date(2026, 10, 31))
+    mine = Settings(duckdb_path=tmp_path / "2026-07-31" / "warehouse.duckdb")
+    with pytest.raises(BacktestError, match="would be yours"):
+        backtest_settings(mine, window, tmp_path)
