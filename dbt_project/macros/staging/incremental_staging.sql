@@ -10,8 +10,11 @@
     gives:
 
     * keys with a row loaded after the latest load this table holds, less the var
-      `staging_reload_hours` (24): a load or an event whose transaction committed after a
-      build had read the table, with an earlier load time, is staged by the next build;
+      `staging_reload_hours` (24), whose load (`_batch_id`, `_loaded_at`) this table does not
+      hold yet: a load or an event whose transaction committed after a build had read the
+      table, with an earlier load time, is staged by the next build, and a file loaded again
+      (same batch, new load time) too; the loads already staged in the window are not staged
+      again (the day after a first load of the whole history, that is the history);
     * keys with a row that is future-dated as of this run (a backdated run flags them);
     * keys this table holds as future-dated (as the date advances they may not be).
 
@@ -45,12 +48,21 @@
         where {{ key }} in (
             select {{ key }}
             from {{ relation }} as loaded
-            where _loaded_at > (
-                select coalesce(
-                    {{ dbt.dateadd('hour', -var('staging_reload_hours', 24), 'max(_loaded_at)') }},
-                    cast('1900-01-01' as {{ dbt.type_timestamp() }})
+            where (
+                loaded._loaded_at > (
+                    select coalesce(
+                        {{ dbt.dateadd('hour', -var('staging_reload_hours', 24), 'max(_loaded_at)') }},
+                        cast('1900-01-01' as {{ dbt.type_timestamp() }})
+                    )
+                    from {{ this }}
                 )
-                from {{ this }}
+                and not exists (
+                    select 1
+                    from {{ this }} as staged
+                    where
+                        staged._batch_id = loaded._batch_id
+                        and staged._loaded_at = loaded._loaded_at
+                )
             )
             {%- if event_timestamp is not none %}
                 or {{ is_future(event_timestamp) }}
