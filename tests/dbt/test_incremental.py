@@ -61,9 +61,12 @@ INCREMENTAL_STAGING = (
     "stg_marketing__email_events",
     "stg_product__usage_events",
 )
+#: Point-in-time models outside the features schema, incremental the same way.
+INCREMENTAL_INTERMEDIATE = ("int_customer_journey_stages",)
 #: Relations compared between the incremental run and the full rebuild.
 COMPARED = (
     *(f"features.{model}" for model in INCREMENTAL_MODELS),
+    *(f"intermediate.{model}" for model in INCREMENTAL_INTERMEDIATE),
     *(f"staging.{model}" for model in INCREMENTAL_STAGING),
 )
 #: Raw keys of the rows the test writes itself (far above the generator's).
@@ -81,7 +84,8 @@ def _build(
     """The selection as of ``as_of``, given as the daily run gives it (``CIW_AS_OF_DATE``, not
     ``--vars``, which would make dbt parse the whole project again); one target folder for
     every build, so only the first parses in full."""
-    selection = " ".join(f"+{model}" for model in (*INCREMENTAL_MODELS, *INCREMENTAL_STAGING))
+    models = (*INCREMENTAL_MODELS, *INCREMENTAL_INTERMEDIATE, *INCREMENTAL_STAGING)
+    selection = " ".join(f"+{model}" for model in models)
     arguments = ["build", "--select", selection, "--exclude", "resource_type:test"]
     arguments += ["resource_type:unit_test"]
     monkeypatch.setenv(AS_OF_DATE_ENV, as_of)

@@ -1,4 +1,10 @@
-{{ config(materialized='table', post_hook=refresh_table_statistics()) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='as_of_date',
+    post_hook=["{{ prune_dates_outside_spine() }}"] + refresh_table_statistics(),
+    on_schema_change='fail',
+) }}
 {#-
     Journey stage per unified customer per as-of date (the feature spine), point in time, so
     the journey knows the stage before the current one. Rules, first that holds:
@@ -8,6 +14,8 @@
     retention = 3+ orders; purchase = 1-2 orders; consideration = no order but, in 90 days, a
     cart add, a site search or more than `journey_consideration_min_product_views` product
     views (page views when the customer has no product views in 90 days); awareness otherwise.
+    Incremental like the features it reads: a run builds the as-of dates of
+    `as_of_dates_to_build` (the new date and the lookback's) and keeps the others.
 -#}
 {%- set lapsing_days = var('journey_lapsing_after_days') -%}
 {%- set min_views = var('journey_consideration_min_product_views') -%}
@@ -35,42 +43,59 @@ customer_map as (
 ),
 
 spine_dates as (
-    select * from {{ ref('int_as_of_dates') }}
+    {{ as_of_dates_to_build() }}
+),
+
+first_as_of_date as (
+    select min(as_of_date) as as_of_date
+    from spine_dates
 ),
 
 customer_dates as (
     select
-        customer_id,
-        as_of_date
+        engagement_features.customer_id,
+        engagement_features.as_of_date
     from engagement_features
+    inner join spine_dates
+        on engagement_features.as_of_date = spine_dates.as_of_date
     union
     select
-        customer_id,
-        as_of_date
+        order_features.customer_id,
+        order_features.as_of_date
     from order_features
+    inner join spine_dates
+        on order_features.as_of_date = spine_dates.as_of_date
 ),
 
 monetary_quintiles as (
     select
-        customer_id,
-        as_of_date,
-        frequency,
-        recency_days,
+        order_features.customer_id,
+        order_features.as_of_date,
+        order_features.frequency,
+        order_features.recency_days,
         cast(
-            ceil(5 * cume_dist() over (partition by as_of_date order by monetary) - 0.000001)
+            ceil(
+                5 * cume_dist() over (
+                    partition by order_features.as_of_date order by order_features.monetary
+                ) - 0.000001
+            )
             as {{ dbt.type_int() }}
         ) as monetary_score
     from order_features
+    inner join spine_dates
+        on order_features.as_of_date = spine_dates.as_of_date
 ),
 
 signal_days as (
     select
-        customer_id,
-        signal_date,
-        sum(case when signal_type = 'product_view' then 1 else 0 end) as product_view_count,
-        sum(case when signal_type = 'search' then 1 else 0 end) as search_count
+        signals.customer_id,
+        signals.signal_date,
+        sum(case when signals.signal_type = 'product_view' then 1 else 0 end) as product_view_count,
+        sum(case when signals.signal_type = 'search' then 1 else 0 end) as search_count
     from signals
-    group by customer_id, signal_date
+    cross join first_as_of_date
+    where signals.signal_date >= {{ dbt.dateadd('day', -90, 'first_as_of_date.as_of_date') }}
+    group by signals.customer_id, signals.signal_date
 ),
 
 signals_90d as (
