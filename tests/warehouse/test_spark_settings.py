@@ -76,7 +76,7 @@ def test_the_whole_pipeline_on_spark_is_refused_with_what_works(tmp_path: Path) 
     with pytest.raises(WarehouseUnavailable, match="ciw load --target spark"):
         preflight(settings)
     # ciw run, train, backfill and backtest all start the pipeline here: nothing is touched.
-    with pytest.raises(WarehouseUnavailable, match="staging layer"):
+    with pytest.raises(WarehouseUnavailable, match="builds every dbt model"):
         run_pipeline(settings)
     assert not (tmp_path / "wh").exists()
 
