@@ -131,24 +131,31 @@ class Store:
         New pairs are inserted; ``failed`` ones are taken over. False when another run holds
         or finished any of them (then nothing is sent for this message).
         """
-        claimed = 0
+        if not pairs:
+            return True
+        # New pairs in one statement (one commit per message, not per alert) ...
+        rows = ", ".join(["(%s, %s, %s, %s, 'sending', 1, %s)"] * len(pairs))
+        params = [value for pair in pairs for value in (*pair, kind, delivery_key, now)]
+        inserted = self.execute(
+            f"insert into {DELIVERIES_TABLE} (alert_id, destination, delivery_kind,"
+            f" delivery_key, status, attempts, claimed_at) values {rows}"
+            " on conflict do nothing returning alert_id, destination",
+            params,
+        )
+        claimed = len(inserted)
+        new = {(str(alert_id), str(destination)) for alert_id, destination in inserted}
+        # ... and the logged ones taken over one by one, only when their last attempt failed.
         for alert_id, destination in pairs:
-            inserted = self.execute(
-                f"insert into {DELIVERIES_TABLE} (alert_id, destination, delivery_kind,"
-                " delivery_key, status, attempts, claimed_at)"
-                " values (%s, %s, %s, %s, 'sending', 1, %s)"
-                " on conflict do nothing returning alert_id",
-                (alert_id, destination, kind, delivery_key, now),
+            if (alert_id, destination) in new:
+                continue
+            taken = self.execute(
+                f"update {DELIVERIES_TABLE} set status = 'sending', delivery_key = %s,"
+                " delivery_kind = %s, attempts = attempts + 1, claimed_at = %s, error = null"
+                " where alert_id = %s and destination = %s and status = 'failed'"
+                " and attempts < %s returning alert_id",
+                (delivery_key, kind, now, alert_id, destination, MAX_ATTEMPTS),
             )
-            if not inserted:
-                inserted = self.execute(
-                    f"update {DELIVERIES_TABLE} set status = 'sending', delivery_key = %s,"
-                    " delivery_kind = %s, attempts = attempts + 1, claimed_at = %s, error = null"
-                    " where alert_id = %s and destination = %s and status = 'failed'"
-                    " and attempts < %s returning alert_id",
-                    (delivery_key, kind, now, alert_id, destination, MAX_ATTEMPTS),
-                )
-            claimed += len(inserted)
+            claimed += len(taken)
         if claimed < len(pairs):
             self.release(delivery_key, only_status="sending")
             return False
