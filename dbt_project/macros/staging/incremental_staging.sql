@@ -42,34 +42,43 @@
     {%- if not is_incremental() or relation is string -%}
         {{ return(relation) }}
     {%- endif -%}
+    {%- set window_start -%}
+        (
+            select coalesce(
+                {{ dbt.dateadd('hour', -var('staging_reload_hours', 24), 'max(_loaded_at)') }},
+                cast('1900-01-01' as {{ dbt.type_timestamp() }})
+            )
+            from {{ this }}
+        )
+    {%- endset %}
     (
         select *
         from {{ relation }} as raw_rows
         where {{ key }} in (
+            {#- One set of keys, so the outer filter is one semi-join: PostgreSQL runs an OR of
+                two IN subqueries, or a correlated one, once per raw row. Loads in the window
+                this table does not hold are an anti-join on the window's few loads. #}
             select {{ key }}
             from {{ relation }} as loaded
-            where (
-                loaded._loaded_at > (
-                    select coalesce(
-                        {{ dbt.dateadd('hour', -var('staging_reload_hours', 24), 'max(_loaded_at)') }},
-                        cast('1900-01-01' as {{ dbt.type_timestamp() }})
-                    )
-                    from {{ this }}
-                )
-                and not exists (
-                    select 1
-                    from {{ this }} as staged
-                    where
-                        staged._batch_id = loaded._batch_id
-                        and staged._loaded_at = loaded._loaded_at
-                )
-            )
-            {%- if event_timestamp is not none %}
+            left join (
+                select distinct
+                    staged._batch_id,
+                    staged._loaded_at
+                from {{ this }} as staged
+                where staged._loaded_at > {{ window_start }}
+            ) as staged_loads
+                on
+                    loaded._batch_id = staged_loads._batch_id
+                    and loaded._loaded_at = staged_loads._loaded_at
+            where
+                (loaded._loaded_at > {{ window_start }} and staged_loads._loaded_at is null)
+                {%- if event_timestamp is not none %}
                 or {{ is_future(event_timestamp) }}
-            {%- endif %}
+            union
+            select {{ key }}
+            from {{ relation }} as flagged
+            where {{ key }} in (select {{ staged_key }} from {{ this }} where is_future_dated)
+                {%- endif %}
         )
-        {%- if event_timestamp is not none %}
-            or {{ key }} in (select {{ staged_key }} from {{ this }} where is_future_dated)
-        {%- endif %}
     ) as changed_rows
 {%- endmacro %}
