@@ -42,48 +42,53 @@ customer_map as (
     select * from {{ ref('int_identity_customer_map') }}
 ),
 
-spine_dates as (
+as_of_dates as (
     {{ as_of_dates_to_build() }}
 ),
 
 first_as_of_date as (
     select min(as_of_date) as as_of_date
-    from spine_dates
+    from as_of_dates
+),
+
+-- The feature rows of the dates this run builds.
+built_order_features as (
+    select order_features.*
+    from order_features
+    inner join as_of_dates
+        on order_features.as_of_date = as_of_dates.as_of_date
+),
+
+built_engagement_features as (
+    select engagement_features.*
+    from engagement_features
+    inner join as_of_dates
+        on engagement_features.as_of_date = as_of_dates.as_of_date
 ),
 
 customer_dates as (
     select
-        engagement_features.customer_id,
-        engagement_features.as_of_date
-    from engagement_features
-    inner join spine_dates
-        on engagement_features.as_of_date = spine_dates.as_of_date
+        customer_id,
+        as_of_date
+    from built_engagement_features
     union
     select
-        order_features.customer_id,
-        order_features.as_of_date
-    from order_features
-    inner join spine_dates
-        on order_features.as_of_date = spine_dates.as_of_date
+        customer_id,
+        as_of_date
+    from built_order_features
 ),
 
 monetary_quintiles as (
     select
-        order_features.customer_id,
-        order_features.as_of_date,
-        order_features.frequency,
-        order_features.recency_days,
+        customer_id,
+        as_of_date,
+        frequency,
+        recency_days,
         cast(
-            ceil(
-                5 * cume_dist() over (
-                    partition by order_features.as_of_date order by order_features.monetary
-                ) - 0.000001
-            )
+            ceil(5 * cume_dist() over (partition by as_of_date order by monetary) - 0.000001)
             as {{ dbt.type_int() }}
         ) as monetary_score
-    from order_features
-    inner join spine_dates
-        on order_features.as_of_date = spine_dates.as_of_date
+    from built_order_features
 ),
 
 signal_days as (
@@ -101,15 +106,15 @@ signal_days as (
 signals_90d as (
     select
         signal_days.customer_id,
-        spine_dates.as_of_date,
+        as_of_dates.as_of_date,
         sum(signal_days.product_view_count) as product_views_90d,
         sum(signal_days.search_count) as searches_90d
     from signal_days
-    inner join spine_dates
+    inner join as_of_dates
         on
-            signal_days.signal_date < spine_dates.as_of_date
-            and signal_days.signal_date >= {{ dbt.dateadd('day', -90, 'spine_dates.as_of_date') }}
-    group by signal_days.customer_id, spine_dates.as_of_date
+            signal_days.signal_date < as_of_dates.as_of_date
+            and signal_days.signal_date >= {{ dbt.dateadd('day', -90, 'as_of_dates.as_of_date') }}
+    group by signal_days.customer_id, as_of_dates.as_of_date
 ),
 
 referrals as (
@@ -128,13 +133,13 @@ referrals as (
 referrals_as_of as (
     select
         referrals.referrer_customer_id as customer_id,
-        spine_dates.as_of_date,
+        as_of_dates.as_of_date,
         count(distinct referrals.referred_customer_id) as referral_count
     from referrals
-    inner join spine_dates
-        on referrals.created_at < spine_dates.as_of_date
+    inner join as_of_dates
+        on referrals.created_at < as_of_dates.as_of_date
     where referrals.referrer_customer_id <> referrals.referred_customer_id
-    group by referrals.referrer_customer_id, spine_dates.as_of_date
+    group by referrals.referrer_customer_id, as_of_dates.as_of_date
 ),
 
 inputs as (
@@ -144,8 +149,8 @@ inputs as (
         coalesce(monetary_quintiles.frequency, 0) as lifetime_orders,
         monetary_quintiles.recency_days,
         monetary_quintiles.monetary_score,
-        coalesce(engagement_features.cart_adds_90d, 0) as cart_adds_90d,
-        coalesce(engagement_features.page_views_90d, 0) as page_views_90d,
+        coalesce(built_engagement_features.cart_adds_90d, 0) as cart_adds_90d,
+        coalesce(built_engagement_features.page_views_90d, 0) as page_views_90d,
         signals_90d.product_views_90d,
         coalesce(signals_90d.searches_90d, 0) as searches_90d,
         coalesce(referrals_as_of.referral_count, 0) as referral_count
@@ -154,10 +159,10 @@ inputs as (
         on
             customer_dates.customer_id = monetary_quintiles.customer_id
             and customer_dates.as_of_date = monetary_quintiles.as_of_date
-    left join engagement_features
+    left join built_engagement_features
         on
-            customer_dates.customer_id = engagement_features.customer_id
-            and customer_dates.as_of_date = engagement_features.as_of_date
+            customer_dates.customer_id = built_engagement_features.customer_id
+            and customer_dates.as_of_date = built_engagement_features.as_of_date
     left join signals_90d
         on
             customer_dates.customer_id = signals_90d.customer_id
