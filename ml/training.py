@@ -117,7 +117,9 @@ def _baseline_scores(
         return "bgnbd_gamma_gamma", btyd[column].fillna(fallback).to_numpy(dtype=float)
     rule = RULES.get(spec.name)
     if rule is not None and rule.applies(holdout):
-        scores = rule.compute(holdout.reset_index(drop=True), project_rule_config(), horizon or 0)
+        scores = rule.compute(
+            holdout.reset_index(drop=True), project_rule_config(), horizon or 0, None
+        )
         return rule.version, scores.score
     name = "base_win_rate" if spec.invert_label else "base_rate"
     if spec.kind == "regressor":

@@ -30,6 +30,8 @@ LEAD_FACTORS = ("source", "email", "web", "company_size", "recency", "industry")
 COMPANY_SIZE_SHARE = {"medium": 1.0, "large": 0.8, "small": 0.4}
 #: Score of a health component that cannot be computed (its inputs are missing): neutral.
 NEUTRAL_COMPONENT = 0.5
+#: Statistics of the whole scored population a rule reads, by column (``Rule.medians``).
+Population = Mapping[str, float]
 
 
 @dataclass(frozen=True)
@@ -235,16 +237,37 @@ def deal_stage_age_risk(frame: pd.DataFrame, config: RuleConfig) -> RuleScores:
     return RuleScores(risk.to_numpy(dtype=float), components)
 
 
-def _usual_gap(frame: pd.DataFrame, horizon_days: int) -> pd.Series:
+#: The column whose median over the scored population fills a single-order customer's gap.
+USUAL_GAP = "avg_days_between_orders"
+
+
+def positive_median(values: pd.Series) -> float | None:
+    """The median of the positive values (None without any)."""
+    positive = values[values > 0]
+    return float(positive.median()) if len(positive) else None
+
+
+def population_medians(frame: pd.DataFrame, columns: tuple[str, ...]) -> Population:
+    """``positive_median`` of each column over the whole frame (columns without any left out)."""
+    medians = {column: positive_median(_column(frame, column)) for column in columns}
+    return {column: value for column, value in medians.items() if value is not None}
+
+
+def _usual_gap(frame: pd.DataFrame, horizon_days: int, population: Population | None) -> pd.Series:
     """Days between orders per customer; single-order customers get the median repeat
-    customer's gap (the horizon when no customer has repeated)."""
-    gap = _column(frame, "avg_days_between_orders")
-    gap = gap.where(gap > 0)
-    fill = float(gap.median()) if gap.notna().any() else float(horizon_days)
-    return gap.fillna(fill)
+    customer's gap over the scored population (the horizon when no customer has repeated)."""
+    if population is None:
+        population = population_medians(frame, (USUAL_GAP,))
+    gap = _column(frame, USUAL_GAP)
+    return gap.where(gap > 0).fillna(population.get(USUAL_GAP, float(horizon_days)))
 
 
-def recency_churn_risk(frame: pd.DataFrame, config: RuleConfig, horizon_days: int) -> RuleScores:
+def recency_churn_risk(
+    frame: pd.DataFrame,
+    config: RuleConfig,
+    horizon_days: int,
+    population: Population | None = None,
+) -> RuleScores:
     """P(no purchase in the horizon) from recency relative to the customer's usual gap.
 
     A customer within their usual gap is active; each usual gap of silence beyond it divides
@@ -252,9 +275,12 @@ def recency_churn_risk(frame: pd.DataFrame, config: RuleConfig, horizon_days: in
     customer orders at one order per gap: P(an order in N days | active) = 1 - exp(-N / gap).
     churn = 1 - p_active x P(order | active). Customers without orders score 1.
 
+    ``population`` holds the medians of the whole scored population (``Rule.population``);
+    None computes them from ``frame``, which is then the whole population.
+
     Components: ``lapsed_beyond_usual_gap`` (1 - p_active) and ``no_order_expected_in_horizon``.
     """
-    gap = _usual_gap(frame, horizon_days)
+    gap = _usual_gap(frame, horizon_days, population)
     recency = _column(frame, "recency_days")
     active = np.exp(-((recency / gap) - 1.0).clip(lower=0.0)).fillna(0.0)
     orders_if_active = 1.0 - np.exp(-float(horizon_days) / gap)
@@ -269,7 +295,12 @@ def recency_churn_risk(frame: pd.DataFrame, config: RuleConfig, horizon_days: in
     return RuleScores(churn.to_numpy(dtype=float), components)
 
 
-def trailing_revenue(frame: pd.DataFrame, config: RuleConfig, horizon_days: int) -> RuleScores:
+def trailing_revenue(
+    frame: pd.DataFrame,
+    config: RuleConfig,
+    horizon_days: int,
+    population: Population | None = None,
+) -> RuleScores:
     """Revenue in the next N days = revenue at the pace of the trailing period.
 
     N up to 90 days: the last 90 days' revenue x N / 90. Longer: lifetime revenue per day over
@@ -293,7 +324,11 @@ class Rule:
 
     name: str
     required: tuple[str, ...]
-    compute: Callable[[pd.DataFrame, RuleConfig, int], RuleScores]
+    compute: Callable[[pd.DataFrame, RuleConfig, int, Population | None], RuleScores]
+    #: Columns whose median over the whole scored population the rule reads. Scoring in
+    #: batches (Spark's executors) computes them over the population first: a batch's own
+    #: median would make a row's score depend on its batch.
+    medians: tuple[str, ...] = ()
 
     @property
     def version(self) -> str:
@@ -308,8 +343,8 @@ class Rule:
 
 def _horizonless(
     function: Callable[[pd.DataFrame, RuleConfig], RuleScores],
-) -> Callable[[pd.DataFrame, RuleConfig, int], RuleScores]:
-    return lambda frame, config, _horizon: function(frame, config)
+) -> Callable[[pd.DataFrame, RuleConfig, int, Population | None], RuleScores]:
+    return lambda frame, config, _horizon, _population: function(frame, config)
 
 
 #: The rule of each model that has one (segmentation has its own archetype rule in training).
@@ -319,7 +354,9 @@ RULES: dict[str, Rule] = {
     ),
     "lead_score": Rule("lead_score", ("lead_age_days",), _horizonless(lead_score_rule)),
     "deal_risk": Rule("deal_stage_age", ("days_in_stage",), _horizonless(deal_stage_age_risk)),
-    "customer_churn": Rule("recency_gap", ("recency_days",), recency_churn_risk),
+    "customer_churn": Rule(
+        "recency_gap", ("recency_days",), recency_churn_risk, medians=(USUAL_GAP,)
+    ),
     "customer_clv": Rule("trailing_revenue", ("monetary",), trailing_revenue),
 }
 
@@ -336,10 +373,21 @@ class RuleModel:
         self.horizon_days = horizon_days
         self.version_params: dict[str, Any] = {"rule": rule.name, "horizon_days": horizon_days}
         self.feature_names: list[str] = list(rule.required)
+        #: The population's medians (``Rule.medians``) when scored in batches; None: each
+        #: frame scored is the whole population.
+        self.population: Population | None = None
+
+    def for_population(self, population: Population) -> RuleModel:
+        """This rule with the medians of the whole population fixed, to score it in batches."""
+        pinned = RuleModel(self.model_name, self.rule, self.config, self.horizon_days)
+        pinned.population = dict(population)
+        return pinned
 
     def _scores(self, frame: pd.DataFrame) -> RuleScores:
         horizon = self.horizon_days if self.horizon_days is not None else 0
-        return self.rule.compute(frame.reset_index(drop=True), self.config, horizon)
+        return self.rule.compute(
+            frame.reset_index(drop=True), self.config, horizon, self.population
+        )
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         return self._scores(frame).score

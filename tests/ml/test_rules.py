@@ -17,6 +17,7 @@ from ml.baselines.rules import (
     health_components,
     lead_score_points,
     lead_score_rule,
+    population_medians,
     project_rule_config,
     recency_churn_risk,
     rule_model,
@@ -138,6 +139,23 @@ def test_lead_score_is_the_six_factor_score_over_100() -> None:
     scores = lead_score_rule(_leads(), CONFIG)
     assert scores.score.tolist() == pytest.approx([1.0, (12.5 + 10 + 4 + 6 + 5) / 100, 0.35])
     assert scores.components.sum(axis=1).to_numpy() == pytest.approx(scores.score)
+
+
+def test_a_rule_scored_in_batches_uses_the_whole_populations_median() -> None:
+    """Spark scores a frame batch by batch: with the population's medians fixed, each batch
+    scores as the whole frame does; the batch's own median would change single-order rows."""
+    customers = pd.concat([_customers()] * 2, ignore_index=True)
+    customers.loc[4:, "avg_days_between_orders"] = [90.0, 120.0, None, None]
+    model = rule_model("customer_churn", "churn_horizon_days", CONFIG)
+    assert model is not None
+    whole = model.predict(customers)
+    population = population_medians(customers, model.rule.medians)
+    assert population == {"avg_days_between_orders": 60.0}
+    pinned = model.for_population(population)
+    in_batches = np.concatenate([pinned.predict(customers[:4]), pinned.predict(customers[4:])])
+    np.testing.assert_allclose(in_batches, whole)
+    unpinned = np.concatenate([model.predict(customers[:4]), model.predict(customers[4:])])
+    assert not np.allclose(unpinned, whole)
 
 
 def test_deal_risk_is_the_stage_loss_rate_until_the_deal_stalls() -> None:
