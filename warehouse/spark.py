@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import re
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -97,6 +98,11 @@ def spark_session(settings: Settings) -> SparkSession:
 
     require_java()
     settings.spark_warehouse_dir.mkdir(parents=True, exist_ok=True)
+    if settings.spark_master.startswith("local"):
+        # PySpark starts its Python workers (scoring's mapInPandas) with $PYSPARK_PYTHON, else
+        # the `python3` on the PATH, which lacks the project's packages: on one machine they
+        # run this interpreter. On a cluster PYSPARK_PYTHON names the executors' own.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder: Any = SparkSession.builder
     for key, value in {**spark_conf(settings), **session_secrets()}.items():
         builder = builder.config(key, value)

@@ -25,7 +25,7 @@ from tests.spark.warehouses import (
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
 
 #: Relations empty on DuckDB too, so their comparison says little: no scoring runs in a dbt
-#: build (ml.predictions is empty: Spark scoring is issue 14's next step), and 120 customers
+#: build (ml.predictions is empty on both; test_spark_scoring scores after it), and 120 customers
 #: raise no alert of these types on the build's date. The test fails when one gains rows.
 EMPTY_ON_SMALL_POPULATION = {
     "intermediate.int_alert_candidates_account_churn_risk",
