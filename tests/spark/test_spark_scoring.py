@@ -1,6 +1,8 @@
 """Scoring on Spark: the point-in-time frames Spark joins equal Feast's on DuckDB, and the rows
 the executors score (``mapInPandas``) and Spark appends to ``ml.predictions`` equal the rows
 DuckDB's path scores, for a champion, without one (the rule) and when the champion fails.
+Then every model with a rule scores on both warehouses and the scored marts and alert
+candidates, built by dbt on each, hold the same rows.
 
 Both warehouses are the build of ``conftest.both_warehouses``: the same exports, dbt on each.
 The registry lives on the DuckDB side (the Spark registry is not built yet); the features, the
@@ -20,7 +22,7 @@ import pytest
 
 from ml.contracts import MODEL_SPECS
 from tests.ml.registry_candidates import make_candidate, png_bytes, training_frame
-from tests.spark.warehouses import AS_OF
+from tests.spark.warehouses import AS_OF, row_differences
 from warehouse.settings import Settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
@@ -32,20 +34,24 @@ CHURN = MODEL_SPECS["customer_churn"]
 
 @pytest.fixture(scope="module")
 def sides(both_warehouses: dict[str, Any]) -> dict[str, Any]:
-    """Feast synced on the DuckDB build; the test process's Spark session on Spark's."""
+    """Feast synced on the DuckDB build, and the Spark build's settings."""
     from feature_repo.store import FeatureStoreGateway
-    from warehouse.spark import spark_session
 
     duck: Settings = both_warehouses["settings"]["duckdb"]
-    spark_settings: Settings = both_warehouses["settings"]["spark"]
     gateway = FeatureStoreGateway(duck)
     gateway.sync()
     return {
         "gateway": gateway,
-        "spark": spark_session(spark_settings),
-        "spark_settings": spark_settings,
+        "spark_settings": both_warehouses["settings"]["spark"],
         "duck": duck,
     }
+
+
+def _spark(sides: dict[str, Any]) -> Any:
+    """The test process's Spark session (again: the scored marts' dbt run stops it)."""
+    from warehouse.spark import spark_session
+
+    return spark_session(sides["spark_settings"])
 
 
 def _pandas(frame: Any) -> pd.DataFrame:
@@ -69,7 +75,7 @@ def _assert_same_features(want: pd.DataFrame, got: pd.DataFrame, keys: list[str]
 def test_spark_scoring_frames_equal_feasts_for_every_model(sides: dict[str, Any]) -> None:
     from feature_repo.spark_features import scoring_frame
 
-    gateway, spark = sides["gateway"], sides["spark"]
+    gateway, spark = sides["gateway"], _spark(sides)
     for spec in MODEL_SPECS.values():
         want = gateway.scoring_frame(spec, SCORED_ON)
         models = [gateway.models[name] for name in spec.feature_models]
@@ -84,7 +90,7 @@ def test_point_in_time_rows_at_other_dates_equal_feasts(sides: dict[str, Any]) -
     from feature_repo.spark_features import AS_OF as AS_OF_COLUMN
     from feature_repo.spark_features import point_in_time_frame
 
-    gateway, spark = sides["gateway"], sides["spark"]
+    gateway, spark = sides["gateway"], _spark(sides)
     customers = gateway.scoring_frame(CHURN, SCORED_ON)[CHURN.entity_column].head(40)
     dates = [
         SCORED_ON,
@@ -167,7 +173,7 @@ def test_spark_scores_equal_the_duckdb_path(
     from ml.scoring import score_entities
     from ml.spark_scoring import score_model_on_spark
 
-    gateway, spark = sides["gateway"], sides["spark"]
+    gateway, spark = sides["gateway"], _spark(sides)
     frame = gateway.scoring_frame(CHURN, SCORED_ON)
     model = _fitted_churn_model(frame)
     champion = {
@@ -202,3 +208,114 @@ def test_spark_scores_equal_the_duckdb_path(
     assert set(got["model_version"]) == {version}
     _assert_same_predictions(want, got)
     assert np.isfinite(got["score"]).all()
+
+
+#: Later than the rows the tests above write, so that these are the latest scores
+#: (``int_predictions_latest`` orders by ``scored_at``) in whatever order the tests run.
+MARTS_SCORED_AT = dt.datetime(2026, 10, 1, 7, 0)
+#: The relations that read ``ml.predictions``, directly or through ``int_predictions_latest``;
+#: the Spark build test compares them empty (a dbt build scores nothing).
+SCORED_RELATIONS = (
+    "intermediate.int_predictions_latest",
+    "marts.customer_risk_scores",
+    "marts.account_risk_scores",
+    "marts.deal_risk_scores",
+    "marts.lead_conversion_scores",
+    "marts.rep_deal_risk",
+    "marts.deal_review_queue",
+    "intermediate.int_alert_candidates_customer_churn_risk",
+    "intermediate.int_alert_candidates_account_churn_risk",
+    "intermediate.int_alert_candidates_high_risk_deal",
+    "marts.alerts",
+)
+#: Marts every rule's scores fill on the test population.
+FILLED_BY_RULES = (
+    "intermediate.int_predictions_latest",
+    "marts.customer_risk_scores",
+    "marts.account_risk_scores",
+    "marts.deal_risk_scores",
+    "marts.lead_conversion_scores",
+)
+
+
+@pytest.fixture(scope="module")
+def scored_marts(sides: dict[str, Any]) -> dict[str, Any]:
+    """Every model with a rule scored as of the build's date on both warehouses (no champions:
+    the rules serve), then the pipeline's second dbt step (``tag:scored+``) on each."""
+    from ml.baselines.rules import RULES
+    from ml.registry import ModelRegistry
+    from ml.scoring import score_model, write_predictions
+    from ml.spark_scoring import score_model_on_spark
+    from orchestration.dbt import SCORED_SELECTION
+    from tests.spark.warehouses import ciw, ciw_env
+    from warehouse import read_frame
+    from warehouse.spark import stop_spark_session
+
+    duck: Settings = sides["duck"]
+    spark_settings: Settings = sides["spark_settings"]
+    gateway = sides["gateway"]
+    tmp = duck.duckdb_path.parent
+    registry = ModelRegistry(Settings(target="duckdb", duckdb_path=tmp / "no_champions.duckdb"))
+    written: dict[str, tuple[int, int]] = {}
+    for name in RULES:
+        spec = MODEL_SPECS[name]
+        rows = score_model(
+            duck,
+            spec,
+            gateway,
+            registry,
+            as_of=SCORED_ON,
+            run_id="marts",
+            scored_at=MARTS_SCORED_AT,
+        )
+        write_predictions(duck, rows)
+        on_spark = score_model_on_spark(
+            spark_settings,
+            spec,
+            registry,
+            gateway.models,
+            as_of=SCORED_ON,
+            run_id="marts",
+            ttl=gateway.options.ttl,
+            scored_at=MARTS_SCORED_AT,
+        )
+        written[name] = (len(rows), on_spark.rows)
+    stop_spark_session()  # dbt-spark opens the Derby metastore from a process of its own
+    select = ["--select", SCORED_SELECTION, "--exclude-resource-type", "unit_test", "test"]
+    for settings in (duck, spark_settings):
+        ciw(["dbt", "build", *select], ciw_env(settings, tmp, as_of=AS_OF), tmp)
+    frames = {
+        settings.target: {
+            relation: read_frame(settings, f"select * from {relation}")
+            for relation in SCORED_RELATIONS
+        }
+        for settings in (duck, spark_settings)
+    }
+    return {"written": written, "frames": frames}
+
+
+def test_every_rule_scores_the_same_entities_on_both(scored_marts: dict[str, Any]) -> None:
+    written = scored_marts["written"]
+    assert set(written) == {
+        "customer_churn",
+        "customer_clv",
+        "account_churn",
+        "deal_risk",
+        "lead_score",
+    }
+    for name, (on_duckdb, on_spark) in written.items():
+        assert on_duckdb == on_spark > 0, name
+
+
+def test_scored_marts_and_alert_candidates_hold_the_same_rows(
+    scored_marts: dict[str, Any],
+) -> None:
+    frames = scored_marts["frames"]
+    for relation in FILLED_BY_RULES:
+        assert len(frames["duckdb"][relation]) > 0, f"{relation} is empty: nothing to compare"
+    differing = {
+        relation: found
+        for relation in SCORED_RELATIONS
+        if (found := row_differences(frames["duckdb"][relation], frames["spark"][relation]))
+    }
+    assert not differing, differing
