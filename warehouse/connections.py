@@ -81,8 +81,17 @@ def drop_postgres_database(settings: Settings) -> None:
 
 
 def connect_postgres(settings: Settings) -> psycopg.Connection:
+    """A connection to the configured database, created first when the server lacks it.
+
+    The database is looked up on the server only when connecting fails: every statement the
+    pipeline sends opened a second, administrative connection before (a daily run opens
+    about a hundred)."""
     import psycopg
 
+    try:
+        return psycopg.connect(settings.pg_conninfo())
+    except psycopg.OperationalError:
+        pass  # a missing database (created next) or an unreachable server (reported next)
     ensure_postgres_database(settings)
     try:
         return psycopg.connect(settings.pg_conninfo())

@@ -34,3 +34,26 @@ def test_unreachable_server_is_a_readable_error() -> None:
         WarehouseUnavailable, match=r"cannot reach PostgreSQL postgres@127\.0\.0\.1:1"
     ):
         drop_postgres_database(nowhere)
+
+
+def test_a_session_on_a_missing_database_creates_it(postgres_settings: Settings) -> None:
+    """Connections look the database up only when connecting fails: a fresh name still works."""
+    from warehouse import read_frame
+
+    scratch = replace(postgres_settings, pg_database=f"ciw_scratch_{uuid.uuid4().hex[:8]}")
+    try:
+        assert not _exists(scratch)
+        assert read_frame(scratch, "select 1 as one")["one"].tolist() == [1]
+        assert _exists(scratch)
+    finally:
+        drop_postgres_database(scratch)
+
+
+def test_connecting_to_an_unreachable_server_is_a_readable_error() -> None:
+    from warehouse.connections import connect_postgres
+
+    nowhere = replace(Settings.from_env("postgres"), pg_port=1)
+    with pytest.raises(
+        WarehouseUnavailable, match=r"cannot reach PostgreSQL postgres@127\.0\.0\.1:1"
+    ):
+        connect_postgres(nowhere)
