@@ -2,9 +2,13 @@
     Point-in-time features at the grain (keys, as-of date) without crossing every key's history
     with every as-of date:
 
-    1. `spine_bucket_totals` folds the daily pre-aggregate once into spine buckets: an event
-       day belongs to the first as-of date strictly after it (days before the first as-of date
-       all go to it, days on or after the last are left out).
+    1. `spine_bucket_totals` folds the daily pre-aggregate once into buckets of the as-of
+       dates the model builds (`as_of_dates_to_build`): an event day belongs to the first
+       as-of date strictly after it (days before the first as-of date all go to it, days on or
+       after the last are left out). A full build buckets by every spine date; a daily run by
+       the few dates it builds, so the whole history folds into one or two buckets per key
+       instead of one per spine date it has activity in, with the same running totals at
+       those dates.
     2. The model turns the buckets into running totals per key (`running_total`), one row per
        key per bucket with activity, and `spine_dates_until_next_change` repeats each such
        row for every as-of date until the key's next active bucket.

@@ -8,17 +8,13 @@
 {#-
     Category affinity and returns per unified customer per as-of date, from order lines and
     returns strictly before it (lifetime). Empty when there are no order lines. Categories are
-    totalled and ranked only at the spine buckets where a customer's lines or returns change,
-    and the result repeats until the next change (see spine_rollups).
+    totalled and ranked only at the buckets (of the dates built) where a customer's lines or
+    returns change, and the result repeats until the next change (see spine_rollups).
 -#}
 with
 
 category_days as (
     select * from {{ ref('int_customer_category_days') }}
-),
-
-spine as (
-    select * from {{ ref('int_as_of_dates') }}
 ),
 
 as_of_dates as (
@@ -27,7 +23,7 @@ as_of_dates as (
 
 category_buckets as (
     {{ spine_bucket_totals(
-        'category_days', 'spine', ['customer_id', 'product_category'], 'activity_date',
+        'category_days', 'as_of_dates', ['customer_id', 'product_category'], 'activity_date',
         sum_columns=['item_line_count', 'item_amount', 'returned_item_count', 'refund_amount'],
     ) }}
 ),

@@ -9,7 +9,8 @@
     Web, cart and support engagement per unified customer per as-of date, from days strictly
     before it. Customers appear once they have any activity (orders included, so buyers of an
     orders-only export get zeros here rather than no row). Lifetime totals are running sums over
-    spine buckets, windows read only the days of the longest window (see spine_rollups).
+    buckets of the dates built, windows read only the days of the longest window (see
+    spine_rollups).
 -#}
 {%- set windows = var('customer_feature_windows_days') -%}
 {%- set longest = windows | max -%}
@@ -21,17 +22,13 @@ engagement_days as (
     select * from {{ ref('int_customer_engagement_days') }}
 ),
 
-spine as (
-    select * from {{ ref('int_as_of_dates') }}
-),
-
 as_of_dates as (
     {{ as_of_dates_to_build() }}
 ),
 
 engagement_buckets as (
     {{ spine_bucket_totals(
-        'engagement_days', 'spine', ['customer_id'], 'activity_date',
+        'engagement_days', 'as_of_dates', ['customer_id'], 'activity_date',
         sum_columns=['session_count', 'ticket_count'],
         max_columns=['last_session_date', 'last_ticket_date'],
     ) }}

@@ -9,9 +9,10 @@
     Order features per unified customer per as-of date, from orders alone (so complete on an
     export of nothing but orders). Only order days strictly before the as-of date count;
     customers appear from the first as-of date after their first order. Lifetime totals are
-    running sums over spine buckets, windows read only the days of the longest window (see
-    spine_rollups). Incremental: a run adds the as-of dates later than those already built; a
-    warehouse built before a column was added gains it (null on the dates built earlier).
+    running sums over buckets of the dates built, windows read only the days of the longest
+    window (see spine_rollups). Incremental: a run adds the as-of dates later than those
+    already built; a warehouse built before a column was added gains it (null on the dates
+    built earlier).
 -#}
 {%- set windows = var('customer_feature_windows_days') -%}
 
@@ -21,17 +22,13 @@ order_days as (
     select * from {{ ref('int_customer_order_days') }}
 ),
 
-spine as (
-    select * from {{ ref('int_as_of_dates') }}
-),
-
 as_of_dates as (
     {{ as_of_dates_to_build() }}
 ),
 
 order_buckets as (
     {{ spine_bucket_totals(
-        'order_days', 'spine', ['customer_id'], 'order_date',
+        'order_days', 'as_of_dates', ['customer_id'], 'order_date',
         sum_columns=[
             'order_count', 'revenue', 'revenue_squared', 'gap_days_squared',
             'subtotal', 'discount_amount',
