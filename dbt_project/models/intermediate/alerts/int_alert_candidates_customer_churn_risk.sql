@@ -68,7 +68,7 @@ final as (
                 "case ranked_at_risk.churn_risk_band
                     when 'critical' then 'Contact the customer within 24 hours'
                     when 'high' then 'Reach out within 24 hours with a win-back offer'
-                    else 'Add the customer to this week''s retention campaign'
+                    else " ~ text_literal("Add the customer to this week's retention campaign") ~ "
                 end",
                 "'Review recent orders, returns and support tickets'",
             ]),

@@ -86,7 +86,7 @@ final as (
             ]),
             suggested_actions=alert_lines([
                 "'Send a personal thank-you'",
-                "'Invite the customer to the loyalty programme''s next tier'",
+                text_literal("Invite the customer to the loyalty programme's next tier"),
                 "'Ask for a review or a referral'",
             ]),
             metric_value='milestones_crossed.lifetime_revenue',
