@@ -19,10 +19,12 @@ from warehouse.settings import Settings
 if TYPE_CHECKING:
     from feast.data_source import DataSource
 
-Dialect = Literal["duckdb", "postgres"]
+Dialect = Literal["duckdb", "postgres", "spark"]
 FEATURES_SCHEMA = "features"
 
-_SQL_TYPES: dict[Dialect, dict[FeastType, str]] = {
+#: Each Feast type's SQL type, per dialect: the casts of the projection Feast reads (Spark's
+#: own point-in-time join, ``feature_repo.spark_features``, casts the same way).
+SQL_TYPES: dict[Dialect, dict[FeastType, str]] = {
     "duckdb": {"Int64": "bigint", "Float64": "double", "Bool": "boolean", "String": "varchar"},
     "postgres": {
         "Int64": "bigint",
@@ -30,6 +32,7 @@ _SQL_TYPES: dict[Dialect, dict[FeastType, str]] = {
         "Bool": "boolean",
         "String": "text",
     },
+    "spark": {"Int64": "bigint", "Float64": "double", "Bool": "boolean", "String": "string"},
 }
 
 
@@ -51,7 +54,7 @@ def offline_parquet_path(settings: Settings, model_name: str) -> Path:
 
 def select_sql(model: FeatureModel, dialect: Dialect, schema: str = FEATURES_SCHEMA) -> str:
     """The typed projection of a feature model that Feast reads."""
-    types = _SQL_TYPES[dialect]
+    types = SQL_TYPES[dialect]
     columns = [
         f"cast({quote(model.entity_column)} as {types[model.entity_type]}) "
         f"as {quote(model.entity_column)}",

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from feature_repo.data_sources import FEATURES_SCHEMA
+from feature_repo.data_sources import FEATURES_SCHEMA, SQL_TYPES
 from feature_repo.dbt_features import FeastType, FeatureModel
 from warehouse.spark import quote_spark
 
@@ -24,18 +24,12 @@ if TYPE_CHECKING:
 
 #: The entity rows' date column (``feature_repo.store.AS_OF``).
 AS_OF = "as_of_date"
-SPARK_TYPES: dict[FeastType, str] = {
-    "Int64": "bigint",
-    "Float64": "double",
-    "Bool": "boolean",
-    "String": "string",
-}
 
 
 def _typed(name: str, feast_type: FeastType) -> Column:
     from pyspark.sql import functions
 
-    return functions.col(quote_spark(name)).cast(SPARK_TYPES[feast_type]).alias(name)
+    return functions.col(quote_spark(name)).cast(SQL_TYPES["spark"][feast_type]).alias(name)
 
 
 def feature_table(spark: SparkSession, model: FeatureModel) -> DataFrame:
