@@ -106,6 +106,11 @@ class Settings:
         return self.spark_warehouse_dir.resolve().parent / "metastore_db"
 
     @property
+    def spark_log_path(self) -> Path:
+        """Spark's own log (its errors with their Java stacks), beside the warehouse folder."""
+        return self.spark_warehouse_dir.resolve().parent / "spark.log"
+
+    @property
     def spark_metastore(self) -> str:
         """The Hive metastore's JDBC URL: ``CIW_SPARK_METASTORE_URL``, else the Derby database
         in :attr:`spark_derby_dir` (one process at a time, as Derby embedded allows)."""

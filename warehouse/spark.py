@@ -54,10 +54,12 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.driver.host": "127.0.0.1",
         "spark.driver.bindAddress": "127.0.0.1",
         # Derby's log beside the metastore (not derby.log wherever a command ran), and Spark's
-        # own log at errors only.
+        # own log at errors only, to a file beside it: a failed task logs its Java and Python
+        # stacks several times over, while the error itself reaches the caller as one exception.
         "spark.driver.extraJavaOptions": (
             f"-Dderby.system.home={settings.spark_derby_dir.parent} "
-            f"-Dlog4j2.configurationFile={LOG_CONFIG}"
+            f"-Dlog4j2.configurationFile={LOG_CONFIG} "
+            f"-Dciw.spark.log={settings.spark_log_path}"
         ),
     }
     extra = os.environ.get("CIW_SPARK_EXTRA_CONF", "").strip()

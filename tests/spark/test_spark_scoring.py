@@ -209,6 +209,9 @@ def test_spark_scores_equal_the_duckdb_path(
     want = score_entities(
         CHURN, expected_model, version, frame, horizon_days=horizon, scored_at=STAMP, run_id=run_id
     )
+    if case == "failing champion":  # Spark's stacks of the failed tasks: in its log file
+        log = sides["spark_settings"].spark_log_path.read_text(encoding="utf-8")
+        assert "feature names should match" in log
     assert written.model_version == version and written.rows == len(frame)
     assert set(got["model_version"]) == {version}
     _assert_same_predictions(want, got)

@@ -25,6 +25,12 @@ def test_environment_configures_spark(monkeypatch: pytest.MonkeyPatch, tmp_path:
         f"jdbc:derby:;databaseName={tmp_path / 'metastore_db'};create=true"
     )
     assert settings.artifacts_dir == tmp_path / "artifacts"
+    # Spark's own errors go to a log file beside the tables, not to the user's screen.
+    assert settings.spark_log_path == tmp_path / "spark.log"
+    assert (
+        f"-Dciw.spark.log={tmp_path / 'spark.log'}"
+        in (spark_conf(settings)["spark.driver.extraJavaOptions"])
+    )
 
 
 def test_dbt_gets_the_same_session_settings_without_the_metastore_password(
