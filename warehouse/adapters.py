@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -61,6 +61,15 @@ class Session(ABC):
     @abstractmethod
     def append_frame(self, table: str, frame: pd.DataFrame) -> int:
         """Append ``frame``'s rows to ``table`` (its columns by name); the number appended."""
+
+    def update(self, table: str, values: Mapping[str, Any], where: Mapping[str, Any]) -> None:
+        """Set ``values`` on the rows of ``table`` whose columns equal ``where``."""
+        assignments = ", ".join(f"{column} = %s" for column in values)
+        condition = " and ".join(f"{column} = %s" for column in where)
+        self.execute(
+            f"update {table} set {assignments} where {condition}",
+            (*values.values(), *where.values()),
+        )
 
     def lock(self, key: str) -> None:  # noqa: B027 - DuckDB needs nothing: one writer per file
         """Serialize writers on ``key`` until the transaction ends."""
@@ -171,6 +180,21 @@ class SparkSQLSession(Session):
             return 0
         insert_by_name(self.connection.spark.createDataFrame(frame), table)
         return len(frame)
+
+    def update(self, table: str, values: Mapping[str, Any], where: Mapping[str, Any]) -> None:
+        """Parquet tables take no UPDATE: the table is read, changed and written over. For the
+        small tables that are updated in place (the model registry), not for large ones."""
+        spark = self.connection.spark
+        current = spark.table(table)
+        frame = current.toPandas()
+        chosen = frame.index == frame.index
+        for column, value in where.items():
+            chosen &= (frame[column] == value).to_numpy()
+        if not chosen.any():
+            return
+        for column, value in values.items():
+            frame[column] = frame[column].where(~chosen, value)
+        spark.createDataFrame(frame, schema=current.schema).write.insertInto(table, overwrite=True)
 
 
 def python_value(value: object) -> object:
@@ -302,6 +326,26 @@ ADAPTERS: dict[Target, type[Adapter]] = {
 }
 
 
+def create_table_sql(
+    target: Target, table: str, columns: Mapping[str, str], primary_key: Sequence[str] = ()
+) -> str:
+    """``create table if not exists`` for a table the project writes by hand: ``columns`` in
+    DuckDB and PostgreSQL spelling (``varchar not null``). Spark's Parquet tables take neither
+    constraints nor keys: the types in Spark's spelling, nothing else."""
+    if target == "spark":
+        from warehouse.spark import spark_type
+
+        body = ", ".join(
+            f"{name} {spark_type(kind.lower().replace(' not null', ''))}"
+            for name, kind in columns.items()
+        )
+        return f"create table if not exists {table} ({body}) using parquet"
+    parts = [f"{name} {kind}" for name, kind in columns.items()]
+    if primary_key:
+        parts.append(f"primary key ({', '.join(primary_key)})")
+    return f"create table if not exists {table} ({', '.join(parts)})"
+
+
 def float_type(target: Target) -> str:
     """The name of a double-precision column type in ``target``'s DDL."""
     return ADAPTERS[target].float_type
@@ -320,6 +364,7 @@ __all__ = [
     "SparkAdapter",
     "SparkSQLSession",
     "adapter_for",
+    "create_table_sql",
     "float_type",
     "python_value",
 ]

@@ -117,14 +117,14 @@ def preflight(settings: Settings) -> None:
 
 def require_whole_pipeline(settings: Settings) -> None:
     """Refuse, in one line saying what does work, a pipeline run on a target that cannot
-    carry the whole pipeline yet (Spark: the raw layer, the dbt project and scoring, not yet
-    the registry, training, Feast and Dagster)."""
+    carry the whole pipeline yet (Spark: the raw layer, the dbt project, scoring and the model
+    registry, not yet training, Feast and Dagster)."""
     if settings.target == "spark":
         raise WarehouseUnavailable(
-            "the whole pipeline does not run on Spark yet (the model registry, training, Feast "
-            "and Dagster are DuckDB and PostgreSQL only): on Spark, `ciw load --target spark` "
+            "the whole pipeline does not run on Spark yet (training, Feast and Dagster are "
+            "DuckDB and PostgreSQL only): on Spark, `ciw load --target spark` "
             "loads the raw layer and `ciw dbt --target spark build` builds every dbt model; "
-            "scoring runs from Python (ml.spark_scoring; docs/spark.md)"
+            "scoring and the model registry run from Python (docs/spark.md)"
         )
 
 

@@ -29,7 +29,7 @@ from ml.registry.versions import (
     json_default,
     window,
 )
-from warehouse.adapters import Session, float_type
+from warehouse.adapters import Session, create_table_sql, float_type
 from warehouse.settings import Settings, Target
 
 EVENTS_TABLE = f"{REGISTRY_TABLE}_events"
@@ -48,43 +48,45 @@ SELECT_VERSIONS = (
 
 def _ddl(target: Target) -> list[str]:
     double = float_type(target)
+    registry = {
+        "model_name": "varchar not null",
+        "version": "varchar not null",
+        "status": "varchar not null",
+        "created_at": "timestamp not null",
+        "promoted_at": "timestamp",
+        "training_start": "date not null",
+        "training_end": "date not null",
+        "holdout_start": "date not null",
+        "holdout_end": "date not null",
+        "data_fingerprint": "varchar not null",
+        "primary_metric": "varchar not null",
+        "primary_metric_value": double,
+        "baseline_metric_value": double,
+        "metrics_json": "varchar not null",
+        "params_json": "varchar not null",
+        "features_json": "varchar not null",
+        "artifact_dir": "varchar not null",
+        "baseline_name": "varchar",
+        "baseline_metrics_json": "varchar",
+        "seed": "bigint",
+        "train_rows": "bigint",
+        "holdout_rows": "bigint",
+    }
+    events = {
+        "event_id": "bigint not null",
+        "model_name": "varchar not null",
+        "version": "varchar not null",
+        "event": "varchar not null",
+        "previous_champion": "varchar",
+        "reason": "varchar",
+        "event_at": "timestamp not null",
+    }
     return [
         f"create schema if not exists {ML_SCHEMA}",
-        f"""create table if not exists {ML_SCHEMA}.{REGISTRY_TABLE} (
-            model_name varchar not null,
-            version varchar not null,
-            status varchar not null,
-            created_at timestamp not null,
-            promoted_at timestamp,
-            training_start date not null,
-            training_end date not null,
-            holdout_start date not null,
-            holdout_end date not null,
-            data_fingerprint varchar not null,
-            primary_metric varchar not null,
-            primary_metric_value {double},
-            baseline_metric_value {double},
-            metrics_json varchar not null,
-            params_json varchar not null,
-            features_json varchar not null,
-            artifact_dir varchar not null,
-            baseline_name varchar,
-            baseline_metrics_json varchar,
-            seed bigint,
-            train_rows bigint,
-            holdout_rows bigint,
-            primary key (model_name, version)
-        )""",
-        f"""create table if not exists {ML_SCHEMA}.{EVENTS_TABLE} (
-            event_id bigint not null,
-            model_name varchar not null,
-            version varchar not null,
-            event varchar not null,
-            previous_champion varchar,
-            reason varchar,
-            event_at timestamp not null,
-            primary key (event_id)
-        )""",
+        create_table_sql(
+            target, f"{ML_SCHEMA}.{REGISTRY_TABLE}", registry, ("model_name", "version")
+        ),
+        create_table_sql(target, f"{ML_SCHEMA}.{EVENTS_TABLE}", events, ("event_id",)),
     ]
 
 
@@ -163,11 +165,11 @@ def set_status(
     promoted_at: datetime | None = None,
 ) -> None:
     """Change a version's status; a promotion also stamps ``promoted_at``."""
-    session.execute(
-        f"update {ML_SCHEMA}.{REGISTRY_TABLE} "
-        "set status = %s, promoted_at = coalesce(%s, promoted_at) "
-        "where model_name = %s and version = %s",
-        (status, promoted_at, model_name, version),
+    values: dict[str, Any] = {"status": status}
+    if promoted_at is not None:
+        values["promoted_at"] = promoted_at
+    session.update(
+        f"{ML_SCHEMA}.{REGISTRY_TABLE}", values, {"model_name": model_name, "version": version}
     )
 
 

@@ -130,3 +130,35 @@ def test_a_literal_percent_needs_no_escaping_without_parameters(
 ) -> None:
     frame = read_frame(warehouse_settings, "select 'raw%s' like 'raw%' as matched")
     assert bool(frame["matched"].iloc[0])
+
+
+def test_update_sets_values_on_the_matching_rows_only(warehouse_settings: Settings) -> None:
+    frame = pd.DataFrame(
+        {"name": ["a", "b", "a"], "value": [1.0, 2.0, 3.0], "seen_at": [None, None, None]}
+    )
+    append_frame(warehouse_settings, "scratch.points", frame, ddl=_ddl(warehouse_settings))
+    stamp = datetime(2026, 12, 6, 8, 0)
+    with adapter_for(warehouse_settings).session() as session:
+        session.update("scratch.points", {"value": 9.0, "seen_at": stamp}, {"name": "a"})
+    got = read_frame(warehouse_settings, "select name, value, seen_at from scratch.points")
+    got = got.sort_values(["name", "value"]).reset_index(drop=True)
+    assert got["value"].tolist() == [9.0, 9.0, 2.0]
+    assert [None if pd.isna(value) else pd.Timestamp(value) for value in got["seen_at"]] == [
+        pd.Timestamp(stamp),
+        pd.Timestamp(stamp),
+        None,
+    ]
+
+
+def test_create_table_sql_spells_each_targets_ddl() -> None:
+    from warehouse.adapters import create_table_sql
+
+    columns = {"id": "bigint not null", "name": "varchar", "score": "double precision"}
+    assert create_table_sql("postgres", "ml.t", columns, ("id",)) == (
+        "create table if not exists ml.t "
+        "(id bigint not null, name varchar, score double precision, primary key (id))"
+    )
+    # Spark's Parquet tables take neither constraints nor keys.
+    assert create_table_sql("spark", "ml.t", columns, ("id",)) == (
+        "create table if not exists ml.t (id bigint, name string, score double) using parquet"
+    )
