@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from warehouse.settings import (
+    TARGETS,
     Settings,
     SettingsError,
     dbt_vars_from_env,
@@ -22,7 +23,7 @@ def test_default_target_is_embedded_duckdb(monkeypatch: pytest.MonkeyPatch) -> N
 def test_only_the_duckdb_file_is_embedded() -> None:
     """Readers of a server warehouse go to it directly; only the one-writer file is read
     through published copies."""
-    assert [Settings(target=target).is_embedded for target in ("duckdb", "postgres", "spark")] == [
+    assert [Settings(target=target).is_embedded for target in TARGETS] == [
         True,
         False,
         False,
