@@ -13,10 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
+import pandas as pd
+
+from feature_repo.config import FeastOptions
 from feature_repo.data_sources import FEATURES_SCHEMA, SQL_TYPES
-from feature_repo.dbt_features import FeastType, FeatureModel
+from feature_repo.dbt_features import FEATURES_DIR, FeastType, FeatureModel, load_feature_models
+from ml.contracts import ModelSpec
+from warehouse.settings import Settings
 from warehouse.spark import quote_spark
 
 if TYPE_CHECKING:
@@ -123,3 +129,63 @@ def scoring_frame(
 ) -> DataFrame:
     """Every current entity of the first model at ``as_of`` with the features of ``models``."""
     return point_in_time_frame(spark, current_entities(spark, models[0], as_of), models, ttl)
+
+
+class SparkFeatures:
+    """The offline side of ``FeatureStoreGateway`` on Spark: training and scoring frames with
+    its signatures and its rows (``ml.training_sets.build_training_set`` takes either), the
+    point-in-time join done by Spark. Training frames come to the driver, as training needs
+    them; ``ml.spark_scoring`` scores without collecting."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        options: FeastOptions | None = None,
+        features_dir: Path = FEATURES_DIR,
+    ) -> None:
+        self.settings = settings
+        self.options = options or FeastOptions.from_env()
+        self.models: dict[str, FeatureModel] = load_feature_models(features_dir)
+
+    @property
+    def spark(self) -> SparkSession:
+        from warehouse.spark import spark_session
+
+        return spark_session(self.settings)
+
+    def feature_names(self, spec: ModelSpec) -> list[str]:
+        """The features of ``spec`` in service order (views in spec order, YAML column order)."""
+        return [name for model in spec.feature_models for name in self.models[model].feature_names]
+
+    def _feature_models(self, spec: ModelSpec) -> list[FeatureModel]:
+        return [self.models[name] for name in spec.feature_models]
+
+    def training_frame(self, spec: ModelSpec, entity_rows: pd.DataFrame) -> pd.DataFrame:
+        """``entity_rows`` with every feature of ``spec`` joined point in time (as
+        ``FeatureStoreGateway.training_frame``: the caller's rows, in order, features after)."""
+        from feature_repo.store import normalized_entity_rows
+
+        key = spec.entity_column
+        rows = normalized_entity_rows(self.models[spec.feature_models[0]], spec, entity_rows)
+        overlap = sorted(set(self.feature_names(spec)) & set(rows.columns) - {key, AS_OF})
+        if overlap:
+            raise ValueError(f"entity_rows for {spec.name} already hold features: {overlap}")
+        distinct = rows[[key, AS_OF]].drop_duplicates()
+        if distinct.empty:
+            return rows.assign(
+                **{name: pd.Series(dtype="float64") for name in self.feature_names(spec)}
+            )
+        joined = point_in_time_frame(
+            self.spark,
+            self.spark.createDataFrame(distinct),
+            self._feature_models(spec),
+            self.options.ttl,
+        )
+        features = cast(pd.DataFrame, joined.toPandas())
+        return rows.merge(features, on=[key, AS_OF], how="left", validate="many_to_one")
+
+    def scoring_frame(self, spec: ModelSpec, as_of_date: date) -> pd.DataFrame:
+        """Every current entity with its features, collected: for small populations and tests;
+        large ones are scored where they are (``ml.spark_scoring``)."""
+        frame = scoring_frame(self.spark, self._feature_models(spec), as_of_date, self.options.ttl)
+        return cast(pd.DataFrame, frame.toPandas())

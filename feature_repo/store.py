@@ -162,11 +162,8 @@ class FeatureStoreGateway:
         once; labels and other columns stay here, in the caller's order.
         """
         keys = [spec.entity_column, AS_OF]
-        missing = [column for column in keys if column not in entity_rows.columns]
-        if missing:
-            raise ValueError(f"entity_rows for {spec.name} lack column(s) {', '.join(missing)}")
-        self._require_synced()
         rows = self._normalized_keys(spec, entity_rows)
+        self._require_synced()
         service = self.definitions.services[spec.name]
         feature_names = self.feature_names(spec)
         overlap = sorted(set(feature_names) & set(rows.columns) - set(keys))
@@ -202,18 +199,7 @@ class FeatureStoreGateway:
         return [name for model in spec.feature_models for name in self.models[model].feature_names]
 
     def _normalized_keys(self, spec: ModelSpec, entity_rows: pd.DataFrame) -> pd.DataFrame:
-        rows = entity_rows.reset_index(drop=True).copy()
-        model = self.models[spec.feature_models[0]]
-        key = spec.entity_column
-        try:
-            rows[key] = rows[key].astype("int64" if model.entity_type == "Int64" else "str")
-        except (TypeError, ValueError):
-            raise ValueError(f"entity_rows.{key} must hold {model.entity_type} ids") from None
-        if rows[AS_OF].isna().any():
-            raise ValueError(f"entity_rows.{AS_OF} has empty values")
-        if not _holds_dates(rows[AS_OF]):
-            rows[AS_OF] = pd.to_datetime(rows[AS_OF]).dt.date
-        return rows
+        return normalized_entity_rows(self.models[spec.feature_models[0]], spec, entity_rows)
 
     def _latest_entities(self, model: FeatureModel, as_of_date: date) -> pd.DataFrame:
         entity = quote(model.entity_column)
@@ -335,6 +321,28 @@ class FeatureStoreGateway:
             for name, view in self.definitions.feature_views.items()
             if self.models[name].entity == "customer"
         ]
+
+
+def normalized_entity_rows(
+    model: FeatureModel, spec: ModelSpec, entity_rows: pd.DataFrame
+) -> pd.DataFrame:
+    """``entity_rows`` with the key in the feature model's type and ``as_of_date`` as dates;
+    a clear error when either cannot be."""
+    keys = [spec.entity_column, AS_OF]
+    missing = [column for column in keys if column not in entity_rows.columns]
+    if missing:
+        raise ValueError(f"entity_rows for {spec.name} lack column(s) {', '.join(missing)}")
+    rows = entity_rows.reset_index(drop=True).copy()
+    key = spec.entity_column
+    try:
+        rows[key] = rows[key].astype("int64" if model.entity_type == "Int64" else "str")
+    except (TypeError, ValueError):
+        raise ValueError(f"entity_rows.{key} must hold {model.entity_type} ids") from None
+    if rows[AS_OF].isna().any():
+        raise ValueError(f"entity_rows.{AS_OF} has empty values")
+    if not _holds_dates(rows[AS_OF]):
+        rows[AS_OF] = pd.to_datetime(rows[AS_OF]).dt.date
+    return rows
 
 
 def _holds_dates(column: pd.Series) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import pandas as pd
 
@@ -17,8 +17,13 @@ from ml.contracts import ModelSpec
 from warehouse import read_frame
 from warehouse.settings import Settings
 
-if TYPE_CHECKING:
-    from feature_repo.store import FeatureStoreGateway
+
+class FeatureFrames(Protocol):
+    """What a training set needs from the feature store: Feast's gateway
+    (``feature_repo.store.FeatureStoreGateway``) or Spark's (``feature_repo.spark_features``)."""
+
+    def training_frame(self, spec: ModelSpec, entity_rows: pd.DataFrame) -> pd.DataFrame: ...
+
 
 #: As-of dates an unsupervised model (segmentation) trains and checks on.
 UNSUPERVISED_DATES = 4
@@ -58,7 +63,7 @@ def load_labels(settings: Settings, spec: ModelSpec) -> pd.DataFrame:
 
 
 def build_training_set(
-    settings: Settings, spec: ModelSpec, gateway: FeatureStoreGateway, as_of: date
+    settings: Settings, spec: ModelSpec, gateway: FeatureFrames, as_of: date
 ) -> pd.DataFrame:
     """Label rows joined point-in-time with the spec's features (through Feast), saved as Parquet.
 

@@ -15,7 +15,7 @@ import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,7 +23,13 @@ import pytest
 
 from ml.contracts import MODEL_SPECS
 from tests.ml.registry_candidates import make_candidate, png_bytes, training_frame
-from tests.spark.warehouses import AS_OF, CENT, CENT_ROUNDED_COLUMNS, row_differences
+from tests.spark.warehouses import (
+    AS_OF,
+    assert_same_features,
+    collected,
+    row_differences,
+    sorted_by,
+)
 from warehouse.settings import Settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
@@ -55,28 +61,6 @@ def _spark(sides: dict[str, Any]) -> Any:
     return spark_session(sides["spark_settings"])
 
 
-def _pandas(frame: Any) -> pd.DataFrame:
-    """A Spark frame collected (the test's frames are small)."""
-    return cast(pd.DataFrame, frame.toPandas())
-
-
-def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    return frame.sort_values(keys).reset_index(drop=True)
-
-
-def _assert_same_features(want: pd.DataFrame, got: pd.DataFrame, keys: list[str]) -> None:
-    """Same rows and columns; floats to a millionth (Spark and DuckDB round divisions apart,
-    see docs/spark.md), the half-cent averages to a cent, missing where Feast's are missing."""
-    assert list(got.columns) == list(want.columns)
-    got, want = _sorted(got, keys), _sorted(want, keys)
-    cents = [column for column in want.columns if column in CENT_ROUNDED_COLUMNS]
-    pd.testing.assert_frame_equal(
-        got.drop(columns=cents), want.drop(columns=cents), check_dtype=False, rtol=1e-6, atol=1e-9
-    )
-    for column in cents:
-        np.testing.assert_allclose(got[column], want[column], rtol=0, atol=CENT, err_msg=column)
-
-
 def test_spark_scoring_frames_equal_feasts_for_every_model(sides: dict[str, Any]) -> None:
     from feature_repo.spark_features import scoring_frame
 
@@ -84,9 +68,9 @@ def test_spark_scoring_frames_equal_feasts_for_every_model(sides: dict[str, Any]
     for spec in MODEL_SPECS.values():
         want = gateway.scoring_frame(spec, SCORED_ON)
         models = [gateway.models[name] for name in spec.feature_models]
-        got = _pandas(scoring_frame(spark, models, SCORED_ON, gateway.options.ttl))
+        got = collected(scoring_frame(spark, models, SCORED_ON, gateway.options.ttl))
         assert len(want) > 0, spec.name
-        _assert_same_features(want, got, [spec.entity_column])
+        assert_same_features(want, got, [spec.entity_column])
 
 
 def test_point_in_time_rows_at_other_dates_equal_feasts(sides: dict[str, Any]) -> None:
@@ -109,10 +93,10 @@ def test_point_in_time_rows_at_other_dates_equal_feasts(sides: dict[str, Any]) -
     )
     want = gateway.training_frame(CHURN, entity_rows)
     models = [gateway.models[name] for name in CHURN.feature_models]
-    got = _pandas(
+    got = collected(
         point_in_time_frame(spark, spark.createDataFrame(entity_rows), models, gateway.options.ttl)
     )
-    _assert_same_features(want, got, [CHURN.entity_column, AS_OF_COLUMN])
+    assert_same_features(want, got, [CHURN.entity_column, AS_OF_COLUMN])
     features = gateway.feature_names(CHURN)
     oldest = got[got[AS_OF_COLUMN] == dt.date(2020, 1, 1)]
     assert len(oldest) == len(customers) and oldest[features].isna().all().all()
@@ -160,12 +144,12 @@ def _registry(tmp: Path, champion: Any | None) -> Any:
 def _spark_rows(spark: Any, run_id: str) -> pd.DataFrame:
     from ml.spark_scoring import PREDICTIONS
 
-    return _pandas(spark.table(PREDICTIONS).where(f"run_id = '{run_id}'"))
+    return collected(spark.table(PREDICTIONS).where(f"run_id = '{run_id}'"))
 
 
 def _assert_same_predictions(want: pd.DataFrame, got: pd.DataFrame) -> None:
-    got = _sorted(got[list(want.columns)], ["entity_id"])
-    want = _sorted(want, ["entity_id"])
+    got = sorted_by(got[list(want.columns)], ["entity_id"])
+    want = sorted_by(want, ["entity_id"])
     assert len(got) == len(want) > 0
     pd.testing.assert_frame_equal(got, want, check_dtype=False, rtol=1e-6, atol=1e-9)
 

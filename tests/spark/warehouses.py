@@ -15,8 +15,9 @@ import sys
 import time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -269,3 +270,25 @@ def with_snapshot_currency(frame: pd.DataFrame) -> pd.DataFrame:
     if "dbt_valid_to" not in frame.columns:
         return frame
     return frame.assign(is_current_version=frame["dbt_valid_to"].isna())
+
+
+def collected(frame: Any) -> pd.DataFrame:
+    """A Spark frame collected (the test's frames are small)."""
+    return cast(pd.DataFrame, frame.toPandas())
+
+
+def sorted_by(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    return frame.sort_values(keys).reset_index(drop=True)
+
+
+def assert_same_features(want: pd.DataFrame, got: pd.DataFrame, keys: list[str]) -> None:
+    """Same rows and columns; floats to a millionth (Spark and DuckDB round divisions apart,
+    see docs/spark.md), the half-cent averages to a cent, missing where Feast's are missing."""
+    assert list(got.columns) == list(want.columns)
+    got, want = sorted_by(got, keys), sorted_by(want, keys)
+    cents = [column for column in want.columns if column in CENT_ROUNDED_COLUMNS]
+    pd.testing.assert_frame_equal(
+        got.drop(columns=cents), want.drop(columns=cents), check_dtype=False, rtol=1e-6, atol=1e-9
+    )
+    for column in cents:
+        np.testing.assert_allclose(got[column], want[column], rtol=0, atol=CENT, err_msg=column)
