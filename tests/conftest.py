@@ -118,15 +118,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items[:] = sorted(items, key=scheduling_rank)
 
 
+#: Worker groups by how long they keep a worker, longest first (measured in CI): xdist hands
+#: out work in collection order (``--no-loadscope-reorder``), and the Spark group (about 12
+#: minutes on one worker) handed out after the built warehouses' groups ran at the end alone.
+GROUPS_LONGEST_FIRST = ("spark", "built_duckdb", "built_postgres")
+
+
 def scheduling_rank(item: pytest.Item) -> int:
-    """Longest first: xdist hands out the groups first (most tests first), then single tests
-    in collection order; a slow end-to-end test handed out last would leave the other worker
-    idle for minutes. So slow single tests go before the quick ones. The sort is stable and
-    grouped tests all rank 0, so a group's tests keep their order (a test that changes a
-    built warehouse runs last in its module)."""
-    if item.get_closest_marker("xdist_group") or item.get_closest_marker("slow"):
-        return 0
-    return 1
+    """Longest first: the worker groups in ``GROUPS_LONGEST_FIRST`` order, then the other
+    groups and the slow single tests (a slow end-to-end test handed out last would leave the
+    other worker idle for minutes), then the quick ones in collection order. The sort is
+    stable, so a group's tests keep their order (a test that changes a built warehouse runs
+    last in its module)."""
+    group = item.get_closest_marker("xdist_group")
+    if group is not None:
+        name = group.args[0] if group.args else group.kwargs.get("name")
+        if name in GROUPS_LONGEST_FIRST:
+            return GROUPS_LONGEST_FIRST.index(name)
+        return len(GROUPS_LONGEST_FIRST)
+    if item.get_closest_marker("slow"):
+        return len(GROUPS_LONGEST_FIRST)
+    return len(GROUPS_LONGEST_FIRST) + 1
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
