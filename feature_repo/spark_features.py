@@ -154,8 +154,9 @@ class SparkFeatures:
         return spark_session(self.settings)
 
     def feature_names(self, spec: ModelSpec) -> list[str]:
-        """The features of ``spec`` in service order (views in spec order, YAML column order)."""
-        return [name for model in spec.feature_models for name in self.models[model].feature_names]
+        from feature_repo.store import service_feature_names
+
+        return service_feature_names(self.models, spec)
 
     def _feature_models(self, spec: ModelSpec) -> list[FeatureModel]:
         return [self.models[name] for name in spec.feature_models]

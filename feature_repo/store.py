@@ -195,8 +195,7 @@ class FeatureStoreGateway:
         return self.training_frame(spec, entities)
 
     def feature_names(self, spec: ModelSpec) -> list[str]:
-        """The features of ``spec`` in service order (views in spec order, YAML column order)."""
-        return [name for model in spec.feature_models for name in self.models[model].feature_names]
+        return service_feature_names(self.models, spec)
 
     def _normalized_keys(self, spec: ModelSpec, entity_rows: pd.DataFrame) -> pd.DataFrame:
         return normalized_entity_rows(self.models[spec.feature_models[0]], spec, entity_rows)
@@ -321,6 +320,11 @@ class FeatureStoreGateway:
             for name, view in self.definitions.feature_views.items()
             if self.models[name].entity == "customer"
         ]
+
+
+def service_feature_names(models: Mapping[str, FeatureModel], spec: ModelSpec) -> list[str]:
+    """The features of ``spec`` in service order (views in spec order, YAML column order)."""
+    return [name for model in spec.feature_models for name in models[model].feature_names]
 
 
 def normalized_entity_rows(
