@@ -154,10 +154,14 @@ class _SparkConnection:
 
 
 class SparkSQLSession(Session):
-    """Statements through ``spark.sql`` (``%s`` placeholders become Spark's ``?``)."""
+    """Statements through ``spark.sql`` (``%s`` placeholders become Spark's ``?``); a
+    hand-written ``create table`` loses the keys and constraints Parquet tables cannot hold."""
 
     def _query(self, sql: str, params: Sequence[Any]) -> Any:
+        from warehouse.spark import spark_table_ddl
+
         spark = self.connection.spark
+        sql = spark_table_ddl(sql)
         return spark.sql(sql.replace("%s", "?"), args=list(params)) if params else spark.sql(sql)
 
     def _run(self, sql: str, params: Sequence[Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -346,6 +350,12 @@ def create_table_sql(
     return f"create table if not exists {table} ({', '.join(parts)})"
 
 
+def text_type(target: Target) -> str:
+    """The name of a text type a ``cast`` takes on ``target`` (Spark has no ``varchar``
+    without a length)."""
+    return "string" if target == "spark" else "varchar"
+
+
 def float_type(target: Target) -> str:
     """The name of a double-precision column type in ``target``'s DDL."""
     return ADAPTERS[target].float_type
@@ -367,4 +377,5 @@ __all__ = [
     "create_table_sql",
     "float_type",
     "python_value",
+    "text_type",
 ]

@@ -173,3 +173,51 @@ def spark_type(data_type: str) -> str:
 def quote_spark(identifier: str) -> str:
     """A back-quoted Spark SQL identifier."""
     return "`" + identifier.replace("`", "``") + "`"
+
+
+_CREATE_TABLE = re.compile(
+    r"^\s*create\s+table\s+(if\s+not\s+exists\s+)?([\w.]+)\s*\((.*)\)\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+#: Table-level constraints: Spark's Parquet tables hold none (the writers keep the keys).
+_TABLE_CONSTRAINT = re.compile(r"^(primary\s+key|unique|foreign\s+key|constraint|check)\b", re.I)
+#: Column modifiers Spark's Parquet tables do not take, up to the next modifier.
+_COLUMN_MODIFIERS = re.compile(
+    r"\s+(not\s+null|null|primary\s+key|unique|default\s+\S+|references\s+\S+(\s*\([^)]*\))?)",
+    re.IGNORECASE,
+)
+
+
+def _top_level_parts(body: str) -> list[str]:
+    """``body`` split at the commas outside parentheses."""
+    parts: list[str] = []
+    depth, start = 0, 0
+    for index, character in enumerate(body):
+        if character == "(":
+            depth += 1
+        elif character == ")":
+            depth -= 1
+        elif character == "," and depth == 0:
+            parts.append(body[start:index].strip())
+            start = index + 1
+    parts.append(body[start:].strip())
+    return [part for part in parts if part]
+
+
+def spark_table_ddl(sql: str) -> str:
+    """A hand-written ``create table`` in DuckDB and PostgreSQL spelling (the project's
+    operational tables: drift and performance results, logs) as Spark takes it: the types in
+    Spark's spelling, no keys or constraints, stored as Parquet. Any other statement is
+    returned as it is."""
+    match = _CREATE_TABLE.match(sql)
+    if match is None:
+        return sql
+    if_not_exists, table, body = match.groups()
+    columns = []
+    for part in _top_level_parts(body):
+        if _TABLE_CONSTRAINT.match(part):
+            continue
+        name, _, rest = part.partition(" ")
+        columns.append(f"{name} {spark_type(_COLUMN_MODIFIERS.sub('', ' ' + rest))}")
+    exists = "if not exists " if if_not_exists else ""
+    return f"create table {exists}{table} ({', '.join(columns)}) using parquet"

@@ -19,7 +19,7 @@ import pandas as pd
 from ml.contracts import ML_SCHEMA, MODEL_SPECS, PERFORMANCE_TABLE, PREDICTIONS_TABLE, ModelSpec
 from ml.monitoring.champion import ChampionSource, ChampionVersion, NothingToCheck
 from ml.monitoring.settings import MonitoringError, MonitoringSettings
-from warehouse.adapters import float_type
+from warehouse.adapters import float_type, text_type
 
 if TYPE_CHECKING:
     from warehouse.settings import Settings, Target
@@ -61,7 +61,7 @@ class PerformanceResult:
         )
 
 
-def matured_predictions_sql(spec: ModelSpec) -> str:
+def matured_predictions_sql(spec: ModelSpec, target: Target = "duckdb") -> str:
     """The latest score per entity and as-of date of one model version (the two ``%s``: model
     name and version), joined to its label."""
     if spec.label_model is None or spec.label_column is None:
@@ -84,7 +84,7 @@ scores as (
 
 labels as (
     select
-        cast({spec.entity_column} as varchar) as entity_id,
+        cast({spec.entity_column} as {text_type(target)}) as entity_id,
         as_of_date,
         {spec.label_column} as label
     from features.{spec.label_model}
@@ -114,7 +114,9 @@ def read_matured_predictions(
         return empty
     if not table_exists(settings, f"features.{spec.label_model}"):
         return empty
-    return read_frame(settings, matured_predictions_sql(spec), (spec.name, model_version))
+    return read_frame(
+        settings, matured_predictions_sql(spec, settings.target), (spec.name, model_version)
+    )
 
 
 def current_metric(spec: ModelSpec, scores: pd.Series, labels: pd.Series) -> float | None:
