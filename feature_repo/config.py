@@ -71,8 +71,16 @@ def feast_dir(settings: Settings) -> Path:
     return settings.artifacts_dir / "feast"
 
 
+def reads_parquet_copies(settings: Settings) -> bool:
+    """Whether Feast reads Parquet copies of the feature models (``<feast>/offline/``) rather
+    than the warehouse itself: a DuckDB file takes one process at a time, and on Spark the
+    copies are what the online store is filled from (training and scoring read the tables
+    through Spark: ``feature_repo.spark_features``). PostgreSQL is read in place."""
+    return settings.target != "postgres"
+
+
 def environment_file(settings: Settings, options: FeastOptions) -> Path:
-    if settings.target == "duckdb":
+    if reads_parquet_copies(settings):
         name = "duckdb"
     else:
         name = "postgres_redis" if options.online_store == "redis" else "postgres"

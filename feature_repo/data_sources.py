@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from feature_repo.config import feast_dir
+from feature_repo.config import feast_dir, reads_parquet_copies
 from feature_repo.dbt_features import FeastType, FeatureModel
 from warehouse.settings import Settings
 
@@ -70,7 +70,7 @@ def select_sql(model: FeatureModel, dialect: Dialect, schema: str = FEATURES_SCH
 def build_source(model: FeatureModel, settings: Settings) -> DataSource:
     """The Feast source of one dbt feature model for this warehouse."""
     description = f"dbt model {FEATURES_SCHEMA}.{model.name}"
-    if settings.is_embedded:
+    if reads_parquet_copies(settings):
         from feast import FileSource
 
         return FileSource(

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from feature_repo.config import reads_parquet_copies
 from feature_repo.data_sources import offline_parquet_path, quote
 from feature_repo.dbt_features import FeatureModel
 from warehouse.settings import Settings
@@ -87,7 +88,7 @@ def build_feature_views(
 
 def scores_source(settings: Settings, customer_column: str) -> DataSource:
     """Where the scores view's offline rows live: a Parquet copy (DuckDB) or the mart."""
-    if settings.is_embedded:
+    if reads_parquet_copies(settings):
         from feast import FileSource
 
         return FileSource(

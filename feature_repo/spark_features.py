@@ -11,21 +11,24 @@ is a lazy Spark ``DataFrame``: nothing is collected, so a caller can score it in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import shutil
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 import pandas as pd
 
-from feature_repo.config import FeastOptions
-from feature_repo.data_sources import FEATURES_SCHEMA, SQL_TYPES
+from feature_repo.config import FeastOptions, feast_dir
+from feature_repo.data_sources import FEATURES_SCHEMA, SQL_TYPES, quote
 from feature_repo.dbt_features import FEATURES_DIR, FeastType, FeatureModel, load_feature_models
 from ml.contracts import ModelSpec
 from warehouse.settings import Settings
 from warehouse.spark import quote_spark
 
 if TYPE_CHECKING:
+    import duckdb
     from pyspark.sql import Column, DataFrame, SparkSession
 
 #: The entity rows' date column (``feature_repo.store.AS_OF``).
@@ -36,6 +39,42 @@ def _typed(name: str, feast_type: FeastType) -> Column:
     from pyspark.sql import functions
 
     return functions.col(quote_spark(name)).cast(SQL_TYPES["spark"][feast_type]).alias(name)
+
+
+@contextmanager
+def feature_tables_in_duckdb(
+    settings: Settings, models: Mapping[str, FeatureModel]
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB whose ``features.<model>`` views read a Parquet copy that Spark
+    writes of each feature table, so that Feast's export (``feature_repo.export``) reads them as
+    it reads the embedded warehouse. The executors write the copies (nothing is collected) to a
+    scratch folder beside Feast's, removed afterwards; a model Spark lacks gets no view (the
+    export then writes it empty, as on the other warehouses)."""
+    import duckdb
+
+    from warehouse.spark import spark_session
+
+    spark = spark_session(settings)
+    scratch = feast_dir(settings) / "spark_copies"
+    shutil.rmtree(scratch, ignore_errors=True)
+    duck = duckdb.connect()
+    try:
+        duck.execute(f"create schema {quote(FEATURES_SCHEMA)}")
+        for name in models:
+            table = f"{FEATURES_SCHEMA}.{name}"
+            if not spark.catalog.tableExists(table):
+                continue
+            folder = scratch / name
+            spark.table(table).write.mode("overwrite").parquet(str(folder))
+            files = str(folder / "*.parquet").replace("'", "''")
+            duck.execute(
+                f"create view {quote(FEATURES_SCHEMA)}.{quote(name)} as "
+                f"select * from read_parquet('{files}')"
+            )
+        yield duck
+    finally:
+        duck.close()
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def feature_table(spark: SparkSession, model: FeatureModel) -> DataFrame:

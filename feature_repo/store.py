@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from feature_repo.config import FeastOptions, feast_dir, repo_config
+from feature_repo.config import FeastOptions, feast_dir, reads_parquet_copies, repo_config
 from feature_repo.data_sources import FEATURES_SCHEMA, offline_parquet_path, quote
 from feature_repo.dbt_features import FEATURES_DIR, FeatureModel, load_feature_models
 from feature_repo.feature_views import SCORE_COLUMNS, SCORES_TIMESTAMP, SCORES_VIEW
@@ -32,6 +33,7 @@ from ml.contracts import MODEL_SPECS, ModelSpec
 from warehouse.settings import Settings
 
 if TYPE_CHECKING:
+    import duckdb
     from feast import FeatureStore, FeatureView
 
 AS_OF = "as_of_date"
@@ -108,7 +110,7 @@ class FeatureStoreGateway:
     # -- sync ----------------------------------------------------------------------------------
 
     def sync(self) -> SyncResult:
-        """Export the offline Parquet (DuckDB) and apply the derived definitions.
+        """Export the offline Parquet (DuckDB, Spark) and apply the derived definitions.
 
         Idempotent: models whose rows did not change are not exported again, and the apply is
         skipped when the definitions fingerprint matches the last apply.
@@ -117,11 +119,10 @@ class FeatureStoreGateway:
         state = self._read_state()
         exported = unchanged = 0
         missing: tuple[str, ...] = ()
-        if self.settings.is_embedded:
+        if reads_parquet_copies(self.settings):
             from feature_repo.export import export_features
-            from warehouse.connections import connect_duckdb
 
-            with connect_duckdb(self.settings) as duck:
+            with self._feature_tables() as duck:
                 outcome = export_features(
                     duck, self.settings, self._feature_models(), state.get("exports", {})
                 )
@@ -144,6 +145,17 @@ class FeatureStoreGateway:
             feature_services=len(self.definitions.services),
             seconds=round(time.perf_counter() - started, 3),
         )
+
+    def _feature_tables(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """DuckDB with the ``features`` tables the export reads: the warehouse file itself,
+        or on Spark views over the Parquet that Spark writes of each feature table."""
+        if self.settings.target == "spark":
+            from feature_repo.spark_features import feature_tables_in_duckdb
+
+            return feature_tables_in_duckdb(self.settings, self._feature_models())
+        from warehouse.connections import connect_duckdb
+
+        return connect_duckdb(self.settings)
 
     def _require_synced(self) -> None:
         if "definitions" not in self._read_state():
@@ -203,7 +215,7 @@ class FeatureStoreGateway:
     def _latest_entities(self, model: FeatureModel, as_of_date: date) -> pd.DataFrame:
         entity = quote(model.entity_column)
         stamp = quote(model.timestamp_column)
-        if self.settings.is_embedded:
+        if reads_parquet_copies(self.settings):
             import duckdb
 
             self._require_synced()
@@ -269,7 +281,7 @@ class FeatureStoreGateway:
             raise ValueError(f"scores lack column(s) {', '.join(missing)}")
         self._require_synced()
         frame = latest_scores(scores, key)
-        if self.settings.is_embedded:
+        if reads_parquet_copies(self.settings):
             path = offline_parquet_path(self.settings, SCORES_VIEW)
             path.parent.mkdir(parents=True, exist_ok=True)
             frame.to_parquet(path, index=False)
