@@ -19,15 +19,17 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import pandas as pd
 
 from ml.contracts import ML_SCHEMA, PREDICTIONS_TABLE, TOP_FACTORS, ModelSpec
-from ml.scoring import PREDICTION_COLUMNS, score_entities
+from ml.scoring import PREDICTION_COLUMNS, score_entities, score_rows, scored_frame_path
 from ml.training_sets import NotEnoughData
 from warehouse.settings import Settings
 
 if TYPE_CHECKING:
-    import pandas as pd
     from pyspark.sql import DataFrame, SparkSession
 
     from feature_repo.dbt_features import FeatureModel
@@ -142,6 +144,23 @@ def write_scored(
     return SparkScoring(spec.name, version, written)
 
 
+#: Rows of the scored frame kept for the drift checks: a uniform sample, scored on the driver.
+DRIFT_SAMPLE_ROWS = 50_000
+
+
+def keep_drift_sample(frame: DataFrame, model: Any, path: Path) -> None:
+    """What ``ml.scoring.score_model`` keeps for the drift checks (the features and the score
+    of the frame the champion scored), from a sample of at most ``DRIFT_SAMPLE_ROWS`` rows, so
+    a population of millions never reaches the driver whole."""
+    total = frame.count()
+    fraction = min(1.0, DRIFT_SAMPLE_ROWS / total) if total else 1.0
+    sample = frame if fraction >= 1.0 else frame.sample(fraction=fraction, seed=7)
+    rows = cast(pd.DataFrame, sample.limit(DRIFT_SAMPLE_ROWS).toPandas())
+    scores = pd.Series(score_rows(model, rows).scores, dtype="float64").to_numpy()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows.assign(score=scores).to_parquet(path, index=False)
+
+
 def rule_applies(frame: DataFrame, required: tuple[str, ...]) -> bool:
     """``Rule.applies`` on Spark: every input column present with at least one value."""
     from pyspark.sql import functions
@@ -197,18 +216,22 @@ def score_model_on_spark(
             raise NotEnoughData(f"no {spec.entity} has features at {as_of}")
         champion = registry.champion(spec.name)
         failure: Exception | None = None
+        snapshot_path = scored_frame_path(settings, spec.name)
         if champion is not None:
             try:
-                return write_scored(
+                model = registry.load_model(champion)
+                written = write_scored(
                     spark,
                     frame,
                     spec,
-                    registry.load_model(champion),
+                    model,
                     champion.version,
                     horizon_days=champion.params.get("horizon_days"),
                     run_id=run_id,
                     scored_at=scored_at,
                 )
+                keep_drift_sample(frame, model, snapshot_path)
+                return written
             except Exception as error:  # whatever breaks the model, the rule can still score
                 failure = error
                 log.warning(
@@ -220,6 +243,7 @@ def score_model_on_spark(
                 raise failure
             raise NotEnoughData(f"{spec.name} has no champion yet")
         log.warning("%s: serving %s instead of a model", spec.name, fallback.rule.version)
+        snapshot_path.unlink(missing_ok=True)  # a rule's run leaves no frame to check for drift
         return write_scored(
             spark,
             frame,
