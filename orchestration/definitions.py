@@ -39,7 +39,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         build_crm_defs(),
         build_report_defs(),
         build_export_defs(),
-        build_schedule_defs(),
+        build_schedule_defs(settings.target),
         build_sensor_defs(),
         build_ops_threshold_defs(),
         dg.Definitions(resources=build_resources(settings, DBT_PROJECT), executor=executor),

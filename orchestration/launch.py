@@ -181,10 +181,14 @@ def daily_job(settings: Settings, *, train: bool | None = None) -> dg.JobDefinit
     """The daily pipeline; with ``train`` (default: when a model was never trained) the full
     pipeline, which also trains."""
     from orchestration.definitions import build_definitions
-    from orchestration.schedules import DAILY_JOB, FULL_JOB
+    from orchestration.schedules import DAILY_JOB, FULL_JOB, SPARK_DAILY_JOB, SPARK_FULL_JOB
 
     train = needs_training(settings) if train is None else train
-    return build_definitions(settings).resolve_job_def(FULL_JOB if train else DAILY_JOB)
+    if settings.target == "spark":
+        name = SPARK_FULL_JOB if train else SPARK_DAILY_JOB
+    else:
+        name = FULL_JOB if train else DAILY_JOB
+    return build_definitions(settings).resolve_job_def(name)
 
 
 def run_pipeline(
@@ -210,9 +214,7 @@ def run_pipeline(
     """
     from orchestration.instance import open_instance
     from orchestration.partitions import partition_key
-    from warehouse.connections import require_whole_pipeline
 
-    require_whole_pipeline(settings)
     job = job or daily_job(settings, train=train)
     instance = instance or open_instance(settings)
     run_config = pipeline_run_config(exports_dir, as_of)

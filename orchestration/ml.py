@@ -8,8 +8,8 @@ wires it.
 """
 
 import uuid
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 import pandas as pd
@@ -17,6 +17,11 @@ import pandas as pd
 from ml.contracts import ML_SCHEMA, MODEL_SPECS, PREDICTIONS_TABLE, ModelSpec
 from orchestration.dbt import model_key
 from orchestration.resources import WAREHOUSE_WRITER_TAGS, WarehouseResource
+from warehouse.settings import Settings
+
+if TYPE_CHECKING:
+    from ml.registry import ModelRegistry
+    from ml.training_sets import FeatureFrames
 
 FEAST_GROUP = "feature_store"
 ML_GROUP = "ml"
@@ -79,6 +84,18 @@ def online_features(warehouse: WarehouseResource) -> dg.Output[None]:
     return dg.Output(None, metadata={"materialized": materialized})
 
 
+def offline_features(settings: Settings) -> "FeatureFrames":
+    """Where training sets read their point-in-time features: Feast, or on Spark Spark's own
+    join over the same feature tables (the same rows; ``feature_repo.spark_features``)."""
+    if settings.target == "spark":
+        from feature_repo.spark_features import SparkFeatures
+
+        return SparkFeatures(settings)
+    from feature_repo.store import FeatureStoreGateway
+
+    return FeatureStoreGateway(settings)
+
+
 def _training_set_asset(spec: ModelSpec) -> dg.AssetsDefinition:
     deps = [FEATURE_STORE_KEY]
     if spec.label_model:
@@ -93,13 +110,12 @@ def _training_set_asset(spec: ModelSpec) -> dg.AssetsDefinition:
         "over the label spine), saved as Parquet.",
     )
     def _training_set(warehouse: WarehouseResource) -> dg.MaterializeResult:
-        from feature_repo.store import FeatureStoreGateway
         from ml.training_sets import NotEnoughData, build_training_set, run_as_of_date
 
         settings = warehouse.settings()
         try:
             frame = build_training_set(
-                settings, spec, FeatureStoreGateway(settings), run_as_of_date(settings)
+                settings, spec, offline_features(settings), run_as_of_date(settings)
             )
         except NotEnoughData as reason:
             return dg.MaterializeResult(metadata={"rows": 0, "skipped": str(reason)})
@@ -183,11 +199,14 @@ def predictions(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
     from ml.training_sets import NotEnoughData, run_as_of_date
 
     settings = warehouse.settings()
-    gateway = FeatureStoreGateway(settings)
     registry = ModelRegistry(settings)
     as_of = run_as_of_date(settings)
     run_id = context.run.run_id or uuid.uuid4().hex
     scored_at = datetime.now(UTC)
+    if settings.target == "spark":  # scored in the executors, written through Spark
+        on_spark = spark_predictions(settings, registry, as_of, run_id, scored_at)
+        return dg.Output(None, metadata={"as_of_date": as_of.isoformat(), **on_spark})
+    gateway = FeatureStoreGateway(settings)
     counts: dict[str, Any] = {}
     frames: ScoringFrames = {}  # churn and CLV read the same point-in-time features once
     for spec in MODEL_SPECS.values():
@@ -213,6 +232,42 @@ def predictions(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
         if not rows.empty:  # the champion's version, or rule:<name> when the rule stood in
             counts[f"{spec.name}/model_version"] = str(rows["model_version"].iloc[0])
     return dg.Output(None, metadata={"as_of_date": as_of.isoformat(), **counts})
+
+
+def spark_predictions(
+    settings: Settings, registry: "ModelRegistry", as_of: date, run_id: str, scored_at: datetime
+) -> dict[str, Any]:
+    """The scoring step on Spark (``ml.spark_scoring``): what the loop above does, per model,
+    the population scored where it lives; a champion that already scored ``as_of`` is skipped."""
+    from feature_repo.spark_features import SparkFeatures
+    from ml.scoring import already_scored
+    from ml.spark_scoring import score_model_on_spark
+    from ml.training_sets import NotEnoughData
+
+    features = SparkFeatures(settings)
+    counts: dict[str, Any] = {}
+    for spec in MODEL_SPECS.values():
+        champion = registry.champion(spec.name)
+        if champion is not None and already_scored(settings, spec.name, champion.version, as_of):
+            counts[f"{spec.name}/skipped"] = f"the champion already scored {as_of}"
+            continue
+        try:
+            scored = score_model_on_spark(
+                settings,
+                spec,
+                registry,
+                features.models,
+                as_of=as_of,
+                run_id=run_id,
+                ttl=features.options.ttl,
+                scored_at=scored_at,
+            )
+        except NotEnoughData as reason:
+            counts[f"{spec.name}/skipped"] = str(reason)
+            continue
+        counts[spec.name] = scored.rows
+        counts[f"{spec.name}/model_version"] = scored.model_version
+    return counts
 
 
 @dg.asset(

@@ -7,14 +7,14 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import dagster as dg
 from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
 
 from warehouse.dbt import pipeline_target_path
-from warehouse.paths import DBT_PROJECT_DIR
-from warehouse.settings import Settings, Target
+from warehouse.paths import DATA_DIR, DBT_PROJECT_DIR
+from warehouse.settings import TARGETS, Settings, Target
 
 #: Jobs that write the warehouse carry this tag; dagster.yaml lets one such run go at a time
 #: (``ciw run`` and ``ciw load`` take the warehouse's run lock themselves: warehouse/locks.py).
@@ -32,6 +32,10 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[misc]
     pg_user: str = "postgres"
     pg_password: str = ""
     pg_database: str = "ciw"
+    spark_master: str = "local[2]"
+    spark_warehouse_dir: str = ""
+    #: A shared metastore's JDBC URL; empty: embedded Derby beside the warehouse folder.
+    spark_metastore_url: str = ""
     #: Empty: the default beside the warehouse (see ``Settings.artifacts_dir``).
     artifacts_root: str = ""
 
@@ -48,11 +52,15 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[misc]
             pg_user=settings.pg_user,
             pg_password=password,
             pg_database=settings.pg_database,
+            spark_master=settings.spark_master,
+            spark_warehouse_dir=str(settings.spark_warehouse_dir),
+            spark_metastore_url=settings.spark_metastore_url,
             artifacts_root=str(settings.artifacts_root or ""),
         )
 
     def settings(self) -> Settings:
-        target: Target = "postgres" if self.target == "postgres" else "duckdb"
+        target = cast(Target, self.target) if self.target in TARGETS else "duckdb"
+        spark_dir = self.spark_warehouse_dir or str(DATA_DIR / "spark" / "warehouse")
         return Settings(
             target=target,
             duckdb_path=Path(self.duckdb_path),
@@ -61,7 +69,10 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[misc]
             pg_user=self.pg_user,
             pg_password=self.pg_password,
             pg_database=self.pg_database,
+            spark_master=self.spark_master,
+            spark_metastore_url=self.spark_metastore_url,
             artifacts_root=Path(self.artifacts_root) if self.artifacts_root else None,
+            spark_warehouse_dir=Path(spark_dir),
         )
 
 
@@ -127,6 +138,12 @@ class WarehouseDbtCliResource(DbtCliResource):
             "DBT_TARGET_PATH": str(runs_root),
             "DBT_VERSION_CHECK": "false",
         }
+        if settings.target == "spark" and not settings.spark_metastore_url:
+            # dbt-spark opens a session of its own: embedded Derby admits one JVM, so this
+            # process's session (the loads', training's, scoring's) ends first.
+            from warehouse.spark import stop_spark_session
+
+            stop_spark_session()
         with temporary_environment(overrides):
             return super().cli(args, **kwargs)
 

@@ -111,21 +111,13 @@ def preflight(settings: Settings) -> None:
     if settings.target == "postgres":
         ensure_postgres_database(settings)
         return
-    require_whole_pipeline(settings)
+    if settings.target == "spark":  # Java, and the folder the tables and metastore live in
+        from warehouse.spark import require_java
+
+        require_java()
+        settings.spark_warehouse_dir.mkdir(parents=True, exist_ok=True)
+        return
     connect_duckdb(settings).close()
-
-
-def require_whole_pipeline(settings: Settings) -> None:
-    """Refuse, in one line saying what does work, a pipeline run on a target that cannot
-    carry the whole pipeline yet (Spark: the raw layer, the dbt project, scoring and the model
-    registry, not yet training, Feast and Dagster)."""
-    if settings.target == "spark":
-        raise WarehouseUnavailable(
-            "the whole pipeline does not run on Spark yet (training, Feast and Dagster are "
-            "DuckDB and PostgreSQL only): on Spark, `ciw load --target spark` "
-            "loads the raw layer and `ciw dbt --target spark build` builds every dbt model; "
-            "scoring and the model registry run from Python (docs/spark.md)"
-        )
 
 
 def drop_warehouse(settings: Settings) -> None:

@@ -96,6 +96,34 @@ def test_schedules_and_sensors(repository: dg.RepositoryDefinition) -> None:
     assert sensors["retraining_sensor"].job_name == "model_retraining"
 
 
+def test_spark_runs_everything_but_the_delivery_steps(tmp_path: Path) -> None:
+    """On Spark the daily and full jobs are the DuckDB ones without the steps that keep
+    exactly-once logs (alert delivery, automations, CRM writeback), and the schedules run them."""
+    from orchestration.alerts import NOTIFICATIONS_KEY
+    from orchestration.automations import AUTOMATIONS_KEY
+    from orchestration.crm import CRM_WRITEBACK_KEY
+    from orchestration.definitions import build_definitions
+    from orchestration.launch import daily_job
+    from warehouse.settings import Settings
+
+    settings = Settings(target="spark", spark_warehouse_dir=tmp_path / "wh")
+    spark_defs = build_definitions(settings)
+    duck_defs = build_definitions(Settings(target="duckdb", duckdb_path=tmp_path / "w.duckdb"))
+    delivery = {NOTIFICATIONS_KEY, AUTOMATIONS_KEY, CRM_WRITEBACK_KEY}
+    for train, job_name in ((True, "full_pipeline"), (False, "daily_pipeline")):
+        job = daily_job(settings, train=train)
+        assert job.name == f"{job_name}_spark"
+        on_spark = set(job.asset_layer.asset_graph.executable_asset_keys)
+        on_duckdb = set(
+            duck_defs.resolve_job_def(job_name).asset_layer.asset_graph.executable_asset_keys
+        )
+        assert on_duckdb - on_spark == delivery
+        assert on_spark < on_duckdb
+    schedules = {s.name: s for s in spark_defs.get_repository_def().schedule_defs}
+    assert schedules["daily_pipeline_schedule"].job_name == "daily_pipeline_spark"
+    assert "alert_digest_schedule" not in schedules  # it delivers
+
+
 def test_loads_and_dbt_retry_with_backoff(repository: dg.RepositoryDefinition) -> None:
     job = repository.get_job("daily_pipeline")
     for node in job.nodes:

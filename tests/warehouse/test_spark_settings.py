@@ -10,7 +10,7 @@ import pytest
 
 from warehouse.connections import WarehouseUnavailable, preflight
 from warehouse.settings import Settings, SettingsError
-from warehouse.spark import spark_conf, spark_type
+from warehouse.spark import spark_conf, spark_table_ddl, spark_type
 
 
 def test_environment_configures_spark(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -75,16 +75,56 @@ def test_contract_types_in_spark(contract: str, spark: str) -> None:
     assert spark_type(contract) == spark
 
 
-def test_the_whole_pipeline_on_spark_is_refused_with_what_works(tmp_path: Path) -> None:
-    from orchestration.launch import run_pipeline
+def test_hand_written_tables_lose_keys_and_constraints_on_spark() -> None:
+    """The operational tables' DDL (drift results, logs) in DuckDB and PostgreSQL spelling
+    becomes a Parquet table Spark takes: types translated, no keys, defaults or not-nulls."""
+    from ml.monitoring.drift_results import drift_table_ddl
 
+    assert spark_table_ddl(
+        "create table if not exists ops.log (\n  key varchar not null primary key,\n"
+        "  amount numeric(12, 2) default 0,\n  note text,\n  seen timestamp not null,\n"
+        "  primary key (key, seen)\n)"
+    ) == (
+        "create table if not exists ops.log (key string, amount decimal(12,2), note string,"
+        " seen timestamp) using parquet"
+    )
+    drift = spark_table_ddl(drift_table_ddl("spark"))
+    assert drift.startswith("create table if not exists ml.drift_results (run_id string,")
+    assert "not null" not in drift and drift.endswith("report_path string) using parquet")
+    # Anything else passes unchanged.
+    assert spark_table_ddl("select 1 as x") == "select 1 as x"
+
+
+def test_without_java_a_spark_run_stops_in_one_line_before_touching_anything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.delenv("JAVA_HOME", raising=False)
     settings = Settings(target="spark", spark_warehouse_dir=tmp_path / "wh")
-    with pytest.raises(WarehouseUnavailable, match="ciw load --target spark"):
+    with pytest.raises(WarehouseUnavailable, match="needs Java 17 or newer"):
         preflight(settings)
-    # ciw run, train, backfill and backtest all start the pipeline here: nothing is touched.
-    with pytest.raises(WarehouseUnavailable, match="builds every dbt model"):
-        run_pipeline(settings)
     assert not (tmp_path / "wh").exists()
+
+
+def test_dagster_steps_see_the_same_spark_warehouse(tmp_path: Path) -> None:
+    """The pipeline's steps rebuild ``Settings`` from Dagster's warehouse resource: on Spark
+    they open the same tables, master and metastore as the command that started the run."""
+    from orchestration.resources import WarehouseResource
+
+    settings = Settings(
+        target="spark",
+        spark_master="local[1]",
+        spark_warehouse_dir=tmp_path / "wh",
+        spark_metastore_url="jdbc:postgresql://metastore/hive",
+    )
+    again = WarehouseResource.from_settings(settings).settings()
+    assert again.target == "spark"
+    assert again.spark_warehouse_dir == tmp_path / "wh"
+    assert again.spark_master == "local[1]"
+    assert again.spark_metastore == "jdbc:postgresql://metastore/hive"
+    # preflight makes the folder the tables and the default metastore live in.
+    preflight(Settings(target="spark", spark_warehouse_dir=tmp_path / "other" / "wh"))
+    assert (tmp_path / "other" / "wh").is_dir()
 
 
 def test_elsewhere_gives_a_spark_warehouse_its_own_folder(tmp_path: Path) -> None:
