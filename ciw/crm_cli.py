@@ -72,8 +72,9 @@ def push_command(dry_run: bool, limit: int, target: str | None) -> None:
 
 
 def _print_diff(rows: list[tuple[str, str, str, str, str, str]], limit: int) -> None:
-    from rich.console import Console
     from rich.table import Table
+
+    from ciw.options import table_console
 
     if not rows:
         return
@@ -81,9 +82,6 @@ def _print_diff(rows: list[tuple[str, str, str, str, str, str]], limit: int) -> 
     shown = rows if limit == 0 else rows[:limit]
     for row in shown:
         table.add_row(*row)
-    console = Console()
-    if not console.is_terminal:  # a pipe or a file: wide enough for task subjects
-        console = Console(width=200)
-    console.print(table)
+    table_console().print(table)
     if len(shown) < len(rows):
         click.echo(f"... and {len(rows) - len(shown)} more rows (--limit 0 shows all)")

@@ -53,3 +53,17 @@ def progress_bar(description: str) -> Iterator[ProgressCallback]:
             progress.update(task, completed=done, total=total, item=item)
 
         yield callback
+
+
+#: Columns of a table printed into a pipe or a file (CI logs, ``ciw run | tee``): rich would
+#: squeeze a table to 80 and cut its numbers to "0.…".
+PIPE_WIDTH = 160
+
+
+def table_console() -> Any:
+    """A rich console for tables: the terminal's width, or ``PIPE_WIDTH`` when the output is
+    not a terminal."""
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=PIPE_WIDTH)

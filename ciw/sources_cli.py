@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from ciw.options import progress_bar, target_option
+from ciw.options import progress_bar, table_console, target_option
 from warehouse.settings import Settings
 
 
@@ -134,7 +134,6 @@ def load(
 
 
 def _print_load_report(report: Any, settings: Settings) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"Loaded into {settings.describe()}")
@@ -153,7 +152,7 @@ def _print_load_report(report: Any, settings: Settings) -> None:
         table.add_row(
             key, str(files), f"{read:,}", f"{loaded:,}", f"{quarantined:,}", f"{unchanged:,}"
         )
-    Console().print(table)
+    table_console().print(table)
     if report.rows_quarantined:
         click.echo(
             f"{report.rows_quarantined:,} rows quarantined: see raw_meta.quarantine for the reasons"

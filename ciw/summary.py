@@ -11,9 +11,9 @@ LAYERS = ("staging", "intermediate", "features", "marts")
 
 def run_title(result: Any) -> str:
     """What kind of run it was: the first (or a ``--train``) run trains the models."""
-    from orchestration.schedules import FULL_JOB
+    from orchestration.schedules import FULL_JOB, SPARK_FULL_JOB
 
-    if getattr(result, "job_name", "") == FULL_JOB:
+    if getattr(result, "job_name", "") in (FULL_JOB, SPARK_FULL_JOB):
         return "Full pipeline run (with training)"
     return "Daily pipeline run"
 
@@ -22,10 +22,11 @@ def print_pipeline_summary(settings: Settings, result: Any) -> None:
     """Per layer: assets materialized/skipped/failed and their checks; then where to look."""
     from collections import Counter
 
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from ciw.options import table_console
+
+    console = table_console()
     table = Table(title=f"{run_title(result)} {result.run_id[:8]} on {settings.describe()}")
     for heading in ("layer", "assets", "built", "skipped", "failed", "checks ok", "warn", "fail"):
         table.add_column(heading, justify="left" if heading == "layer" else "right")
@@ -71,6 +72,10 @@ def print_pipeline_summary(settings: Settings, result: Any) -> None:
     timing = timing_line(result)
     if timing:
         console.print(timing, soft_wrap=True)
+    if settings.target == "spark":
+        from orchestration.schedules import SPARK_LEAVES_OUT
+
+        console.print(f"[yellow]not run[/yellow] {SPARK_LEAVES_OUT}", soft_wrap=True)
     console.print(outcome_line(result.success, len(untrained)))
     console.print(_where_to_look(settings), soft_wrap=True)
 
@@ -199,8 +204,14 @@ def _where_to_look(settings: Settings) -> Any:
         f"  asset health  .venv/bin/ciw ui{target_flag}  (Dagster: assets by layer, checks, runs)",
         "  scores        marts.customer_risk_scores, account_risk_scores, deal_risk_scores",
         f"  models        .venv/bin/ciw models list{target_flag}  (versions, metrics vs baseline)",
-        f"  alerts        marts.alerts; .venv/bin/ciw notify --dry-run{target_flag}",
-        f"  CRM           ops.crm_writeback; .venv/bin/ciw crm push --dry-run{target_flag}",
+        *(
+            ["  alerts        marts.alerts (delivered from DuckDB or PostgreSQL)"]
+            if settings.target == "spark"
+            else [
+                f"  alerts        marts.alerts; .venv/bin/ciw notify --dry-run{target_flag}",
+                f"  CRM           ops.crm_writeback; .venv/bin/ciw crm push --dry-run{target_flag}",
+            ]
+        ),
         f"  files         {settings.artifacts_dir} (registry, drift reports, Slack outbox)",
         f"  benchmark     .venv/bin/ciw bench --customers 10000{target_flag}",
     ]

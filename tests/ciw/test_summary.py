@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ciw.summary import model_rows, model_table, not_trained, outcome_line, run_title
 from ml.contracts import MODEL_SPECS
 from warehouse.settings import Settings
@@ -97,3 +99,24 @@ def test_where_to_look_names_the_target_of_the_run() -> None:
         lines = _where_to_look(Settings(target=target)).splitlines()
         with_flag = [line for line in lines if ".venv/bin/ciw" in line]
         assert with_flag and all(f"--target {target}" in line for line in with_flag)
+    # Spark delivers nothing (docs/spark.md): no delivery command is offered there.
+    spark = _where_to_look(Settings(target="spark"))
+    assert "notify" not in spark and "crm push" not in spark and "marts.alerts" in spark
+
+
+def test_a_table_printed_into_a_pipe_keeps_its_numbers_whole(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Into a pipe or a file (CI logs, `ciw run | tee`) rich would squeeze a table to 80
+    columns and cut its metrics to "0.…"; the tables are printed 160 wide there."""
+    from rich.table import Table
+
+    from ciw.options import PIPE_WIDTH, table_console
+
+    console = table_console()
+    assert not console.is_terminal and console.width == PIPE_WIDTH
+    table = Table(*("model", "champion", "metric", "holdout", "baseline", "baseline model"))
+    table.add_row("customer_churn", "967ac50d", "roc_auc", "0.812", "0.774", "bgnbd_gamma_gamma")
+    console.print(table)
+    printed = capsys.readouterr().out
+    assert "…" not in printed and "0.812" in printed and "bgnbd_gamma_gamma" in printed
