@@ -20,9 +20,8 @@ from ml.baselines.btyd import BgNbdParams, FloatArray, GammaGammaParams
 
 #: Quantiles of an 80 % interval.
 LOWER, UPPER = 0.1, 0.9
-#: Monte-Carlo draws per customer for revenue intervals, and customers per batch.
+#: Monte-Carlo draws per customer for revenue intervals.
 REVENUE_DRAWS = 300
-_BATCH = 5_000
 
 
 def churn_interval(
@@ -54,6 +53,7 @@ def revenue_interval(
     p_alive: FloatArray,
     t: float,
     x: FloatArray,
+    t_x: FloatArray,
     big_t: FloatArray,
     n: FloatArray,
     m: FloatArray,
@@ -65,30 +65,46 @@ def revenue_interval(
     """(lower, upper) of the revenue in t, from ``draws`` posterior-predictive draws each.
 
     ``dropout_after_first`` is True for MBG/NBD (the drop-out posterior is Beta(a, b + x + 1)
-    instead of BG/NBD's Beta(a, b + x)).
+    instead of BG/NBD's Beta(a, b + x)). Each customer's draws come from a generator seeded by
+    ``seed`` and the customer's own history (``draw_keys``), so an interval does not depend on
+    which other customers are scored in the same call or in what order: Spark scores in
+    batches, the events worker one customer at a time, and both give the batch's interval.
     """
-    rng = np.random.default_rng(seed)
     count = len(x)
     lower = np.zeros(count)
     upper = np.zeros(count)
     extra = 1.0 if dropout_after_first else 0.0
-    for start in range(0, count, _BATCH):
-        part = slice(start, min(count, start + _BATCH))
-        size = (part.stop - part.start, draws)
-        xs = np.asarray(x[part], dtype=float)[:, None]
-        active = rng.random(size) < np.asarray(p_alive[part], dtype=float)[:, None]
-        rates = rng.gamma(params.r + xs, 1.0, size) / (
-            params.alpha + np.asarray(big_t[part], dtype=float)[:, None]
-        )
-        dropout = rng.beta(params.a, params.b + xs + extra, size)
+    xs = np.asarray(x, dtype=float)
+    known = np.isfinite(np.asarray(m, dtype=float)) & (np.asarray(n, dtype=float) >= 1)
+    ns = np.where(known, np.asarray(n, dtype=float), 0.0)
+    ms = np.where(known, np.asarray(m, dtype=float), 0.0)
+    alive = np.asarray(p_alive, dtype=float)
+    tenure = np.asarray(big_t, dtype=float)
+    keys = draw_keys(xs, t_x, tenure, ns, ms)
+    for row in range(count):
+        rng = np.random.default_rng([seed, *keys[row]])
+        active = rng.random(draws) < alive[row]
+        rates = rng.gamma(params.r + xs[row], 1.0, draws) / (params.alpha + tenure[row])
+        dropout = rng.beta(params.a, params.b + xs[row] + extra, draws)
         arrivals = rng.poisson(rates * t)
         before_leaving = rng.geometric(np.clip(dropout, 1e-9, 1.0))
         purchases = np.where(active, np.minimum(arrivals, before_leaving), 0)
-        known = np.isfinite(np.asarray(m[part], dtype=float)) & (np.asarray(n[part]) >= 1)
-        ns = np.where(known, np.asarray(n[part], dtype=float), 0.0)[:, None]
-        ms = np.where(known, np.asarray(m[part], dtype=float), 0.0)[:, None]
-        value_rates = rng.gamma(spend.p * ns + spend.q, 1.0, size) / (spend.v + ns * ms)
+        value_rates = rng.gamma(spend.p * ns[row] + spend.q, 1.0, draws) / (
+            spend.v + ns[row] * ms[row]
+        )
         shapes = np.maximum(purchases * spend.p, 1e-12)
         revenue = np.where(purchases > 0, rng.gamma(shapes, 1.0) / value_rates, 0.0)
-        lower[part], upper[part] = np.quantile(revenue, quantiles, axis=1)
+        lower[row], upper[row] = np.quantile(revenue, quantiles)
     return lower, upper
+
+
+def draw_keys(
+    x: FloatArray, t_x: FloatArray, big_t: FloatArray, n: FloatArray, m: FloatArray
+) -> np.ndarray:
+    """Each customer's history as whole numbers that every warehouse computes alike: purchase
+    counts, recency and tenure in days (the model's weeks times seven), the average order
+    value in cents. Two customers with the same history draw alike, as they should."""
+    columns = (x, np.asarray(t_x, dtype=float) * 7.0, np.asarray(big_t, dtype=float) * 7.0, n)
+    whole = [np.rint(np.nan_to_num(np.asarray(c, dtype=float))) for c in columns]
+    cents = np.rint(np.nan_to_num(np.asarray(m, dtype=float)) * 100.0)
+    return np.abs(np.column_stack([*whole, cents])).astype(np.int64)

@@ -136,6 +136,7 @@ class BtydModel:
                 p_alive=alive,
                 t=horizon,
                 x=x,
+                t_x=rows["t_x"].to_numpy(dtype=float),
                 big_t=big_t,
                 n=rows["n"].to_numpy(dtype=float),
                 m=rows["m"].to_numpy(dtype=float),

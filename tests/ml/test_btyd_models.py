@@ -102,6 +102,7 @@ def test_revenue_interval_covers_about_80_percent_of_simulated_customers(
         p_alive=alive,
         t=HOLDOUT_WEEKS,
         x=c.x,
+        t_x=c.t_x,
         big_t=c.big_t,
         n=n,
         m=m,
@@ -113,6 +114,31 @@ def test_revenue_interval_covers_about_80_percent_of_simulated_customers(
     buyers = actual > 0
     assert 0.6 <= inside[buyers].mean() <= 0.95  # not only the zeros are covered
     assert np.all(lower <= upper)
+
+    # A customer's interval is its own: the same alone, in another order or another batch
+    # (Spark scores in batches, the events worker one customer at a time).
+    def interval(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return revenue_interval(
+            TRUE,
+            SPEND,
+            p_alive=alive[rows],
+            t=HOLDOUT_WEEKS,
+            x=c.x[rows],
+            t_x=c.t_x[rows],
+            big_t=c.big_t[rows],
+            n=n[rows],
+            m=m[rows],
+            dropout_after_first=True,
+            seed=5,
+        )
+
+    some = np.arange(0, 60)
+    reversed_lower, reversed_upper = interval(some[::-1])
+    np.testing.assert_array_equal(reversed_lower[::-1], lower[some])
+    np.testing.assert_array_equal(reversed_upper[::-1], upper[some])
+    for row in (0, 17, 59):
+        alone = interval(np.array([row]))
+        assert (alone[0][0], alone[1][0]) == (lower[row], upper[row])
 
 
 @pytest.fixture(scope="module")
