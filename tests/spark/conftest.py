@@ -1,5 +1,5 @@
-"""One build per test session on both warehouses from the same exports (tests/spark/warehouses.py),
-read once into frames for the Spark tests."""
+"""One build per test session on both warehouses from the same exports (tests/spark/warehouses.py):
+`ciw run` of the whole pipeline on each, read once into frames for the Spark tests."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -29,9 +29,10 @@ CUSTOMERS = 120
 
 @pytest.fixture(scope="session")
 def both_warehouses(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """The same small exports loaded and built on DuckDB and on Spark; every seed, staging,
-    intermediate, feature, mart and snapshot relation and the load's quarantine and audit, read
-    from both. `seconds` holds the time each step took (printed with -s, kept in the report)."""
+    """The same small exports loaded and run through the whole pipeline on DuckDB and on Spark;
+    every seed, staging, intermediate, feature, mart and snapshot relation, the predictions,
+    the load's quarantine and audit, read from both, and each run's asset check outcomes.
+    `seconds` holds the time each step took (printed with -s, kept in the report)."""
     java_or_skip()
     from sources.generate import GeneratorConfig, generate
 
@@ -66,10 +67,12 @@ def both_warehouses(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
     queries |= {seed: f"select * from seeds.{seed}" for seed in SEEDS}
     queries |= {relation: f"select * from {relation}" for relation in (*LAYER_MODELS, *SNAPSHOTS)}
     queries |= meta
+    queries["ml.predictions"] = "select * from ml.predictions"
     read: dict[str, Any] = {
         "tables": staging,
         "outputs": outputs,
         "settings": {"duckdb": duck, "spark": spark},
+        "checks": {target: check_outcomes(tmp / f"dagster_{target}") for target in outputs},
     }
     started = time.monotonic()
     try:
@@ -89,6 +92,21 @@ def both_warehouses(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
         yield read
     finally:
         stop_spark_session()
+
+
+def check_outcomes(dagster_home: Path) -> dict[str, list[str]]:
+    """The asset checks (dbt tests among them) of the last run in ``dagster_home``: the names
+    of those that passed and of those that did not."""
+    import dagster as dg
+
+    instance = dg.DagsterInstance.from_config(str(dagster_home))
+    run = instance.get_runs(limit=1)[0]
+    outcomes: dict[str, list[str]] = {"passed": [], "failed": []}
+    for record in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        event = record.dagster_event
+        data = cast(Any, event.event_specific_data if event is not None else None)
+        outcomes["passed" if data.passed else "failed"].append(data.check_name)
+    return outcomes
 
 
 def load_again(settings: Settings, exports: Path, again: Path) -> Any:

@@ -1,8 +1,8 @@
 """Scoring on Spark: the point-in-time frames Spark joins equal Feast's on DuckDB, and the rows
 the executors score (``mapInPandas``) and Spark appends to ``ml.predictions`` equal the rows
 DuckDB's path scores, for a champion, without one (the rule) and when the champion fails.
-Then every model with a rule scores on both warehouses and the scored marts and alert
-candidates, built by dbt on each, hold the same rows.
+And the build's pipeline run (`ciw run`, training included) scored every model alike on
+both.
 
 Both warehouses are the build of ``conftest.both_warehouses``: the same exports, dbt on each.
 The registry lives on the DuckDB side (the Spark registry is not built yet); the features, the
@@ -12,7 +12,6 @@ scoring and the predictions are Spark's.
 from __future__ import annotations
 
 import datetime as dt
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from ml.contracts import MODEL_SPECS
 from tests.ml.registry_candidates import make_candidate, png_bytes, training_frame
 from tests.spark.warehouses import (
     AS_OF,
+    MODEL_OUTPUT_TOLERANCE,
     assert_same_features,
     collected,
     row_differences,
@@ -202,117 +202,24 @@ def test_spark_scores_equal_the_duckdb_path(
     assert np.isfinite(got["score"]).all()
 
 
-#: Later than the rows the tests above write, so that these are the latest scores
-#: (``int_predictions_latest`` orders by ``scored_at``) in whatever order the tests run.
-MARTS_SCORED_AT = dt.datetime(2026, 10, 1, 7, 0)
-#: The relations that read ``ml.predictions``, directly or through ``int_predictions_latest``;
-#: the Spark build test compares them empty (a dbt build scores nothing).
+#: The relations that read ``ml.predictions``, directly or through ``int_predictions_latest``,
+#: filled by the pipeline run of the build (compared with the rest in test_spark_layers).
 SCORED_RELATIONS = (
     "intermediate.int_predictions_latest",
     "marts.customer_risk_scores",
     "marts.account_risk_scores",
     "marts.deal_risk_scores",
     "marts.lead_conversion_scores",
-    "marts.rep_deal_risk",
-    "marts.deal_review_queue",
-    "intermediate.int_alert_candidates_customer_churn_risk",
-    "intermediate.int_alert_candidates_account_churn_risk",
-    "intermediate.int_alert_candidates_high_risk_deal",
-    "marts.alerts",
-)
-#: Marts every rule's scores fill on the test population.
-FILLED_BY_RULES = (
-    "intermediate.int_predictions_latest",
-    "marts.customer_risk_scores",
-    "marts.account_risk_scores",
-    "marts.deal_risk_scores",
-    "marts.lead_conversion_scores",
 )
 
 
-@pytest.fixture(scope="module")
-def scored_marts(sides: dict[str, Any]) -> dict[str, Any]:
-    """Every model with a rule scored as of the build's date on both warehouses (no champions:
-    the rules serve), then the pipeline's second dbt step (``tag:scored+``) on each."""
-    from ml.baselines.rules import RULES
-    from ml.registry import ModelRegistry
-    from ml.scoring import score_model, write_predictions
-    from ml.spark_scoring import score_model_on_spark
-    from orchestration.dbt import SCORED_SELECTION
-    from tests.spark.warehouses import ciw, ciw_env
-    from warehouse import read_frame
-    from warehouse.spark import stop_spark_session
-
-    duck: Settings = sides["duck"]
-    spark_settings: Settings = sides["spark_settings"]
-    gateway = sides["gateway"]
-    tmp = duck.duckdb_path.parent
-    registry = ModelRegistry(Settings(target="duckdb", duckdb_path=tmp / "no_champions.duckdb"))
-    written: dict[str, tuple[int, int]] = {}
-    for name in RULES:
-        spec = MODEL_SPECS[name]
-        rows = score_model(
-            duck,
-            spec,
-            gateway,
-            registry,
-            as_of=SCORED_ON,
-            run_id="marts",
-            scored_at=MARTS_SCORED_AT,
-        )
-        write_predictions(duck, rows)
-        on_spark = score_model_on_spark(
-            spark_settings,
-            spec,
-            registry,
-            gateway.models,
-            as_of=SCORED_ON,
-            run_id="marts",
-            ttl=gateway.options.ttl,
-            scored_at=MARTS_SCORED_AT,
-        )
-        written[name] = (len(rows), on_spark.rows)
-    stop_spark_session()  # dbt-spark opens the Derby metastore from a process of its own
-    select = ["--select", SCORED_SELECTION, "--exclude-resource-type", "unit_test", "test"]
-    with ThreadPoolExecutor(max_workers=2) as pool:  # DuckDB's beside Spark's, as in conftest
-        builds = [
-            pool.submit(ciw, ["dbt", "build", *select], ciw_env(settings, tmp, as_of=AS_OF), tmp)
-            for settings in (duck, spark_settings)
-        ]
-        for build in builds:
-            build.result()
-    frames = {
-        settings.target: {
-            relation: read_frame(settings, f"select * from {relation}")
-            for relation in SCORED_RELATIONS
-        }
-        for settings in (duck, spark_settings)
-    }
-    return {"written": written, "frames": frames}
-
-
-def test_every_rule_scores_the_same_entities_on_both(scored_marts: dict[str, Any]) -> None:
-    written = scored_marts["written"]
-    assert set(written) == {
-        "customer_churn",
-        "customer_clv",
-        "account_churn",
-        "deal_risk",
-        "lead_score",
-    }
-    for name, (on_duckdb, on_spark) in written.items():
-        assert on_duckdb == on_spark > 0, name
-
-
-def test_scored_marts_and_alert_candidates_hold_the_same_rows(
-    scored_marts: dict[str, Any],
-) -> None:
-    frames = scored_marts["frames"]
-    for relation in FILLED_BY_RULES:
-        assert len(frames["duckdb"][relation]) > 0, f"{relation} is empty: nothing to compare"
-    differing = {
-        relation: found
-        for relation in SCORED_RELATIONS
-        if (found := row_differences(frames["duckdb"][relation], frames["spark"][relation]))
-    }
-    assert not differing, differing
+def test_the_pipeline_scores_every_model_alike_on_both(both_warehouses: dict[str, Any]) -> None:
+    """The build's pipeline run trained and scored on each warehouse: every model scored the
+    same entities with the same kind of scorer (a trained model, or its rule) and the same
+    scores (to a ten-thousandth: see MODEL_OUTPUTS), and the marts that read them are filled."""
+    duck = both_warehouses["duckdb"]["ml.predictions"]
+    spark = both_warehouses["spark"]["ml.predictions"]
+    assert set(duck["model_name"]) == set(MODEL_SPECS)
+    assert row_differences(duck, spark, relative=MODEL_OUTPUT_TOLERANCE) == []
+    for relation in SCORED_RELATIONS:
+        assert len(both_warehouses["spark"][relation]) > 0, f"{relation} is empty"
