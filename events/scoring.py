@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ml.baselines.rules import RuleModel, rule_model
+from ml.baselines.rule_models import RuleModel, rule_model
 from ml.contracts import MODEL_SPECS
 from warehouse.settings import Settings
 

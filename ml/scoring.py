@@ -162,7 +162,7 @@ def score_model(
     (``ml/baselines/rules.py``) scores the same rows with ``model_version = 'rule:<name>'``, so
     the scored marts and alerts never go empty. Models without a rule raise NotEnoughData.
     """
-    from ml.baselines.rules import rule_model
+    from ml.baselines.rule_models import rule_model
 
     champion: ModelVersion | None = registry.champion(spec.name)
     if (

@@ -204,7 +204,7 @@ def score_model_on_spark(
     """``ml.scoring.score_model`` on Spark: the champion scores every current entity, or the
     model's rule when there is no champion or the champion fails (``rule:<name>``)."""
     from feature_repo.spark_features import scoring_frame
-    from ml.baselines.rules import rule_model
+    from ml.baselines.rule_models import rule_model
     from warehouse.spark import spark_session
 
     spark = spark_session(settings)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ml.baselines.rule_models import rule_model
 from ml.baselines.rules import (
     RULES,
     RuleConfig,
@@ -20,7 +21,6 @@ from ml.baselines.rules import (
     population_medians,
     project_rule_config,
     recency_churn_risk,
-    rule_model,
     trailing_revenue,
 )
 

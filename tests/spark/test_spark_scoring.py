@@ -158,7 +158,7 @@ def _assert_same_predictions(want: pd.DataFrame, got: pd.DataFrame) -> None:
 def test_spark_scores_equal_the_duckdb_path(
     sides: dict[str, Any], tmp_path: Path, case: str
 ) -> None:
-    from ml.baselines.rules import rule_model
+    from ml.baselines.rule_models import rule_model
     from ml.scoring import score_entities
     from ml.spark_scoring import score_model_on_spark
 
