@@ -148,11 +148,10 @@ def write_scored(
 DRIFT_SAMPLE_ROWS = 50_000
 
 
-def keep_drift_sample(frame: DataFrame, model: Any, path: Path) -> None:
+def keep_drift_sample(frame: DataFrame, total: int, model: Any, path: Path) -> None:
     """What ``ml.scoring.score_model`` keeps for the drift checks (the features and the score
-    of the frame the champion scored), from a sample of at most ``DRIFT_SAMPLE_ROWS`` rows, so
-    a population of millions never reaches the driver whole."""
-    total = frame.count()
+    of the frame the champion scored, ``total`` rows), from a sample of at most
+    ``DRIFT_SAMPLE_ROWS`` rows, so a population of millions never reaches the driver whole."""
     fraction = min(1.0, DRIFT_SAMPLE_ROWS / total) if total else 1.0
     sample = frame if fraction >= 1.0 else frame.sample(fraction=fraction, seed=7)
     rows = cast(pd.DataFrame, sample.limit(DRIFT_SAMPLE_ROWS).toPandas())
@@ -230,13 +229,14 @@ def score_model_on_spark(
                     run_id=run_id,
                     scored_at=scored_at,
                 )
-                keep_drift_sample(frame, model, snapshot_path)
-                return written
             except Exception as error:  # whatever breaks the model, the rule can still score
                 failure = error
                 log.warning(
                     "%s: champion %s failed on Spark: %s", spec.name, champion.version, error
                 )
+            else:  # the rows are written: the sample never sends the rule to score them again
+                keep_drift_sample(frame, written.rows, model, snapshot_path)
+                return written
         fallback = rule_model(spec.name, spec.horizon_var)
         if fallback is None or not rule_applies(frame, fallback.rule.required):
             if failure is not None:
