@@ -105,8 +105,10 @@ def spark_session(settings: Settings) -> SparkSession:
         # the `python3` on the PATH, which lacks the project's packages: on one machine they
         # run this interpreter. On a cluster PYSPARK_PYTHON names the executors' own.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    conf = {**spark_conf(settings), **session_secrets()}
+    launch_jvm_quietly(conf, settings.spark_log_path)
     builder: Any = SparkSession.builder
-    for key, value in {**spark_conf(settings), **session_secrets()}.items():
+    for key, value in conf.items():
         builder = builder.config(key, value)
     session = builder.enableHiveSupport().getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
@@ -114,6 +116,33 @@ def spark_session(settings: Settings) -> SparkSession:
     # error; the project reports the error itself, in one line.
     logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
     return session
+
+
+def launch_jvm_quietly(conf: dict[str, str], log_path: Path) -> None:
+    """Start the driver's JVM (as the session builder would, with the same settings) with its
+    own standard output and error appended to Spark's log: the JVM prints start-up notes
+    ("Using incubator modules", the default log level) that a command's screen does not want.
+    A JVM that fails to start says why in that log, and the error names it."""
+    from pyspark import SparkConf, SparkContext
+    from pyspark.errors import PySparkRuntimeError
+    from pyspark.java_gateway import launch_gateway
+
+    if SparkContext._gateway is not None or "PYSPARK_GATEWAY_PORT" in os.environ:
+        return
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        try:
+            gateway = launch_gateway(
+                SparkConf(loadDefaults=False).setAll(list(conf.items())),
+                popen_kwargs={"stdout": log, "stderr": log},
+            )
+        except PySparkRuntimeError:
+            from warehouse.connections import WarehouseUnavailable
+
+            raise WarehouseUnavailable(
+                f"Spark's JVM did not start; its output is at the end of {log_path}"
+            ) from None
+    SparkContext._ensure_initialized(gateway=gateway)
 
 
 def stop_spark_session() -> None:
