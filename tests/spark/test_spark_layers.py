@@ -73,6 +73,15 @@ def test_every_check_ends_on_spark_as_on_duckdb(both_warehouses: dict[str, Any])
     assert len(set(duck["passed"]) - set(spark["passed"])) <= 5  # the delivery steps' own
 
 
+def test_the_screen_shows_no_jvm_start_up_lines(both_warehouses: dict[str, Any]) -> None:
+    """`ciw load` and `ciw run` on Spark start JVMs (the project's session, dbt-spark's); their
+    start-up notes go to Spark's log, and Spark prints no default-log-level note."""
+    outputs = both_warehouses["outputs"]["spark"]
+    for command in ("load", "pipeline"):
+        assert "Using incubator modules" not in outputs[command], command
+        assert "Setting default log level" not in outputs[command], command
+
+
 @pytest.mark.parametrize("relation", [*LAYER_MODELS, *SNAPSHOTS])
 def test_rows_on_spark_equal_duckdb(both_warehouses: dict[str, Any], relation: str) -> None:
     duck = both_warehouses["duckdb"][relation]

@@ -1,7 +1,7 @@
-"""A command's screen keeps to its progress and summary on Spark too: the JVM's start-up notes
-and Spark's default-log-level note go to Spark's log beside the warehouse, not to the screen.
+"""A JVM that does not start is one line naming Spark's log (where its output goes; that the
+screen shows no JVM start-up lines is checked on the build's commands, test_spark_layers.py).
 
-Each case runs in a process of its own: the test process may hold the Spark tests' session."""
+It runs in a process of its own: the test process may hold the Spark tests' session."""
 
 from __future__ import annotations
 
@@ -38,16 +38,6 @@ def open_session(root: Path, **env: str) -> subprocess.CompletedProcess[str]:
         timeout=300,
         check=False,
     )
-
-
-def test_a_session_starts_without_writing_to_the_screen(tmp_path: Path) -> None:
-    done = open_session(tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "42"
-    assert done.stderr == ""
-    log = (tmp_path / "spark.log").read_text()
-    assert "Using incubator modules" in log  # the JVM's own note, kept in the log
-    assert "Setting default log level" not in log  # Spark's loggers have their level
 
 
 def test_a_jvm_that_does_not_start_is_one_line_naming_the_log(tmp_path: Path) -> None:

@@ -111,7 +111,7 @@ def ciw(args: list[str], env: dict[str, str], cwd: Path) -> str:
         check=False,
     )
     assert done.returncode == 0, f"ciw {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
+    return done.stdout + done.stderr  # what the engineer's screen shows
 
 
 def build(settings: Settings, exports: Path, tmp: Path) -> dict[str, str]:
