@@ -4,8 +4,9 @@ DuckDB's path scores, for a champion, without one (the rule) and when the champi
 And the build's pipeline run (`ciw run`, training included) scored every model alike on
 both.
 
-Both warehouses are the build of ``conftest.both_warehouses``: the same exports, dbt on each.
-The registry lives on the DuckDB side (the Spark registry is not built yet); the features, the
+Both warehouses are the build of ``conftest.both_warehouses``: the same exports, the whole
+pipeline on each. These cases register their champions in a registry of their own on a DuckDB
+file (the registry on Spark has its tests in test_spark_registry.py); the features, the
 scoring and the predictions are Spark's.
 """
 
