@@ -3,19 +3,13 @@
 
 from __future__ import annotations
 
-import yaml
-
-from warehouse.paths import DBT_PROJECT_DIR
+from tests.dbt.unit_tests import declared_unit_tests
 
 POSTGRES_IDENTIFIER_LIMIT = 63
 
 
 def test_unit_test_names_fit_a_postgres_identifier() -> None:
-    names = [
-        test["name"]
-        for path in (DBT_PROJECT_DIR / "models").rglob("*.yml")
-        for test in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("unit_tests", [])
-    ]
+    names = declared_unit_tests()
 
     assert names
     too_long = [name for name in names if len(name) > POSTGRES_IDENTIFIER_LIMIT]

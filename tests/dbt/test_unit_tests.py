@@ -9,18 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from tests.built import BuiltWarehouse
+from tests.dbt.unit_tests import declared_unit_tests
 from warehouse.dbt import run_dbt
-from warehouse.paths import DBT_PROJECT_DIR
-
-
-def _declared_unit_tests() -> int:
-    return sum(
-        len((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("unit_tests", []))
-        for path in (DBT_PROJECT_DIR / "models").rglob("*.yml")
-    )
 
 
 def test_every_dbt_unit_test_passes(built_warehouse: BuiltWarehouse, tmp_path: Path) -> None:
@@ -31,4 +22,4 @@ def test_every_dbt_unit_test_passes(built_warehouse: BuiltWarehouse, tmp_path: P
         target_path=tmp_path / "dbt_target",
         echo=False,
     )
-    assert dict(result.statuses["unit_test"]) == {"pass": _declared_unit_tests()}
+    assert dict(result.statuses["unit_test"]) == {"pass": len(declared_unit_tests())}
