@@ -87,9 +87,15 @@ def java_or_skip() -> None:
         pytest.skip(str(missing))
 
 
+#: The environment the test session started with: the builds' `ciw` processes see it rather
+#: than the worker's environment at the time, which in-process tests before them may have
+#: added to (Feast's metrics folder, OpenMP flags), so the builds do not depend on test order.
+SESSION_ENV = dict(os.environ)
+
+
 def ciw_env(settings: Settings, tmp: Path, as_of: str) -> dict[str, str]:
     return {
-        **os.environ,
+        **SESSION_ENV,
         "CIW_TARGET": settings.target,
         "CIW_DUCKDB_PATH": str(settings.duckdb_path),
         "CIW_SPARK_WAREHOUSE": str(settings.spark_warehouse_dir),
