@@ -21,17 +21,6 @@
     {%- endif -%}
     {%- set keys = [unique_key] if unique_key is string else unique_key -%}
     {%- set columns = ciw_spark_column_list(target) -%}
-    {%- if keys | map('lower') | list == ciw_spark_partition_columns(target) -%}
-        {#- Keyed by its partition columns (the feature models: by as-of date): the run's
-            dates replace their partitions, and no other file of the table is rewritten. -#}
-        {%- do run_query('set spark.sql.sources.partitionOverwriteMode = dynamic') -%}
-        {%- do run_query(
-            'insert overwrite table ' ~ target ~ ' partition (' ~ keys | join(', ') ~ ') '
-            ~ 'select ' ~ columns ~ ' from ' ~ source
-        ) -%}
-        {%- do run_query('set spark.sql.sources.partitionOverwriteMode = static') -%}
-        {{- return('refresh table ' ~ target) -}}
-    {%- endif -%}
     {#- The run's rows once, in a table: the rewrite reads them twice. -#}
     {%- set incoming = target.incorporate(path={'identifier': target.identifier ~ '__ciw_incoming'}) -%}
     {%- do run_query('drop table if exists ' ~ incoming) -%}
@@ -56,10 +45,7 @@
     drop table if exists {{ incoming }}
 {%- endmacro %}
 
-{#-
-    prune_dates_outside_spine on Spark: drop the partitions of the dates outside the spine (a
-    table partitioned by as-of date), else rewrite the table with the spine's dates only.
--#}
+{#- prune_dates_outside_spine on Spark: rewrite the table with the spine's dates only. -#}
 {% macro spark__prune_dates_outside_spine() -%}
     {%- if execute and is_incremental() -%}
         {%- set outside -%}
@@ -67,19 +53,6 @@
             where as_of_date not in (select spine.as_of_date from {{ ref('int_as_of_dates') }} as spine)
         {%- endset -%}
         {%- if run_query(outside).columns[0].values()[0] == 0 -%}
-            {{ return('') }}
-        {%- endif -%}
-        {%- if ciw_spark_partition_columns(this) == ['as_of_date'] -%}
-            {#- Partitioned by date: drop the partitions of the dates the spine left. -#}
-            {%- set dates -%}
-                select distinct cast(as_of_date as string) from {{ this }}
-                where as_of_date not in (select spine.as_of_date from {{ ref('int_as_of_dates') }} as spine)
-            {%- endset -%}
-            {%- for as_of_date in run_query(dates).columns[0].values() -%}
-                {%- do run_query(
-                    'alter table ' ~ this ~ " drop if exists partition (as_of_date = '" ~ as_of_date ~ "')"
-                ) -%}
-            {%- endfor -%}
             {{ return('') }}
         {%- endif -%}
         {%- set kept -%}

@@ -24,17 +24,3 @@
     {%- endfor -%}
     {{- names | join(', ') -}}
 {%- endmacro %}
-
-{#- The relation's partition columns, lower-case, in order ([] when it is not partitioned). -#}
-{% macro ciw_spark_partition_columns(relation) -%}
-    {%- set state = namespace(in_partitions=false, columns=[]) -%}
-    {%- for row in run_query('describe table ' ~ relation) -%}
-        {%- set name = (row[0] or '') | trim -%}
-        {%- if state.in_partitions and name and not name.startswith('#') -%}
-            {%- do state.columns.append(name | lower) -%}
-        {%- elif name == '# Partition Information' -%}
-            {%- set state.in_partitions = true -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {{- return(state.columns) -}}
-{%- endmacro %}
