@@ -40,3 +40,29 @@
         where 1 = 0
     ) as missing_source
 {%- endmacro %}
+
+{#-
+    Run at the start of every dbt command (on-run-start): look up each source schema once, in
+    the master thread, so dbt's relation cache holds every raw table before the models compile.
+    Otherwise the first model to ask about a schema lists it from a worker thread, and dbt adds
+    the listed tables to its cache one by one after marking the schema cached: a model
+    compiling at that moment in the other thread finds its raw table "missing", and
+    `source_or_empty` would read an existing table as empty (seen as a silently empty
+    stg_crm__contacts on DuckDB and a different one on Spark, under load).
+-#}
+{% macro cache_source_schemas() -%}
+    {%- if execute -%}
+        {%- set looked_up = [] -%}
+        {%- for source_node in graph.sources.values() -%}
+            {%- set schema_key = (source_node.database ~ '.' ~ source_node.schema) | lower -%}
+            {%- if schema_key not in looked_up -%}
+                {%- do looked_up.append(schema_key) -%}
+                {%- do adapter.get_relation(
+                    database=source_node.database,
+                    schema=source_node.schema,
+                    identifier=source_node.identifier,
+                ) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}

@@ -73,6 +73,7 @@ def both_warehouses(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
         "outputs": outputs,
         "settings": {"duckdb": duck, "spark": spark},
         "checks": {target: check_outcomes(tmp / f"dagster_{target}") for target in outputs},
+        "dbt_targets": {target: tmp / f"dbt_{target}" for target in outputs},
     }
     started = time.monotonic()
     try:
