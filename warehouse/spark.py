@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from warehouse.settings import Settings, SettingsError
+from warehouse.settings import DUCKDB_MEMORY_SHARE, Settings, SettingsError
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -32,8 +32,18 @@ LOG_CONFIG = Path(__file__).with_name("spark-log4j2.properties")
 LOCAL_SHUFFLE_PARTITIONS = "4"
 
 
+def local_driver_memory() -> str:
+    """The local session's heap: the same share of the RAM DuckDB gets by default
+    (:data:`warehouse.settings.DUCKDB_MEMORY_SHARE`), as everything runs in the driver there.
+    Spark's own default, 1 GiB, holds a few thousand customers; 100,000 need several GiB."""
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{max(1024, int(ram * DUCKDB_MEMORY_SHARE) >> 20)}m"
+
+
 def spark_conf(settings: Settings) -> dict[str, str]:
-    """The session's configuration (without secrets; see :func:`session_secrets`)."""
+    """The session's configuration (without secrets; see :func:`session_secrets`). On a
+    local master the driver's heap is :func:`local_driver_memory`; ``CIW_SPARK_EXTRA_CONF``
+    overrides any of it (``{"spark.driver.memory": "4g"}``)."""
     conf = {
         "spark.master": settings.spark_master,
         "spark.app.name": "customer-intelligence-warehouse",
@@ -62,6 +72,8 @@ def spark_conf(settings: Settings) -> dict[str, str]:
             f"-Dciw.spark.log={settings.spark_log_path}"
         ),
     }
+    if settings.spark_master.startswith("local"):
+        conf["spark.driver.memory"] = local_driver_memory()
     extra = os.environ.get("CIW_SPARK_EXTRA_CONF", "").strip()
     if extra:
         try:

@@ -8,6 +8,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.spark.warehouses import java_or_skip
 
@@ -41,3 +44,23 @@ def test_a_jvm_that_does_not_start_is_one_line_naming_the_log(tmp_path: Path) ->
     assert done.stdout.strip() == f"Spark's JVM did not start; its output is at the end of {log}"
     assert done.stderr == ""
     assert "plenty" in log.read_text()  # spark-submit's own complaint
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("spark")
+def test_the_local_driver_gets_the_heap_the_settings_give(both_warehouses: dict[str, Any]) -> None:
+    """The session the build's tests read through was launched with ``spark.driver.memory``
+    from :func:`warehouse.spark.local_driver_memory` (Spark's default of 1 GiB holds a few
+    thousand customers, everything running in the driver on one machine)."""
+    from pyspark.sql import SparkSession
+
+    from warehouse.spark import local_driver_memory
+
+    session = SparkSession.getActiveSession()
+    assert session is not None
+    jvm: Any = session.sparkContext._jvm
+    heap_mib = jvm.java.lang.Runtime.getRuntime().maxMemory() >> 20
+    wanted_mib = int(local_driver_memory().removesuffix("m"))
+    assert wanted_mib >= 1024
+    # the JVM reports its heap rounded to its regions, less a survivor space
+    assert 0.85 * wanted_mib <= heap_mib <= 1.02 * wanted_mib

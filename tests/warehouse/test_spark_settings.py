@@ -50,6 +50,23 @@ def test_dbt_gets_the_same_session_settings_without_the_metastore_password(
     assert "s3cret-metastore" not in repr(settings)
 
 
+def test_a_local_session_gets_the_duckdb_share_of_the_ram_unless_told(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+
+    monkeypatch.delenv("CIW_SPARK_EXTRA_CONF", raising=False)
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    memory = spark_conf(Settings(target="spark"))["spark.driver.memory"]
+    assert memory == f"{max(1024, int(ram * 0.4) >> 20)}m"  # 40 % of the RAM, at least 1 GiB
+    monkeypatch.setenv("CIW_SPARK_EXTRA_CONF", '{"spark.driver.memory": "3g"}')
+    assert spark_conf(Settings(target="spark"))["spark.driver.memory"] == "3g"
+    # a cluster's driver is sized by the cluster's own settings
+    monkeypatch.delenv("CIW_SPARK_EXTRA_CONF")
+    monkeypatch.setenv("CIW_SPARK_MASTER", "yarn")
+    assert "spark.driver.memory" not in spark_conf(Settings.from_env("spark"))
+
+
 def test_extra_spark_settings_must_be_a_json_object(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CIW_SPARK_EXTRA_CONF", "executor.memory=8g")
     with pytest.raises(SettingsError, match="CIW_SPARK_EXTRA_CONF is not JSON"):
