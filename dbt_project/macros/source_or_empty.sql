@@ -17,6 +17,14 @@
     {%- if existing is not none -%}
         {{ return(source_relation) }}
     {%- endif -%}
+    {#-
+        "Missing" is also what dbt's relation cache answers while another thread is filling
+        it (see cache_source_schemas): the table's columns, read from the warehouse itself,
+        decide. A missing table has none on every adapter.
+    -#}
+    {%- if adapter.get_columns_in_relation(source_relation) | length > 0 -%}
+        {{ return(source_relation) }}
+    {%- endif -%}
     {%- set source_node = graph.sources.values()
         | selectattr('source_name', 'equalto', source_name)
         | selectattr('name', 'equalto', table_name)
