@@ -14,14 +14,24 @@
     date, a grid date that left it) are deleted after the run (`prune_dates_outside_spine`),
     so an incremental table holds the same rows as a full rebuild on the same data.
     A select statement with the column `as_of_date`, for an import CTE.
+
+    "Not held yet" is a left join on the model's distinct dates, not `not in (subquery)`: a
+    `not in` inside an `or` is a nested-loop existence join on Spark (every spine date against
+    every row of the model, in each of the model's references to this CTE), which ran for
+    over 25 minutes on one model's daily run at 100,000 customers.
 -#}
 {% macro as_of_dates_to_build(lookback_days=none) -%}
     {%- set lookback = var('late_arriving_lookback_days', 7) if lookback_days is none else lookback_days -%}
     select spine.as_of_date
     from {{ ref('int_as_of_dates') }} as spine
     {%- if is_incremental() %}
+    left join (
+        select distinct existing.as_of_date
+        from {{ this }} as existing
+    ) as built
+        on spine.as_of_date = built.as_of_date
     where
-        spine.as_of_date not in (select existing.as_of_date from {{ this }} as existing)
+        built.as_of_date is null
         or spine.as_of_date >= (
             select {{ days_before('latest.as_of_date', lookback) }}
             from {{ ref('int_as_of_dates') }} as latest
