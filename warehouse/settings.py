@@ -23,6 +23,11 @@ TARGETS: tuple[Target, ...] = ("duckdb", "postgres", "spark")
 DUCKDB_MEMORY_SHARE = 0.4
 
 
+def physical_ram_bytes() -> int:
+    """The machine's RAM, from which the warehouses' default memory budgets are taken."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
 class SettingsError(ValueError):
     """A setting has a value the project cannot use."""
 
@@ -147,8 +152,7 @@ class Settings:
         within a fixed memory budget."""
         memory = os.environ.get("CIW_DUCKDB_MEMORY_LIMIT", "").strip()
         if not memory:
-            ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-            memory = f"{int(ram * DUCKDB_MEMORY_SHARE) >> 20}MiB"
+            memory = f"{int(physical_ram_bytes() * DUCKDB_MEMORY_SHARE) >> 20}MiB"
         threads = os.environ.get("CIW_DUCKDB_THREADS", "").strip() or str(os.cpu_count() or 1)
         if not threads.isdigit() or int(threads) < 1:
             raise SettingsError(f"CIW_DUCKDB_THREADS must be a positive number, got {threads!r}")

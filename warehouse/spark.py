@@ -20,7 +20,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from warehouse.settings import DUCKDB_MEMORY_SHARE, Settings, SettingsError
+from warehouse.settings import (
+    DUCKDB_MEMORY_SHARE,
+    Settings,
+    SettingsError,
+    physical_ram_bytes,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -36,8 +41,7 @@ def local_driver_memory() -> str:
     """The local session's heap: the same share of the RAM DuckDB gets by default
     (:data:`warehouse.settings.DUCKDB_MEMORY_SHARE`), as everything runs in the driver there.
     Spark's own default, 1 GiB, holds a few thousand customers; 100,000 need several GiB."""
-    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return f"{max(1024, int(ram * DUCKDB_MEMORY_SHARE) >> 20)}m"
+    return f"{max(1024, int(physical_ram_bytes() * DUCKDB_MEMORY_SHARE) >> 20)}m"
 
 
 def spark_conf(settings: Settings) -> dict[str, str]:
