@@ -15,7 +15,7 @@ import pandas as pd
 
 from ml.contracts import ModelSpec
 from warehouse import read_frame
-from warehouse.settings import Settings
+from warehouse.settings import Settings, env_whole_number
 
 
 class FeatureFrames(Protocol):
@@ -27,6 +27,17 @@ class FeatureFrames(Protocol):
 
 #: As-of dates an unsupervised model (segmentation) trains and checks on.
 UNSUPERVISED_DATES = 4
+
+#: Most (entity, as-of date) rows a training set reads through the feature store unless
+#: ``CIW_TRAINING_MAX_ROWS`` says otherwise. At 100,000 customers the customer models' label
+#: spines hold about 3M rows; at 1M ten times that, whose feature frame alone (about 60 float
+#: columns) would not fit the memory the warehouse leaves. Above the cap a seeded sample of
+#: whole entities is kept (every as-of date of a kept customer), so the time-based split, the
+#: label rate and each date's share stay those of the full spine.
+DEFAULT_TRAINING_MAX_ROWS = 3_000_000
+
+#: Buckets of the entity hash the sample is drawn in (the kept share's resolution).
+_SAMPLE_BUCKETS = 1_000_000
 
 
 class NotEnoughData(ValueError):
@@ -76,7 +87,7 @@ def build_training_set(
     skipped.unlink(missing_ok=True)
     try:
         if spec.label_model is None:
-            frame = gateway.training_frame(spec, recent_entity_rows(settings, spec, as_of))
+            entities = recent_entity_rows(settings, spec, as_of)
         else:
             labels = load_labels(settings, spec)
             if labels.empty:
@@ -84,7 +95,10 @@ def build_training_set(
                     f"{spec.label_model} has no matured label rows (the history before {as_of}"
                     " is shorter than the label horizon plus one spine step)"
                 )
-            frame = gateway.training_frame(spec, labels)
+            entities = labels
+        spine_rows = len(entities)
+        entities = sample_entities(entities, spec.entity_column, training_max_rows())
+        frame = gateway.training_frame(spec, entities)
         if frame.empty:
             raise NotEnoughData(f"the training set of {spec.name} is empty")
     except NotEnoughData as reason:
@@ -96,7 +110,30 @@ def build_training_set(
     frame = frame.reset_index(drop=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(path, index=False)
+    frame.attrs["spine_rows"] = spine_rows
     return frame
+
+
+def training_max_rows() -> int:
+    """The row cap of a training set: ``CIW_TRAINING_MAX_ROWS`` or the default."""
+    return env_whole_number(
+        "CIW_TRAINING_MAX_ROWS", DEFAULT_TRAINING_MAX_ROWS, what="a positive number of rows"
+    )
+
+
+def sample_entities(
+    rows: pd.DataFrame, entity_column: str, max_rows: int, *, seed: int = 42
+) -> pd.DataFrame:
+    """``rows`` when it has at most ``max_rows`` rows, else the rows of a seeded sample of its
+    entities holding about ``max_rows`` of them (every row of a kept entity; the same entities
+    for the same ids and seed, whatever the row order or the warehouse)."""
+    if len(rows) <= max_rows:
+        return rows
+    ids = rows[entity_column].astype("string").fillna("")
+    hashed = pd.util.hash_pandas_object(ids, index=False, hash_key=f"ciw{seed:013d}")
+    buckets = hashed.to_numpy() % _SAMPLE_BUCKETS
+    keep = buckets < int(_SAMPLE_BUCKETS * max_rows / len(rows))
+    return rows.loc[keep].reset_index(drop=True)
 
 
 def skipped_reason_path(settings: Settings, model_name: str) -> Path:

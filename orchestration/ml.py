@@ -122,6 +122,7 @@ def _training_set_asset(spec: ModelSpec) -> dg.AssetsDefinition:
         return dg.MaterializeResult(
             metadata={
                 "rows": len(frame),
+                "spine_rows": int(frame.attrs.get("spine_rows", len(frame))),
                 "columns": len(frame.columns),
                 "as_of_dates": int(frame["as_of_date"].nunique()),
             }
