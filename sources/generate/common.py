@@ -99,12 +99,22 @@ def declining(u: np.ndarray) -> np.ndarray:
     return 1.0 - np.sqrt(1.0 - u)
 
 
+#: Ids padded per slice of this many numbers: Arrow's ``utf8_lpad`` reserves room for the
+#: widest UTF-8 padding (4 bytes a character), which overflows a 32-bit string array from about
+#: 50M ids of width 9 (a 1M-customer export's web events), although the ids themselves fit.
+_ID_SLICE = 5_000_000
+
+
 def ids(prefix: str, numbers: np.ndarray, width: int = 7) -> pa.Array:
     """String ids like ``ACC0000123`` from integers, vectorised."""
-    digits = pc.utf8_lpad(
-        pc.cast(pa.array(np.asarray(numbers, dtype=np.int64)), pa.string()), width, "0"
-    )
-    return pc.binary_join_element_wise(prefix, digits, "")
+    values = np.asarray(numbers, dtype=np.int64)
+    parts = [
+        pc.binary_join_element_wise(
+            prefix, pc.utf8_lpad(pc.cast(pa.array(part), pa.string()), width, "0"), ""
+        )
+        for part in np.array_split(values, max(1, -(-len(values) // _ID_SLICE)))
+    ]
+    return parts[0] if len(parts) == 1 else pa.concat_arrays(parts)
 
 
 def pick(values: Sequence[str], index: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
