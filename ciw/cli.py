@@ -219,6 +219,12 @@ def ui(port: int, target: str | None) -> None:
 )
 @click.option("--rebuild", is_flag=True, help="--api: rebuild the benchmark warehouse.")
 @click.option(
+    "--reuse-exports",
+    is_flag=True,
+    help="--daily: keep the exports an earlier run generated for the same --customers, --seed "
+    "and end date instead of generating them again.",
+)
+@click.option(
     "--daily",
     is_flag=True,
     help="Instead: a first full run, then one new day loaded and the daily run, each stage "
@@ -234,6 +240,7 @@ def bench(
     duration: float,
     rates: str,
     rebuild: bool,
+    reuse_exports: bool,
     events: bool,
     daily: bool,
     target: str | None,
@@ -245,7 +252,9 @@ def bench(
     if daily:
         from ciw.bench_daily_cli import daily_bench
 
-        daily_bench(customers, seed, markdown, Settings.from_env(target))
+        daily_bench(
+            customers, seed, markdown, Settings.from_env(target), reuse_exports=reuse_exports
+        )
         return
     if events:
         from ciw.events_cli import bench_events

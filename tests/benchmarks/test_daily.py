@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from benchmarks.daily import DailyBenchResult, RssSampler, step_stage
+from benchmarks.daily import DailyBenchResult, RssSampler, exports_to_reuse, step_stage
 from benchmarks.daily_report import daily_markdown, daily_seconds, plot_daily
 from benchmarks.stages import Stage
 
@@ -64,3 +64,18 @@ def test_plot_from_saved_figures(tmp_path: Path) -> None:
     image = tmp_path / "plot.png"
     assert len(plot_daily(tmp_path, image)) == 2
     assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_exports_are_reused_only_when_generated_for_the_same_run(tmp_path: Path) -> None:
+    exports = tmp_path / "exports_1000_42"
+    wanted = {"customers": 1000, "seed": 42, "end_date": "2026-12-05"}
+    assert exports_to_reuse(exports, wanted) is None  # nothing generated yet
+    exports.mkdir()
+    assert exports_to_reuse(exports, wanted) is None  # a generator that stopped half-way
+    marker = tmp_path / "exports_1000_42.json"
+    marker.write_text(json.dumps({**wanted, "rows": 123_456}))
+    assert exports_to_reuse(exports, wanted) == 123_456
+    assert exports_to_reuse(exports, {**wanted, "end_date": "2026-12-06"}) is None
+    assert exports_to_reuse(exports, {**wanted, "seed": 7}) is None
+    marker.write_text("{not json")
+    assert exports_to_reuse(exports, wanted) is None
