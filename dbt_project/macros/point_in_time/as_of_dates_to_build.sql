@@ -15,6 +15,8 @@
     so an incremental table holds the same rows as a full rebuild on the same data.
     A select statement with the column `as_of_date`, for an import CTE.
 
+    The first date built is logged for the run's data tests (dates_built.sql).
+
     "Not held yet" is a left join on the model's distinct dates, not `not in (subquery)`: a
     `not in` inside an `or` is a nested-loop existence join on Spark (every spine date against
     every row of the model, in each of the model's references to this CTE), which ran for
@@ -22,6 +24,12 @@
 -#}
 {% macro as_of_dates_to_build(lookback_days=none) -%}
     {%- set lookback = var('late_arriving_lookback_days', 7) if lookback_days is none else lookback_days -%}
+    {%- set dates_sql = as_of_dates_to_build_sql(lookback) -%}
+    {%- do record_first_date_built(dates_sql) -%}
+    {{ dates_sql }}
+{%- endmacro %}
+
+{% macro as_of_dates_to_build_sql(lookback) -%}
     select spine.as_of_date
     from {{ ref('int_as_of_dates') }} as spine
     {%- if is_incremental() %}
