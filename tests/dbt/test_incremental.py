@@ -43,6 +43,7 @@ INCREMENTAL_MODELS = (
     "customer_order_features",
     "customer_engagement_features",
     "customer_category_features",
+    "customer_identity_features",
     "account_usage_features",
     "account_support_features",
     "account_billing_features",

@@ -39,45 +39,107 @@ customer_identifier_values as (
     group by members.customer_id, record_identifiers.identifier_type, record_identifiers.identifier_value
 ),
 
-customer_records as (
+{#-
+    Each identifier value and each record counts from the first as-of date strictly after its
+    first-seen day (an undated one from the start): one row per customer and start day, folded
+    into buckets of the dates built and summed running (spine_rollups), so no customer's
+    values are crossed with every as-of date.
+-#}
+identifier_start_days as (
     select
         customer_id,
-        node_key,
-        first_seen_at
+        case
+            when has_undated_record = 1 then cast('1900-01-01' as date)
+            else cast(first_seen_at as date)
+        end as start_date,
+        sum(case when identifier_type = 'email' then 1 else 0 end) as email_count,
+        sum(case when identifier_type = 'phone' then 1 else 0 end) as phone_count,
+        sum(case when identifier_type = 'whatsapp' then 1 else 0 end) as whatsapp_count,
+        sum(case when identifier_type = 'loyalty_id' then 1 else 0 end) as loyalty_id_count,
+        sum(case when identifier_type = 'qr_id' then 1 else 0 end) as qr_id_count,
+        sum(case when identifier_type = 'device_id' then 1 else 0 end) as device_count,
+        sum(case when identifier_type = 'cookie_id' then 1 else 0 end) as cookie_count
+    from customer_identifier_values
+    group by
+        customer_id,
+        case
+            when has_undated_record = 1 then cast('1900-01-01' as date)
+            else cast(first_seen_at as date)
+        end
+),
+
+record_start_days as (
+    select
+        customer_id,
+        coalesce(cast(first_seen_at as date), cast('1900-01-01' as date)) as start_date,
+        count(*) as linked_record_count
     from members
     where customer_id is not null
+    group by customer_id, coalesce(cast(first_seen_at as date), cast('1900-01-01' as date))
+),
+
+identifier_buckets as (
+    {{ spine_bucket_totals(
+        'identifier_start_days', 'as_of_dates', ['customer_id'], 'start_date',
+        sum_columns=['email_count', 'phone_count', 'whatsapp_count', 'loyalty_id_count', 'qr_id_count', 'device_count', 'cookie_count'],
+    ) }}
+),
+
+record_buckets as (
+    {{ spine_bucket_totals(
+        'record_start_days', 'as_of_dates', ['customer_id'], 'start_date',
+        sum_columns=['linked_record_count'],
+    ) }}
+),
+
+identifier_running as (
+    select
+        customer_id,
+        as_of_date,
+        {{ running_total('email_count', ['customer_id']) }} as email_count,
+        {{ running_total('phone_count', ['customer_id']) }} as phone_count,
+        {{ running_total('whatsapp_count', ['customer_id']) }} as whatsapp_count,
+        {{ running_total('loyalty_id_count', ['customer_id']) }} as loyalty_id_count,
+        {{ running_total('qr_id_count', ['customer_id']) }} as qr_id_count,
+        {{ running_total('device_count', ['customer_id']) }} as device_count,
+        {{ running_total('cookie_count', ['customer_id']) }} as cookie_count,
+        {{ next_change_as_of_date(['customer_id']) }} as next_change_as_of_date
+    from identifier_buckets
+),
+
+record_running as (
+    select
+        customer_id,
+        as_of_date,
+        {{ running_total('linked_record_count', ['customer_id']) }} as linked_record_count,
+        {{ next_change_as_of_date(['customer_id']) }} as next_change_as_of_date
+    from record_buckets
 ),
 
 identifier_counts as (
     select
-        customer_identifier_values.customer_id,
+        identifier_running.customer_id,
         as_of_dates.as_of_date,
-        sum(case when customer_identifier_values.identifier_type = 'email' then 1 else 0 end) as email_count,
-        sum(case when customer_identifier_values.identifier_type = 'phone' then 1 else 0 end) as phone_count,
-        sum(case when customer_identifier_values.identifier_type = 'whatsapp' then 1 else 0 end) as whatsapp_count,
-        sum(case when customer_identifier_values.identifier_type = 'loyalty_id' then 1 else 0 end) as loyalty_id_count,
-        sum(case when customer_identifier_values.identifier_type = 'qr_id' then 1 else 0 end) as qr_id_count,
-        sum(case when customer_identifier_values.identifier_type = 'device_id' then 1 else 0 end) as device_count,
-        sum(case when customer_identifier_values.identifier_type = 'cookie_id' then 1 else 0 end) as cookie_count
-    from customer_identifier_values
+        identifier_running.email_count,
+        identifier_running.phone_count,
+        identifier_running.whatsapp_count,
+        identifier_running.loyalty_id_count,
+        identifier_running.qr_id_count,
+        identifier_running.device_count,
+        identifier_running.cookie_count
+    from identifier_running
     inner join as_of_dates
-        on
-            customer_identifier_values.has_undated_record = 1
-            or customer_identifier_values.first_seen_at < as_of_dates.as_of_date
-    group by customer_identifier_values.customer_id, as_of_dates.as_of_date
+        on {{ spine_dates_until_next_change('identifier_running', 'as_of_dates') }}
 ),
 
 record_counts as (
     select
-        customer_records.customer_id,
+        record_running.customer_id,
         as_of_dates.as_of_date,
-        count(*) as linked_record_count
-    from customer_records
+        record_running.linked_record_count
+    from record_running
     inner join as_of_dates
-        on
-            customer_records.first_seen_at is null
-            or customer_records.first_seen_at < as_of_dates.as_of_date
-    group by customer_records.customer_id, as_of_dates.as_of_date
+        on {{ spine_dates_until_next_change('record_running', 'as_of_dates') }}
 ),
 
 scored as (
