@@ -2,6 +2,7 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='as_of_date',
+    post_hook="{{ prune_dates_outside_spine() }}",
     on_schema_change='fail',
 ) }}
 {#-
