@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 import feature_repo.store
+from feature_repo.config import FeastOptions, repo_config
 from feature_repo.store import FeatureStoreGateway
 from tests.feature_repo.test_online import scores
+from warehouse.settings import Settings
 
 
 def test_scores_are_written_in_batches_and_all_arrive(
@@ -31,3 +34,18 @@ def test_scores_are_written_in_batches_and_all_arrive(
     for customer in range(1, 6):
         profile = toy_gateway.customer_profile(customer)
         assert profile["churn_probability"] == pytest.approx(customer / 10)
+
+
+@pytest.mark.parametrize(
+    ("target", "online_store"),
+    [("duckdb", "default"), ("postgres", "default"), ("postgres", "redis")],
+)
+def test_every_environment_materializes_in_the_same_bounded_batches(
+    target: str, online_store: str, tmp_path: Path
+) -> None:
+    """Feast converts a whole view to protobuf rows before writing unless the environment
+    sets a batch size: one batch held 12 GiB at 1M customers."""
+    settings = Settings(target=target, duckdb_path=tmp_path / "w.duckdb")  # type: ignore[arg-type]
+    config = repo_config(settings, FeastOptions(online_store=online_store))  # type: ignore[arg-type]
+    batch = config.materialization_config.online_write_batch_size
+    assert batch == feature_repo.store.ONLINE_WRITE_BATCH_ROWS
