@@ -26,3 +26,18 @@
 {% macro web_browser_id(device_column, cookie_column) -%}
     coalesce({{ device_column }}, 'cookie:' || {{ cookie_column }})
 {%- endmacro %}
+
+{#-
+    How many of the grouped rows hold each identifier type: one column per type, named as
+    `identity_strength`'s counts are (`email_count` ... `device_count`, `cookie_count`).
+-#}
+{% macro identifier_type_counts(type_column='identifier_type') -%}
+    {%- set columns = {
+        'email': 'email_count', 'phone': 'phone_count', 'whatsapp': 'whatsapp_count',
+        'loyalty_id': 'loyalty_id_count', 'qr_id': 'qr_id_count',
+        'device_id': 'device_count', 'cookie_id': 'cookie_count',
+    } -%}
+    {%- for identifier_type, column in columns.items() %}
+    sum(case when {{ type_column }} = '{{ identifier_type }}' then 1 else 0 end) as {{ column }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}

@@ -53,13 +53,7 @@ identifier_start_days as (
             when has_undated_record = 1 then cast('1900-01-01' as date)
             else cast(first_seen_at as date)
         end as start_date,
-        sum(case when identifier_type = 'email' then 1 else 0 end) as email_count,
-        sum(case when identifier_type = 'phone' then 1 else 0 end) as phone_count,
-        sum(case when identifier_type = 'whatsapp' then 1 else 0 end) as whatsapp_count,
-        sum(case when identifier_type = 'loyalty_id' then 1 else 0 end) as loyalty_id_count,
-        sum(case when identifier_type = 'qr_id' then 1 else 0 end) as qr_id_count,
-        sum(case when identifier_type = 'device_id' then 1 else 0 end) as device_count,
-        sum(case when identifier_type = 'cookie_id' then 1 else 0 end) as cookie_count
+        {{ identifier_type_counts() }}
     from customer_identifier_values
     group by
         customer_id,

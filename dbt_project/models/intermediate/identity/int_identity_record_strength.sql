@@ -17,13 +17,7 @@ record_identifiers as (
 record_identifier_counts as (
     select
         node_key,
-        sum(case when identifier_type = 'email' then 1 else 0 end) as email_count,
-        sum(case when identifier_type = 'phone' then 1 else 0 end) as phone_count,
-        sum(case when identifier_type = 'whatsapp' then 1 else 0 end) as whatsapp_count,
-        sum(case when identifier_type = 'loyalty_id' then 1 else 0 end) as loyalty_id_count,
-        sum(case when identifier_type = 'qr_id' then 1 else 0 end) as qr_id_count,
-        sum(case when identifier_type = 'device_id' then 1 else 0 end) as device_count,
-        sum(case when identifier_type = 'cookie_id' then 1 else 0 end) as cookie_count,
+        {{ identifier_type_counts() }},
         count(*) as identifier_count
     from record_identifiers
     group by node_key
