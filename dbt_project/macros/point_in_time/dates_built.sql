@@ -20,6 +20,15 @@
     )) }}
 {%- endmacro %}
 
+{#- Whether the log exists (dbt's relation cache: the on-run-start hook adds it there). -#}
+{% macro dates_built_log_exists() -%}
+    {%- set log_relation = dates_built_log() -%}
+    {{ return(adapter.get_relation(
+        database=log_relation.database, schema=log_relation.schema,
+        identifier=log_relation.identifier,
+    ) is not none) }}
+{%- endmacro %}
+
 {#- on-run-start: the log exists, holding only this invocation's rows. -#}
 {% macro prepare_dates_built_log() -%}
     {{ return(adapter.dispatch('prepare_dates_built_log', 'customer_intelligence')()) }}
@@ -62,7 +71,7 @@
         {{ return('') }}
     {%- endif -%}
     {%- set log_relation = dates_built_log() -%}
-    {%- if adapter.get_relation(database=log_relation.database, schema=log_relation.schema, identifier=log_relation.identifier) is none -%}
+    {%- if not dates_built_log_exists() -%}
         {{ return('') }}
     {%- endif -%}
     {%- call statement('record_first_date_built') -%}
@@ -112,7 +121,7 @@
         {{ return(none) }}
     {%- endif -%}
     {%- set log_relation = dates_built_log() -%}
-    {%- if adapter.get_relation(database=log_relation.database, schema=log_relation.schema, identifier=log_relation.identifier) is none -%}
+    {%- if not dates_built_log_exists() -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set found = run_query(
