@@ -5,8 +5,10 @@ Same config, same bytes. ``customers`` is the one scale knob; every other count 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+import pyarrow as pa
 
 from sources.contract import raw_tables
 from sources.generate import (
@@ -22,6 +24,7 @@ from sources.generate import (
     web,
 )
 from sources.generate.b2b import build_accounts
+from sources.generate.browsing import web_event_columns
 from sources.generate.common import Columns, Context
 from sources.generate.config import GeneratorConfig, file_suffix
 from sources.generate.dirty import inject
@@ -32,42 +35,53 @@ __all__ = ["GeneratorConfig", "generate"]
 Progress = Callable[[str, int, int], None]
 
 
-def _build_all(ctx: Context) -> dict[str, Columns]:
-    """Every table's columns, keyed ``<source>.<table>``."""
+def _build_tables(ctx: Context) -> Iterator[tuple[str, Columns]]:
+    """Every table's columns, keyed ``<source>.<table>``, one table at a time.
+
+    Each table is yielded as soon as it is built so the caller can write it and drop it: at a
+    million customers holding every table at once needs more memory than the largest one does.
+    The random streams are keyed by table, so the order changes no byte.
+    """
     persons = people.build_people(ctx)
+    yield "commerce.customers", people.customer_columns(ctx, persons)
     accounts = build_accounts(ctx)
+    yield "crm.users", crm.user_columns(ctx)
+    yield "crm.accounts", crm.account_columns(ctx, accounts)
+    yield "crm.leads", crm.lead_columns(ctx, accounts, persons)
     contacts, contact_columns = crm.build_contacts(ctx, accounts, persons)
+    yield "crm.contacts", contact_columns
+    del contact_columns
     opportunities, history = deals.build_deals(ctx, accounts)
+    yield "crm.opportunities", opportunities
+    yield "crm.opportunity_stage_history", history
+    del opportunities, history
     invoices, payments = billing.build_billing(ctx, accounts)
-    orders = commerce.build_orders(ctx, persons)
-    sessions, cart_events, web_events = web.build_sessions(ctx, persons, orders)
+    yield "billing.invoices", invoices
+    yield "billing.payments", payments
+    del invoices, payments
+    yield "billing.subscriptions", billing.subscription_columns(ctx, accounts)
+    yield "product.usage_events", product.usage_columns(ctx, accounts, contacts)
     departures = engagement.contact_departure_days(ctx, accounts, contacts)
-    return {
-        "crm.users": crm.user_columns(ctx),
-        "crm.accounts": crm.account_columns(ctx, accounts),
-        "crm.contacts": contact_columns,
-        "crm.leads": crm.lead_columns(ctx, accounts, persons),
-        "crm.opportunities": opportunities,
-        "crm.opportunity_stage_history": history,
-        "support.tickets": support.ticket_columns(ctx, accounts, contacts, persons, orders),
-        "product.usage_events": product.usage_columns(ctx, accounts, contacts),
-        "billing.subscriptions": billing.subscription_columns(ctx, accounts),
-        "billing.invoices": invoices,
-        "billing.payments": payments,
-        "commerce.customers": people.customer_columns(ctx, persons),
-        "commerce.orders": commerce.order_columns(ctx, persons, orders),
-        "commerce.order_items": commerce.order_item_columns(ctx, orders),
-        "commerce.returns": commerce.return_columns(ctx, orders),
-        "commerce.web_sessions": sessions,
-        "commerce.cart_events": cart_events,
-        "commerce.web_events": web_events,
-        "marketing.email_events": engagement.email_event_columns(
-            ctx, accounts, contacts, departures
-        ),
-        "community.posts": engagement.post_columns(ctx, accounts, contacts),
-        "training.enrollments": success.enrollment_columns(ctx, accounts, contacts),
-        "surveys.responses": success.response_columns(ctx, accounts, contacts, departures),
-    }
+    yield (
+        "marketing.email_events",
+        engagement.email_event_columns(ctx, accounts, contacts, departures),
+    )
+    yield "community.posts", engagement.post_columns(ctx, accounts, contacts)
+    yield "training.enrollments", success.enrollment_columns(ctx, accounts, contacts)
+    yield "surveys.responses", success.response_columns(ctx, accounts, contacts, departures)
+    orders = commerce.build_orders(ctx, persons)
+    yield "support.tickets", support.ticket_columns(ctx, accounts, contacts, persons, orders)
+    yield "commerce.orders", commerce.order_columns(ctx, persons, orders)
+    yield "commerce.order_items", commerce.order_item_columns(ctx, orders)
+    yield "commerce.returns", commerce.return_columns(ctx, orders)
+    del accounts, contacts, departures
+    sessions, carts, browsing = web.build_sessions(ctx, persons, orders)
+    del orders, persons
+    yield "commerce.web_sessions", sessions
+    del sessions
+    yield "commerce.cart_events", web.cart_columns(carts)
+    del carts
+    yield "commerce.web_events", web_event_columns(ctx, browsing)
 
 
 def generate(
@@ -80,17 +94,21 @@ def generate(
     """
     ctx = Context.from_config(config)
     contracts = raw_tables()
-    built = _build_all(ctx)
-    missing = set(contracts) - set(built)
-    if missing:
-        raise RuntimeError(f"generator has no builder for {sorted(missing)}")
     counts: dict[str, int] = {}
-    for done, key in enumerate(sorted(contracts), start=1):
+    for key, columns in _build_tables(ctx):
+        if key not in contracts:
+            raise RuntimeError(f"generator built {key}, which no contract describes")
         contract = contracts[key]
         suffix = file_suffix(config, contract.source)
-        table = inject(to_table(contract, built.pop(key)), contract, ctx, is_csv=suffix == "csv")
-        write_table(table, Path(out_dir) / contract.source / f"{contract.name}.{suffix}")
-        counts[key] = table.num_rows
+        table, rows = inject(to_table(contract, columns), contract, ctx, is_csv=suffix == "csv")
+        del columns
+        write_table(table, Path(out_dir) / contract.source / f"{contract.name}.{suffix}", rows)
+        counts[key] = table.num_rows if rows is None else len(rows)
+        del table, rows
+        pa.default_memory_pool().release_unused()  # hand the freed table back to the system
         if progress is not None:
-            progress(key, done, len(contracts))
+            progress(key, len(counts), len(contracts))
+    missing = set(contracts) - set(counts)
+    if missing:
+        raise RuntimeError(f"generator has no builder for {sorted(missing)}")
     return counts

@@ -7,6 +7,8 @@ just before, so intent signals lead to cart adds and purchases.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -35,20 +37,26 @@ def cookies(
     return with_nulls(device, cookie_only), cookie
 
 
-def web_event_columns(
-    ctx: Context,
-    start: np.ndarray,
-    end: np.ndarray,
-    favourite: np.ndarray,
-    cart_adds: tuple[np.ndarray, np.ndarray, np.ndarray],
-    rank: np.ndarray,
-) -> Columns:
-    """The ``commerce.web_events`` table.
+@dataclass
+class Browsing:
+    """What the web events of the sessions are drawn from.
 
-    ``start``/``end``/``favourite`` are per session in the builder's unsorted order,
+    ``start``/``end``/``favourite`` are per session in the session builder's unsorted order,
     ``cart_adds`` is (session, product, time) of every cart add, ``rank`` maps an unsorted
     session to its position in the written (time-sorted) session list.
     """
+
+    start: np.ndarray
+    end: np.ndarray
+    favourite: np.ndarray
+    cart_adds: tuple[np.ndarray, np.ndarray, np.ndarray]
+    rank: np.ndarray
+
+
+def web_event_columns(ctx: Context, browsing: Browsing) -> Columns:
+    """The ``commerce.web_events`` table (the largest one: built alone, freed as it goes)."""
+    start, end, favourite = browsing.start, browsing.end, browsing.favourite
+    cart_adds, rank = browsing.cart_adds, browsing.rank
     rng = ctx.rng("commerce.web_events")
     category_of, _ = catalog(ctx)
     n_categories = len(k.CATEGORIES)
@@ -91,19 +99,28 @@ def web_event_columns(
     kind = np.concatenate(
         [np.full(len(add_session) + len(session), VIEW), np.full(len(s_session), SEARCH)]
     )
-    written = rank[all_session] + 1
-    order = np.lexsort((written, all_at))
-    is_search = kind[order] == SEARCH
     query = pc.binary_join_element_wise(
         pick(k.SEARCH_WORDS, word), " ", pick(k.CATEGORIES, s_category), ""
     )
     query_all = pa.concat_arrays([pa.nulls(len(all_session) - len(s_session), pa.string()), query])
-    return {
-        "web_event_id": np.arange(1, len(order) + 1, dtype=np.int64),
-        "session_id": ids("ws", written[order], 9),
-        "event_type": pick(WEB_EVENT_TYPES, kind[order]),
-        "product_id": with_nulls(product_ids(np.maximum(all_product[order], 0)), is_search),
-        "category": pick(k.CATEGORIES, all_category[order]),
-        "search_query": query_all.take(pa.array(order)),
-        "occurred_at": all_at[order],
-    }
+    # at a million customers each of these arrays is 400 MB: free each as soon as it is used
+    del session, category, product, at, s_session, s_category, s_at, word, query, viewed_at
+    written = rank[all_session] + 1
+    del all_session
+    order = np.lexsort((written, all_at))
+    taken = pa.array(order)
+    columns: Columns = {"web_event_id": np.arange(1, len(order) + 1, dtype=np.int64)}
+    columns["session_id"] = ids("ws", written[order], 9)
+    del written
+    kind = kind[order]
+    is_search = kind == SEARCH
+    columns["event_type"] = pick(WEB_EVENT_TYPES, kind)
+    del kind
+    columns["product_id"] = with_nulls(product_ids(np.maximum(all_product[order], 0)), is_search)
+    del all_product, is_search
+    columns["category"] = pick(k.CATEGORIES, all_category[order])
+    del all_category
+    columns["search_query"] = query_all.take(taken)
+    del query_all, taken
+    columns["occurred_at"] = all_at[order]
+    return columns

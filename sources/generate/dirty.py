@@ -85,12 +85,19 @@ def _unparseable(
     return table
 
 
-def inject(table: pa.Table, contract: RawTable, ctx: Context, is_csv: bool) -> pa.Table:
-    """Return the table with ``dirty_share`` of its rows made dirty (none at share 0)."""
+def inject(
+    table: pa.Table, contract: RawTable, ctx: Context, is_csv: bool
+) -> tuple[pa.Table, np.ndarray | None]:
+    """The table with ``dirty_share`` of its rows made dirty (none at share 0), and the order
+    of rows to write it in (duplicates repeat a row right after it; ``None``: as it is).
+
+    The order is returned rather than applied so that the writer can take it a slice at a
+    time: a whole copy of the largest table is what the generator's peak memory was made of.
+    """
     share = ctx.config.dirty_share
     n = table.num_rows
     if share <= 0 or n == 0:
-        return table
+        return table, None
     rng = ctx.rng(f"dirty.{contract.key}")
     per_kind = max(1, round(share * n / len(DIRTY_KINDS)))
     chosen = rng.permutation(n)[: per_kind * 4]
@@ -103,5 +110,4 @@ def inject(table: pa.Table, contract: RawTable, ctx: Context, is_csv: bool) -> p
     if is_csv:
         table = _unparseable(table, contract, junk_rows, rng)
     duplicates = rng.integers(0, n, size=per_kind)
-    order = np.sort(np.concatenate([np.arange(n), duplicates]), kind="stable")
-    return table.take(pa.array(order))
+    return table, np.sort(np.concatenate([np.arange(n), duplicates]), kind="stable")

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sources.generate import constants as k
-from sources.generate.browsing import cookies, web_event_columns
+from sources.generate.browsing import Browsing, cookies
 from sources.generate.commerce import STORE_CHANNEL, Orders, catalog, product_ids
 from sources.generate.common import (
     Columns,
@@ -76,10 +76,10 @@ def _browse_people(
     return person, SeasonalClock(ctx, "commerce").days(lo[person], hi[person], u)
 
 
-def build_sessions(
-    ctx: Context, people: People, orders: Orders
-) -> tuple[Columns, Columns, Columns]:
-    """The ``commerce.web_sessions``, ``commerce.cart_events`` and ``commerce.web_events``."""
+def build_sessions(ctx: Context, people: People, orders: Orders) -> tuple[Columns, Carts, Browsing]:
+    """The ``commerce.web_sessions`` columns, and what ``commerce.cart_events`` and
+    ``commerce.web_events`` are built from (each built after the one before it is written, so
+    that the three never share memory: together they were the generator's peak)."""
     rng = ctx.rng("commerce.web_sessions")
     clock = SeasonalClock(ctx, "commerce")
     _, prices = catalog(ctx)
@@ -192,8 +192,11 @@ def build_sessions(
         pc.take(people.second_device, pa.array(device_people)),
         pc.take(people.device, pa.array(device_people)),
     )
-    anon_device = ids("dev-", 2 * people.n + rng.integers(0, max(1, n_a), n_all), 9)
-    device = pc.if_else(pa.array(person < 0), anon_device, device)
+    anonymous = person < 0
+    anon_number = rng.integers(0, max(1, n_a), n_all)[anonymous]
+    device = pc.replace_with_mask(
+        device, pa.array(anonymous), ids("dev-", 2 * people.n + anon_number, 9)
+    )
     uses_alt = (record >= 0) & (people.record_kind[np.maximum(record, 0)] == SECOND_ONLINE)
     email = pc.if_else(
         pa.array(uses_alt),
@@ -216,20 +219,37 @@ def build_sessions(
         np.concatenate(events.at)[adds],
     )
     favourite = np.concatenate([people.favourite[p_person], fav])
-    browsing = web_event_columns(ctx, start, end, favourite, cart_adds, rank)
-    sessions: Columns = {
-        "session_id": ids("ws", np.arange(1, n_all + 1), 9),
-        "device_id": device.take(pa.array(order)),
-        "cookie_id": cookie.take(pa.array(order)),
-        "customer_id": np.where(signed & (record >= 0), people.customer_ids(record), nan)[order],
-        "email": email.take(pa.array(order)),
-        "traffic_source": pick(k.TRAFFIC_SOURCES, choice(rng, n_all, k.TRAFFIC_SOURCE_P)),
-        "device_type": pick(k.DEVICE_TYPES, device_type[order]),
-        "page_views": page_views[order],
-        "started_at": start[order],
-        "ended_at": end[order],
-    }
-    return sessions, _cart_columns(events, rank, prices), browsing
+    browsing = Browsing(start, end, favourite, cart_adds, rank)
+    taken = pa.array(order)
+    sessions: Columns = {"session_id": ids("ws", np.arange(1, n_all + 1), 9)}
+    sessions["device_id"] = device.take(taken)
+    del device
+    sessions["cookie_id"] = cookie.take(taken)
+    del cookie
+    known = signed & (record >= 0)
+    sessions["customer_id"] = np.where(known, people.customer_ids(record), nan)[order]
+    sessions["email"] = email.take(taken)
+    del email
+    sessions["traffic_source"] = pick(k.TRAFFIC_SOURCES, choice(rng, n_all, k.TRAFFIC_SOURCE_P))
+    sessions["device_type"] = pick(k.DEVICE_TYPES, device_type[order])
+    sessions["page_views"] = page_views[order]
+    sessions["started_at"] = start[order]
+    sessions["ended_at"] = end[order]
+    return sessions, Carts(events, rank, prices), browsing
+
+
+@dataclass
+class Carts:
+    """The cart events of the sessions, written after the sessions (see ``cart_columns``)."""
+
+    events: _Events
+    rank: np.ndarray
+    prices: np.ndarray
+
+
+def cart_columns(carts: Carts) -> Columns:
+    """The ``commerce.cart_events`` table, in session time order."""
+    return _cart_columns(carts.events, carts.rank, carts.prices)
 
 
 def _cart_columns(events: _Events, rank: np.ndarray, prices: np.ndarray) -> Columns:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -71,10 +72,29 @@ def to_table(contract: RawTable, columns: Columns) -> pa.Table:
     return pa.Table.from_arrays(arrays, names=expected)
 
 
-def write_table(table: pa.Table, path: Path) -> None:
-    """Write CSV (header, ISO timestamps) or Parquet (zstd) depending on the suffix."""
+ROW_GROUP = 1_000_000
+
+
+def _slices(table: pa.Table, rows: np.ndarray | None) -> Iterator[pa.Table]:
+    """The table's rows in ``rows`` order (all of them in order when ``None``), a row group at
+    a time, so that a reordered copy of the whole table is never held."""
+    if rows is None:
+        for start in range(0, table.num_rows, ROW_GROUP):
+            yield table.slice(start, ROW_GROUP)
+        return
+    for start in range(0, len(rows), ROW_GROUP):
+        yield table.take(pa.array(rows[start : start + ROW_GROUP]))
+
+
+def write_table(table: pa.Table, path: Path, rows: np.ndarray | None = None) -> None:
+    """Write CSV (header, ISO timestamps) or Parquet (zstd, row groups of ``ROW_GROUP``)
+    depending on the suffix; ``rows`` is the order to write rows in (repeats allowed)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    writer: pacsv.CSVWriter | pq.ParquetWriter
     if path.suffix == ".csv":
-        pacsv.write_csv(table, path)
+        writer = pacsv.CSVWriter(path, table.schema)
     else:
-        pq.write_table(table, path, compression="zstd", row_group_size=1_000_000)
+        writer = pq.ParquetWriter(path, table.schema, compression="zstd")
+    with writer:
+        for part in _slices(table, rows):
+            writer.write_table(part)
