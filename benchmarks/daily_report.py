@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 from pathlib import Path
 
 from benchmarks.daily import DailyBenchResult
@@ -62,6 +64,49 @@ def daily_markdown(result: DailyBenchResult) -> str:
     return "\n".join(lines)
 
 
+MEASURES = ("full run: dbt build", "full run: total", "daily")
+
+
+def _measure(figures: dict, measure: str) -> float:
+    if measure == "daily":
+        return daily_seconds(figures)
+    return sum(s["seconds"] for s in figures["stages"] if s["name"] == measure)
+
+
+def scaling_rows(results_dir: Path) -> list[tuple[str, str, int, int, float, float, float]]:
+    """How each measure grows between consecutive sizes of one warehouse: rows of (warehouse,
+    measure, customers from, customers to, seconds from, seconds to, exponent), where the
+    exponent is log(t2 / t1) / log(n2 / n1) (1.0: linear; the issue's goal is at most 1.1)."""
+    by_target: dict[str, dict[int, dict]] = {}
+    for path in sorted(results_dir.glob("daily_*_*.json")):
+        figures = json.loads(path.read_text())
+        sizes = by_target.setdefault(figures["warehouse"].split(" ")[0], {})
+        sizes[figures["customers"]] = figures
+    rows = []
+    for target, sizes in sorted(by_target.items()):
+        ordered = sorted(sizes)
+        for small, large in itertools.pairwise(ordered):
+            for measure in MEASURES:
+                before, after = _measure(sizes[small], measure), _measure(sizes[large], measure)
+                if before > 0 and after > 0:
+                    exponent = math.log(after / before) / math.log(large / small)
+                    rows.append((target, measure, small, large, before, after, exponent))
+    return rows
+
+
+def scaling_markdown(rows: list[tuple[str, str, int, int, float, float, float]]) -> str:
+    lines = [
+        "| warehouse | measure | customers | seconds | exponent |",
+        "|---|---|---|---|---:|",
+    ]
+    for target, measure, small, large, before, after, exponent in rows:
+        lines.append(
+            f"| {target} | {measure} | {small:,} → {large:,} | {before:.1f} → {after:.1f} "
+            f"| {exponent:.2f} |"
+        )
+    return "\n".join(lines)
+
+
 def plot_daily(results_dir: Path, out: Path) -> list[Path]:
     """Plot full run and daily run seconds against customers (log-log) from the saved JSON
     figures (``daily_<target>_<customers>.json``); returns the files plotted."""
@@ -71,18 +116,25 @@ def plot_daily(results_dir: Path, out: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     files = sorted(results_dir.glob("daily_*_*.json"))
-    series: dict[str, list[tuple[int, float, float]]] = {}
+    series: dict[str, list[tuple[int, float, float, float]]] = {}
     for path in files:
         figures = json.loads(path.read_text())
         target = figures["warehouse"].split(" ")[0]
-        full = sum(s["seconds"] for s in figures["stages"] if s["name"] == "full run: total")
-        series.setdefault(target, []).append((figures["customers"], full, daily_seconds(figures)))
+        series.setdefault(target, []).append(
+            (
+                figures["customers"],
+                _measure(figures, "full run: total"),
+                _measure(figures, "full run: dbt build"),
+                daily_seconds(figures),
+            )
+        )
     figure, axes = plt.subplots(figsize=(7, 4.5))
     for target, points in sorted(series.items()):
         points.sort()
         customers = [p[0] for p in points]
         axes.plot(customers, [p[1] for p in points], "o-", label=f"{target}: first full run")
-        axes.plot(customers, [p[2] for p in points], "s--", label=f"{target}: daily run")
+        axes.plot(customers, [p[2] for p in points], "^:", label=f"{target}: its dbt build")
+        axes.plot(customers, [p[3] for p in points], "s--", label=f"{target}: daily run")
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlabel("customers")
@@ -106,3 +158,4 @@ if __name__ == "__main__":  # python -m benchmarks.daily_report [RESULTS_DIR] [O
     results = Path(arguments[0]) if arguments else BENCH_DIR
     image = Path(arguments[1]) if len(arguments) > 1 else Path("docs/img/daily_benchmark.png")
     print(f"plotted {len(plot_daily(results, image))} result(s) to {image}")
+    print(scaling_markdown(scaling_rows(results)))

@@ -6,7 +6,13 @@ import json
 from pathlib import Path
 
 from benchmarks.daily import DailyBenchResult, RssSampler, exports_to_reuse, step_stage
-from benchmarks.daily_report import daily_markdown, daily_seconds, plot_daily
+from benchmarks.daily_report import (
+    daily_markdown,
+    daily_seconds,
+    plot_daily,
+    scaling_markdown,
+    scaling_rows,
+)
 from benchmarks.stages import Stage
 
 
@@ -64,6 +70,32 @@ def test_plot_from_saved_figures(tmp_path: Path) -> None:
     image = tmp_path / "plot.png"
     assert len(plot_daily(tmp_path, image)) == 2
     assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_scaling_exponents_between_consecutive_sizes(tmp_path: Path) -> None:
+    """Exponent log(t2/t1)/log(n2/n1) per warehouse and measure: 10x customers at 10x time is
+    1.0, at 100x time 2.0; sizes of another warehouse are never mixed in."""
+    for target, customers, full, daily in (
+        ("duckdb", 10_000, 100.0, 20.0),
+        ("duckdb", 100_000, 1_000.0, 200.0),
+        ("duckdb", 1_000_000, 100_000.0, 2_000.0),
+        ("postgres", 100_000, 3_000.0, 500.0),
+    ):
+        result = _result(customers, full, daily)
+        result.warehouse = f"{'DuckDB' if target == 'duckdb' else 'PostgreSQL'} x"
+        path = tmp_path / f"daily_{target}_{customers}.json"
+        path.write_text(json.dumps(result.to_json(), default=str))
+    rows = scaling_rows(tmp_path)
+    found = {(r[0], r[1], r[2]): round(r[6], 6) for r in rows}
+    assert found[("DuckDB", "full run: total", 10_000)] == 1.0
+    assert found[("DuckDB", "full run: total", 100_000)] == 2.0
+    assert found[("DuckDB", "full run: dbt build", 100_000)] == 2.0
+    # daily includes the one day's 2 s load: (2 + 2000) / (2 + 200)
+    assert found[("DuckDB", "daily", 100_000)] == round(__import__("math").log10(2002 / 202), 6)
+    assert not any(r[0] == "PostgreSQL" for r in rows)  # one size: nothing to compare
+    assert "| DuckDB | full run: total | 100,000 → 1,000,000 | 1000.0 → 100000.0 | 2.00 |" in (
+        scaling_markdown(rows)
+    )
 
 
 def test_exports_are_reused_only_when_generated_for_the_same_run(tmp_path: Path) -> None:
