@@ -208,12 +208,12 @@ def run_events_benchmark(
     import os
 
     from benchmarks.api import machine_load
+    from benchmarks.http_server import serve
     from events.service import EventsService
     from events.worker import start_worker
     from notifier.config import SlackConfig
     from service.routers.events import standalone_app
     from tests.events.client import secret_env
-    from tests.http_server import serve
     from tests.notifier.slack_standin import VALID_TOKEN, SlackStandIn
 
     os.environ.update(secret_env())

@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 import statistics
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,32 +101,6 @@ def bench_pages(
     return timings
 
 
-@contextmanager
-def served(app: Any) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a loopback port (one worker, as ``ciw serve``)."""
-    import socket
-    import threading
-
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-
-
 def pages_markdown(timings: Sequence[PageTiming]) -> str:
     """The figures as a Markdown table for docs/benchmarks.md."""
     lines = [
@@ -183,6 +156,7 @@ def bench_pages_of(settings: Any, *, repeats: int = 20) -> list[PageTiming]:
     import tempfile
     from pathlib import Path
 
+    from benchmarks.http_server import serve
     from service.app import create_app
     from service.keys import KeyStore
     from warehouse.settings import Settings
@@ -199,5 +173,5 @@ def bench_pages_of(settings: Any, *, repeats: int = 20) -> list[PageTiming]:
         )
         app.state.keys = keys
         sessions = role_sessions(keys, rep, manager)
-        with served(app) as base_url:
+        with serve(app, start_timeout=30.0) as base_url:
             return bench_pages(base_url, sessions, repeats=repeats)

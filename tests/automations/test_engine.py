@@ -17,8 +17,8 @@ from automations.actions import WEBHOOK_SECRET_ENV, WEBHOOK_URL_ENV, sign
 from automations.engine import run_automations
 from automations.log import ensure_tables
 from automations.rules import Rule
+from benchmarks.http_server import serve
 from tests.automations.marketing_standin import PATH, SECRET, MarketingStandIn
-from tests.http_server import serve
 from tests.notifier.slack_standin import VALID_TOKEN, SlackStandIn
 from warehouse import adapter_for, read_frame
 from warehouse.settings import Settings

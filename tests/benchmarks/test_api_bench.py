@@ -8,7 +8,7 @@ import asyncio
 from fastapi import FastAPI, Response
 
 from benchmarks.api import ApiBenchResult, _offer_load, api_markdown
-from tests.http_server import serve
+from benchmarks.http_server import serve
 
 
 def _app() -> FastAPI:

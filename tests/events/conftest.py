@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.http_server import serve
 from events.service import EventsService
 from events.worker import EventWorker
 from service.routers.events import standalone_app
 from tests.built import BuiltWarehouse
 from tests.events.client import secret_env
-from tests.http_server import serve
 from tests.notifier.conftest import bot_config
 from tests.notifier.slack_standin import SlackStandIn
 from warehouse.dbt import run_dbt

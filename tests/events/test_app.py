@@ -12,13 +12,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from benchmarks.http_server import serve
 from events.rules import alert_id
 from service.app import create_app
 from tests.built import BuiltWarehouse
 from tests.events.client import post_event, secret_env
 from tests.events.conftest import copy_of, messages_of
 from tests.events.test_crash import free_port, start
-from tests.http_server import serve
 from tests.notifier.slack_standin import SlackStandIn
 from warehouse import adapter_for
 from warehouse.settings import Settings

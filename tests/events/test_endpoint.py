@@ -13,10 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
+from benchmarks.http_server import serve
 from events.service import EventsService
 from service.routers.events import standalone_app
 from tests.events.client import SECRETS, body_of, post_event, secret_env, signed_headers
-from tests.http_server import serve
 from warehouse import adapter_for
 from warehouse.settings import Settings
 

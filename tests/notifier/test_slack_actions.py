@@ -14,12 +14,12 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
+from benchmarks.http_server import serve
 from notifier.alert_list import alert_events
 from notifier.buttons import ACK, ASSIGN_ME, DIGEST_MENU, RATING_BLOCK, RESOLVE, SEND_RATING
 from notifier.delivery import deliver_pending
 from notifier.signing import REPLAY_WINDOW_SECONDS, sign
 from service.routers.slack_actions import standalone_app
-from tests.http_server import serve
 from tests.notifier.conftest import (
     CRM_USERS,
     bot_config,

@@ -17,10 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
+from benchmarks.http_server import serve
 from service.app import ServiceOptions, create_app
 from service.keys import KeyStore
 from tests.built import BuiltWarehouse
-from tests.http_server import serve
 from warehouse.settings import Settings
 
 #: Generous enough that no functional test meets the limit; the 429 test builds its own app.

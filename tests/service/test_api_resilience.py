@@ -16,10 +16,10 @@ import duckdb
 import httpx
 import pytest
 
+from benchmarks.http_server import serve
 from service.app import ServiceOptions, create_app
 from service.keys import KeyStore
 from service.snapshot import publish_snapshot
-from tests.http_server import serve
 from tests.service.conftest import Served, empty_settings, first_customer, start
 from warehouse.locks import run_lock_path
 from warehouse.settings import Settings

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks.http_server import serve
 from service.app import ServiceOptions, create_app
 from service.request_log import RequestLog
-from tests.http_server import serve
 from tests.service.conftest import empty_settings
 from warehouse import adapter_for
 from warehouse.settings import Settings

@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
+from benchmarks.http_server import serve
 from service.keys import KeyStore
 from tests.built import BuiltWarehouse
-from tests.http_server import serve
 from warehouse.settings import Settings
 
 

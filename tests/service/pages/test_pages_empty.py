@@ -6,10 +6,10 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks.http_server import serve
 from service.app import create_app
 from service.keys import KeyStore
 from service.snapshot import publish_snapshot
-from tests.http_server import serve
 from tests.service.pages.conftest import login
 from warehouse.settings import Settings
 

@@ -1,4 +1,5 @@
-"""Serve an ASGI app with uvicorn on a loopback port in a thread, for tests over real HTTP."""
+"""Serve an ASGI app with uvicorn on a loopback port in a thread: the pages benchmark times
+the service over real HTTP this way, and the tests of every app use it too."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from typing import Any
 
 
 @contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Yield the base URL (``http://127.0.0.1:<port>``) while uvicorn serves ``app``."""
+def serve(app: Any, *, start_timeout: float = 10.0) -> Iterator[str]:
+    """Yield the base URL (``http://127.0.0.1:<port>``) while uvicorn serves ``app`` (one
+    worker, as ``ciw serve``); ``RuntimeError`` if it has not started within ``start_timeout``
+    seconds."""
     import uvicorn
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -22,7 +25,7 @@ def serve(app: Any) -> Iterator[str]:
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + start_timeout
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
