@@ -16,7 +16,14 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Reques
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.reader import WarehouseBusy, live_session
-from service.routers.common import Page, caller_scope, page_params, plain_row, reader_of
+from service.routers.common import (
+    WAREHOUSE_BUSY,
+    Page,
+    caller_scope,
+    page_params,
+    plain_row,
+    reader_of,
+)
 from service.scope import Scope
 
 router = APIRouter(tags=["alerts"])
@@ -121,7 +128,7 @@ def alerts(
         403: {"description": "the caller may not change this alert"},
         404: {"description": "unknown alert or assignee"},
         409: {"description": "a transition the lifecycle forbids"},
-        503: {"description": "a pipeline run holds the warehouse (DuckDB); retry"},
+        **WAREHOUSE_BUSY,
     },
 )
 def change(

@@ -18,6 +18,11 @@ from service.scope import Scope
 MAX_OFFSET = 1_000_000
 #: The marts carry their top factors as ``<prefix>_<position>_name`` / ``_contribution``.
 FACTOR_POSITIONS = (1, 2, 3)
+#: OpenAPI ``responses`` of a route that writes to the warehouse: ``service.app`` answers
+#: ``WarehouseBusy`` with 503 and Retry-After.
+WAREHOUSE_BUSY: dict[int | str, dict[str, Any]] = {
+    503: {"description": "a pipeline run holds the warehouse (DuckDB); retry"}
+}
 
 
 def reader_of(request: Request) -> MartsReader:

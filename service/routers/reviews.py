@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Reques
 from pydantic import BaseModel, ConfigDict, Field
 
 from service import reviews
-from service.routers.common import Page, caller_scope, page_params, plain_row
+from service.routers.common import WAREHOUSE_BUSY, Page, caller_scope, page_params, plain_row
 from service.scope import Scope
 
 router = APIRouter(tags=["reviews"])
@@ -93,7 +93,7 @@ def review_summary(request: Request, scope: Annotated[Scope, Depends(caller_scop
         **SCOPED,
         404: {"description": "unknown review"},
         409: {"description": "already decided"},
-        503: {"description": "a pipeline run holds the warehouse (DuckDB); retry"},
+        **WAREHOUSE_BUSY,
     },
 )
 def decide(
