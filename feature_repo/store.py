@@ -216,12 +216,12 @@ class FeatureStoreGateway:
         entity = quote(model.entity_column)
         stamp = quote(model.timestamp_column)
         if reads_parquet_copies(self.settings):
-            import duckdb
+            from warehouse.connections import scratch_duckdb
 
             self._require_synced()
             path = str(offline_parquet_path(self.settings, model.name)).replace("'", "''")
             relation = f"read_parquet('{path}')"
-            with duckdb.connect() as duck:
+            with scratch_duckdb() as duck:
                 frame = duck.execute(
                     f"select {entity} as entity, {stamp} as as_of from {relation} "
                     f"where {stamp} = (select max({stamp}) from {relation} where {stamp} < ?)",

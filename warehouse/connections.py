@@ -5,10 +5,12 @@ Every error here is one readable line without secrets (:class:`WarehouseUnavaila
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from warehouse.settings import Settings
+from warehouse.settings import Settings, scratch_duckdb_config
 
 if TYPE_CHECKING:
     import duckdb
@@ -44,6 +46,17 @@ def connect_duckdb(settings: Settings, *, read_only: bool = False) -> duckdb.Duc
     except duckdb.IOException as error:
         first_line = str(error).strip().splitlines()[0]
         raise WarehouseUnavailable(f"cannot open {settings.describe()}: {first_line}") from None
+
+
+def scratch_duckdb(temp_directory: str | Path | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB for work beside the warehouse, within a memory budget
+    (:func:`warehouse.settings.scratch_duckdb_config`), spilling what does not fit to
+    ``temp_directory`` (default: a folder of this process under the system's temp folder)."""
+    import duckdb
+
+    spill = temp_directory or Path(tempfile.gettempdir()) / f"ciw-duckdb-{os.getpid()}"
+    config: dict[str, Any] = dict(scratch_duckdb_config(str(spill)))
+    return duckdb.connect(config=config)
 
 
 def ensure_postgres_database(settings: Settings) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-import duckdb
 import pandas as pd
 import pyarrow
 from feast.data_source import DataSource
@@ -32,6 +31,7 @@ from feature_repo.offline_stores.point_in_time import (
     output_name,
     quote,
 )
+from warehouse.connections import scratch_duckdb
 
 
 class AsofDuckDBOfflineStoreConfig(DuckDBOfflineStoreConfig):
@@ -112,7 +112,7 @@ class AsofDuckDBOfflineStore(PointInTimeJoinStore, DuckDBOfflineStore):
         """The entity rows registered as a table of an in-memory DuckDB beside the Parquet."""
 
         def run() -> pyarrow.Table:
-            with duckdb.connect() as duck:
+            with scratch_duckdb() as duck:
                 duck.register(ENTITY_TABLE, rows)
                 return duck.execute(sql).to_arrow_table()
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sources.load.read import literal
+from warehouse.connections import scratch_duckdb
 
 if TYPE_CHECKING:
     import duckdb
@@ -20,14 +21,11 @@ class ScratchValidator:
     export_options: ClassVar[str]
 
     def __init__(self) -> None:
-        import duckdb
-
         self._scratch = tempfile.TemporaryDirectory(prefix="ciw-load-")
         self.scratch = Path(self._scratch.name)
         try:
-            self.duck: duckdb.DuckDBPyConnection = duckdb.connect()
+            self.duck: duckdb.DuckDBPyConnection = scratch_duckdb(self.scratch / "spill")
             self.duck.execute("set TimeZone = 'UTC'")
-            self.duck.execute(f"set temp_directory = {literal(self._scratch.name)}")
         except BaseException:
             self._scratch.cleanup()
             raise
