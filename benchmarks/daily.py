@@ -196,6 +196,14 @@ def run_daily_benchmark(
     log.write_text("")
     result = DailyBenchResult(customers, target.describe(), end.isoformat())
     quiet = {"SLACK_BOT_TOKEN": None, "SLACK_WEBHOOK_URL": None, "CIW_EXPORTS_DIR": None}
+    out = work_dir / f"daily_{target.target}_{customers}.json"
+    partial = out.with_suffix(".partial.json")
+
+    def save_so_far() -> None:
+        """The figures of the stages done so far: a run that is stopped (or killed for want of
+        memory) at 1M customers still tells how far it got and what each stage cost."""
+        result.peak_rss_bytes = dict(sampler.peaks)
+        partial.write_text(json.dumps(result.to_json(), indent=2, default=str))
 
     def timed(name: str, action: Callable[[], tuple[int, str]]) -> None:
         say(name)
@@ -203,6 +211,7 @@ def run_daily_benchmark(
             started = time.perf_counter()
             rows, detail = action()
             result.stages.append(Stage(name, time.perf_counter() - started, rows, detail))
+        save_so_far()
 
     def pipeline(name: str, as_of: dt.date, train: bool) -> None:
         say(name)
@@ -211,6 +220,7 @@ def run_daily_benchmark(
         result.stages.extend(stages)
         status = "" if success else f"FAILED (see {log})"
         result.stages.append(Stage(f"{name}: total", wall, 0, status))
+        save_so_far()
 
     with temporary_environment(quiet), RssSampler() as sampler:
         config = GeneratorConfig(customers=customers, seed=seed, end_date=end)
@@ -241,6 +251,6 @@ def run_daily_benchmark(
         pipeline("daily run", end + dt.timedelta(days=2), False)
     result.peak_rss_bytes = dict(sampler.peaks)
     result.load_average = " ".join(f"{value:.2f}" for value in os.getloadavg())
-    out = work_dir / f"daily_{target.target}_{customers}.json"
     out.write_text(json.dumps(result.to_json(), indent=2, default=str))
+    partial.unlink(missing_ok=True)
     return result

@@ -67,6 +67,13 @@ def daily_markdown(result: DailyBenchResult) -> str:
 MEASURES = ("full run: dbt build", "full run: total", "daily")
 
 
+def result_files(results_dir: Path) -> list[Path]:
+    """The figures of finished runs (``daily_<target>_<customers>.json``; a run's
+    ``.partial.json`` holds the stages it did before it stopped)."""
+    found = results_dir.glob("daily_*_*.json")
+    return sorted(path for path in found if not path.name.endswith(".partial.json"))
+
+
 def _measure(figures: dict, measure: str) -> float:
     if measure == "daily":
         return daily_seconds(figures)
@@ -78,7 +85,7 @@ def scaling_rows(results_dir: Path) -> list[tuple[str, str, int, int, float, flo
     measure, customers from, customers to, seconds from, seconds to, exponent), where the
     exponent is log(t2 / t1) / log(n2 / n1) (1.0: linear; the issue's goal is at most 1.1)."""
     by_target: dict[str, dict[int, dict]] = {}
-    for path in sorted(results_dir.glob("daily_*_*.json")):
+    for path in result_files(results_dir):
         figures = json.loads(path.read_text())
         sizes = by_target.setdefault(figures["warehouse"].split(" ")[0], {})
         sizes[figures["customers"]] = figures
@@ -115,7 +122,7 @@ def plot_daily(results_dir: Path, out: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    files = sorted(results_dir.glob("daily_*_*.json"))
+    files = result_files(results_dir)
     series: dict[str, list[tuple[int, float, float, float]]] = {}
     for path in files:
         figures = json.loads(path.read_text())

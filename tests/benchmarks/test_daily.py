@@ -67,8 +67,11 @@ def test_plot_from_saved_figures(tmp_path: Path) -> None:
     for customers, full, daily in ((10_000, 300.0, 60.0), (100_000, 900.0, 120.0)):
         path = tmp_path / f"daily_duckdb_{customers}.json"
         path.write_text(json.dumps(_result(customers, full, daily).to_json(), default=str))
+    stopped = _result(1_000_000, 9_000.0, 0.0).to_json()  # a run killed half-way
+    (tmp_path / "daily_duckdb_1000000.partial.json").write_text(json.dumps(stopped, default=str))
     image = tmp_path / "plot.png"
-    assert len(plot_daily(tmp_path, image)) == 2
+    assert len(plot_daily(tmp_path, image)) == 2  # the partial run is not a point
+    assert {row[3] for row in scaling_rows(tmp_path)} == {100_000}
     assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
