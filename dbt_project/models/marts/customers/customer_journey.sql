@@ -178,7 +178,9 @@ touchpoints_json as (
     select
         customer_id,
         max(touchpoint_count) as touchpoint_count,
-        {{ json_text_array('touchpoint_object', 'order by occurred_at, touchpoint_id') }} as touchpoints
+        {{ json_text_array_by_rank(
+            'touchpoint_object', 'recency_rank', var('journey_touchpoints_limit')
+        ) }} as touchpoints
     from recent_touchpoints
     where recency_rank <= {{ var('journey_touchpoints_limit') }}
     group by customer_id
