@@ -249,11 +249,8 @@ class Carts:
 
 def cart_columns(carts: Carts) -> Columns:
     """The ``commerce.cart_events`` table, in session time order."""
-    return _cart_columns(carts.events, carts.rank, carts.prices)
-
-
-def _cart_columns(events: _Events, rank: np.ndarray, prices: np.ndarray) -> Columns:
-    session = rank[np.concatenate(events.session)] + 1
+    events = carts.events
+    session = carts.rank[np.concatenate(events.session)] + 1
     at = np.concatenate(events.at)
     order = np.lexsort((session, at))
     kind = np.concatenate(events.kind)[order]
@@ -267,7 +264,7 @@ def _cart_columns(events: _Events, rank: np.ndarray, prices: np.ndarray) -> Colu
         "event_type": pick(CART_EVENT_TYPES, kind),
         "product_id": with_nulls(product_ids(product), no_product),
         "quantity": np.where(no_product, np.nan, np.concatenate(events.quantity)[order]),
-        "price": np.where(no_product, np.nan, prices[product]),
+        "price": np.where(no_product, np.nan, carts.prices[product]),
         "order_id": np.concatenate(events.order)[order],
         "occurred_at": at[order],
     }
