@@ -47,14 +47,22 @@ def duckdb_threads() -> str:
     return threads
 
 
+def duckdb_memory_limit(variable: str, share: float) -> str:
+    """DuckDB's ``memory_limit``: the environment ``variable``, else ``share`` of the RAM."""
+    return os.environ.get(variable, "").strip() or f"{int(physical_ram_bytes() * share) >> 20}MiB"
+
+
 def scratch_duckdb_config(temp_directory: str) -> dict[str, str]:
     """Resource settings of an in-memory DuckDB beside the warehouse: memory limit
     (``CIW_DUCKDB_SCRATCH_MEMORY_LIMIT``, default :data:`SCRATCH_MEMORY_SHARE` of the RAM),
     the warehouse's threads, and ``temp_directory`` to spill to."""
-    memory = os.environ.get("CIW_DUCKDB_SCRATCH_MEMORY_LIMIT", "").strip()
-    if not memory:
-        memory = f"{int(physical_ram_bytes() * SCRATCH_MEMORY_SHARE) >> 20}MiB"
-    return {"memory_limit": memory, "threads": duckdb_threads(), "temp_directory": temp_directory}
+    return {
+        "memory_limit": duckdb_memory_limit(
+            "CIW_DUCKDB_SCRATCH_MEMORY_LIMIT", SCRATCH_MEMORY_SHARE
+        ),
+        "threads": duckdb_threads(),
+        "temp_directory": temp_directory,
+    }
 
 
 @dataclass(frozen=True)
@@ -175,13 +183,10 @@ class Settings:
         threads (``CIW_DUCKDB_THREADS``, default the CPUs) and where to spill what does not fit
         (``CIW_DUCKDB_TEMP_DIR``, default ``<warehouse file>.tmp``), so 1M customers build
         within a fixed memory budget."""
-        memory = os.environ.get("CIW_DUCKDB_MEMORY_LIMIT", "").strip()
-        if not memory:
-            memory = f"{int(physical_ram_bytes() * DUCKDB_MEMORY_SHARE) >> 20}MiB"
-        threads = duckdb_threads()
+        memory = duckdb_memory_limit("CIW_DUCKDB_MEMORY_LIMIT", DUCKDB_MEMORY_SHARE)
         temp = os.environ.get("CIW_DUCKDB_TEMP_DIR", "").strip()
         temp_dir = temp or str(self.duckdb_path.resolve()) + ".tmp"
-        return {"memory_limit": memory, "threads": threads, "temp_directory": temp_dir}
+        return {"memory_limit": memory, "threads": duckdb_threads(), "temp_directory": temp_dir}
 
     def dbt_env(self) -> dict[str, str]:
         """Environment for a dbt process so that profiles.yml points at this warehouse."""
