@@ -77,6 +77,31 @@ def rows_table(config: RepoConfig, table: FeatureView) -> str:
     return _quote_id(_table_id(config.project, table, versioning) + "_rows")
 
 
+def serialized_keys(config: RepoConfig, entity_keys: list[EntityKeyProto]) -> list[bytes]:
+    """The entity keys as Feast stores them (the configured serialization version)."""
+    version = config.entity_key_serialization_version
+    return [
+        serialize_entity_key(key, entity_key_serialization_version=version) for key in entity_keys
+    ]
+
+
+def stored_rows(
+    conn: sqlite3.Connection, config: RepoConfig, table: FeatureView, keys: list[bytes]
+) -> dict[bytes, tuple[bytes, datetime]]:
+    """Packed values and event time of the ``keys`` that have a row, 500 keys a query (SQLite's
+    bound-parameter limit)."""
+    found: dict[bytes, tuple[bytes, datetime]] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        rows = conn.execute(
+            f"SELECT entity_key, feature_values, event_ts FROM {rows_table(config, table)} "
+            f"WHERE entity_key IN ({','.join('?' * len(chunk))})",
+            chunk,
+        )
+        found.update((key, (blob, event_ts)) for key, blob, event_ts in rows)
+    return found
+
+
 class EntityRowSqliteOnlineStoreConfig(SqliteOnlineStoreConfig):
     """``online_store: {type: feature_repo.online_stores.sqlite_rows.EntityRowSqliteOnlineStore,
     path: ...}``."""
@@ -127,22 +152,20 @@ class EntityRowSqliteOnlineStore(SqliteOnlineStore):
         """Upsert one row per entity, in key order. A row that carries only some of the view's
         features (a partial push) keeps the stored values of the others, as Feast's store does."""
         conn = self._get_conn(config)
-        version = config.entity_key_serialization_version
         all_features = {field.name for field in table.features}
+        keys = serialized_keys(config, [key for key, _, _, _ in data])
         keyed = sorted(
             (
-                (
-                    serialize_entity_key(key, entity_key_serialization_version=version),
-                    values,
-                    at,
-                    made,
-                )
-                for key, values, at, made in data
+                (key, values, at, made)
+                for key, (_, values, at, made) in zip(keys, data, strict=True)
             ),
             key=lambda item: item[0],
         )
         partial_keys = [key for key, values, _, _ in keyed if not all_features <= set(values)]
-        stored = self._stored_values(conn, config, table, partial_keys)
+        stored = {
+            key: unpack_values(blob)
+            for key, (blob, _) in stored_rows(conn, config, table, partial_keys).items()
+        }
         rows = [
             (
                 key,
@@ -162,20 +185,6 @@ class EntityRowSqliteOnlineStore(SqliteOnlineStore):
         if progress is not None:
             progress(len(data))
 
-    def _stored_values(
-        self, conn: sqlite3.Connection, config: RepoConfig, table: FeatureView, keys: list[bytes]
-    ) -> dict[bytes, dict[str, ValueProto]]:
-        stored: dict[bytes, dict[str, ValueProto]] = {}
-        for start in range(0, len(keys), 500):  # SQLite's bound-parameter limit
-            chunk = keys[start : start + 500]
-            found = conn.execute(
-                f"SELECT entity_key, feature_values FROM {rows_table(config, table)} "
-                f"WHERE entity_key IN ({','.join('?' * len(chunk))})",
-                chunk,
-            )
-            stored.update((key, unpack_values(blob)) for key, blob in found)
-        return stored
-
     def online_read(
         self,
         config: RepoConfig,
@@ -183,23 +192,8 @@ class EntityRowSqliteOnlineStore(SqliteOnlineStore):
         entity_keys: list[EntityKeyProto],
         requested_features: list[str] | None = None,
     ) -> list[tuple[datetime | None, dict[str, ValueProto] | None]]:
-        conn = self._get_conn(config)
-        version = config.entity_key_serialization_version
-        keys = [
-            serialize_entity_key(key, entity_key_serialization_version=version)
-            for key in entity_keys
-        ]
-        found: dict[bytes, tuple[bytes, datetime]] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            found.update(
-                (key, (blob, event_ts))
-                for key, blob, event_ts in conn.execute(
-                    f"SELECT entity_key, feature_values, event_ts FROM {rows_table(config, table)} "
-                    f"WHERE entity_key IN ({','.join('?' * len(chunk))})",
-                    chunk,
-                )
-            )
+        keys = serialized_keys(config, entity_keys)
+        found = stored_rows(self._get_conn(config), config, table, keys)
         wanted = set(requested_features) if requested_features else None
         result: list[tuple[datetime | None, dict[str, ValueProto] | None]] = []
         for key in keys:
