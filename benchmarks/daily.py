@@ -6,8 +6,10 @@ as of E+1 (dbt build, training, scoring, marts, alerts, online store: a warehous
 then write day E+1's events (``sources.generate.increment``), load them and run the daily
 pipeline as of E+2 (incremental dbt, scoring with the champions, marts, alerts, online store).
 The pipeline runs are the same Dagster jobs ``ciw run`` starts; their steps are grouped into
-stages from the run's step statistics. Peak RSS is sampled (this process and every child, such
-as dbt, summed) every 0.2 s, per stage.
+stages from the run's step statistics. Each stage runs in a fresh Python process, as a user's
+separate ``ciw load`` and ``ciw run`` would, so that its peak is its own and not the heap the
+stages before it left in one long-lived process. Peak RSS is sampled (this process and every
+child, such as that stage's process and its dbt, summed) every 0.2 s, per stage.
 """
 
 from __future__ import annotations
@@ -20,13 +22,16 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from benchmarks.stages import BENCH_DIR, Stage, bench_settings
 from warehouse.connections import drop_warehouse
 from warehouse.settings import Settings
+
+T = TypeVar("T")
 
 #: Dagster step keys, by the first word that matches, to the stage they belong to.
 STEP_GROUPS = (
@@ -106,6 +111,17 @@ class RssSampler:
         self._thread.join()
 
 
+def in_child(action: Callable[..., T], *args: Any) -> T:
+    """``action(*args)`` in a fresh (spawned) Python process; its result, or its exception.
+
+    ``action`` and its arguments must be picklable (module-level functions, plain data). A child
+    that dies (killed for want of memory) raises ``BrokenProcessPool`` here."""
+    import multiprocessing
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(action, *args).result()
+
+
 def step_stage(step_key: str) -> str:
     """The benchmark stage a Dagster step belongs to."""
     for marker, stage in STEP_GROUPS:
@@ -144,6 +160,21 @@ def _pipeline(
     return _run_stages(result.run_id, instance, prefix), wall, result.success
 
 
+def _load(folder: Path, settings: Settings) -> tuple[int, int]:
+    """Rows read and loaded by the validating loader (run in a child by the benchmark)."""
+    from sources.load import load_directory
+
+    report = load_directory(folder, settings)
+    return report.rows_read, report.rows_loaded
+
+
+def _next_day(exports: Path, increment: Path, end: dt.date) -> Any:
+    """Day ``end + 1``'s events in ``increment`` (run in a child by the benchmark)."""
+    from sources.generate.increment import write_next_day
+
+    return write_next_day(exports, increment, end_date=end)
+
+
 def exports_to_reuse(exports: Path, wanted: dict[str, Any]) -> int | None:
     """The raw row count of the exports in ``exports`` when an earlier benchmark generated them
     completely for ``wanted`` (customers, seed, end date: ``<exports>.json``, written after the
@@ -176,8 +207,6 @@ def run_daily_benchmark(
     and end date (5 minutes at 1M customers) instead of generating them again."""
     from orchestration.resources import temporary_environment
     from sources.generate import GeneratorConfig, generate
-    from sources.generate.increment import write_next_day
-    from sources.load import load_directory
 
     say = progress or (lambda _: None)
     end = end_date or dt.datetime.now(dt.UTC).date() - dt.timedelta(days=2)
@@ -216,7 +245,7 @@ def run_daily_benchmark(
     def pipeline(name: str, as_of: dt.date, train: bool) -> None:
         say(name)
         with sampler.stage(name):
-            stages, wall, success = _pipeline(target, as_of, train, log, name)
+            stages, wall, success = in_child(_pipeline, target, as_of, train, log, name)
         result.stages.extend(stages)
         status = "" if success else f"FAILED (see {log})"
         result.stages.append(Stage(f"{name}: total", wall, 0, status))
@@ -229,21 +258,21 @@ def run_daily_benchmark(
             if reused_rows is not None:
                 result.raw_rows = reused_rows
                 return result.raw_rows, f"up to {end}, reused from {exports.name}"
-            result.raw_rows = sum(generate(exports, config).values())
+            result.raw_rows = sum(in_child(generate, exports, config).values())
             exports.with_suffix(".json").write_text(json.dumps({**wanted, "rows": result.raw_rows}))
             return result.raw_rows, f"up to {end}"
 
         timed("generate", generate_exports)
 
         def load(folder: Path) -> tuple[int, str]:
-            report = load_directory(folder, target)
-            return report.rows_read, f"{report.rows_loaded:,} loaded"
+            rows_read, rows_loaded = in_child(_load, folder, target)
+            return rows_read, f"{rows_loaded:,} loaded"
 
         timed("load", lambda: load(exports))
         pipeline("full run", end + dt.timedelta(days=1), True)
 
         def next_day() -> tuple[int, str]:
-            written = write_next_day(exports, increment, end_date=end)
+            written = in_child(_next_day, exports, increment, end)
             return sum(written.rows.values()), f"day {written.day} (copy of {written.source_day})"
 
         timed("next day: generate", next_day)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ml.contracts import ML_SCHEMA, MODEL_SPECS, PREDICTIONS_TABLE, ModelSpec
 from orchestration.dbt import model_key
+from orchestration.memory import release_memory_hook
 from orchestration.resources import WAREHOUSE_WRITER_TAGS, WarehouseResource
 from warehouse.settings import Settings
 
@@ -325,6 +326,7 @@ RETRAINING_SELECTION = TRAINING_SELECTION | dg.AssetSelection.assets(PREDICTIONS
 model_retraining_job = dg.define_asset_job(
     RETRAINING_JOB,
     tags=WAREHOUSE_WRITER_TAGS,
+    hooks={release_memory_hook},
     selection=RETRAINING_SELECTION,
     description="Rebuild every training set, retrain and register every model, score again.",
 )

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
-from benchmarks.daily import DailyBenchResult, RssSampler, exports_to_reuse, step_stage
+import pytest
+
+from benchmarks.daily import (
+    DailyBenchResult,
+    RssSampler,
+    exports_to_reuse,
+    in_child,
+    step_stage,
+)
 from benchmarks.daily_report import (
     daily_markdown,
     daily_seconds,
@@ -40,6 +49,13 @@ def test_the_sampler_sees_memory_a_stage_allocates() -> None:
             time.sleep(0.3)
             del block
     assert sampler.peaks["big"] - sampler.peaks["small"] > 150 * 1024 * 1024
+
+
+def test_a_stage_runs_in_a_fresh_process_and_its_errors_come_back() -> None:
+    assert in_child(os.getpid) != os.getpid()
+    assert in_child(sum, [1, 2, 3]) == 6
+    with pytest.raises(ValueError, match="invalid literal"):
+        in_child(int, "not a number")
 
 
 def _result(customers: int, full: float, daily: float) -> DailyBenchResult:
