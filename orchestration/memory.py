@@ -15,12 +15,13 @@ import ctypes
 import ctypes.util
 import functools
 import gc
+from collections.abc import Callable
 
 import dagster as dg
 
 
 @functools.cache
-def _malloc_trim() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+def _malloc_trim() -> Callable[[int], int] | None:
     """glibc's ``malloc_trim``, or None where the C library has none (musl, macOS)."""
     name = ctypes.util.find_library("c")
     if name is None:
