@@ -25,11 +25,14 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from benchmarks.stages import BENCH_DIR, Stage, bench_settings
 from warehouse.connections import drop_warehouse
 from warehouse.settings import Settings
+
+if TYPE_CHECKING:
+    from sources.generate.increment import Increment
 
 T = TypeVar("T")
 
@@ -168,7 +171,7 @@ def _load(folder: Path, settings: Settings) -> tuple[int, int]:
     return report.rows_read, report.rows_loaded
 
 
-def _next_day(exports: Path, increment: Path, end: dt.date) -> Any:
+def _next_day(exports: Path, increment: Path, end: dt.date) -> Increment:
     """Day ``end + 1``'s events in ``increment`` (run in a child by the benchmark)."""
     from sources.generate.increment import write_next_day
 

@@ -12,7 +12,7 @@ import dagster as dg
 
 from orchestration.dbt import model_key
 from orchestration.failures import step_failure
-from orchestration.resources import WAREHOUSE_WRITER_TAGS, WarehouseResource
+from orchestration.resources import WarehouseResource, warehouse_writer_job
 
 ALERTS_GROUP = "alerts"
 NOTIFICATIONS_KEY = dg.AssetKey(["alerts", "slack_notifications"])
@@ -74,9 +74,8 @@ def slack_notifications(
     return dg.MaterializeResult(metadata=metadata)  # type: ignore[arg-type]
 
 
-alert_digest_job = dg.define_asset_job(
+alert_digest_job = warehouse_writer_job(
     "alert_digest",
-    tags=WAREHOUSE_WRITER_TAGS,
     selection=dg.AssetSelection.assets(NOTIFICATIONS_KEY),
     description="Send the alerts still pending (digests and critical alerts Slack could not "
     "take during the daily pipeline); the delivery log keeps it exactly once.",

@@ -34,13 +34,10 @@ def _malloc_trim() -> Callable[[int], int] | None:
 
 def release_memory() -> bool:
     """Collect garbage, then return free memory to the system; True if the C heap was trimmed."""
-    gc.collect()
-    try:
-        import pyarrow as pa
+    import pyarrow as pa
 
-        pa.default_memory_pool().release_unused()
-    except ImportError:  # pragma: no cover - pyarrow is a dependency of the pipeline
-        pass
+    gc.collect()
+    pa.default_memory_pool().release_unused()
     trim = _malloc_trim()
     if trim is None:
         return False

@@ -16,8 +16,7 @@ import pandas as pd
 
 from ml.contracts import ML_SCHEMA, MODEL_SPECS, PREDICTIONS_TABLE, ModelSpec
 from orchestration.dbt import model_key
-from orchestration.memory import release_memory_hook
-from orchestration.resources import WAREHOUSE_WRITER_TAGS, WarehouseResource
+from orchestration.resources import WarehouseResource, warehouse_writer_job
 from warehouse.settings import Settings
 
 if TYPE_CHECKING:
@@ -323,10 +322,8 @@ TRAINING_SELECTION = dg.AssetSelection.assets(
 #: Retraining rebuilds the training sets and models (and scores with the new champions).
 RETRAINING_SELECTION = TRAINING_SELECTION | dg.AssetSelection.assets(PREDICTIONS_KEY)
 
-model_retraining_job = dg.define_asset_job(
+model_retraining_job = warehouse_writer_job(
     RETRAINING_JOB,
-    tags=WAREHOUSE_WRITER_TAGS,
-    hooks={release_memory_hook},
     selection=RETRAINING_SELECTION,
     description="Rebuild every training set, retrain and register every model, score again.",
 )

@@ -12,6 +12,7 @@ from typing import Any, cast
 import dagster as dg
 from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
 
+from orchestration.memory import release_memory_hook
 from warehouse.dbt import pipeline_target_path
 from warehouse.paths import DATA_DIR, DBT_PROJECT_DIR
 from warehouse.settings import TARGETS, Settings, Target
@@ -19,6 +20,20 @@ from warehouse.settings import TARGETS, Settings, Target
 #: Jobs that write the warehouse carry this tag; dagster.yaml lets one such run go at a time
 #: (``ciw run`` and ``ciw load`` take the warehouse's run lock themselves: warehouse/locks.py).
 WAREHOUSE_WRITER_TAGS = {"ciw/warehouse": "writer"}
+
+
+def warehouse_writer_job(
+    name: str, selection: dg.AssetSelection, description: str
+) -> dg.UnresolvedAssetJobDefinition:
+    """An asset job that writes the warehouse: the writer tag (one such run at a time) and the
+    hook that hands each step's freed memory back before the next (orchestration/memory.py)."""
+    return dg.define_asset_job(
+        name,
+        selection=selection,
+        description=description,
+        tags=WAREHOUSE_WRITER_TAGS,
+        hooks={release_memory_hook},
+    )
 
 
 class WarehouseResource(dg.ConfigurableResource):  # type: ignore[misc]

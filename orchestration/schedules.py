@@ -9,10 +9,9 @@ import dagster as dg
 from orchestration.alerts import NOTIFICATIONS_KEY, alert_digest_job
 from orchestration.automations import AUTOMATIONS_KEY
 from orchestration.crm import CRM_WRITEBACK_KEY
-from orchestration.memory import release_memory_hook
 from orchestration.ml import TRAINING_SELECTION, model_retraining_job
 from orchestration.reports import REPORTS_GROUP, weekly_executive_report_job
-from orchestration.resources import WAREHOUSE_WRITER_TAGS
+from orchestration.resources import warehouse_writer_job
 
 DAILY_PIPELINE_CRON = "0 6 * * *"
 ALERT_DIGEST_CRON = "0 9 * * *"
@@ -41,37 +40,29 @@ SPARK_LEAVES_OUT = (
 
 #: One day's work: raw loads, every dbt model and its tests, Feast, scoring with the champions,
 #: the scored marts, alerts and their delivery. Training is left to the full pipeline.
-daily_pipeline_job = dg.define_asset_job(
+daily_pipeline_job = warehouse_writer_job(
     DAILY_JOB,
-    tags=WAREHOUSE_WRITER_TAGS,
-    hooks={release_memory_hook},
     selection=EVERYTHING_BUT_REPORTS - TRAINING_SELECTION,
     description="Load every source, build and test the dbt layers, refresh Feast, score with "
     "the champions, build the scored marts and alerts, notify. Trains nothing.",
 )
 
 #: The daily pipeline with training: a warehouse's first run, and ``ciw train``.
-full_pipeline_job = dg.define_asset_job(
+full_pipeline_job = warehouse_writer_job(
     FULL_JOB,
-    tags=WAREHOUSE_WRITER_TAGS,
-    hooks={release_memory_hook},
     selection=EVERYTHING_BUT_REPORTS,
     description="The daily pipeline plus training sets, training and registration of every "
     "model: a warehouse's first run, and `ciw train`.",
 )
 
 #: The same two pipelines on Spark, without the delivery steps (see DELIVERY_SELECTION).
-spark_daily_pipeline_job = dg.define_asset_job(
+spark_daily_pipeline_job = warehouse_writer_job(
     SPARK_DAILY_JOB,
-    tags=WAREHOUSE_WRITER_TAGS,
-    hooks={release_memory_hook},
     selection=EVERYTHING_BUT_REPORTS - TRAINING_SELECTION - DELIVERY_SELECTION,
     description="The daily pipeline on Spark: up to the alerts mart; nothing delivered.",
 )
-spark_full_pipeline_job = dg.define_asset_job(
+spark_full_pipeline_job = warehouse_writer_job(
     SPARK_FULL_JOB,
-    tags=WAREHOUSE_WRITER_TAGS,
-    hooks={release_memory_hook},
     selection=EVERYTHING_BUT_REPORTS - DELIVERY_SELECTION,
     description="The full pipeline (with training) on Spark: up to the alerts mart.",
 )
