@@ -5,8 +5,11 @@ population's features and scores, then the scored marts' step starts dbt, whose 
 its own share of the machine. Python and Arrow free what a step dropped, but glibc's allocator
 keeps freed pages mapped for reuse, so the run's process would stay as large as its largest
 step while dbt runs beside it (at 1M customers: several GiB on top of dbt's budget). After
-each step, :func:`release_memory` collects garbage and returns the free pages of Arrow's pool
-and of the C heap to the system.
+a step that left the process larger by :data:`GROWTH_TO_RELEASE`, :func:`release_memory`
+collects garbage and returns the free pages of Arrow's pool and of the C heap to the system.
+Steps that did not grow it (most asset checks, the delivery steps) skip that: a full collection
+and a trim of a heap of several GiB take a few tenths of a second each, which after every one of
+a daily run's thirty steps cost about 12 s of a 100,000-customer run.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ import ctypes
 import ctypes.util
 import functools
 import gc
+import os
 from collections.abc import Callable
+from pathlib import Path
 
 import dagster as dg
 
@@ -45,7 +50,35 @@ def release_memory() -> bool:
     return True
 
 
+#: How much larger than after the last release the process must be for a step's end to release.
+GROWTH_TO_RELEASE = 256 << 20
+
+
+def resident_bytes() -> int | None:
+    """This process's resident memory now (Linux's ``/proc``), or None where it cannot be read."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+#: The process's resident memory right after its last release (0: none yet).
+_after_last_release = [0]
+
+
+def release_memory_if_grown(threshold: int = GROWTH_TO_RELEASE) -> bool:
+    """:func:`release_memory` when the process grew by ``threshold`` since the last release, or
+    when its size cannot be read; True when it released."""
+    now = resident_bytes()
+    if now is not None and now < _after_last_release[0] + threshold:
+        return False
+    release_memory()
+    _after_last_release[0] = resident_bytes() or 0
+    return True
+
+
 @dg.success_hook(name="release_memory")
 def release_memory_hook(context: dg.HookContext) -> None:
-    """After each successful step of a pipeline job: :func:`release_memory`."""
-    release_memory()
+    """After each successful step of a pipeline job: :func:`release_memory_if_grown`."""
+    release_memory_if_grown()

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import psutil
 
-from orchestration.memory import release_memory, release_memory_hook
+from orchestration.memory import (
+    release_memory,
+    release_memory_hook,
+    release_memory_if_grown,
+    resident_bytes,
+)
 from orchestration.ml import model_retraining_job
 from orchestration.schedules import (
     daily_pipeline_job,
@@ -26,6 +31,27 @@ def test_freed_heap_pages_go_back_to_the_system() -> None:
     released = held - process.memory_info().rss
     assert released > 150 * 1024 * 1024, f"only {released / 2**20:.0f} MiB handed back"
     assert len(kept) == 750
+
+
+def test_a_step_that_left_the_process_no_larger_does_not_release() -> None:
+    release_memory_if_grown(threshold=0)  # a release now: the baseline is this size
+    assert release_memory_if_grown(threshold=256 << 20) is False
+    # A step that held 400 MiB and dropped it: the freed pages stay mapped until released.
+    blocks = [bytearray(b"x" * 65536) for _ in range(6400)]
+    kept = blocks[::8]
+    del blocks
+    held = resident_bytes()
+    assert held is not None
+    assert release_memory_if_grown(threshold=256 << 20) is True
+    after = resident_bytes()
+    assert after is not None and held - after > 150 * 1024 * 1024
+    assert release_memory_if_grown(threshold=256 << 20) is False  # nothing grew since
+    assert len(kept) == 800
+
+
+def test_resident_bytes_agrees_with_psutil() -> None:
+    mine, theirs = resident_bytes(), psutil.Process().memory_info().rss
+    assert mine is not None and abs(mine - theirs) < 64 * 1024 * 1024
 
 
 def test_every_pipeline_job_releases_memory_after_its_steps() -> None:
