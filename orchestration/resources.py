@@ -6,8 +6,9 @@ import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import dagster as dg
 from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
@@ -16,6 +17,9 @@ from orchestration.memory import release_memory_hook
 from warehouse.dbt import pipeline_target_path
 from warehouse.paths import DATA_DIR, DBT_PROJECT_DIR
 from warehouse.settings import TARGETS, Settings, Target
+
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 #: Jobs that write the warehouse carry this tag; dagster.yaml lets one such run go at a time
 #: (``ciw run`` and ``ciw load`` take the warehouse's run lock themselves: warehouse/locks.py).
@@ -139,6 +143,17 @@ class WarehouseDbtCliResource(DbtCliResource):
     """
 
     warehouse: WarehouseResource
+
+    @cached_property
+    def _cli_version(self) -> Version:
+        """The version of the dbt that ``cli`` runs (this environment's ``dbt``), from dbt-core's
+        package metadata: dagster-dbt would otherwise start ``dbt --version``, a Python process
+        importing dbt (about 1.3 s), in every dbt step."""
+        from importlib.metadata import version
+
+        from packaging.version import parse
+
+        return parse(version("dbt-core"))
 
     def cli(self, args: Sequence[str], **kwargs: Any) -> DbtCliInvocation:
         settings = self.warehouse.settings()

@@ -137,3 +137,32 @@ def test_old_dbt_run_folders_are_pruned(tmp_path: Path) -> None:
         "manifest.json",
         "partial_parse",
     ]
+
+
+def test_the_dbt_resource_knows_dbts_version_without_starting_dbt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """dagster-dbt asks ``dbt --version`` in a process of its own in every dbt step; the
+    project's resource reads the same version from the installed package."""
+    import re
+    import subprocess
+
+    import dagster_dbt.core.resource
+
+    from orchestration.dbt import DBT_PROJECT
+    from orchestration.resources import build_resources
+    from warehouse.settings import Settings
+
+    settings = Settings(target="duckdb", duckdb_path=tmp_path / "warehouse.duckdb")
+    dbt = build_resources(settings, DBT_PROJECT)["dbt"]
+    printed = subprocess.run(
+        [dbt.dbt_executable, "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    installed = re.search(r"(\d+\.\d+\.\d+)", printed)
+    assert installed is not None, printed
+
+    def no_process(*args: object, **kwargs: object) -> bytes:
+        raise AssertionError(f"started a process for the version: {args}")
+
+    monkeypatch.setattr(dagster_dbt.core.resource, "check_output", no_process)
+    assert str(dbt._cli_version) == installed.group(1)
