@@ -18,9 +18,7 @@ import ctypes
 import ctypes.util
 import functools
 import gc
-import os
 from collections.abc import Callable
-from pathlib import Path
 
 import dagster as dg
 
@@ -54,13 +52,11 @@ def release_memory() -> bool:
 GROWTH_TO_RELEASE = 256 << 20
 
 
-def resident_bytes() -> int | None:
-    """This process's resident memory now (Linux's ``/proc``), or None where it cannot be read."""
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
-    return pages * os.sysconf("SC_PAGE_SIZE")
+def resident_bytes() -> int:
+    """This process's resident memory now."""
+    import psutil
+
+    return int(psutil.Process().memory_info().rss)
 
 
 #: The process's resident memory right after its last release (0: none yet).
@@ -68,13 +64,12 @@ _after_last_release = [0]
 
 
 def release_memory_if_grown(threshold: int = GROWTH_TO_RELEASE) -> bool:
-    """:func:`release_memory` when the process grew by ``threshold`` since the last release, or
-    when its size cannot be read; True when it released."""
-    now = resident_bytes()
-    if now is not None and now < _after_last_release[0] + threshold:
+    """:func:`release_memory` when the process grew by ``threshold`` since the last release;
+    True when it released."""
+    if resident_bytes() < _after_last_release[0] + threshold:
         return False
     release_memory()
-    _after_last_release[0] = resident_bytes() or 0
+    _after_last_release[0] = resident_bytes()
     return True
 
 

@@ -41,17 +41,10 @@ def test_a_step_that_left_the_process_no_larger_does_not_release() -> None:
     kept = blocks[::8]
     del blocks
     held = resident_bytes()
-    assert held is not None
     assert release_memory_if_grown(threshold=256 << 20) is True
-    after = resident_bytes()
-    assert after is not None and held - after > 150 * 1024 * 1024
+    assert held - resident_bytes() > 150 * 1024 * 1024
     assert release_memory_if_grown(threshold=256 << 20) is False  # nothing grew since
     assert len(kept) == 800
-
-
-def test_resident_bytes_agrees_with_psutil() -> None:
-    mine, theirs = resident_bytes(), psutil.Process().memory_info().rss
-    assert mine is not None and abs(mine - theirs) < 64 * 1024 * 1024
 
 
 def test_every_pipeline_job_releases_memory_after_its_steps() -> None:
