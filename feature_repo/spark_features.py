@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -25,7 +25,7 @@ from feature_repo.data_sources import FEATURES_SCHEMA, SQL_TYPES, quote
 from feature_repo.dbt_features import FEATURES_DIR, FeastType, FeatureModel, load_feature_models
 from ml.contracts import ModelSpec
 from warehouse.settings import Settings
-from warehouse.spark import quote_spark
+from warehouse.spark import quote_spark, to_pandas
 
 if TYPE_CHECKING:
     import duckdb
@@ -221,11 +221,11 @@ class SparkFeatures:
             self._feature_models(spec),
             self.options.ttl,
         )
-        features = cast(pd.DataFrame, joined.toPandas())
+        features = to_pandas(joined)
         return rows.merge(features, on=[key, AS_OF], how="left", validate="many_to_one")
 
     def scoring_frame(self, spec: ModelSpec, as_of_date: date) -> pd.DataFrame:
         """Every current entity with its features, collected: for small populations and tests;
         large ones are scored where they are (``ml.spark_scoring``)."""
         frame = scoring_frame(self.spark, self._feature_models(spec), as_of_date, self.options.ttl)
-        return cast(pd.DataFrame, frame.toPandas())
+        return to_pandas(frame)

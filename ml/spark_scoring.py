@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -28,6 +28,7 @@ from ml.contracts import ML_SCHEMA, PREDICTIONS_TABLE, TOP_FACTORS, ModelSpec
 from ml.scoring import PREDICTION_COLUMNS, score_entities, score_rows, scored_frame_path
 from ml.training_sets import NotEnoughData
 from warehouse.settings import Settings
+from warehouse.spark import to_pandas
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -154,7 +155,7 @@ def keep_drift_sample(frame: DataFrame, total: int, model: Any, path: Path) -> N
     ``DRIFT_SAMPLE_ROWS`` rows, so a population of millions never reaches the driver whole."""
     fraction = min(1.0, DRIFT_SAMPLE_ROWS / total) if total else 1.0
     sample = frame if fraction >= 1.0 else frame.sample(fraction=fraction, seed=7)
-    rows = cast(pd.DataFrame, sample.limit(DRIFT_SAMPLE_ROWS).toPandas())
+    rows = to_pandas(sample.limit(DRIFT_SAMPLE_ROWS))
     scores = pd.Series(score_rows(model, rows).scores, dtype="float64").to_numpy()
     path.parent.mkdir(parents=True, exist_ok=True)
     rows.assign(score=scores).to_parquet(path, index=False)

@@ -55,6 +55,8 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[misc]
     spark_warehouse_dir: str = ""
     #: A shared metastore's JDBC URL; empty: embedded Derby beside the warehouse folder.
     spark_metastore_url: str = ""
+    #: A Spark Connect server's URL (``CIW_SPARK_REMOTE``); empty: a session in each process.
+    spark_remote: str = ""
     #: Empty: the default beside the warehouse (see ``Settings.artifacts_dir``).
     artifacts_root: str = ""
 
@@ -74,6 +76,7 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[misc]
             spark_master=settings.spark_master,
             spark_warehouse_dir=str(settings.spark_warehouse_dir),
             spark_metastore_url=settings.spark_metastore_url,
+            spark_remote=settings.spark_remote,
             artifacts_root=str(settings.artifacts_root or ""),
         )
 
@@ -90,6 +93,7 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[misc]
             pg_database=self.pg_database,
             spark_master=self.spark_master,
             spark_metastore_url=self.spark_metastore_url,
+            spark_remote=self.spark_remote,
             artifacts_root=Path(self.artifacts_root) if self.artifacts_root else None,
             spark_warehouse_dir=Path(spark_dir),
         )
@@ -168,12 +172,13 @@ class WarehouseDbtCliResource(DbtCliResource):
             "DBT_TARGET_PATH": str(runs_root),
             "DBT_VERSION_CHECK": "false",
         }
-        if settings.target == "spark" and not settings.spark_metastore_url:
-            # dbt-spark opens a session of its own: embedded Derby admits one JVM, so this
-            # process's session (the loads', training's, scoring's) ends first.
-            from warehouse.spark import stop_spark_session
+        if settings.target == "spark":
+            from warehouse.spark import served_url, stop_spark_session
 
-            stop_spark_session()
+            if not (settings.spark_metastore_url or settings.spark_remote or served_url()):
+                # dbt-spark opens a session of its own: embedded Derby admits one JVM, so
+                # this process's session (the loads', training's, scoring's) ends first.
+                stop_spark_session()
         with temporary_environment(overrides):
             return super().cli(args, **kwargs)
 

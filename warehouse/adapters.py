@@ -171,7 +171,9 @@ class SparkSQLSession(Session):
         return list(result.columns), [tuple(row) for row in result.collect()]
 
     def frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
-        return self._query(sql, params).toPandas()
+        from warehouse.spark import to_pandas
+
+        return to_pandas(self._query(sql, params))
 
     def table_exists(self, qualified_name: str) -> bool:
         return bool(self.connection.spark.catalog.tableExists(qualified_name))
@@ -188,9 +190,11 @@ class SparkSQLSession(Session):
     def update(self, table: str, values: Mapping[str, Any], where: Mapping[str, Any]) -> None:
         """Parquet tables take no UPDATE: the table is read, changed and written over. For the
         small tables that are updated in place (the model registry), not for large ones."""
+        from warehouse.spark import to_pandas
+
         spark = self.connection.spark
         current = spark.table(table)
-        frame = current.toPandas()
+        frame = to_pandas(current)
         chosen = frame.index == frame.index
         for column, value in where.items():
             chosen &= (frame[column] == value).to_numpy()

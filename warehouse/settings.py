@@ -83,6 +83,10 @@ class Settings:
     spark_master: str = "local[2]"
     spark_warehouse_dir: Path = DATA_DIR / "spark" / "warehouse"
     spark_metastore_url: str = ""
+    #: A Spark Connect server (``sc://host:15002``) every command talks to instead of starting
+    #: a JVM of its own: ``ciw spark serve`` on one machine, or a cluster's. Empty: a session
+    #: in each process.
+    spark_remote: str = ""
 
     @classmethod
     def from_env(cls, target: str | None = None) -> Settings:
@@ -106,6 +110,7 @@ class Settings:
                 os.environ.get("CIW_SPARK_WAREHOUSE", str(DATA_DIR / "spark" / "warehouse"))
             ),
             spark_metastore_url=os.environ.get("CIW_SPARK_METASTORE_URL", ""),
+            spark_remote=spark_remote_from_env(),
         )
 
     @property
@@ -135,7 +140,12 @@ class Settings:
             return replace(self, duckdb_path=duckdb_path)
         if self.target == "spark":
             folder = duckdb_path.with_suffix("") / "spark"
-            return replace(self, spark_warehouse_dir=folder / "warehouse", spark_metastore_url="")
+            return replace(
+                self,
+                spark_warehouse_dir=folder / "warehouse",
+                spark_metastore_url="",
+                spark_remote="",
+            )
         return replace(self, pg_database=pg_database)
 
     @property
@@ -174,7 +184,9 @@ class Settings:
         if self.target == "duckdb":
             return f"DuckDB file {self.duckdb_path}"
         if self.target == "spark":
-            return f"Spark ({self.spark_master}) warehouse {self.spark_warehouse_dir}"
+            engine = f"Spark Connect {self.spark_remote}" if self.spark_remote else "Spark"
+            where = "" if self.spark_remote else f" ({self.spark_master})"
+            return f"{engine}{where} warehouse {self.spark_warehouse_dir}"
         return f"PostgreSQL {self.pg_user}@{self.pg_host}:{self.pg_port}/{self.pg_database}"
 
     def duckdb_config(self) -> dict[str, str]:
@@ -211,9 +223,41 @@ def spark_dbt_env(settings: Settings) -> dict[str, str]:
     configuration the project's own Spark code uses, so both see one metastore."""
     import json
 
-    from warehouse.spark import spark_conf
+    from warehouse.spark import REMOTE_SESSION_CONF, served_url, spark_conf
 
-    return {"CIW_SPARK_CONF": json.dumps(spark_conf(settings), sort_keys=True)}
+    conf = spark_conf(settings)
+    remote = settings.spark_remote or served_url()
+    if not remote:
+        return {"CIW_SPARK_CONF": json.dumps(conf, sort_keys=True)}
+    # dbt-spark's `session` method asks PySpark's builder for a session, which becomes a
+    # Spark Connect client when SPARK_REMOTE is set: dbt then starts no JVM of its own, and
+    # sets only its session's settings (the server owns the master and the metastore). Its
+    # builder also asks for Hive support, a server setting a client cannot change: PySpark's
+    # warning about that, once per statement, is not shown.
+    session_conf = {key: conf[key] for key in REMOTE_SESSION_CONF}
+    quiet = "ignore::UserWarning:pyspark.sql.connect.conf"
+    warnings = os.environ.get("PYTHONWARNINGS", "")
+    return {
+        "CIW_SPARK_CONF": json.dumps(session_conf, sort_keys=True),
+        "SPARK_REMOTE": remote,
+        "PYTHONWARNINGS": f"{warnings},{quiet}" if warnings else quiet,
+    }
+
+
+def spark_remote_from_env() -> str:
+    """``CIW_SPARK_REMOTE``: a Spark Connect URL (``sc://host:port``), or empty."""
+    remote = os.environ.get("CIW_SPARK_REMOTE", "").strip()
+    if "token=" in remote.lower():
+        raise SettingsError(
+            "CIW_SPARK_REMOTE must not carry the token (the URL is shown and kept with each "
+            "run): put it in SPARK_CONNECT_AUTHENTICATE_TOKEN"
+        )
+    if remote and not remote.startswith("sc://"):
+        raise SettingsError(
+            f"CIW_SPARK_REMOTE must be a Spark Connect URL like sc://localhost:15002, "
+            f"got {remote!r}"
+        )
+    return remote
 
 
 #: dbt vars a deployment may set from the environment (name -> dbt var). The label horizons

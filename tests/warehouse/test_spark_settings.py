@@ -151,3 +151,82 @@ def test_elsewhere_gives_a_spark_warehouse_its_own_folder(tmp_path: Path) -> Non
     assert moved.spark_metastore == (
         f"jdbc:derby:;databaseName={tmp_path / 'bench' / 'spark' / 'metastore_db'};create=true"
     )
+
+
+def test_a_spark_connect_server_is_named_by_url_without_its_token(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CIW_SPARK_WAREHOUSE", str(tmp_path / "wh"))
+    monkeypatch.setenv("CIW_SPARK_REMOTE", "sc://localhost:15002")
+    settings = Settings.from_env("spark")
+    assert settings.spark_remote == "sc://localhost:15002"
+    assert settings.describe() == f"Spark Connect sc://localhost:15002 warehouse {tmp_path / 'wh'}"
+    monkeypatch.setenv("CIW_SPARK_REMOTE", "localhost:15002")
+    with pytest.raises(SettingsError, match="must be a Spark Connect URL"):
+        Settings.from_env("spark")
+    # the URL is printed and kept with each run's configuration: the token goes elsewhere
+    monkeypatch.setenv("CIW_SPARK_REMOTE", "sc://localhost:15002/;token=s3cret")
+    with pytest.raises(SettingsError, match="SPARK_CONNECT_AUTHENTICATE_TOKEN") as refused:
+        Settings.from_env("spark")
+    assert "s3cret" not in str(refused.value)
+
+
+def test_dbt_on_a_spark_connect_server_is_a_client_with_session_settings_only(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """dbt-spark's `session` method becomes a Spark Connect client through SPARK_REMOTE; the
+    server owns the master, the warehouse folder and the metastore, so dbt is given only the
+    settings a session may change (a master beside SPARK_REMOTE is refused by PySpark)."""
+    from warehouse.spark import REMOTE_SESSION_CONF
+
+    monkeypatch.setenv("PYTHONWARNINGS", "default")
+    settings = Settings(
+        target="spark", spark_warehouse_dir=tmp_path / "wh", spark_remote="sc://localhost:15002"
+    )
+    env = settings.dbt_env()
+    assert env["SPARK_REMOTE"] == "sc://localhost:15002"
+    conf = json.loads(env["CIW_SPARK_CONF"])
+    assert set(conf) == set(REMOTE_SESSION_CONF)
+    assert conf["spark.sql.session.timeZone"] == "UTC"
+    assert "spark.master" not in conf
+    assert env["PYTHONWARNINGS"] == "default,ignore::UserWarning:pyspark.sql.connect.conf"
+    # without a server dbt-spark starts its own session with the whole configuration
+    alone = Settings(target="spark", spark_warehouse_dir=tmp_path / "wh").dbt_env()
+    assert "SPARK_REMOTE" not in alone
+    assert json.loads(alone["CIW_SPARK_CONF"])["spark.master"] == "local[2]"
+
+
+def test_dagster_steps_keep_the_spark_connect_server(tmp_path: Path) -> None:
+    from orchestration.resources import WarehouseResource
+
+    settings = Settings(
+        target="spark", spark_warehouse_dir=tmp_path / "wh", spark_remote="sc://localhost:15002"
+    )
+    assert WarehouseResource.from_settings(settings).settings() == settings
+
+
+def test_serving_spark_connect_needs_a_token(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A Spark Connect server runs any SQL and Python it is sent: it does not start without a
+    token, before any JVM is started or folder made."""
+    from warehouse.spark import CONNECT_TOKEN_ENV, start_connect_server
+
+    monkeypatch.delenv(CONNECT_TOKEN_ENV, raising=False)
+    with pytest.raises(WarehouseUnavailable, match=f"set {CONNECT_TOKEN_ENV}"):
+        start_connect_server(Settings(target="spark", spark_warehouse_dir=tmp_path / "wh"), 15002)
+    assert not (tmp_path / "wh").exists()
+
+
+def test_a_process_serving_its_driver_gives_dbt_its_url(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`ciw run` serves its session over Spark Connect (warehouse.spark.serve_own_session):
+    the dbt steps it starts are then clients of it, not JVMs of their own."""
+    from warehouse import spark
+
+    settings = Settings(target="spark", spark_warehouse_dir=tmp_path / "wh")
+    assert spark.served_url() == ""
+    monkeypatch.setitem(spark._SERVED, "url", "sc://localhost:40123")
+    assert settings.dbt_env()["SPARK_REMOTE"] == "sc://localhost:40123"
+    assert "spark.master" not in json.loads(settings.dbt_env()["CIW_SPARK_CONF"])
