@@ -310,6 +310,7 @@ def _register_subcommands() -> None:
     from ciw.review_cli import review_group
     from ciw.serve_cli import serve_command
     from ciw.sources_cli import generate, load
+    from ciw.spark_cli import spark_group
 
     cli.add_command(generate)
     cli.add_command(load)
@@ -327,6 +328,7 @@ def _register_subcommands() -> None:
     cli.add_command(automations_group)
     cli.add_command(ops_group)
     cli.add_command(review_group)
+    cli.add_command(spark_group)
 
 
 _register_subcommands()
