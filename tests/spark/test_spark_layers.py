@@ -99,6 +99,18 @@ def test_the_screen_shows_no_jvm_start_up_lines(both_warehouses: dict[str, Any])
         assert "Setting default log level" not in outputs[command], command
 
 
+def test_the_runs_dbt_steps_start_no_jvm_of_their_own(both_warehouses: dict[str, Any]) -> None:
+    """`ciw run` serves its own driver over Spark Connect and its dbt steps are its clients:
+    a dbt step with a session of its own starts a JVM, whose start-up note dbt's output
+    (which the run's log keeps) would show once per step."""
+    tmp = both_warehouses["dbt_targets"]["spark"].parent
+    (log,) = (tmp / "artifacts_spark" / "logs").glob("run-*.log")
+    text = log.read_text(encoding="utf-8")
+    assert "dbt_models" in text and "dbt_scored_models" in text
+    assert "Using incubator modules" not in text
+    assert "UserWarning" not in text
+
+
 @pytest.mark.parametrize("relation", [*LAYER_MODELS, *SNAPSHOTS])
 def test_rows_on_spark_equal_duckdb(both_warehouses: dict[str, Any], relation: str) -> None:
     duck = both_warehouses["duckdb"][relation]
