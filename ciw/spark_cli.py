@@ -41,7 +41,8 @@ def serve_command(port: int) -> None:
     environment then share this driver: no JVM start per command or dbt step, and several
     commands at once on the one embedded metastore."""
     from warehouse.connections import WarehouseUnavailable
-    from warehouse.spark import start_connect_server, stop_spark_session
+    from warehouse.spark import stop_spark_session
+    from warehouse.spark_connect import start_connect_server
 
     settings = replace(Settings.from_env("spark"), spark_remote="")
     try:

@@ -219,7 +219,7 @@ def run_pipeline(
     instance = instance or open_instance(settings)
     if settings.target == "spark" and not settings.spark_remote:
         # The run's own driver, served to its dbt steps (see warehouse.spark).
-        from warehouse.spark import serve_own_session
+        from warehouse.spark_connect import serve_own_session
 
         serve_own_session(settings)
     run_config = pipeline_run_config(exports_dir, as_of)

@@ -173,7 +173,8 @@ class WarehouseDbtCliResource(DbtCliResource):
             "DBT_VERSION_CHECK": "false",
         }
         if settings.target == "spark":
-            from warehouse.spark import served_url, stop_spark_session
+            from warehouse.spark import stop_spark_session
+            from warehouse.spark_connect import served_url
 
             if not (settings.spark_metastore_url or settings.spark_remote or served_url()):
                 # dbt-spark opens a session of its own: embedded Derby admits one JVM, so

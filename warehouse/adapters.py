@@ -323,7 +323,13 @@ class SparkAdapter(Adapter):
         """Spark has no transactions: each statement commits on its own."""
 
     def ensure_database(self) -> None:
-        """The warehouse folder; the metastore creates itself on the first session."""
+        """The warehouse folder; the metastore creates itself on the first session. A
+        command about to start its own session (dbt's) on a warehouse that another process
+        serves over Spark Connect is told who serves it and how to join instead."""
+        from warehouse.spark_connect import refuse_if_served_elsewhere
+
+        if not self.settings.spark_remote:
+            refuse_if_served_elsewhere(self.settings)
         self.settings.spark_warehouse_dir.mkdir(parents=True, exist_ok=True)
 
 

@@ -223,7 +223,8 @@ def spark_dbt_env(settings: Settings) -> dict[str, str]:
     configuration the project's own Spark code uses, so both see one metastore."""
     import json
 
-    from warehouse.spark import REMOTE_SESSION_CONF, served_url, spark_conf
+    from warehouse.spark import spark_conf
+    from warehouse.spark_connect import REMOTE_SESSION_CONF, served_url
 
     conf = spark_conf(settings)
     remote = settings.spark_remote or served_url()

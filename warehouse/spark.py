@@ -111,22 +111,15 @@ def require_java() -> None:
         )
 
 
-#: Session settings a Spark Connect client sets on its own session (the server's static
-#: settings, the metastore and the warehouse folder, are the server's).
-REMOTE_SESSION_CONF = (
-    "spark.sql.session.timeZone",
-    "spark.sql.shuffle.partitions",
-    "spark.sql.execution.arrow.pyspark.enabled",
-    "spark.sql.hive.metastorePartitionPruning",
-)
-
-
 def spark_session(settings: Settings) -> SparkSession:
     """The process's Spark session for this warehouse (created on first use): a client of
     the Spark Connect server ``settings.spark_remote`` when one is set, else a session of
     its own (a JVM in this process)."""
+    from warehouse.spark_connect import refuse_if_served_elsewhere, remote_session
+
     if settings.spark_remote:
         return remote_session(settings)
+    refuse_if_served_elsewhere(settings)
     return local_session(settings, {})
 
 
@@ -181,78 +174,6 @@ def launch_jvm_quietly(conf: dict[str, str], log_path: Path) -> None:
     SparkContext._ensure_initialized(gateway=gateway)
 
 
-#: Spark Connect's bearer token, read by the server and by PySpark's clients alike.
-CONNECT_TOKEN_ENV = "SPARK_CONNECT_AUTHENTICATE_TOKEN"
-
-
-def start_connect_server(settings: Settings, port: int) -> SparkSession:
-    """This process's session (its JVM, the warehouse folder and the metastore) served to
-    other processes over Spark Connect on ``localhost:port``: ``ciw spark serve``. Clients
-    (``CIW_SPARK_REMOTE=sc://localhost:PORT``) start no JVM, share the JIT-compiled driver and
-    the one embedded metastore, and must present the token in
-    ``SPARK_CONNECT_AUTHENTICATE_TOKEN``; the server refuses to start without one."""
-    from warehouse.connections import WarehouseUnavailable
-
-    if not os.environ.get(CONNECT_TOKEN_ENV, "").strip():
-        raise WarehouseUnavailable(
-            f"set {CONNECT_TOKEN_ENV} to a secret before serving Spark Connect: every client "
-            "presents the same value (from its own environment)"
-        )
-    return local_session(
-        settings,
-        {
-            "spark.plugins": "org.apache.spark.sql.connect.SparkConnectPlugin",
-            "spark.connect.grpc.binding.address": "127.0.0.1",
-            "spark.connect.grpc.binding.port": str(port),
-        },
-    )
-
-
-#: The Spark Connect URL this process serves its own session at (see :func:`serve_own_session`).
-_SERVED: dict[str, str] = {}
-
-
-def serve_own_session(settings: Settings) -> str:
-    """Start this process's session with a Spark Connect server on a free port of localhost
-    (once) and return its URL. ``ciw run`` does this on the Spark target, so that its dbt steps
-    (other processes) are clients of the run's driver: one JVM, compiled once, for the whole
-    run, and one process on the embedded metastore. The token is a fresh random secret in this
-    process's environment, which its subprocesses inherit."""
-    import secrets
-    import socket
-
-    if "url" not in _SERVED:
-        os.environ.setdefault(CONNECT_TOKEN_ENV, secrets.token_urlsafe(32))
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        start_connect_server(settings, port)
-        _SERVED["url"] = f"sc://localhost:{port}"
-    return _SERVED["url"]
-
-
-def served_url() -> str:
-    """The Spark Connect URL of this process's own session, or empty when it serves none."""
-    return _SERVED.get("url", "")
-
-
-def remote_session(settings: Settings) -> SparkSession:
-    """A Spark Connect client session on ``settings.spark_remote`` (no JVM here), with the
-    project's session settings (time zone, shuffle partitions, Arrow)."""
-    from pyspark.sql import SparkSession
-
-    conf = spark_conf(settings)
-    # PySpark's own builder (not the Connect module's) also switches `pyspark.sql.functions`
-    # and the rest of the DataFrame API of this process to Spark Connect.
-    builder: Any = SparkSession.builder.remote(settings.spark_remote)
-    for key in REMOTE_SESSION_CONF:
-        builder = builder.config(key, conf[key])
-    # PySpark logs every failed statement with its whole Java stack as JSON on standard
-    # error; the project reports the error itself, in one line.
-    logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
-    return builder.getOrCreate()
-
-
 def stop_spark_session() -> None:
     """End the process's session and its JVM, so another process may open the Derby
     metastore (the JVM would otherwise hold it until this process ends). A Spark Connect
@@ -261,10 +182,12 @@ def stop_spark_session() -> None:
     from pyspark.sql import SparkSession
     from pyspark.sql.connect.session import SparkSession as RemoteSession
 
+    from warehouse.spark_connect import stop_serving
+
     remote = RemoteSession.getActiveSession()
     if remote is not None:
         remote.stop()
-    _SERVED.clear()
+    stop_serving()
     active = SparkSession.getActiveSession()
     if active is not None:
         active.stop()

@@ -73,6 +73,14 @@ def test_commands_share_one_driver_over_spark_connect(tmp_path: Path) -> None:
             "pyspark.sql.connect.session [[1, 'a', None], [2, 'b', None]] {}"
         )
 
+        # a command that would open its own session on the served metastore is told to join
+        done = _run([sys.executable, "-c", CLIENT], env)
+        assert done.stdout.startswith(
+            f"refused: WarehouseUnavailable the Spark warehouse {tmp_path / 'wh'} is served by "
+            f"process "
+        ), done.stdout + done.stderr
+        assert f"at {url}: set CIW_SPARK_REMOTE={url}" in done.stdout
+
         # a client without the server's token is refused
         done = _run(
             [sys.executable, "-c", CLIENT],

@@ -4,6 +4,7 @@ dbt, secrets kept out of it, the contract's types in Spark's spelling."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -177,7 +178,7 @@ def test_dbt_on_a_spark_connect_server_is_a_client_with_session_settings_only(
     """dbt-spark's `session` method becomes a Spark Connect client through SPARK_REMOTE; the
     server owns the master, the warehouse folder and the metastore, so dbt is given only the
     settings a session may change (a master beside SPARK_REMOTE is refused by PySpark)."""
-    from warehouse.spark import REMOTE_SESSION_CONF
+    from warehouse.spark_connect import REMOTE_SESSION_CONF
 
     monkeypatch.setenv("PYTHONWARNINGS", "default")
     settings = Settings(
@@ -210,7 +211,7 @@ def test_serving_spark_connect_needs_a_token(
 ) -> None:
     """A Spark Connect server runs any SQL and Python it is sent: it does not start without a
     token, before any JVM is started or folder made."""
-    from warehouse.spark import CONNECT_TOKEN_ENV, start_connect_server
+    from warehouse.spark_connect import CONNECT_TOKEN_ENV, start_connect_server
 
     monkeypatch.delenv(CONNECT_TOKEN_ENV, raising=False)
     with pytest.raises(WarehouseUnavailable, match=f"set {CONNECT_TOKEN_ENV}"):
@@ -223,10 +224,64 @@ def test_a_process_serving_its_driver_gives_dbt_its_url(
 ) -> None:
     """`ciw run` serves its session over Spark Connect (warehouse.spark.serve_own_session):
     the dbt steps it starts are then clients of it, not JVMs of their own."""
-    from warehouse import spark
+    from warehouse import spark_connect as spark
 
     settings = Settings(target="spark", spark_warehouse_dir=tmp_path / "wh")
     assert spark.served_url() == ""
     monkeypatch.setitem(spark._SERVED, "url", "sc://localhost:40123")
     assert settings.dbt_env()["SPARK_REMOTE"] == "sc://localhost:40123"
     assert "spark.master" not in json.loads(settings.dbt_env()["CIW_SPARK_CONF"])
+
+
+#: Another process serving the warehouse: it holds the claim file as `ciw spark serve` does.
+HOLD_CLAIM = """
+import fcntl, os, sys
+with open(sys.argv[1], "a+") as claim:
+    fcntl.flock(claim.fileno(), fcntl.LOCK_EX)
+    claim.seek(0)
+    claim.truncate()
+    claim.write(f"{os.getpid()} sc://localhost:41234")
+    claim.flush()
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+
+
+def test_a_warehouse_served_by_another_process_is_joined_not_opened_again(
+    tmp_path: Path,
+) -> None:
+    """Embedded Derby admits one JVM: while `ciw spark serve` (or a run) serves the
+    warehouse, a command that would start its own session (the project's Python, dbt through
+    `ciw dbt`) stops in one line naming the server and the URL to join, before any JVM."""
+    import subprocess
+    import sys
+
+    from warehouse.adapters import adapter_for
+    from warehouse.spark import spark_session
+    from warehouse.spark_connect import claim_path
+
+    settings = Settings(target="spark", spark_warehouse_dir=tmp_path / "wh")
+    claim_path(settings).parent.mkdir(parents=True, exist_ok=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_CLAIM, str(claim_path(settings))],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        wanted = (
+            f"the Spark warehouse {tmp_path / 'wh'} is served by process {holder.pid} "
+            rf"\(python -c .*\) at sc://localhost:41234: set CIW_SPARK_REMOTE=sc://localhost:41234"
+        )
+        with pytest.raises(WarehouseUnavailable, match=wanted):
+            spark_session(settings)
+        with pytest.raises(WarehouseUnavailable, match=wanted):
+            adapter_for(settings).ensure_database()
+        # a client of that server goes ahead (the adapter only makes the folder)
+        adapter_for(replace(settings, spark_remote="sc://localhost:41234")).ensure_database()
+    finally:
+        holder.communicate("", timeout=30)
+    # the server gone, its claim is free again (the kernel releases a dead process's lock)
+    adapter_for(settings).ensure_database()
+    assert (tmp_path / "wh").is_dir()
