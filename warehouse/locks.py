@@ -138,6 +138,10 @@ class RunClaim:
 
 
 def run_lock_path(settings: Settings) -> Path:
+    """The run lock of a DuckDB file, beside it; of a Spark warehouse, beside its folder (each
+    Spark warehouse its own, and none shared with the DuckDB file of the same machine)."""
+    if settings.target == "spark":
+        return settings.spark_warehouse_dir.resolve().parent / "run.lock"
     return settings.duckdb_path.with_name(settings.duckdb_path.name + ".run.lock")
 
 

@@ -142,3 +142,20 @@ def test_run_claims_read_back() -> None:
     assert RunClaim.parse(claim.text()) == claim
     assert RunClaim.parse("garbage") is None
     assert claim.describe() == "process 42 (ciw load, started 2026-12-04 06:00:00)"
+
+
+def test_each_spark_warehouse_has_its_own_run_lock(tmp_path: Path) -> None:
+    """A Spark run holds the lock beside its own warehouse folder: it keeps a second run off
+    that warehouse, not off another Spark warehouse or the DuckDB file of the same machine."""
+    duck = Settings(target="duckdb", duckdb_path=tmp_path / "warehouse.duckdb")
+    first = Settings(target="spark", spark_warehouse_dir=tmp_path / "one" / "warehouse")
+    second = Settings(target="spark", spark_warehouse_dir=tmp_path / "two" / "warehouse")
+    assert locks.run_lock_path(first) == tmp_path / "one" / "run.lock"
+    with exclusive_run(first, "ciw run", timeout=0):
+        with exclusive_run(second, "ciw run", timeout=0), exclusive_run(duck, "ciw run", timeout=0):
+            pass
+        with (
+            pytest.raises(WarehouseUnavailable, match="cannot start ciw load on Spark"),
+            exclusive_run(first, "ciw load", timeout=0),
+        ):
+            pytest.fail("a second run started on the same Spark warehouse")
