@@ -174,9 +174,9 @@ class WarehouseDbtCliResource(DbtCliResource):
         }
         if settings.target == "spark":
             from warehouse.spark import stop_spark_session
-            from warehouse.spark_connect import served_url
+            from warehouse.spark_connect import connect_url
 
-            if not (settings.spark_metastore_url or settings.spark_remote or served_url()):
+            if not (settings.spark_metastore_url or connect_url(settings)):
                 # dbt-spark opens a session of its own: embedded Derby admits one JVM, so
                 # this process's session (the loads', training's, scoring's) ends first.
                 stop_spark_session()

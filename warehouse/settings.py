@@ -224,10 +224,10 @@ def spark_dbt_env(settings: Settings) -> dict[str, str]:
     import json
 
     from warehouse.spark import spark_conf
-    from warehouse.spark_connect import REMOTE_SESSION_CONF, served_url
+    from warehouse.spark_connect import REMOTE_SESSION_CONF, connect_url
 
     conf = spark_conf(settings)
-    remote = settings.spark_remote or served_url()
+    remote = connect_url(settings)
     if not remote:
         return {"CIW_SPARK_CONF": json.dumps(conf, sort_keys=True)}
     # dbt-spark's `session` method asks PySpark's builder for a session, which becomes a

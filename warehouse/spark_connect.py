@@ -71,21 +71,33 @@ def serve_own_session(settings: Settings) -> str:
     run, and one process on the embedded metastore. The token is a fresh random secret in this
     process's environment, which its subprocesses inherit."""
     import secrets
-    import socket
 
     if "url" not in _SERVED:
         os.environ.setdefault(CONNECT_TOKEN_ENV, secrets.token_urlsafe(32))
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
+        port = free_local_port()
         start_connect_server(settings, port)
         _SERVED["url"] = f"sc://localhost:{port}"
     return _SERVED["url"]
 
 
+def free_local_port() -> int:
+    """A port of 127.0.0.1 that nothing listens on now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def served_url() -> str:
     """The Spark Connect URL of this process's own session, or empty when it serves none."""
     return _SERVED.get("url", "")
+
+
+def connect_url(settings: Settings) -> str:
+    """The Spark Connect server this process's dbt steps use: the configured one, else the
+    process's own; empty when dbt starts a session of its own."""
+    return settings.spark_remote or served_url()
 
 
 def remote_session(settings: Settings) -> SparkSession:

@@ -12,7 +12,6 @@ import math
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -30,6 +29,7 @@ import yaml
 
 from warehouse.paths import DBT_PROJECT_DIR
 from warehouse.settings import Settings
+from warehouse.spark_connect import free_local_port
 
 #: The as-of date of the build, and of an earlier run a week before it that builds the
 #: incremental models first: the build then adds its date to them and prunes the earlier one
@@ -154,19 +154,13 @@ def build(settings: Settings, exports: Path, tmp: Path) -> dict[str, str]:
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def connect_server(env: dict[str, str], tmp: Path) -> Iterator[tuple[dict[str, str], str]]:
     """`ciw spark serve` on the warehouse of ``env`` with a fresh token, until the block ends
     (SIGTERM, as `kill` would): yields what a client adds to its environment and the line
     the server said when it was ready. It must stop cleanly, never showing the token."""
     token = secrets.token_urlsafe(24)
-    port = free_port()
+    port = free_local_port()
     log = (tmp / "spark_serve.log").open("w")
     server = subprocess.Popen(
         [str(Path(sys.executable).with_name("ciw")), "spark", "serve", "--port", str(port)],
