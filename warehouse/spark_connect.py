@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import time
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -122,6 +123,10 @@ def claim_path(settings: Settings) -> Path:
     return settings.spark_warehouse_dir.resolve().parent / "spark-connect.lock"
 
 
+#: How long a server waits for checks holding its claim file shared (each holds it for the
+#: time it takes to read a line).
+CHECK_WAIT_SECONDS = 2.0
+
 #: The open claim of this process (its lock lasts as long as the file stays open).
 _CLAIM: list[IO[str]] = []
 
@@ -133,7 +138,17 @@ def _claim(settings: Settings, url: str) -> None:
     path = claim_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = path.open("a+")
-    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    # A check (below) holds the file shared for a moment: wait for it, not for a server.
+    deadline = time.monotonic() + CHECK_WAIT_SECONDS
+    while True:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                handle.close()
+                raise
+            time.sleep(0.02)
     handle.seek(0)
     handle.truncate()
     handle.write(f"{os.getpid()} {url}")
@@ -151,8 +166,10 @@ def refuse_if_served_elsewhere(settings: Settings) -> None:
     if settings.spark_metastore_url or _CLAIM or not path.exists():
         return
     with path.open("a+") as handle:
+        # Shared: the threads and processes that check at the same moment do not see each
+        # other as a server; only a server's exclusive claim refuses it.
         try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
             pid, _, url = handle.read().strip().partition(" ")
