@@ -17,8 +17,13 @@ from pathlib import Path
 import pytest
 
 from warehouse.settings import Settings
+from warehouse.spark import QUICK_START_JAVA_OPTIONS
 
 pytest_plugins = ["tests.built"]
+
+# Every Spark driver of the suite (the builds' commands, the test processes' sessions) runs a
+# few hundred small statements on tiny tables: the quick-start JVM (C1 only) is the faster one.
+os.environ.setdefault("CIW_SPARK_JAVA_OPTIONS", QUICK_START_JAVA_OPTIONS)
 
 
 def _postgres_base() -> Settings:

@@ -4,6 +4,7 @@ dbt, secrets kept out of it, the contract's types in Spark's spelling."""
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from warehouse.connections import WarehouseUnavailable, preflight
 from warehouse.settings import Settings, SettingsError
-from warehouse.spark import spark_conf, spark_table_ddl, spark_type
+from warehouse.spark import QUICK_START_JAVA_OPTIONS, spark_conf, spark_table_ddl, spark_type
 
 
 def test_environment_configures_spark(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -66,6 +67,26 @@ def test_a_local_session_gets_the_duckdb_share_of_the_ram_unless_told(
     monkeypatch.delenv("CIW_SPARK_EXTRA_CONF")
     monkeypatch.setenv("CIW_SPARK_MASTER", "yarn")
     assert "spark.driver.memory" not in spark_conf(Settings.from_env("spark"))
+
+
+def test_the_drivers_jvm_takes_more_options_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CIW_SPARK_WAREHOUSE", str(tmp_path / "wh"))
+    monkeypatch.delenv("CIW_SPARK_EXTRA_CONF", raising=False)
+    monkeypatch.setenv("CIW_SPARK_JAVA_OPTIONS", "")
+    plain = spark_conf(Settings.from_env("spark"))["spark.driver.extraJavaOptions"]
+    assert "-XX:" not in plain
+    monkeypatch.setenv("CIW_SPARK_JAVA_OPTIONS", f"  {QUICK_START_JAVA_OPTIONS}\n")
+    options = spark_conf(Settings.from_env("spark"))["spark.driver.extraJavaOptions"]
+    # appended to the project's own options (the metastore's and the log's stay), on one line
+    assert options == f"{plain} -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m"
+    # and dbt's session gets the same
+    conf = json.loads(Settings.from_env("spark").dbt_env()["CIW_SPARK_CONF"])
+    assert conf["spark.driver.extraJavaOptions"] == options
+    monkeypatch.setenv("CIW_SPARK_JAVA_OPTIONS", "TieredStopAtLevel=1")
+    with pytest.raises(SettingsError, match="CIW_SPARK_JAVA_OPTIONS must be JVM options"):
+        spark_conf(Settings.from_env("spark"))
 
 
 def test_extra_spark_settings_must_be_a_json_object(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -285,3 +306,35 @@ def test_a_warehouse_served_by_another_process_is_joined_not_opened_again(
     # the server gone, its claim is free again (the kernel releases a dead process's lock)
     adapter_for(settings).ensure_database()
     assert (tmp_path / "wh").is_dir()
+
+
+def test_checks_at_the_same_moment_do_not_see_each_other_as_a_server(tmp_path: Path) -> None:
+    """Threads (the Spark tests read from four) and processes that check the claim at once,
+    with a stale line of an ended server in it, all go ahead; a server claiming meanwhile
+    waits for the checks instead of failing."""
+    import fcntl
+    from concurrent.futures import ThreadPoolExecutor
+
+    from warehouse import spark_connect
+    from warehouse.spark_connect import claim_path, refuse_if_served_elsewhere
+
+    settings = Settings(target="spark", spark_warehouse_dir=tmp_path / "wh")
+    path = claim_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("11635 sc://localhost:44401")  # the server that wrote it has ended
+    with path.open("a+") as checking:  # another checker, mid-check
+        fcntl.flock(checking.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            for each in [pool.submit(refuse_if_served_elsewhere, settings) for _ in range(200)]:
+                each.result()  # none raises
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            claimed = pool.submit(spark_connect._claim, settings, "sc://localhost:40001")
+            # the server's exclusive claim waits while the check holds the file
+            with pytest.raises(TimeoutError):
+                claimed.result(timeout=0.2)
+            fcntl.flock(checking.fileno(), fcntl.LOCK_UN)
+            claimed.result(timeout=5)
+    try:
+        assert path.read_text() == f"{os.getpid()} sc://localhost:40001"
+    finally:
+        spark_connect.stop_serving()
