@@ -84,8 +84,7 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.driver.extraJavaOptions": (
             f"-Dderby.system.home={settings.spark_derby_dir.parent} "
             f"-Dlog4j2.configurationFile={LOG_CONFIG} "
-            f"-Dciw.spark.log={settings.spark_log_path}"
-            + driver_java_options()
+            f"-Dciw.spark.log={settings.spark_log_path}" + driver_java_options()
         ),
     }
     if settings.spark_master.startswith("local"):
