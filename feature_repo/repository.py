@@ -11,6 +11,7 @@ from feature_repo.config import FeastOptions
 from feature_repo.data_sources import build_source
 from feature_repo.dbt_features import FeatureModel
 from feature_repo.entities import build_entities
+from feature_repo.feast_import import import_feast
 from feature_repo.feature_services import build_feature_services, build_profile_service
 from feature_repo.feature_views import (
     SCORES_ENTITY,
@@ -59,6 +60,7 @@ def derive_definitions(
     options: FeastOptions,
 ) -> FeastDefinitions:
     """Entities, sources, views and services for ``settings``' warehouse."""
+    import_feast()
     feature_models = {name: model for name, model in models.items() if not model.is_label}
     entities = build_entities(models.values())
     sources = {name: build_source(model, settings) for name, model in feature_models.items()}
