@@ -159,14 +159,17 @@ def exclusive_run(
         yield claim
 
 
-class _Busy(Exception):
+class Busy(Exception):
+    """A lock another process holds: ``holder`` describes it (for :func:`wait_for`)."""
+
     def __init__(self, holder: str) -> None:
         super().__init__(holder)
         self.holder = holder
 
 
-def _busy_holder(error: Exception) -> str | None:
-    return error.holder if isinstance(error, _Busy) else None
+def busy_holder(error: Exception) -> str | None:
+    """The holder of a :class:`Busy` error, None for any other (``is_busy`` of wait_for)."""
+    return error.holder if isinstance(error, Busy) else None
 
 
 @contextlib.contextmanager
@@ -181,11 +184,11 @@ def _file_run_lock(settings: Settings, claim: RunClaim, timeout: float | None) -
         except BlockingIOError:
             handle.seek(0)
             held = RunClaim.parse(handle.read())
-            raise _Busy(held.describe() if held else "another run") from None
+            raise Busy(held.describe() if held else "another run") from None
 
     try:
         wait_for(
-            attempt, _busy_holder, f"cannot start {claim.purpose} on {settings.describe()}", timeout
+            attempt, busy_holder, f"cannot start {claim.purpose} on {settings.describe()}", timeout
         )
         handle.seek(0)
         handle.truncate()
@@ -217,10 +220,10 @@ def _postgres_run_lock(
         def attempt() -> None:
             row = connection.execute("select pg_try_advisory_lock(hashtext(%s))", (key,)).fetchone()
             if not (row and row[0]):
-                raise _Busy(_postgres_holder(connection, key))
+                raise Busy(_postgres_holder(connection, key))
 
         wait_for(
-            attempt, _busy_holder, f"cannot start {claim.purpose} on {settings.describe()}", timeout
+            attempt, busy_holder, f"cannot start {claim.purpose} on {settings.describe()}", timeout
         )
         yield
     finally:

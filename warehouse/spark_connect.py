@@ -12,7 +12,6 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import time
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -123,32 +122,41 @@ def claim_path(settings: Settings) -> Path:
     return settings.spark_warehouse_dir.resolve().parent / "spark-connect.lock"
 
 
-#: How long a server waits for checks holding its claim file shared (each holds it for the
-#: time it takes to read a line).
-CHECK_WAIT_SECONDS = 2.0
-
 #: The open claim of this process (its lock lasts as long as the file stays open).
 _CLAIM: list[IO[str]] = []
 
 
+def _served_by(handle: IO[str]) -> tuple[str, str]:
+    """Who last claimed the file of ``handle`` (described) and the URL it serves."""
+    from warehouse.locks import describe_process
+
+    handle.seek(0)
+    pid, _, url = handle.read().strip().partition(" ")
+    return (describe_process(int(pid)) if pid.isdigit() else "another process"), url
+
+
 def _claim(settings: Settings, url: str) -> None:
-    """Hold :func:`claim_path` for this process, recording its pid and URL."""
+    """Hold :func:`claim_path` for this process, recording its pid and URL. A check (below)
+    holds the file shared for a moment: the claim waits as for any held lock."""
+    from warehouse.locks import Busy, busy_holder, wait_for
+
     if settings.spark_metastore_url or _CLAIM:
         return  # a shared metastore admits many JVMs; this process holds its claim already
     path = claim_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = path.open("a+")
-    # A check (below) holds the file shared for a moment: wait for it, not for a server.
-    deadline = time.monotonic() + CHECK_WAIT_SECONDS
-    while True:
+
+    def attempt() -> None:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
         except BlockingIOError:
-            if time.monotonic() > deadline:
-                handle.close()
-                raise
-            time.sleep(0.02)
+            raise Busy(_served_by(handle)[0]) from None
+
+    try:
+        wait_for(attempt, busy_holder, f"cannot serve {settings.describe()}")
+    except BaseException:
+        handle.close()
+        raise
     handle.seek(0)
     handle.truncate()
     handle.write(f"{os.getpid()} {url}")
@@ -160,7 +168,6 @@ def refuse_if_served_elsewhere(settings: Settings) -> None:
     """A session of this process's own would open the embedded metastore that another
     process serves over Spark Connect: one line naming it and how to join it instead."""
     from warehouse.connections import WarehouseUnavailable
-    from warehouse.locks import describe_process
 
     path = claim_path(settings)
     if settings.spark_metastore_url or _CLAIM or not path.exists():
@@ -171,9 +178,7 @@ def refuse_if_served_elsewhere(settings: Settings) -> None:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            handle.seek(0)
-            pid, _, url = handle.read().strip().partition(" ")
-            holder = describe_process(int(pid)) if pid.isdigit() else "another process"
+            holder, url = _served_by(handle)
             raise WarehouseUnavailable(
                 f"the Spark warehouse {settings.spark_warehouse_dir} is served by {holder} at "
                 f"{url}: set CIW_SPARK_REMOTE={url} (and its {CONNECT_TOKEN_ENV}) to work "
