@@ -47,6 +47,8 @@ INCREMENTAL_MODELS = (
     "account_usage_features",
     "account_support_features",
     "account_billing_features",
+    "account_engagement_features",
+    "account_adoption_features",
     "opportunity_features",
     "lead_features",
     "customer_churn_labels",

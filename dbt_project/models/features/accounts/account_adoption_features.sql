@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=['account_id', 'as_of_date'],
+        post_hook="{{ prune_dates_outside_spine() }}",
     )
 }}
 
