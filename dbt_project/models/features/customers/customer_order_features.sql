@@ -113,7 +113,7 @@ final as (
         cast(lifetime_order_count as {{ dbt.type_int() }}) as frequency,
         cast(lifetime_revenue as numeric(18, 2)) as monetary,
         {{ days_between('first_order_date', 'as_of_date') }} as tenure_days,
-        cast({{ safe_ratio('lifetime_revenue', 'lifetime_order_count') }} as numeric(18, 2)) as average_order_value,
+        {{ round_to_cents(safe_ratio('lifetime_revenue', 'lifetime_order_count')) }} as average_order_value,
         {{ safe_ratio(days_between('first_order_date', 'last_order_date'), 'order_day_count - 1') }}
             as avg_days_between_orders,
         {{ days_between('previous_order_date', 'last_order_date') }} as last_days_between_orders,
