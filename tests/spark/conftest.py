@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 import time
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ from typing import Any, cast
 import pytest
 
 from tests.spark.warehouses import (
+    END_DATE,
     LAYER_MODELS,
     SEEDS,
     SNAPSHOTS,
@@ -38,7 +38,7 @@ def both_warehouses(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
 
     tmp = tmp_path_factory.mktemp("spark")
     exports = tmp / "exports"
-    generate(exports, GeneratorConfig(customers=CUSTOMERS, seed=17, end_date=dt.date(2026, 9, 30)))
+    generate(exports, GeneratorConfig(customers=CUSTOMERS, seed=17, end_date=END_DATE))
     duck = Settings(target="duckdb", duckdb_path=tmp / "duck.duckdb")
     spark = Settings(target="spark", spark_warehouse_dir=tmp / "spark" / "warehouse")
     # The two builds are independent: DuckDB's runs while Spark's waits on its session.

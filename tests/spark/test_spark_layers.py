@@ -2,7 +2,7 @@
 on a local Spark session (contracts enforced), every dbt test passes there as an asset check,
 the models are trained and score, and every relation - the scored marts and the alerts
 included - holds the same rows as on DuckDB run from the same exports. The
-incremental models and snapshots were first built by a run a week earlier on both, so the
+incremental models and snapshots were first built by a run four days earlier on both, so the
 build updates them incrementally (delete+insert, pruning of the dates the spine left,
 append, a second snapshot) and the comparison covers those strategies too.
 """
@@ -22,6 +22,7 @@ from tests.spark.warehouses import (
     LAYER_MODELS,
     MODEL_OUTPUT_TOLERANCE,
     MODEL_OUTPUTS,
+    REBUILT_GRID_DATE,
     SNAPSHOTS,
     row_differences,
 )
@@ -34,11 +35,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
 EMPTY_ON_SMALL_POPULATION = {
     "intermediate.int_alert_candidates_cart_abandonment",
     "intermediate.int_alert_candidates_data_quality_breach",
-    "intermediate.int_alert_candidates_ltv_milestone",
-    "intermediate.int_alert_candidates_product_intent",
     "intermediate.int_alert_candidates_rep_performance",
+    "intermediate.int_alert_candidates_win_rate_decline",
     "marts.alert_feedback_summary",
     "marts.alert_reopened",
+    "marts.deal_review_override_rate",
+    "marts.deal_review_queue",
 }
 
 
@@ -131,4 +133,70 @@ def test_incremental_models_add_and_prune_as_of_dates_on_spark(
         dates = set(pd.to_datetime(features["as_of_date"]))
         assert pd.Timestamp(AS_OF) in dates and pd.Timestamp(FIRST_AS_OF) not in dates, target
     earlier = both_warehouses["outputs"]["spark"]["earlier"]
-    assert "4 incremental models" in earlier and _summary(earlier)["ERROR"] == 0
+    assert "7 incremental models" in earlier and _summary(earlier)["ERROR"] == 0
+
+
+#: The point-in-time tables: every feature and label model and the journey stages.
+POINT_IN_TIME = tuple(
+    relation
+    for relation in LAYER_MODELS
+    if relation.startswith("features.") or relation == "intermediate.int_customer_journey_stages"
+)
+
+
+def _describe(both_warehouses: dict[str, Any], relation: str) -> dict[str, str]:
+    """`describe table extended` of a Spark relation: each row's name and value, the last
+    partition column under `partition`."""
+    from warehouse import read_frame
+
+    rows = read_frame(both_warehouses["settings"]["spark"], f"describe table extended {relation}")
+    described: dict[str, str] = {}
+    section = "columns"
+    for name, value in zip(rows["col_name"].fillna(""), rows["data_type"].fillna(""), strict=True):
+        if name == "# Partition Information":
+            section = "partitions"
+        elif name.startswith("# Detailed"):
+            section = "details"
+        elif section == "partitions" and name and not name.startswith("#"):
+            described["partition"] = name
+        elif section == "details":
+            described[name] = value
+    return described
+
+
+def test_point_in_time_tables_on_spark_are_partitioned_by_as_of_date(
+    both_warehouses: dict[str, Any],
+) -> None:
+    """Every feature, label and journey-stage table is partitioned by as-of date on Spark and
+    overwrites only the partitions a statement writes (its own option, not the session's)."""
+    for relation in POINT_IN_TIME:
+        described = _describe(both_warehouses, relation)
+        assert described.get("partition") == "as_of_date", (relation, described)
+        assert "partitionOverwriteMode=dynamic" in described["Storage Properties"], relation
+
+
+@pytest.mark.parametrize(
+    "relation", ["features.customer_order_features", "features.account_adoption_features"]
+)
+def test_a_run_on_spark_rewrites_only_the_partitions_of_the_dates_it_builds(
+    both_warehouses: dict[str, Any], relation: str
+) -> None:
+    """After the earlier run, `ciw run` four days later writes its new date's partition and
+    rewrites the grid date within the late-arriving lookback (keyed by the date, or by the
+    account and the date), drops the earlier run's date (off the spine's grid) and leaves the
+    files of every other date as the earlier run wrote them: it no longer rewrites the whole
+    table."""
+    from pathlib import Path
+    from urllib.parse import urlparse
+
+    location = Path(urlparse(_describe(both_warehouses, relation)["Location"]).path)
+    started = float(both_warehouses["outputs"]["spark"]["pipeline_started"])
+    written: dict[str, float] = {}
+    for partition in location.glob("as_of_date=*"):
+        files = [path.stat().st_mtime for path in partition.glob("*.parquet")]
+        assert files, partition
+        written[partition.name.removeprefix("as_of_date=")] = max(files)
+    assert FIRST_AS_OF not in written
+    assert written.pop(AS_OF) > started and written.pop(REBUILT_GRID_DATE) > started
+    kept = {date for date, mtime in written.items() if mtime < started}
+    assert len(written) >= 20 and kept == set(written), sorted(set(written) - kept)
