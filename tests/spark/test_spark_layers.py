@@ -10,7 +10,9 @@ append, a second snapshot) and the comparison covers those strategies too.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import pandas as pd
 import pytest
@@ -26,6 +28,7 @@ from tests.spark.warehouses import (
     SNAPSHOTS,
     row_differences,
 )
+from warehouse import read_frame
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
 
@@ -147,8 +150,6 @@ POINT_IN_TIME = tuple(
 def _describe(both_warehouses: dict[str, Any], relation: str) -> dict[str, str]:
     """`describe table extended` of a Spark relation: each row's name and value, the last
     partition column under `partition`."""
-    from warehouse import read_frame
-
     rows = read_frame(both_warehouses["settings"]["spark"], f"describe table extended {relation}")
     described: dict[str, str] = {}
     section = "columns"
@@ -186,9 +187,6 @@ def test_a_run_on_spark_rewrites_only_the_partitions_of_the_dates_it_builds(
     account and the date), drops the earlier run's date (off the spine's grid) and leaves the
     files of every other date as the earlier run wrote them: it no longer rewrites the whole
     table."""
-    from pathlib import Path
-    from urllib.parse import urlparse
-
     location = Path(urlparse(_describe(both_warehouses, relation)["Location"]).path)
     started = float(both_warehouses["outputs"]["spark"]["pipeline_started"])
     written: dict[str, float] = {}
